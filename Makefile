@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Both create .venv on first use and reinstall when pyproject.toml changes.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# pytest arguments, e.g. `make test TESTS=tests/analysis`
+TESTS ?=
+
+.PHONY: run test lint bench browser clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(VENV)/bin/soundy serve --host $(HOST) --port $(PORT)
+
+# Browser tests drive Debian's Chromium; scripts/ensure-browser installs it when missing.
+browser:
+	@scripts/ensure-browser
+
+test: $(VENV)/.installed-test browser
+	$(PY) -m pytest $(TESTS)
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+bench: $(VENV)/.installed-test
+	@scripts/ensure-ffmpeg
+	$(PY) bench/analyze_speed.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

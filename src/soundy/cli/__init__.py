@@ -1,0 +1,2 @@
+"""The ``soundy`` command line (typer). Heavy imports stay inside the commands so that
+``soundy analyze`` starts fast."""

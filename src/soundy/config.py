@@ -1,0 +1,105 @@
+"""Settings: one object, read from the environment (prefix ``SOUNDY_``) and an optional ``.env``.
+
+Every limit Soundy enforces is a field here, with its unit in its name; docs/configuration.md
+lists them all. ``get_settings()`` is cached; tests call ``get_settings.cache_clear()`` after
+changing the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("soundy", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Soundy's configuration. Units are in the names: ``_s`` seconds, ``_bytes`` bytes."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SOUNDY_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # Services. None = start the embedded one under data_dir (``soundy serve`` only).
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SOUNDY_DATABASE_URL", "DATABASE_URL")
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SOUNDY_REDIS_URL", "REDIS_URL")
+    )
+    # ``file:///path`` or ``s3://bucket/prefix``; None = ``file://<data_dir>/files``.
+    storage_url: str | None = None
+    s3_endpoint_url: str | None = None
+    data_dir: Path = Field(default_factory=_default_data_dir)
+
+    # Secrets. None = a random key generated once and kept in data_dir (single machine only;
+    # set it explicitly when the API runs on several machines).
+    secret_key: str | None = None
+    # None = the operator dashboard (/admin) is disabled.
+    admin_token: str | None = None
+
+    # Limits.
+    max_upload_bytes: int = Field(default=200_000_000, gt=0)
+    max_duration_s: float = Field(default=20 * 60, gt=0)
+    max_jobs_in_flight_per_client: int = Field(default=5, gt=0)
+    clients_per_ip_per_hour: int = Field(default=30, gt=0)
+    upload_url_ttl_s: int = Field(default=15 * 60, gt=0)
+    job_timeout_s: float = Field(default=10 * 60, gt=0)
+    job_attempts: int = Field(default=3, ge=1)
+    job_backoff_s: float = Field(default=2.0, gt=0)
+    queue_keep_completed: int = Field(default=1000, ge=0)
+    queue_keep_failed: int = Field(default=5000, ge=0)
+
+    # Workers.
+    worker_concurrency: int = Field(default=2, ge=1)
+    reconcile_interval_s: float = Field(default=30.0, gt=0)
+    # BullMQ key prefix; tests use their own so runs never share queue keys.
+    queue_prefix: str = "bull"
+
+    # HTTP.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Base URL the API puts into upload URLs; None = taken from each request.
+    public_url: str | None = None
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_url(cls, value: str | None) -> str | None:
+        """Accept the usual ``postgres://`` / ``postgresql://`` forms; store the asyncpg one."""
+        if value is None or value == "":
+            return None
+        for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+            if value.startswith(prefix):
+                return "postgresql+asyncpg://" + value[len(prefix) :]
+        return value
+
+    @field_validator("redis_url", "storage_url", "s3_endpoint_url", "admin_token", "secret_key")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("storage_url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("file://", "s3://")):
+            raise ValueError("SOUNDY_STORAGE_URL must start with file:// or s3://")
+        return value
+
+    @property
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or (self.data_dir / "files").resolve().as_uri()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

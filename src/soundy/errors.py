@@ -1,0 +1,137 @@
+"""Soundy's errors, one tree.
+
+* SoundyError                 base of everything Soundy raises on purpose
+  + InputError                permanent: the input itself is wrong; never retried
+    - UnsupportedFormat       not audio, or a format no decoder reads
+    - AudioTooLong            longer than SOUNDY_MAX_DURATION_S
+    - EmptyAudio              no samples
+    - InvalidAudio            decodes, but the samples are unusable (NaN, Inf)
+    - TooLarge                upload bigger than SOUNDY_MAX_UPLOAD_BYTES
+    - InvalidRequest          a request's fields do not make sense together
+  + TransientError            storage, network or database hiccup; the job is retried
+  + NotFound                  does not exist, or belongs to another client (same answer: 404)
+  + Unauthorized              no or unknown bearer token (401)
+  + Forbidden                 authenticated but not allowed (403)
+  + RateLimited               too many requests or jobs in flight (429)
+  + Conflict                  the state forbids the request (409)
+
+Foreign errors (soundfile, PyAV, boto3, asyncpg, redis) are mapped to these at the boundary
+where they are caught. The API renders every one as ``{"error": {"code", "message"}}`` with
+``http_status``; ``code`` is a stable snake_case string that clients may switch on.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AudioTooLong",
+    "Conflict",
+    "EmptyAudio",
+    "Forbidden",
+    "InputError",
+    "InvalidAudio",
+    "InvalidRequest",
+    "NotFound",
+    "RateLimited",
+    "SoundyError",
+    "TooLarge",
+    "TransientError",
+    "Unauthorized",
+    "UnsupportedFormat",
+]
+
+
+class SoundyError(Exception):
+    """Base of Soundy's own errors; ``message`` is a sentence a user can read."""
+
+    code: str = "error"
+    http_status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InputError(SoundyError):
+    """The input is wrong; retrying cannot help (a job fails at once)."""
+
+    code = "invalid_input"
+    http_status = 422
+
+
+class UnsupportedFormat(InputError):
+    """Not audio, or a format none of the decoders reads."""
+
+    code = "unsupported_format"
+
+
+class AudioTooLong(InputError):
+    """Longer than the configured maximum duration."""
+
+    code = "audio_too_long"
+
+
+class EmptyAudio(InputError):
+    """Decodes to zero samples."""
+
+    code = "empty_audio"
+
+
+class InvalidAudio(InputError):
+    """Decodes, but the samples cannot be measured (NaN or infinite values)."""
+
+    code = "invalid_audio"
+
+
+class TooLarge(InputError):
+    """An upload over the configured size limit."""
+
+    code = "too_large"
+    http_status = 413
+
+
+class InvalidRequest(InputError):
+    """A request whose fields are malformed or contradict each other."""
+
+    code = "invalid_request"
+
+
+class TransientError(SoundyError):
+    """A fault outside the input (storage, network, database); the job is retried with backoff."""
+
+    code = "temporarily_unavailable"
+    http_status = 503
+
+
+class NotFound(SoundyError):
+    """Does not exist, or belongs to another client: both answer 404 so ids leak nothing."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class Unauthorized(SoundyError):
+    """No bearer token, or one that matches no client."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+class Forbidden(SoundyError):
+    """Authenticated, but not allowed to do this."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class RateLimited(SoundyError):
+    """Too many requests, or too many jobs in flight for one client."""
+
+    code = "rate_limited"
+    http_status = 429
+
+
+class Conflict(SoundyError):
+    """The current state forbids the request."""
+
+    code = "conflict"
+    http_status = 409
