@@ -1,0 +1,121 @@
+"""Tables: clients, uploads, jobs (SQLAlchemy 2 ``Mapped[]`` declarative models).
+
+PostgreSQL is the source of truth for jobs and their results (DESIGN.md "Architecture").
+Timestamps are ``timestamptz`` in UTC. A client's bearer token is never stored: only its
+SHA-256 hex digest (``token_hash``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["Base", "Client", "Job", "Upload"]
+
+
+class Base(DeclarativeBase):
+    """Declarative base; ``Base.metadata`` is what the Alembic migrations create."""
+
+
+class Client(Base):
+    """An API client: anonymous (``POST /api/clients``) or a named key (``soundy keys create``)."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    name: Mapped[str | None] = mapped_column(String(200))
+    # SHA-256 hex digest of the bearer token; the token itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    is_key: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class Upload(Base):
+    """A file a client announced with ``POST /api/uploads`` and then PUT to storage."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("clients.id", ondelete="CASCADE"), nullable=False
+    )
+    file_key: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    filename: Mapped[str] = mapped_column(Text, nullable=False)
+    # Size the client declared, in bytes; the PUT may not exceed it.
+    size_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # Bytes actually stored by the local PUT handler (None until a PUT finished; S3 uploads
+    # are checked with ``storage.size``).
+    received_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    # When the upload URL stops working.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_uploads_client_created", "client_id", "created_at"),)
+
+
+class Job(Base):
+    """One analysis job; ``status`` moves only forward (see ``soundy.pipeline.jobs``)."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("clients.id", ondelete="CASCADE"), nullable=False
+    )
+    upload_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("uploads.id", ondelete="SET NULL")
+    )
+    file_key: Mapped[str] = mapped_column(Text, nullable=False)
+    mode: Mapped[str] = mapped_column(String(20), nullable=False)
+    genre: Mapped[str | None] = mapped_column(String(100))
+    destination: Mapped[str | None] = mapped_column(String(50))
+    reference_job_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("jobs.id", ondelete="SET NULL")
+    )
+    lang: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(
+        String(20), nullable=False, server_default=text("'pending'")
+    )
+    # 0-100, never decreases.
+    progress: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    stage: Mapped[str | None] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # GET /api/jobs: a client's jobs, newest first (keyset pagination on created_at, id).
+        Index("ix_jobs_client_created", "client_id", text("created_at DESC"), text("id DESC")),
+        # The reconciler: pending/processing jobs not updated for a while.
+        Index("ix_jobs_status_updated", "status", "updated_at"),
+    )

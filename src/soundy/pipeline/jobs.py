@@ -1,0 +1,256 @@
+"""Job rows and their transitions: ``pending -> processing -> completed | failed``.
+
+Every transition is ONE conditional ``UPDATE ... WHERE id = :id AND status IN (...) RETURNING``
+and reports whether it won (``True``) or found the job in a state it may not leave (``False``).
+A late or duplicate worker therefore can never overwrite a finished job, and a status never
+moves backwards (DESIGN.md "Job lifecycle"). Each function commits its own transaction.
+A ``Job`` object loaded earlier is not refreshed by a transition: read the row again with
+``get_job`` (which always returns the stored state).
+
+=============  ==========================  ===============================================
+function       from                        to / effect
+=============  ==========================  ===============================================
+create_job     (new row)                   pending
+start_attempt  pending, processing         processing; attempts += 1; stage "downloading"
+set_progress   processing                  progress = max(old, new) in 0-100; stage
+complete       processing                  completed; progress 100; result; finished_at
+fail           pending, processing         failed; error code and message; finished_at
+=============  ==========================  ===============================================
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from soundy.db.models import Job
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "FINAL_STATUSES",
+    "JobStatus",
+    "complete",
+    "count_in_flight",
+    "create_job",
+    "fail",
+    "get_job",
+    "list_jobs",
+    "pending_or_processing",
+    "set_progress",
+    "start_attempt",
+]
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its lifecycle; serialises as its value."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+ACTIVE_STATUSES = (JobStatus.PENDING.value, JobStatus.PROCESSING.value)
+FINAL_STATUSES = (JobStatus.COMPLETED.value, JobStatus.FAILED.value)
+
+# Stage names a job passes through (the worker sets the middle ones).
+STAGE_QUEUED = "queued"
+STAGE_DOWNLOADING = "downloading"
+STAGE_DONE = "done"
+
+
+def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+async def create_job(
+    session: AsyncSession,
+    *,
+    client_id: uuid.UUID,
+    file_key: str,
+    mode: str,
+    upload_id: uuid.UUID | None = None,
+    genre: str | None = None,
+    destination: str | None = None,
+    reference_job_id: uuid.UUID | None = None,
+    lang: str | None = None,
+    job_id: uuid.UUID | None = None,
+) -> Job:
+    """Insert a ``pending`` job and commit, so it exists before anything is queued."""
+    job = Job(
+        id=job_id or uuid.uuid4(),
+        client_id=client_id,
+        upload_id=upload_id,
+        file_key=file_key,
+        mode=mode,
+        genre=genre,
+        destination=destination,
+        reference_job_id=reference_job_id,
+        lang=lang,
+        status=JobStatus.PENDING.value,
+        progress=0,
+        stage=STAGE_QUEUED,
+        attempts=0,
+    )
+    session.add(job)
+    await session.commit()
+    await session.refresh(job)
+    return job
+
+
+async def _transition(session: AsyncSession, job_id: uuid.UUID | str, stmt: Any) -> bool:
+    """Run one conditional UPDATE ... RETURNING id, commit, and say whether a row changed."""
+    won = (await session.execute(stmt.returning(Job.id))).first() is not None
+    await session.commit()
+    return won
+
+
+async def start_attempt(session: AsyncSession, job_id: uuid.UUID | str) -> bool:
+    """``pending | processing -> processing``: one more attempt begins.
+
+    ``attempts`` grows by one, ``started_at`` is set on the first attempt only, the stage
+    becomes "downloading". Returns False when the job is finished (or does not exist): the
+    caller must then drop the work, not redo it.
+    """
+    stmt = (
+        update(Job)
+        .where(Job.id == _as_uuid(job_id), Job.status.in_(ACTIVE_STATUSES))
+        .values(
+            status=JobStatus.PROCESSING.value,
+            attempts=Job.attempts + 1,
+            started_at=func.coalesce(Job.started_at, func.now()),
+            stage=STAGE_DOWNLOADING,
+            error_code=None,
+            error_message=None,
+            updated_at=func.now(),
+        )
+    )
+    return await _transition(session, job_id, stmt)
+
+
+async def set_progress(
+    session: AsyncSession, job_id: uuid.UUID | str, *, progress: int, stage: str
+) -> bool:
+    """Record progress (percent, clamped to 0-100) and stage while the job is ``processing``.
+
+    Progress never decreases: a lower value leaves progress and stage as they are (but the
+    call still counts as a heartbeat: ``updated_at`` moves). Returns False when the job is
+    not processing.
+    """
+    percent = max(0, min(100, int(progress)))
+    stmt = (
+        update(Job)
+        .where(Job.id == _as_uuid(job_id), Job.status == JobStatus.PROCESSING.value)
+        .values(
+            progress=func.greatest(Job.progress, percent),
+            # The new stage only when progress did not go backwards.
+            stage=case((Job.progress <= percent, stage), else_=Job.stage),
+            updated_at=func.now(),
+        )
+    )
+    return await _transition(session, job_id, stmt)
+
+
+async def complete(
+    session: AsyncSession, job_id: uuid.UUID | str, *, result: dict[str, Any]
+) -> bool:
+    """``processing -> completed`` with ``result``; progress 100, ``finished_at`` now.
+
+    Returns False when the job is not processing (already completed, failed, or never
+    started): the stored result is then left untouched.
+    """
+    stmt = (
+        update(Job)
+        .where(Job.id == _as_uuid(job_id), Job.status == JobStatus.PROCESSING.value)
+        .values(
+            status=JobStatus.COMPLETED.value,
+            progress=100,
+            stage=STAGE_DONE,
+            result=result,
+            error_code=None,
+            error_message=None,
+            finished_at=func.now(),
+            updated_at=func.now(),
+        )
+    )
+    return await _transition(session, job_id, stmt)
+
+
+async def fail(session: AsyncSession, job_id: uuid.UUID | str, *, code: str, message: str) -> bool:
+    """``pending | processing -> failed`` with a stable error ``code`` and a readable message.
+
+    Returns False when the job is already completed or failed.
+    """
+    stmt = (
+        update(Job)
+        .where(Job.id == _as_uuid(job_id), Job.status.in_(ACTIVE_STATUSES))
+        .values(
+            status=JobStatus.FAILED.value,
+            error_code=code[:64],
+            error_message=message,
+            finished_at=func.now(),
+            updated_at=func.now(),
+        )
+    )
+    return await _transition(session, job_id, stmt)
+
+
+async def get_job(session: AsyncSession, job_id: uuid.UUID | str) -> Job | None:
+    """The job row as stored now (never a stale cached copy), or None."""
+    try:
+        key = _as_uuid(job_id)
+    except ValueError:
+        return None
+    return (
+        await session.execute(
+            select(Job).where(Job.id == key).execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+
+
+async def pending_or_processing(
+    session: AsyncSession, *, older_than_s: float, limit: int
+) -> list[Job]:
+    """Jobs still pending or processing whose row has not changed for ``older_than_s`` seconds,
+    oldest first, at most ``limit`` (for the reconciler)."""
+    stmt = (
+        select(Job)
+        .where(
+            Job.status.in_(ACTIVE_STATUSES),
+            Job.updated_at < func.now() - timedelta(seconds=older_than_s),
+        )
+        .order_by(Job.updated_at)
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def count_in_flight(session: AsyncSession, *, client_id: uuid.UUID) -> int:
+    """How many of a client's jobs are pending or processing."""
+    stmt = select(func.count()).where(Job.client_id == client_id, Job.status.in_(ACTIVE_STATUSES))
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def list_jobs(
+    session: AsyncSession,
+    *,
+    client_id: uuid.UUID,
+    limit: int,
+    before: tuple[datetime, uuid.UUID] | None = None,
+) -> list[Job]:
+    """A client's jobs newest first; ``before`` = (created_at, id) of the last row already seen
+    (keyset pagination, stable while new jobs arrive)."""
+    stmt = select(Job).where(Job.client_id == client_id)
+    if before is not None:
+        created_at, last_id = before
+        stmt = stmt.where(
+            or_(Job.created_at < created_at, and_(Job.created_at == created_at, Job.id < last_id))
+        )
+    stmt = stmt.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).scalars())
