@@ -61,6 +61,19 @@ class Settings(BaseSettings):
     # Workers.
     worker_concurrency: int = Field(default=2, ge=1)
     reconcile_interval_s: float = Field(default=30.0, gt=0)
+    # Pending jobs younger than this are left to the API's own queue add.
+    reconcile_min_age_s: float = Field(default=5.0, ge=0)
+    # BullMQ job lock: renewed every half of it while a job runs; a killed worker's job is
+    # handed to another worker after at most lock duration + 2 stalled-check intervals.
+    worker_lock_duration_s: float = Field(default=20.0, gt=0)
+    worker_stalled_interval_s: float = Field(default=5.0, gt=0)
+    # On SIGTERM, running jobs get this long to finish before the worker exits anyway
+    # (their BullMQ locks lapse and another worker takes them over).
+    worker_shutdown_grace_s: float = Field(default=15.0, ge=0)
+    # Progress writes to PostgreSQL per job, at most one per this many seconds.
+    progress_interval_s: float = Field(default=0.5, ge=0)
+    # How long the API waits for Redis when adding a job before leaving it to the reconciler.
+    redis_timeout_s: float = Field(default=2.0, gt=0)
     # BullMQ key prefix; tests use their own so runs never share queue keys.
     queue_prefix: str = "bull"
 

@@ -1,0 +1,120 @@
+"""Files in a local folder (the embedded default, and single-machine installs)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import BinaryIO
+
+import anyio.to_thread
+
+from soundy.errors import NotFound, TooLarge, TransientError
+from soundy.storage._base import check_key
+
+__all__ = ["LocalStorage"]
+
+# Chunks are gathered to this many bytes before one write in a worker thread.
+_WRITE_BUFFER_BYTES = 1 << 20
+
+
+class LocalStorage:
+    """A folder on this machine; ``root/<key>`` holds each file.
+
+    Writes go to a hidden temporary file in the same folder and are renamed into place, so a
+    reader sees a whole file or none, and an interrupted upload leaves nothing under the key.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+
+    def __repr__(self) -> str:
+        return f"LocalStorage({str(self.root)!r})"
+
+    def path(self, key: str) -> Path:
+        """The file's path on disk (whether or not it exists)."""
+        return self.root / check_key(key)
+
+    async def presigned_put(
+        self, key: str, *, size_bytes: int, expires_s: int
+    ) -> tuple[str, dict[str, str]] | None:
+        check_key(key)
+        return None
+
+    async def write_stream(self, key: str, chunks: AsyncIterator[bytes], *, max_bytes: int) -> int:
+        final = self.path(key)
+        tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.part")
+
+        def _open() -> BinaryIO:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            return open(tmp, "wb")
+
+        try:
+            fh = await anyio.to_thread.run_sync(_open)
+        except OSError as exc:
+            raise TransientError(f"cannot write to local storage: {exc}") from exc
+        size_bytes = 0
+        buffer: list[bytes] = []
+        buffered_bytes = 0
+        try:
+            try:
+                async for chunk in chunks:
+                    size_bytes += len(chunk)
+                    if size_bytes > max_bytes:
+                        raise TooLarge(f"the file is larger than the limit of {max_bytes} bytes")
+                    buffer.append(chunk)
+                    buffered_bytes += len(chunk)
+                    if buffered_bytes >= _WRITE_BUFFER_BYTES:
+                        data = b"".join(buffer)
+                        buffer, buffered_bytes = [], 0
+                        await anyio.to_thread.run_sync(fh.write, data)
+                if buffer:
+                    await anyio.to_thread.run_sync(fh.write, b"".join(buffer))
+
+                def _finish() -> None:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                    fh.close()
+                    os.replace(tmp, final)
+
+                await anyio.to_thread.run_sync(_finish)
+            except OSError as exc:
+                raise TransientError(f"cannot write to local storage: {exc}") from exc
+        except BaseException:
+            fh.close()
+            tmp.unlink(missing_ok=True)
+            raise
+        return size_bytes
+
+    async def size(self, key: str) -> int | None:
+        path = self.path(key)
+
+        def _size() -> int | None:
+            try:
+                return path.stat().st_size
+            except FileNotFoundError:
+                return None
+
+        return await anyio.to_thread.run_sync(_size)
+
+    async def download(self, key: str, dest: Path) -> None:
+        path = self.path(key)
+
+        def _copy() -> None:
+            if not path.is_file():
+                raise NotFound(f"no stored file {key!r}")
+            try:
+                shutil.copyfile(path, dest)
+            except OSError as exc:
+                raise TransientError(f"cannot read from local storage: {exc}") from exc
+
+        await anyio.to_thread.run_sync(_copy)
+
+    async def delete(self, key: str) -> None:
+        path = self.path(key)
+        await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,163 @@
+"""Files in an S3-compatible bucket (AWS S3, MinIO, SeaweedFS, Backblaze B2, Cloudflare R2).
+
+Credentials come from boto3's usual chain (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, a
+profile, or an instance role); the region from ``AWS_REGION``/``AWS_DEFAULT_REGION`` (default
+``us-east-1``; R2 wants ``auto``). ``SOUNDY_S3_ENDPOINT_URL`` points at a non-AWS server; with
+it, requests use path-style addressing (``https://endpoint/bucket/key``), which every
+S3-compatible server accepts.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from soundy.errors import NotFound, SoundyError, TooLarge, TransientError
+from soundy.storage._base import check_key
+
+__all__ = ["S3Storage"]
+
+# Uploads written through the API (write_stream) stay in memory up to this size, then spill.
+_SPOOL_BYTES = 8 << 20
+_MISSING_CODES = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
+
+
+def _map_error(exc: Exception, key: str) -> SoundyError:
+    """boto3's errors -> Soundy's: missing -> NotFound, anything else -> TransientError."""
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in _MISSING_CODES:
+            return NotFound(f"no stored file {key!r}")
+        return TransientError(f"object storage refused the request ({code}): {exc}")
+    return TransientError(f"object storage is unreachable: {exc}")
+
+
+class S3Storage:
+    """Objects ``<prefix>/<key>`` in ``bucket``."""
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.endpoint_url = endpoint_url
+        region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        config = Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path" if endpoint_url else "auto"},
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=60,
+        )
+        self._client: Any = boto3.session.Session().client(
+            "s3", endpoint_url=endpoint_url, region_name=region or "us-east-1", config=config
+        )
+
+    def __repr__(self) -> str:
+        return f"S3Storage(bucket={self.bucket!r}, prefix={self.prefix!r})"
+
+    def object_key(self, key: str) -> str:
+        check_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    async def presigned_put(
+        self, key: str, *, size_bytes: int, expires_s: int
+    ) -> tuple[str, dict[str, str]] | None:
+        """A SigV4 presigned PUT URL. The size is checked after the upload (``size``): a
+        presigned PUT cannot bound it, so the API refuses oversized objects before analysis."""
+        params = {"Bucket": self.bucket, "Key": self.object_key(key)}
+
+        def _sign() -> str:
+            url: str = self._client.generate_presigned_url(
+                "put_object", Params=params, ExpiresIn=int(expires_s), HttpMethod="PUT"
+            )
+            return url
+
+        try:
+            url = await anyio.to_thread.run_sync(_sign)
+        except (BotoCoreError, ClientError) as exc:
+            raise _map_error(exc, key) from exc
+        return url, {}
+
+    async def write_stream(self, key: str, chunks: AsyncIterator[bytes], *, max_bytes: int) -> int:
+        """Buffers (memory, then a temporary file) and PUTs once: S3 objects appear whole."""
+        object_key = self.object_key(key)
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
+            size_bytes = 0
+            async for chunk in chunks:
+                size_bytes += len(chunk)
+                if size_bytes > max_bytes:
+                    raise TooLarge(f"the file is larger than the limit of {max_bytes} bytes")
+                spool.write(chunk)
+            spool.seek(0)
+
+            def _put() -> None:
+                self._client.upload_fileobj(spool, self.bucket, object_key)
+
+            try:
+                await anyio.to_thread.run_sync(_put)
+            except (BotoCoreError, ClientError) as exc:
+                raise _map_error(exc, key) from exc
+            return size_bytes
+
+    async def size(self, key: str) -> int | None:
+        object_key = self.object_key(key)
+
+        def _head() -> int | None:
+            try:
+                head = self._client.head_object(Bucket=self.bucket, Key=object_key)
+            except ClientError as exc:
+                error = _map_error(exc, key)
+                if isinstance(error, NotFound):
+                    return None
+                raise error from exc
+            except BotoCoreError as exc:
+                raise _map_error(exc, key) from exc
+            return int(head["ContentLength"])
+
+        return await anyio.to_thread.run_sync(_head)
+
+    async def download(self, key: str, dest: Path) -> None:
+        object_key = self.object_key(key)
+        part = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.part")
+
+        def _get() -> None:
+            try:
+                self._client.download_file(self.bucket, object_key, str(part))
+                os.replace(part, dest)
+            except (BotoCoreError, ClientError) as exc:
+                raise _map_error(exc, key) from exc
+            finally:
+                part.unlink(missing_ok=True)
+
+        await anyio.to_thread.run_sync(_get)
+
+    async def delete(self, key: str) -> None:
+        object_key = self.object_key(key)
+
+        def _delete() -> None:
+            try:
+                self._client.delete_object(Bucket=self.bucket, Key=object_key)
+            except (BotoCoreError, ClientError) as exc:
+                error = _map_error(exc, key)
+                if not isinstance(error, NotFound):
+                    raise error from exc
+
+        await anyio.to_thread.run_sync(_delete)
+
+    async def aclose(self) -> None:
+        self._client.close()
