@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     storage_url: str | None = None
     s3_endpoint_url: str | None = None
     data_dir: Path = Field(default_factory=_default_data_dir)
+    # Extra genre profiles (``*.json``, e.g. from ``soundy targets build``); None = shipped only.
+    genres_dir: Path | None = None
 
     # Secrets. None = a random key generated once and kept in data_dir (single machine only;
     # set it explicitly when the API runs on several machines).
