@@ -1,0 +1,158 @@
+"""Streaming framing shared by the feature meters: aligned blocks and a short-time FFT.
+
+Both helpers regroup input blocks of any length into units whose boundaries are fixed by the
+absolute sample position, never by how the caller split the file. Every sum a meter keeps is then
+formed over the same samples in the same order, so results are identical (to the bit) whatever
+the block sizes; ``tests/analysis/test_spectrum.py`` and the other meter tests check this.
+
+Memory is bounded by one unit (plus one input block), independent of the file's duration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import scipy.fft
+
+__all__ = ["AlignedBlocks", "StftFramer", "default_fft_size"]
+
+# Arrays: ``frames`` are (n, channels) float, ``power`` is (n_frames, n_fft // 2 + 1) float32.
+
+#: STFT frames processed per rfft call: enough to amortise Python overhead, small enough to
+#: stay in cache (64 x 4096 float32 = 1 MB).
+FRAMES_PER_GROUP = 64
+
+
+def default_fft_size(sample_rate_hz: float) -> int:
+    """FFT length giving a ~93 ms window at any rate: 4096 at 44.1/48 kHz, 8192 at 88.2/96 kHz.
+
+    Parameters
+    ----------
+    sample_rate_hz : float
+        Sample rate in Hz.
+    """
+    return int(2 ** round(np.log2(sample_rate_hz * 4096.0 / 44100.0)))
+
+
+def _as_frames(frames: np.ndarray, channels: int) -> np.ndarray:
+    """Validate a block: (n, channels) float, or (n,) for one channel."""
+    block = np.asarray(frames)
+    if block.ndim == 1 and channels == 1:
+        block = block[:, None]
+    if block.ndim != 2 or block.shape[1] != channels:
+        raise ValueError(f"expected frames of shape (n, {channels}), got {block.shape}")
+    if block.dtype.kind != "f":
+        raise ValueError(f"expected float samples, got dtype {block.dtype}")
+    return block
+
+
+class AlignedBlocks:
+    """Regroup blocks of any length into runs of whole ``unit``-frame units.
+
+    ``push`` returns the complete units now available as one (k * unit, channels) array
+    (k >= 0) whose first frame sits at a multiple of ``unit`` in the stream; ``tail`` is the
+    incomplete unit held back (fewer than ``unit`` frames).
+    """
+
+    def __init__(self, unit: int, channels: int) -> None:
+        if unit < 1:
+            raise ValueError("unit must be at least one frame")
+        self.unit = unit
+        self.channels = channels
+        self._pending = np.zeros((0, channels), dtype=np.float32)
+
+    def push(self, frames: np.ndarray) -> np.ndarray:
+        block = _as_frames(frames, self.channels)
+        if self._pending.shape[0]:
+            block = np.concatenate([self._pending, block.astype(np.float32, copy=False)])
+        usable = (block.shape[0] // self.unit) * self.unit
+        self._pending = np.array(block[usable:], dtype=np.float32)
+        return block[:usable]
+
+    def tail(self) -> np.ndarray:
+        """The frames of the incomplete last unit, (m, channels) with m < unit."""
+        return self._pending
+
+
+class StftFramer:
+    """Streaming power spectra of the mono mix (mean of the channels), Hann window.
+
+    Frame ``i`` covers samples ``[i * hop, i * hop + n_fft)``; only complete frames are
+    produced while streaming. ``push`` yields (k, n_fft // 2 + 1) float32 power spectra
+    ``|rfft(hann * x)|^2`` for groups of frames whose boundaries depend only on the frame index.
+    ``finish_frames`` computes (without consuming them) the full frames still buffered, or one
+    zero-padded frame when the whole stream was shorter than ``n_fft``.
+
+    Parameters
+    ----------
+    sample_rate_hz : float
+        Sample rate in Hz.
+    channels : int
+        Number of interleaved channels in the blocks given to ``push``.
+    n_fft : int, optional
+        Frame length in samples (default: ``default_fft_size``, 4096 at 44.1/48 kHz).
+    hop : int, optional
+        Hop in samples (default ``n_fft // 4``: 75 % overlap, ~43 frames/s at 44.1 kHz).
+    """
+
+    def __init__(
+        self,
+        sample_rate_hz: float,
+        channels: int,
+        *,
+        n_fft: int | None = None,
+        hop: int | None = None,
+    ) -> None:
+        if sample_rate_hz <= 0 or channels < 1:
+            raise ValueError("sample_rate_hz must be positive and channels at least 1")
+        self.sample_rate_hz = float(sample_rate_hz)
+        self.channels = channels
+        self.n_fft = n_fft or default_fft_size(sample_rate_hz)
+        self.hop = hop or self.n_fft // 4
+        self.n_bins = self.n_fft // 2 + 1
+        self.frames_per_s = self.sample_rate_hz / self.hop
+        self._window = np.hanning(self.n_fft + 1)[:-1].astype(np.float32)  # periodic Hann
+        self._mix = np.full(channels, 1.0 / channels, dtype=np.float32)
+        self._buffer = np.zeros(0, dtype=np.float32)  # mono samples from the next frame's start
+        self._samples_seen = 0
+        self._frames_done = 0
+
+    @property
+    def frequencies_hz(self) -> np.ndarray:
+        """Bin centre frequencies in Hz, shape (n_bins,)."""
+        return np.arange(self.n_bins) * (self.sample_rate_hz / self.n_fft)
+
+    def _power(self, mono: np.ndarray, n_frames: int) -> np.ndarray:
+        view = np.lib.stride_tricks.sliding_window_view(mono, self.n_fft)[:: self.hop][:n_frames]
+        spectrum = scipy.fft.rfft(view * self._window, axis=1)
+        return np.square(spectrum.real) + np.square(spectrum.imag)
+
+    def push(self, frames: np.ndarray) -> Iterator[np.ndarray]:
+        block = _as_frames(frames, self.channels)
+        mono = block[:, 0] if self.channels == 1 else block @ self._mix.astype(block.dtype)
+        self._samples_seen += mono.shape[0]
+        buf = np.concatenate([self._buffer, mono.astype(np.float32, copy=False)])
+        group_span = (FRAMES_PER_GROUP - 1) * self.hop + self.n_fft
+        start = 0
+        while buf.shape[0] - start >= group_span:
+            yield self._power(buf[start : start + group_span], FRAMES_PER_GROUP)
+            start += FRAMES_PER_GROUP * self.hop
+            self._frames_done += FRAMES_PER_GROUP
+        self._buffer = np.array(buf[start:], dtype=np.float32)
+
+    def finish_frames(self) -> np.ndarray:
+        """Power spectra of the complete frames still buffered, shape (k, n_bins), k < 64.
+
+        When the stream produced no full frame at all (shorter than ``n_fft`` samples but not
+        empty), returns one frame of the zero-padded samples.
+        """
+        buf = self._buffer
+        if buf.shape[0] >= self.n_fft:
+            n_frames = (buf.shape[0] - self.n_fft) // self.hop + 1
+            return self._power(buf, n_frames)
+        if self._frames_done == 0 and buf.shape[0] > 0:
+            padded = np.zeros(self.n_fft, dtype=np.float32)
+            padded[: buf.shape[0]] = buf
+            return self._power(padded, 1)
+        return np.zeros((0, self.n_bins), dtype=np.float32)
