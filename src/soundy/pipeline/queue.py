@@ -32,6 +32,7 @@ __all__ = [
     "QUEUE_NAME",
     "close_queues",
     "enqueue",
+    "failed_reason",
     "is_queued",
     "job_options",
     "queue_counts",
@@ -152,3 +153,13 @@ async def queue_counts(settings: Settings) -> dict[str, int]:
     except (RedisError, OSError, TimeoutError) as exc:
         raise TransientError(f"the queue (Redis) is unreachable: {exc}") from exc
     return {name: int(counts.get(name, 0)) for name in _COUNT_TYPES}
+
+
+async def failed_reason(settings: Settings, job_id: object) -> str:
+    """Why BullMQ failed the job (its ``failedReason``), or a plain sentence if unknown."""
+    try:
+        job = await _queue(settings).getJob(queue_job_id(job_id))
+    except (RedisError, OSError, TimeoutError) as exc:
+        raise TransientError(f"the queue (Redis) is unreachable: {exc}") from exc
+    reason = getattr(job, "failedReason", None) if job is not None else None
+    return str(reason) if reason else "no reason recorded"

@@ -1,0 +1,136 @@
+"""The reconciler: makes the queue agree with PostgreSQL, so no job is lost or stranded.
+
+PostgreSQL is the source of truth; Redis only carries work. Every ``SOUNDY_RECONCILE_INTERVAL_S``
+seconds, inside each worker process, one pass runs, and only one at a time across all machines
+(``pg_try_advisory_xact_lock``: a worker that does not get the lock skips the pass). A pass looks
+at jobs still ``pending`` or ``processing`` whose row has not changed for
+``SOUNDY_RECONCILE_MIN_AGE_S`` seconds and asks BullMQ for each one's state:
+
+=================================  ==========================================================
+BullMQ state                       action
+=================================  ==========================================================
+waiting, active, delayed, ...      none: the queue will run it (a dead worker's active job
+                                   comes back through BullMQ's own stalled-job check)
+missing (``unknown``)              add it again (same idempotent id): the API's add failed
+                                   (Redis down) or Redis lost its data
+completed                          a finished BullMQ job whose row did not finish (its last
+                                   write was lost): remove the BullMQ entry and add it again
+failed                             BullMQ gave up (e.g. stalled too often) but the row did not
+                                   record it: fail the row with BullMQ's reason
+=================================  ==========================================================
+
+Completed and failed *rows* are never touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+from soundy.errors import TransientError
+from soundy.pipeline import queue
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from soundy.config import Settings
+
+__all__ = ["LOCK_KEY", "ReconcileReport", "reconcile_once", "run_reconciler"]
+
+log = logging.getLogger("soundy.reconciler")
+
+# pg advisory lock key: the bytes "soundyrc" read as a signed 64-bit integer.
+LOCK_KEY = int.from_bytes(b"soundyrc", "big", signed=True)
+# Jobs looked at per pass (oldest first); the rest wait for the next pass.
+BATCH_LIMIT = 500
+
+
+@dataclass
+class ReconcileReport:
+    """What one pass did (job ids as strings)."""
+
+    locked: bool = True
+    checked: int = 0
+    enqueued: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+async def reconcile_once(settings: Settings, engine: AsyncEngine) -> ReconcileReport:
+    """One pass; ``locked=False`` when another process holds the lock (nothing done)."""
+    from soundy.db.session import sessionmaker
+    from soundy.pipeline import jobs
+
+    report = ReconcileReport()
+    # The lock lives as long as this transaction, on this connection only.
+    async with engine.connect() as conn, conn.begin():
+        got = (
+            await conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+        ).scalar()
+        if not got:
+            report.locked = False
+            return report
+        sessions = sessionmaker(engine)
+        async with sessions() as session:
+            rows = await jobs.pending_or_processing(
+                session, older_than_s=settings.reconcile_min_age_s, limit=BATCH_LIMIT
+            )
+        report.checked = len(rows)
+        for row in rows:
+            job_id = str(row.id)
+            state = await queue.queue_state(settings, job_id)
+            if state in queue.ACTIVE_STATES:
+                continue
+            if state == "failed":
+                reason = await queue.failed_reason(settings, job_id)
+                async with sessions() as session:
+                    if await jobs.fail(
+                        session,
+                        job_id,
+                        code="queue_failed",
+                        message=f"the queue gave up on the job: {reason}",
+                    ):
+                        report.failed.append(job_id)
+                        log.warning(
+                            "job %s failed in the queue (%s); row marked failed", job_id, reason
+                        )
+                continue
+            if state == "completed":
+                await queue.remove(settings, job_id)
+            await queue.enqueue(settings, job_id=job_id, file_key=row.file_key, mode=row.mode)
+            report.enqueued.append(job_id)
+            log.info(
+                "job %s (%s, queue state %s) was re-added to the queue", job_id, row.status, state
+            )
+    return report
+
+
+async def run_reconciler(settings: Settings, engine: AsyncEngine | None) -> None:
+    """Run :func:`reconcile_once` every ``settings.reconcile_interval_s`` seconds, forever."""
+    if engine is None:
+        return
+    interval_s = settings.reconcile_interval_s
+    # A first pass soon after start (so a restart picks up orphans quickly), jittered so that
+    # workers started together do not all try at once.
+    await asyncio.sleep(min(interval_s, 1.0) * random.uniform(0.5, 1.0))
+    while True:
+        try:
+            report = await reconcile_once(settings, engine)
+            if report.enqueued or report.failed:
+                log.info(
+                    "reconciled %d job(s): %d re-added, %d failed",
+                    report.checked,
+                    len(report.enqueued),
+                    len(report.failed),
+                )
+        except TransientError as exc:
+            log.warning("reconcile pass skipped: %s", exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("reconcile pass failed")
+        await asyncio.sleep(interval_s * random.uniform(0.9, 1.1))

@@ -1,0 +1,475 @@
+"""``soundy worker``: takes analysis jobs from the BullMQ queue and runs them.
+
+For each job (one asyncio task per job, up to ``concurrency`` at once):
+
+1. ``jobs.start_attempt``: ``pending | processing -> processing``. False means the job already
+   finished (a duplicate delivery): return without doing anything.
+2. download the upload from storage into a temporary folder (stage ``downloading``);
+3. ``soundy.report.analyze_file`` in the process pool (stages ``decoding``, ``measuring``,
+   ``comparing``), progress written to PostgreSQL (throttled) and published live to Redis;
+4. ``jobs.complete(result)``, publish the final event.
+
+Faults:
+
+* ``InputError`` (not audio, unsupported, too long, empty), a missing upload, a missing
+  reference result, the analysis process crashing or running past ``SOUNDY_JOB_TIMEOUT_S``:
+  ``jobs.fail`` with a code and a readable message at once, and BullMQ is told not to retry
+  (``UnrecoverableError``).
+* anything else (storage, network, database): raised, so BullMQ retries with exponential
+  backoff; after the last attempt the job is failed with the reason.
+* a worker killed mid-job: its BullMQ lock lapses, the stalled-job check of another worker puts
+  the job back in the queue, and that worker runs it (``start_attempt`` counts the attempt).
+
+SIGTERM / SIGINT: take no new jobs, give running ones ``SOUNDY_WORKER_SHUTDOWN_GRACE_S`` to
+finish, then hand the rest back (their locks lapse; another worker takes them) and exit. The
+loop logs why it exits. The reconciler (:mod:`soundy.pipeline.reconciler`) runs alongside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from bullmq import UnrecoverableError
+from bullmq import Worker as BullWorker
+
+from soundy.errors import InputError, InvalidRequest, NotFound, SoundyError
+from soundy.pipeline import events, queue
+from soundy.pipeline._pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout
+from soundy.pipeline.logs import job_id_var
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+    from soundy.config import Settings
+    from soundy.storage import Storage
+
+__all__ = ["STAGE_RANGES", "SoundyWorker", "overall_percent", "run_worker"]
+
+log = logging.getLogger("soundy.worker")
+
+# Percent of the whole job each stage spans: (start, end).
+STAGE_RANGES: dict[str, tuple[float, float]] = {
+    "downloading": (0.0, 5.0),
+    "decoding": (5.0, 25.0),
+    "measuring": (25.0, 90.0),
+    "comparing": (90.0, 99.0),
+}
+# Live events are published at most this often per job (seconds), besides stage changes.
+_PUBLISH_INTERVAL_S = 0.1
+
+
+def overall_percent(stage: str, fraction: float) -> int:
+    """Map a stage's own progress (0..1) to the job's progress (0-100)."""
+    start, end = STAGE_RANGES.get(stage, (0.0, 99.0))
+    fraction = min(1.0, max(0.0, fraction if fraction == fraction else 0.0))
+    return int(start + (end - start) * fraction)
+
+
+class _PermanentFailure(Exception):
+    """A fault that retrying cannot fix; ``code`` and ``message`` go into the job row."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class _Progress:
+    """Throttles one job's progress: PostgreSQL at most every ``db_interval_s`` (and on each
+    stage change), live events at most every ``_PUBLISH_INTERVAL_S``."""
+
+    job_id: str
+    write_db: Callable[[int, str], Awaitable[object]]
+    send: Callable[[dict[str, Any]], Awaitable[None]]
+    db_interval_s: float
+    percent: int = 0
+    stage: str = "downloading"
+    _db_at: float = 0.0
+    _db_stage: str = ""
+    _sent_at: float = 0.0
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task[None] | None = None
+
+    def update(self, stage: str, percent: int) -> None:
+        if percent < self.percent:
+            return
+        self.stage, self.percent = stage, percent
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"progress-{self.job_id}")
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self._flush(force=False)
+            await asyncio.sleep(_PUBLISH_INTERVAL_S)
+
+    async def _flush(self, *, force: bool) -> None:
+        now = time.monotonic()
+        stage, percent = self.stage, self.percent
+        try:
+            if force or now - self._sent_at >= _PUBLISH_INTERVAL_S:
+                self._sent_at = now
+                await self.send({"status": "processing", "progress": percent, "stage": stage})
+            if force or stage != self._db_stage or now - self._db_at >= self.db_interval_s:
+                self._db_at, self._db_stage = now, stage
+                await self.write_db(percent, stage)
+            elif not self._wake.is_set():
+                # A later update may not come: make sure the last value reaches the database.
+                loop = asyncio.get_running_loop()
+                loop.call_later(self.db_interval_s, self._wake.set)
+        except Exception:  # progress is best effort; the job goes on
+            log.warning("progress update failed", exc_info=True)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+class SoundyWorker:
+    """One BullMQ worker with its process pool, database engine, storage and Redis client."""
+
+    def __init__(self, settings: Settings, *, concurrency: int | None = None) -> None:
+        if not settings.database_url or not settings.redis_url:
+            raise SoundyError(
+                "soundy worker needs SOUNDY_DATABASE_URL and SOUNDY_REDIS_URL "
+                "(or run `soundy serve`, which starts embedded ones)"
+            )
+        self.settings = settings
+        self.concurrency = concurrency or settings.worker_concurrency
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self._progress: dict[str, _Progress] = {}
+        self._stop = asyncio.Event()
+        self.stop_reason = ""
+        self.pool: AnalysisPool | None = None
+        self.engine: AsyncEngine | None = None
+        self.sessions: async_sessionmaker[AsyncSession] | None = None
+        self.storage: Storage | None = None
+        self.redis: aioredis.Redis | None = None
+        self.bull: BullWorker | None = None
+        self.handing_back = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        from soundy.db.session import create_engine, sessionmaker
+        from soundy.storage import open_storage
+
+        s = self.settings
+        assert s.database_url is not None and s.redis_url is not None
+        self.engine = create_engine(s.database_url, pool_size=max(2, self.concurrency))
+        self.sessions = sessionmaker(self.engine)
+        self.storage = open_storage(s)
+        self.redis = queue.redis_client(s, timeout_s=max(5.0, s.redis_timeout_s))
+        self.pool = AnalysisPool(self.concurrency, on_progress=self._on_child_progress)
+        await self.pool.start()
+        lock_ms = round(s.worker_lock_duration_s * 1000)
+        self.bull = BullWorker(
+            queue.QUEUE_NAME,
+            self._process,
+            {
+                "connection": s.redis_url,
+                "prefix": s.queue_prefix,
+                "concurrency": self.concurrency,
+                "autorun": False,
+                "name": self.name,
+                "lockDuration": lock_ms,
+                "lockRenewTime": max(100, lock_ms // 2),
+                "stalledInterval": round(s.worker_stalled_interval_s * 1000),
+                # A job may be recovered from a dead worker twice before BullMQ gives up on it.
+                "maxStalledCount": 2,
+                "drainDelay": 5,
+                "removeOnComplete": {"count": s.queue_keep_completed},
+                "removeOnFail": {"count": s.queue_keep_failed},
+            },
+        )
+        self.bull.on("error", self._on_bull_error)
+        self.bull.on("stalled", lambda job_id, *_: log.warning("job %s stalled; requeued", job_id))
+        log.info(
+            "worker %s started: queue %r, prefix %r, concurrency %d, analysis pids %s",
+            self.name,
+            queue.QUEUE_NAME,
+            s.queue_prefix,
+            self.concurrency,
+            self.pool.pids(),
+        )
+
+    def _on_bull_error(self, error: object, *_: object) -> None:
+        log.warning("queue error: %s", error)
+
+    def request_stop(self, reason: str) -> None:
+        """Stop taking jobs (first call); a second call stops at once."""
+        if self._stop.is_set():
+            log.warning("%s again: stopping now, running jobs are handed back", reason)
+            self.handing_back = True
+            if self.bull is not None:
+                self.bull.forceClosing = True
+                self.bull.cancelProcessing()
+            return
+        self.stop_reason = reason
+        self._stop.set()
+
+    async def run(self, *, install_signals: bool = True) -> str:
+        """Run until stopped; returns why it stopped."""
+        from soundy.pipeline.reconciler import run_reconciler
+
+        await self.start()
+        assert self.bull is not None and self.sessions is not None
+        loop = asyncio.get_running_loop()
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.request_stop, sig.name)
+        run_task = asyncio.create_task(self.bull.run(), name="bullmq-worker")
+        reconciler = asyncio.create_task(
+            run_reconciler(self.settings, self.engine), name="reconciler"
+        )
+        stop_task = asyncio.create_task(self._stop.wait())
+        done, _ = await asyncio.wait({run_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+        if run_task in done and not self._stop.is_set():
+            exc = run_task.exception()
+            self.stop_reason = f"the queue loop ended ({exc!r})" if exc else "the queue loop ended"
+        stop_task.cancel()
+        log.info("worker %s stopping: %s", self.name, self.stop_reason)
+        reconciler.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await reconciler
+        await self._close_bull(run_task)
+        await self.close()
+        log.info("worker %s stopped: %s", self.name, self.stop_reason)
+        return self.stop_reason
+
+    async def _close_bull(self, run_task: asyncio.Task[Any]) -> None:
+        assert self.bull is not None
+        running = len(self.bull.jobs)
+        if running:
+            log.info(
+                "waiting up to %gs for %d running job(s)",
+                self.settings.worker_shutdown_grace_s,
+                running,
+            )
+        close_task = asyncio.create_task(self.bull.close())
+        done, _ = await asyncio.wait({close_task}, timeout=self.settings.worker_shutdown_grace_s)
+        if not done:
+            log.warning(
+                "grace period over: handing %d running job(s) back to the queue",
+                len(self.bull.jobs),
+            )
+            self.handing_back = True
+            self.bull.forceClosing = True
+            self.bull.cancelProcessing()
+            await asyncio.wait({close_task}, timeout=10)
+        if not close_task.done():
+            close_task.cancel()
+        for task in (run_task, close_task):
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close(kill=self.handing_back)
+        if self.redis is not None:
+            with contextlib.suppress(Exception):
+                await self.redis.aclose()
+        if self.storage is not None:
+            with contextlib.suppress(Exception):
+                await self.storage.aclose()
+        await queue.close_queues()
+        if self.engine is not None:
+            await self.engine.dispose()
+
+    # -- progress --------------------------------------------------------------------------
+    def _on_child_progress(self, job_id: str, stage: str, fraction: float) -> None:
+        progress = self._progress.get(job_id)
+        if progress is not None:
+            progress.update(stage, overall_percent(stage, fraction))
+
+    async def _publish(self, job_id: str, event: dict[str, Any]) -> None:
+        assert self.redis is not None
+        try:
+            await events.publish(self.redis, job_id, event, prefix=self.settings.queue_prefix)
+        except Exception as exc:  # live events are best effort
+            log.debug("publish failed: %s", exc)
+
+    async def _db(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        assert self.sessions is not None
+        async with self.sessions() as session:
+            return await fn(session, *args, **kwargs)
+
+    # -- one job ---------------------------------------------------------------------------
+    async def _process(self, bull_job: Any, token: str) -> dict[str, Any]:
+        from soundy.pipeline import jobs
+
+        data = bull_job.data or {}
+        job_id = str(data.get("jobId") or "")
+        token_var = job_id_var.set(job_id or None)
+        attempt = int(bull_job.attemptsMade or 0) + 1
+        max_attempts = int((bull_job.opts or {}).get("attempts") or 1)
+        started_s = time.monotonic()
+        try:
+            if not job_id:
+                raise UnrecoverableError(f"queue job {bull_job.id} carries no jobId")
+            if not await self._db(jobs.start_attempt, job_id):
+                log.info("job already finished (or unknown): duplicate delivery skipped")
+                return {"skipped": "finished"}
+            log.info("attempt %d/%d started (queue job %s)", attempt, max_attempts, bull_job.id)
+            try:
+                result = await self._run_job(job_id, data)
+            except (InputError, _PermanentFailure, AnalysisCrashed, AnalysisTimeout) as exc:
+                code, message = _failure(exc)
+                log.warning("failed (%s): %s", code, message)
+                await self._finish_failed(job_id, code, message, started_s)
+                raise UnrecoverableError(f"{code}: {message}") from exc
+            except asyncio.CancelledError:
+                log.warning("interrupted by shutdown; handed back to the queue")
+                raise
+            except Exception as exc:
+                code = getattr(exc, "code", "temporarily_unavailable")
+                message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+                if attempt >= max_attempts:
+                    log.error("attempt %d/%d failed, giving up: %s", attempt, max_attempts, message)
+                    await self._finish_failed(job_id, code, message, started_s)
+                else:
+                    log.warning(
+                        "attempt %d/%d failed, will retry: %s", attempt, max_attempts, message
+                    )
+                    await self._publish(
+                        job_id, {"status": "processing", "stage": "retrying", "error": None}
+                    )
+                raise
+            if await self._db(jobs.complete, job_id, result=result):
+                duration_s = time.monotonic() - started_s
+                log.info("completed in %.2f s", duration_s)
+                _metric("job_completed", duration_s=duration_s)
+                await self._publish(job_id, {"status": "completed", "progress": 100, "stage": None})
+            else:
+                log.info("finished elsewhere meanwhile; this result was not stored")
+            return {"completed": True}
+        finally:
+            job_id_var.reset(token_var)
+
+    async def _finish_failed(self, job_id: str, code: str, message: str, started_s: float) -> None:
+        from soundy.pipeline import jobs
+
+        try:
+            await self._db(jobs.fail, job_id, code=code, message=message)
+        except Exception:
+            log.exception("could not record the failure; the reconciler will")
+            raise
+        _metric("job_failed", duration_s=time.monotonic() - started_s, code=code)
+        await self._publish(
+            job_id,
+            {"status": "failed", "stage": None, "error": {"code": code, "message": message}},
+        )
+
+    async def _run_job(self, job_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        from soundy.pipeline import jobs
+        from soundy.report import AnalysisOptions
+
+        assert self.storage is not None and self.pool is not None
+        row = await self._db(jobs.get_job, job_id)
+        if row is None:
+            raise _PermanentFailure("not_found", "the job row disappeared")
+        reference_result = None
+        if row.mode == "reference":
+            reference_result = await self._reference_result(row.reference_job_id)
+        file_key = row.file_key or data.get("fileKey")
+        options = AnalysisOptions(
+            genre=row.genre,
+            destination=row.destination,
+            reference_result=reference_result,
+            lang=row.lang or "en",
+            max_duration_s=self.settings.max_duration_s,
+            display_name=PurePosixPath(file_key).name,
+        )
+
+        progress = _Progress(
+            job_id,
+            write_db=lambda percent, stage: self._db(
+                jobs.set_progress, job_id, progress=percent, stage=stage
+            ),
+            send=lambda event: self._publish(job_id, event),
+            db_interval_s=self.settings.progress_interval_s,
+        )
+        self._progress[job_id] = progress
+        progress.start()
+        try:
+            await progress._flush(force=True)
+            with tempfile.TemporaryDirectory(prefix="soundy-job-") as tmp:
+                path = Path(tmp) / (PurePosixPath(file_key).name or "upload")
+                try:
+                    await self.storage.download(file_key, path)
+                except NotFound as exc:
+                    raise _PermanentFailure(
+                        "upload_missing", "the uploaded file is no longer in storage"
+                    ) from exc
+                progress.update("downloading", overall_percent("downloading", 1.0))
+                return await self.pool.run(
+                    job_id, path, options, timeout_s=self.settings.job_timeout_s
+                )
+        finally:
+            self._progress.pop(job_id, None)
+            await progress.close()
+
+    async def _reference_result(self, reference_job_id: Any) -> dict[str, Any]:
+        from soundy.pipeline import jobs
+
+        reference = await self._db(jobs.get_job, reference_job_id) if reference_job_id else None
+        if reference is None or reference.result is None:
+            raise InvalidRequest(
+                "the reference job has no result (it does not exist, failed, or is not finished)"
+            )
+        return dict(reference.result)
+
+
+def _failure(exc: BaseException) -> tuple[str, str]:
+    """(code, message) for a permanent failure."""
+    if isinstance(exc, _PermanentFailure):
+        return exc.code, exc.message
+    if isinstance(exc, AnalysisCrashed):
+        return "analysis_crashed", str(exc)
+    if isinstance(exc, AnalysisTimeout):
+        return "timeout", str(exc)
+    if isinstance(exc, SoundyError):
+        return exc.code, exc.message
+    return "invalid_input", str(exc)
+
+
+def _metric(event: str, *, duration_s: float | None = None, code: str | None = None) -> None:
+    """Count a job's end in :mod:`soundy.metrics` (shared with the API via multiprocess mode)."""
+    try:
+        from soundy import metrics
+
+        if event == "job_completed":
+            metrics.JOBS_COMPLETED.inc()
+        elif event == "job_failed":
+            metrics.JOBS_FAILED.labels(code=code or "unknown").inc()
+        else:
+            return
+        if duration_s is not None:
+            metrics.JOB_DURATION.observe(duration_s)
+    except Exception:  # metrics never fail a job
+        log.debug("metrics update failed", exc_info=True)
+
+
+async def run_worker(settings: Settings, *, concurrency: int | None = None) -> str:
+    """Run one worker until SIGTERM/SIGINT; returns why it stopped."""
+    worker = SoundyWorker(settings, concurrency=concurrency)
+    return await worker.run()
