@@ -1,20 +1,13 @@
-"""The analysis engine: pure measurements (arrays in, numbers out). Placeholder until it lands."""
+"""The analysis engine: pure measurements (arrays in, numbers out; no HTTP, queue or database).
+
+``measure_file(path, *, max_duration_s, display_name=None, progress=None) -> dict`` decodes a
+file block by block (:mod:`soundy.analysis.decode`) and feeds every meter in one pass
+(:mod:`soundy.analysis.measure`). The meters: loudness (BS.1770 / EBU R128), peaks, dynamics,
+stereo, spectrum, rhythm (tempo and key).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from soundy.analysis.measure import measure_file
 
 __all__ = ["measure_file"]
-
-
-def measure_file(
-    path: str | Path,
-    *,
-    max_duration_s: float,
-    display_name: str | None = None,
-    progress: Callable[[str, float], None] | None = None,
-) -> dict[str, Any]:
-    """Decode ``path`` block by block and return the measurement part of the result."""
-    raise NotImplementedError

@@ -1,10 +1,310 @@
-"""``soundy analyze`` (owned by the analysis engine work; placeholder until it lands)."""
+"""``soundy analyze FILE...``: measure audio files and print a report (or JSON).
+
+Only typer is imported at module level: numpy, the decoders and rich load inside the command,
+PyAV only for the formats libsndfile cannot read, and nothing of the service (FastAPI,
+SQLAlchemy, settings) at all, so the command starts fast.
+"""
 
 from __future__ import annotations
 
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
-def analyze(files: list[str] = typer.Argument(..., help="Audio files to analyse.")) -> None:
-    """Analyse audio files and print a report."""
-    raise typer.Exit(2)
+__all__ = ["analyze", "render_report"]
+
+# Progress bars appear only for files still being measured after this long (seconds).
+_PROGRESS_AFTER_S = 1.0
+# Local files may be longer than the service's limit (SOUNDY_MAX_DURATION_S): a DJ mix is fine.
+_DEFAULT_MAX_DURATION_S = 6 * 3600.0
+
+
+def analyze(
+    files: list[Path] = typer.Argument(
+        ..., help="Audio files (WAV, AIFF, FLAC, MP3, OGG, Opus, M4A/AAC).", show_default=False
+    ),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print one JSON document per file (one per line)."
+    ),
+    genre: str | None = typer.Option(None, "--genre", help="Compare with a genre's targets."),
+    destination: str | None = typer.Option(
+        None, "--destination", help="Compare with a destination's targets: streaming or club."
+    ),
+    reference: Path | None = typer.Option(
+        None, "--reference", help="Compare with a reference track (analysed first)."
+    ),
+    lang: str = typer.Option("en", "--lang", help="Language of suggestions: en or pt-BR."),
+    max_duration_s: float = typer.Option(
+        _DEFAULT_MAX_DURATION_S, "--max-duration", help="Refuse files longer than this (seconds)."
+    ),
+) -> None:
+    """Measure loudness, peaks, dynamics, stereo image and tonal balance of audio files.
+
+    A file that cannot be analysed prints one line on stderr; the others are still analysed
+    and the exit code is 1.
+    """
+    from soundy.errors import SoundyError
+    from soundy.report import AnalysisOptions, analyze_file
+
+    if destination is not None and destination not in ("streaming", "club"):
+        _fail_line(f"--destination must be streaming or club, not {destination!r}")
+        raise typer.Exit(2)
+    if lang not in ("en", "pt-BR"):
+        _fail_line(f"--lang must be en or pt-BR, not {lang!r}")
+        raise typer.Exit(2)
+
+    stderr_tty = sys.stderr.isatty()
+    failed = False
+    reference_result: dict[str, Any] | None = None
+    if reference is not None:
+        try:
+            reference_result = analyze_file(
+                reference,
+                AnalysisOptions(max_duration_s=max_duration_s, lang=lang),
+                _progress_for(reference, stderr_tty),
+            )
+        except (SoundyError, OSError) as exc:
+            _fail_line(f"reference {_reason(reference, exc)}")
+            raise typer.Exit(1) from None
+
+    options = AnalysisOptions(
+        genre=genre,
+        destination=destination,
+        reference_result=reference_result,
+        lang=lang,
+        max_duration_s=max_duration_s,
+    )
+    console = None
+    for path in files:
+        try:
+            result = analyze_file(path, options, _progress_for(path, stderr_tty))
+        except (SoundyError, OSError) as exc:
+            _fail_line(_reason(path, exc))
+            failed = True
+            continue
+        except Exception as exc:  # a bug: still one line, and go on with the other files
+            _fail_line(f"{path}: internal error ({type(exc).__name__}: {exc})")
+            failed = True
+            continue
+        if json_output:
+            import json
+
+            sys.stdout.write(json.dumps(result, allow_nan=False, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            if console is None:
+                from rich.console import Console
+
+                console = Console()
+            render_report(result, console)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _reason(path: Path, exc: BaseException) -> str:
+    from soundy.errors import SoundyError
+
+    if isinstance(exc, SoundyError):
+        message = exc.message
+        # Decoder messages start with the file name; show the path the user typed instead.
+        if message.startswith(f"{path.name}: "):
+            message = message[len(path.name) + 2 :]
+        return f"{path}: {message}"
+    if isinstance(exc, FileNotFoundError):
+        return f"{path}: no such file"
+    if isinstance(exc, PermissionError):
+        return f"{path}: permission denied"
+    if isinstance(exc, OSError):
+        return f"{path}: cannot read ({exc.strerror or exc})"
+    return f"{path}: {exc}"
+
+
+def _fail_line(message: str) -> None:
+    """One line on stderr (newlines in the message are flattened)."""
+    sys.stderr.write("soundy: " + " ".join(message.split()) + "\n")
+    sys.stderr.flush()
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr that shows up only once a file takes a while."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._started_s = time.monotonic()
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if self._progress is None:
+            if time.monotonic() - self._started_s < _PROGRESS_AFTER_S or fraction >= 1.0:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(self._label, total=1.0)
+        assert self._task is not None
+        self._progress.update(
+            self._task, completed=fraction, description=f"{self._label} ({stage})"
+        )
+        if stage == "comparing" and fraction >= 1.0:
+            self.close()
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+def _progress_for(path: Path, enabled: bool) -> _ProgressBar | None:
+    return _ProgressBar(path.name) if enabled else None
+
+
+# ---------------------------------------------------------------------------------------------
+# The readable report.
+
+
+def _num(value: Any, unit: str = "", digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+        return f"{text} {unit}".rstrip()
+    return str(value)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(seconds, 60)
+    return f"{int(minutes)}:{secs:06.3f}"
+
+
+def _target(result: dict[str, Any], *keys: str) -> str:
+    """The comparison target for a metric, when a comparison was asked for."""
+    targets = result.get("targets")
+    if not isinstance(targets, dict):
+        return ""
+    for key in keys:
+        node: Any = targets
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            continue
+        if isinstance(node, dict):
+            low, high = node.get("min"), node.get("max")
+            target = node.get("target", node.get("value"))
+            if low is not None and high is not None:
+                return f"{low:g} .. {high:g}"
+            if target is not None:
+                return f"{target:g}" if isinstance(target, (int, float)) else str(target)
+        elif isinstance(node, (int, float)):
+            return f"{node:g}"
+        else:
+            return str(node)
+    return ""
+
+
+def render_report(result: dict[str, Any], console: Console) -> None:
+    """Print one file's result as rich tables: measurements, bands, score and suggestions."""
+    from rich.table import Table
+
+    file = result.get("file") or {}
+    loud = result.get("loudness") or {}
+    peaks = result.get("peaks") or {}
+    dyn = result.get("dynamics") or {}
+    stereo = result.get("stereo") or {}
+    spectrum = result.get("spectrum") or {}
+    rhythm = result.get("rhythm") or {}
+
+    bits = f", {file['bit_depth']}-bit" if file.get("bit_depth") else ""
+    title = (
+        f"{file.get('name', '?')}  ({file.get('format', '?')}, {file.get('sample_rate', '?')} Hz, "
+        f"{file.get('channels', '?')} ch{bits}, {_duration(file.get('duration_s'))})"
+    )
+    compared = isinstance(result.get("targets"), dict)
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table.add_column("Section", style="bold")
+    table.add_column("Measure")
+    table.add_column("Value", justify="right")
+    if compared:
+        table.add_column("Target", justify="right", style="dim")
+
+    def row(section: str, label: str, value: str, *target_keys: str) -> None:
+        cells = [section, label, value]
+        if compared:
+            cells.append(_target(result, *target_keys))
+        table.add_row(*cells)
+
+    row("Loudness", "Integrated", _num(loud.get("integrated_lufs"), "LUFS"),
+        "loudness.integrated_lufs", "integrated_lufs")  # fmt: skip
+    row("", "Loudness range", _num(loud.get("range_lu"), "LU"), "loudness.range_lu", "range_lu")
+    row("", "Momentary max", _num(loud.get("momentary_max_lufs"), "LUFS"))
+    row("", "Short-term max", _num(loud.get("short_term_max_lufs"), "LUFS"))
+    row("Peaks", "True peak", _num(peaks.get("true_peak_dbtp"), "dBTP"),
+        "peaks.true_peak_dbtp", "true_peak_dbtp")  # fmt: skip
+    row("", "Sample peak", _num(peaks.get("sample_peak_dbfs"), "dBFS"))
+    row("", "Clipped samples", _num(peaks.get("clipped_samples")))
+    row("Dynamics", "PLR", _num(dyn.get("plr_db"), "dB"), "dynamics.plr_db", "plr_db")
+    row("", "Crest factor", _num(dyn.get("crest_db"), "dB"), "dynamics.crest_db")
+    row("", "DR", _num(dyn.get("dr"), digits=0), "dynamics.dr", "dr")
+    if file.get("channels", 0) >= 2:
+        row("Stereo", "Correlation", _num(stereo.get("correlation"), digits=2),
+            "stereo.correlation", "correlation")  # fmt: skip
+        row("", "Width", _num(stereo.get("width"), digits=2), "stereo.width", "width")
+        row("", "Balance (L-R)", _num(stereo.get("balance_db"), "dB"))
+        row("", "Mono loss", _num(stereo.get("mono_loss_lu"), "LU"))
+    row("Spectrum", "Centroid", _num(spectrum.get("centroid_hz"), "Hz", 0))
+    row("", "Rolloff (85 %)", _num(spectrum.get("rolloff_hz"), "Hz", 0))
+    row("", "Tilt", _num(spectrum.get("tilt_db_per_octave"), "dB/oct", 2))
+    for band in spectrum.get("bands") or []:
+        label = f"{band.get('key')} {band.get('low_hz', 0):g}-{band.get('high_hz', 0):g} Hz"
+        row("", label, _num(band.get("level_db"), "dB"), f"spectrum.bands.{band.get('key')}")
+    if rhythm:
+        tempo = rhythm.get("tempo_bpm")
+        row("Rhythm", "Tempo", _num(tempo, "BPM"))
+        if rhythm.get("key") is not None:
+            row("", "Key", str(rhythm.get("key")))
+    console.print(table)
+
+    score = result.get("score")
+    if isinstance(score, dict):
+        overall = score.get("overall", score.get("total", score.get("value")))
+        label = score.get("classification") or score.get("label") or ""
+        console.print(f"[bold]Score:[/bold] {_num(overall, digits=0)} / 100  {label}".rstrip())
+        subs = score.get("sub_scores") or score.get("subscores") or score.get("components")
+        if isinstance(subs, dict):
+            parts = [f"{k} {_num(v, digits=0)}" for k, v in subs.items() if not isinstance(v, dict)]
+            parts += [
+                f"{k} {_num(v.get('score'), digits=0)}"
+                for k, v in subs.items()
+                if isinstance(v, dict)
+            ]
+            console.print("  " + ", ".join(parts))
+    elif isinstance(score, (int, float)):
+        console.print(f"[bold]Score:[/bold] {score:.0f} / 100")
+    for suggestion in result.get("suggestions") or []:
+        if not isinstance(suggestion, dict):
+            continue
+        severity = suggestion.get("severity", "")
+        message = suggestion.get("message", "")
+        action = suggestion.get("action")
+        line = f"[{severity}] {message}" if severity else str(message)
+        console.print(f"  - {line}" + (f" {action}" if action else ""), markup=False)
+    console.print()

@@ -1,0 +1,204 @@
+"""Speed and memory of ``soundy analyze --json`` against the tools a producer would run instead.
+
+Run: ``make bench`` (or ``.venv/bin/python bench/analyze_speed.py [--reps N] [--skip-long]``).
+
+1. Generates (once, cached under ``$TMPDIR/soundy-bench``) a deterministic music-like 4-minute
+   stereo 44.1 kHz 24-bit WAV (noise shaped like a mix, chords, a kick/snare pattern with sharp
+   transients, slow level changes) and a 60-minute stereo 48 kHz 16-bit WAV (written in chunks).
+2. On the 4-minute file, alternating in every repetition (so a busy machine hurts all alike), times
+   the whole command of each contender and records each child's peak RSS (``os.wait4``):
+   - ``soundy analyze --json FILE`` (every measurement of the result, tempo and key included),
+   - ``ffmpeg -nostats -hide_banner -i FILE -af ebur128=peak=true -f null -`` (integrated,
+     LRA, true peak),
+   - pyloudnorm in a Python child (read the file, integrated loudness only),
+   - pyebur128 in a Python child (libebur128: integrated, LRA, true peak; file read in blocks).
+3. Runs ``soundy analyze --json`` (and ffmpeg) on the 60-minute file for time and peak memory.
+
+Prints a table of median seconds, the ratio of each contender's time to soundy's, and peak RSS.
+Targets (issue 3): soundy >= 2x faster than ffmpeg; < 400 MB on the 4-minute file, < 300 MB on
+the 60-minute one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+HERE = Path(__file__).resolve().parent
+VENV_BIN = Path(sys.executable).parent
+PYTHON = sys.executable
+
+PYLOUDNORM_CODE = """
+import sys, soundfile, pyloudnorm
+data, rate = soundfile.read(sys.argv[1])
+print(pyloudnorm.Meter(rate).integrated_loudness(data))
+"""
+
+PYEBUR128_CODE = """
+import sys, soundfile, numpy as np
+from pyebur128 import MeasurementMode as M, R128State, get_loudness_global, get_loudness_range
+with soundfile.SoundFile(sys.argv[1]) as f:
+    state = R128State(f.channels, f.samplerate, M.MODE_I | M.MODE_LRA | M.MODE_TRUE_PEAK)
+    for block in f.blocks(blocksize=65536, dtype="float32", always_2d=True):
+        state.add_frames(np.ascontiguousarray(block).ravel(), block.shape[0])
+    peak = max(state.get_true_peak(c) for c in range(f.channels))
+print(get_loudness_global(state), get_loudness_range(state), 20 * np.log10(peak))
+"""
+
+
+def music_like(frames: int, sample_rate: int, seed: int, start_frame: int = 0) -> np.ndarray:
+    """Deterministic stereo 'music': pink-ish noise, chords, kick/snare/hat transients.
+
+    Returns float32 (frames, 2), peaks around -1 dBFS. ``start_frame`` lets a long file be
+    written in chunks that join seamlessly (everything depends on the absolute time only, the
+    noise on ``seed`` and the chunk index).
+    """
+    rng = np.random.default_rng([seed, start_frame])
+    t = (start_frame + np.arange(frames)) / sample_rate
+    # Noise with a falling spectrum (first-order smoothing), different on each side.
+    white = rng.standard_normal((frames, 2)).astype(np.float32)
+    pinkish = np.cumsum(white, axis=0) * 0.02
+    pinkish -= np.linspace(pinkish[0], pinkish[-1], frames)  # no drift across chunks
+    noise = 0.05 * white + 0.15 * np.tanh(pinkish)
+    # Chords changing every 2 s (A minor, F, C, G), with a slow level swell.
+    roots_hz = np.array([220.0, 174.61, 261.63, 196.0])
+    chord = roots_hz[(t // 2.0).astype(int) % 4]
+    swell = 0.6 + 0.4 * np.sin(2 * np.pi * t / 37.0)
+    tones = sum(
+        0.08 * np.sin(2 * np.pi * chord * ratio * t + phase)
+        for ratio, phase in ((1.0, 0.0), (1.26, 1.0), (1.5, 2.0), (2.0, 0.5))
+    )
+    # 120 BPM: kick on beats, snare on 2 and 4, hats on eighths.
+    beat_s = 0.5
+    pos = np.mod(t, beat_s)
+    beat_index = (t // beat_s).astype(int)
+    kick = 0.7 * np.exp(-pos * 30) * np.sin(2 * np.pi * (50 + 80 * np.exp(-pos * 40)) * pos)
+    snare_on = (beat_index % 2) == 1
+    snare = np.where(snare_on, 0.35 * np.exp(-pos * 25), 0.0) * rng.standard_normal(frames)
+    hat_pos = np.mod(t, beat_s / 2)
+    hat = 0.08 * np.exp(-hat_pos * 120) * rng.standard_normal(frames)
+    mono = (swell * tones + kick + snare + hat).astype(np.float32)
+    out = noise + mono[:, None] * np.array([1.0, 0.9], dtype=np.float32)
+    return (0.8 * np.tanh(out / 0.8)).astype(np.float32)
+
+
+def generate(path: Path, seconds: float, sample_rate: int, subtype: str, seed: int) -> Path:
+    if path.exists():
+        return path
+    tmp = path.with_suffix(".partial.wav")
+    chunk = sample_rate * 30
+    total = round(seconds * sample_rate)
+    with sf.SoundFile(tmp, "w", sample_rate, 2, subtype=subtype, format="WAV") as out:
+        for start in range(0, total, chunk):
+            out.write(music_like(min(chunk, total - start), sample_rate, seed, start))
+    tmp.rename(path)
+    return path
+
+
+def run(cmd: list[str]) -> tuple[float, float]:
+    """Run ``cmd``; return (wall seconds, peak RSS of the child in MB)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{stderr}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def contenders(path: Path) -> dict[str, list[str]]:
+    soundy = shutil.which("soundy", path=str(VENV_BIN)) or "soundy"
+    return {
+        "soundy analyze --json": [soundy, "analyze", "--json", str(path)],
+        "ffmpeg ebur128=peak=true": [
+            "ffmpeg",
+            "-nostats",
+            "-hide_banner",
+            "-i",
+            str(path),
+            "-af",
+            "ebur128=peak=true",
+            "-f",
+            "null",
+            "-",
+        ],
+        "pyloudnorm (integrated)": [PYTHON, "-c", PYLOUDNORM_CODE, str(path)],
+        "pyebur128 (I, LRA, TP)": [PYTHON, "-c", PYEBUR128_CODE, str(path)],
+    }
+
+
+def table(title: str, times: dict[str, list[float]], rss: dict[str, list[float]]) -> str:
+    base = statistics.median(times["soundy analyze --json"])
+    lines = [
+        title,
+        f"{'command':<28} {'median s':>9} {'min s':>7} {'x soundy':>9} {'peak RSS MB':>12}",
+    ]
+    for name, values in times.items():
+        median = statistics.median(values)
+        lines.append(
+            f"{name:<28} {median:>9.3f} {min(values):>7.3f} {median / base:>9.2f} "
+            f"{max(rss[name]):>12.0f}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=5, help="repetitions per contender")
+    parser.add_argument("--skip-long", action="store_true", help="skip the 60-minute file")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "soundy-bench",
+        help="where the generated files are kept",
+    )
+    args = parser.parse_args()
+    args.cache.mkdir(parents=True, exist_ok=True)
+
+    short = generate(args.cache / "music-4min-44k1-24bit.wav", 240, 44100, "PCM_24", seed=7)
+    cmds = contenders(short)
+    for cmd in cmds.values():  # warm the page cache and the imports once
+        run(cmd)
+    times: dict[str, list[float]] = {name: [] for name in cmds}
+    rss: dict[str, list[float]] = {name: [] for name in cmds}
+    for _ in range(args.reps):
+        for name, cmd in cmds.items():
+            elapsed, peak_mb = run(cmd)
+            times[name].append(elapsed)
+            rss[name].append(peak_mb)
+    print(
+        table(f"4-minute stereo 44.1 kHz 24-bit WAV, {args.reps} alternating runs each", times, rss)
+    )
+    soundy_s = statistics.median(times["soundy analyze --json"])
+    ffmpeg_s = statistics.median(times["ffmpeg ebur128=peak=true"])
+    print(
+        f"\nsoundy is {ffmpeg_s / soundy_s:.2f}x faster than ffmpeg (target >= 2); "
+        f"peak {max(rss['soundy analyze --json']):.0f} MB (target < 400)"
+    )
+
+    if not args.skip_long:
+        long = generate(args.cache / "music-60min-48k-16bit.wav", 3600, 48000, "PCM_16", seed=8)
+        soundy_cmd = contenders(long)["soundy analyze --json"]
+        ffmpeg_cmd = contenders(long)["ffmpeg ebur128=peak=true"]
+        s_time, s_rss = run(soundy_cmd)
+        f_time, f_rss = run(ffmpeg_cmd)
+        print(
+            f"\n60-minute stereo 48 kHz WAV: soundy {s_time:.2f} s, peak {s_rss:.0f} MB "
+            f"(target < 300); ffmpeg {f_time:.2f} s, peak {f_rss:.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,316 @@
+"""``measure_file``: one streaming pass over a file's blocks, feeding every meter.
+
+Memory does not grow with duration: blocks of a few seconds are decoded, handed to each meter
+(which keeps its own filter state and per-block summaries) and dropped. The result follows
+DESIGN.md "Analysis result (schema_version 1)" and docs/result.md; NaN and infinities become
+None (:func:`json_safe`).
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from soundy.analysis.decode import AudioInfo, open_audio
+
+__all__ = [
+    "MAX_SERIES_POINTS",
+    "SCHEMA_VERSION",
+    "SERIES_HOP_S",
+    "json_safe",
+    "measure_file",
+    "pool_series",
+]
+
+SCHEMA_VERSION = 1
+# Hop of the loudness and correlation series the meters keep, in seconds.
+SERIES_HOP_S = 0.1
+# The series in the result are pooled down to at most this many points.
+MAX_SERIES_POINTS = 2000
+# Progress callbacks are rate limited to one per this many seconds (and the last one).
+_PROGRESS_INTERVAL_S = 0.05
+
+ProgressCallback = Callable[[str, float], None]
+T = TypeVar("T")
+
+
+def json_safe(value: Any) -> Any:
+    """Return ``value`` with NaN/Inf floats replaced by None and numpy types made plain Python.
+
+    Dicts, lists and tuples are walked recursively (tuples become lists).
+    """
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [json_safe(v) for v in value.tolist()]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    return value
+
+
+def pool_series(
+    values: Sequence[float | None] | np.ndarray,
+    hop_s: float,
+    *,
+    max_points: int = MAX_SERIES_POINTS,
+    how: str = "max",
+) -> tuple[list[float | None], float]:
+    """Pool a time series to at most ``max_points`` points; returns (points, effective hop_s).
+
+    Consecutive buckets of ``ceil(n / max_points)`` points are reduced by their maximum
+    (``how="max"``: loudness peaks stay visible) or minimum (``how="min"``: a correlation dip stays
+    visible). None, NaN and -inf count as missing; an all-missing bucket is None.
+    """
+    arr = np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
+    arr[~np.isfinite(arr)] = np.nan
+    n = arr.size
+    if n == 0:
+        return [], hop_s
+    factor = max(1, math.ceil(n / max_points))
+    if factor > 1:
+        pad = (-n) % factor
+        padded = np.concatenate([arr, np.full(pad, np.nan)]).reshape(-1, factor)
+        missing = np.isnan(padded).all(axis=1)
+        filled = np.where(np.isnan(padded), -np.inf if how == "max" else np.inf, padded)
+        reduced = filled.max(axis=1) if how == "max" else filled.min(axis=1)
+        reduced[missing] = np.nan
+        arr = reduced
+    points = [None if not math.isfinite(v) else round(float(v), 3) for v in arr]
+    return points, hop_s * factor
+
+
+class _Progress:
+    """Rate-limited progress reporting (at most one call per _PROGRESS_INTERVAL_S)."""
+
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self._callback = callback
+        self._last_s = -math.inf
+
+    def __call__(self, stage: str, fraction: float, *, force: bool = False) -> None:
+        if self._callback is None:
+            return
+        now = time.monotonic()
+        if force or now - self._last_s >= _PROGRESS_INTERVAL_S:
+            self._last_s = now
+            self._callback(stage, max(0.0, min(1.0, fraction)))
+
+
+def _prefetch(blocks: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """Iterate ``blocks`` in a background thread, ``depth`` items ahead.
+
+    Decoding (libsndfile, FFmpeg) releases the GIL, so it overlaps with the meters' numpy work.
+    Exceptions are re-raised in the consumer; stopping early stops the producer before return.
+    """
+    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in blocks:
+                while not stop.is_set():
+                    try:
+                        items.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put(("end", None))
+        except BaseException as exc:  # re-raised in the consumer thread
+            items.put(("error", exc))
+
+    thread = threading.Thread(target=produce, name="soundy-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, payload = items.get()
+            if kind == "item":
+                yield payload
+            elif kind == "error":
+                raise payload
+            else:
+                return
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                items.get_nowait()
+            except queue.Empty:
+                thread.join(timeout=0.05)
+
+
+def _weights(info: AudioInfo) -> tuple[float, ...]:
+    """BS.1770 channel weights: from the file's speaker mask when it has one, else by count."""
+    from soundy.analysis.channels import channel_weights, channel_weights_from_mask
+
+    if info.channel_mask is not None:
+        return channel_weights_from_mask(info.channel_mask, info.channels)
+    return channel_weights(info.channels)
+
+
+def _db_max(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None and math.isfinite(v)]
+    return max(present) if present else None
+
+
+class _Meters:
+    """Every meter of one analysis, fed the same blocks in one pass."""
+
+    def __init__(self, info: AudioInfo) -> None:
+        from soundy.analysis.loudness import LoudnessMeter
+        from soundy.analysis.rhythm import RhythmMeter
+        from soundy.analysis.spectrum import SpectrumMeter
+        from soundy.analysis.stereo import StereoMeter
+
+        rate, channels = info.sample_rate, info.channels
+        self.info = info
+        self.loudness = LoudnessMeter(
+            rate, channels, channel_weights=_weights(info), series_hop_s=SERIES_HOP_S
+        )
+        self.rhythm = RhythmMeter(rate, channels)
+        # The spectrum meter's STFT also feeds the tempo and key meter.
+        self.spectrum = SpectrumMeter(rate, channels, rhythm=self.rhythm)
+        self.peaks = _optional("peaks", "PeakMeter", rate, channels)
+        self.dynamics = _optional(
+            "dynamics", "DynamicsMeter", rate, channels, is_float=info.is_float
+        )
+        self.stereo = StereoMeter(rate, channels, hop_s=SERIES_HOP_S) if channels >= 2 else None
+        self._feeds: list[Callable[[np.ndarray], None]] = [
+            m.add_frames
+            for m in (self.loudness, self.spectrum, self.peaks, self.dynamics, self.stereo)
+            if m is not None
+        ]
+
+    def add_frames(self, block: np.ndarray) -> None:
+        for feed in self._feeds:
+            feed(block)
+
+    def fill(self, result: dict[str, Any]) -> None:
+        """Add the measurement sections to ``result`` (values may still be NaN/inf)."""
+        loud = self.loudness
+        integrated = loud.integrated_lufs()
+        result["loudness"] = {
+            "integrated_lufs": integrated,
+            "range_lu": loud.range_lu(),
+            "momentary_max_lufs": loud.momentary_max_lufs(),
+            "short_term_max_lufs": loud.short_term_max_lufs(),
+        }
+
+        peaks: dict[str, Any] = dict.fromkeys(
+            ("true_peak_dbtp", "sample_peak_dbfs", "clipped_samples"), None
+        )
+        peaks["channels"] = []
+        if self.peaks is not None:
+            true_peaks = list(self.peaks.true_peak_dbtp())
+            sample_peaks = list(self.peaks.sample_peak_dbfs())
+            peaks["true_peak_dbtp"] = _db_max(true_peaks)
+            peaks["sample_peak_dbfs"] = _db_max(sample_peaks)
+            peaks["channels"] = [
+                {"true_peak_dbtp": tp, "sample_peak_dbfs": sp}
+                for tp, sp in zip(true_peaks, sample_peaks, strict=True)
+            ]
+        dyn = self.dynamics.result() if self.dynamics is not None else {}
+        peaks["clipped_samples"] = dyn.pop("clipped_samples", None)
+        result["peaks"] = peaks
+
+        true_peak = peaks["true_peak_dbtp"]
+        plr = None if true_peak is None or integrated is None else true_peak - integrated
+        result["dynamics"] = {
+            "plr_db": plr,
+            "crest_db": dyn.pop("crest_db", None),
+            "dr": dyn.pop("dr", None),
+            **dyn,
+        }
+
+        stereo: dict[str, Any] = dict.fromkeys(
+            ("correlation", "width", "balance_db", "mono_loss_lu"), None
+        )
+        correlation_series: list[float | None] = []
+        if self.stereo is not None:
+            stereo.update(self.stereo.result())
+            correlation_series = self.stereo.series()["correlation"] or []
+        result["stereo"] = stereo
+
+        result["spectrum"] = self.spectrum.result()
+        result["musical"] = self.rhythm.result()
+
+        momentary, hop_s = pool_series(loud.momentary_series_lufs(), loud.hop_s)
+        short_term, _ = pool_series(loud.short_term_series_lufs(), loud.hop_s)
+        correlation, _ = pool_series(correlation_series, loud.hop_s, how="min")
+        result["series"] = {
+            "hop_s": hop_s,
+            "momentary_lufs": momentary,
+            "short_term_lufs": short_term,
+            "correlation": correlation,
+        }
+
+
+def _optional(module: str, name: str, *args: Any, **kwargs: Any) -> Any:
+    """A meter whose module has not landed yet: None (its section stays null)."""
+    import importlib
+
+    try:
+        cls = getattr(importlib.import_module(f"soundy.analysis.{module}"), name)
+    except (ImportError, AttributeError):
+        return None
+    return cls(*args, **kwargs)
+
+
+def measure_file(
+    path: str | Path,
+    *,
+    max_duration_s: float,
+    display_name: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """Decode ``path`` block by block and return the measurement part of the result.
+
+    One pass: every block goes to every meter, then is dropped, so peak memory depends on the
+    block length (a few seconds), not on the file's duration. Raises the
+    :class:`soundy.errors.InputError` subclasses of :func:`soundy.analysis.decode.open_audio`.
+    The returned dict has DESIGN.md's keys plus ``schema_version`` and the extras of
+    docs/result.md; it is JSON-safe (no NaN or infinity; a missing value is None).
+    """
+    report = _Progress(progress)
+    path = Path(path)
+    report("decoding", 0.0, force=True)
+    with open_audio(path, max_duration_s=max_duration_s) as source:
+        info = source.info
+        meters = _Meters(info)
+        for block in _prefetch(source.blocks()):
+            meters.add_frames(block)
+            report("measuring", 0.95 * source.fraction_done)
+        frames = source.frames_read
+    report("measuring", 0.95, force=True)
+    result: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "file": {
+            "name": display_name or path.name,
+            "format": info.format,
+            "codec": info.codec,
+            "duration_s": round(frames / info.sample_rate, 6),
+            "sample_rate": info.sample_rate,
+            "channels": info.channels,
+            "bit_depth": info.bit_depth,
+            "is_float": info.is_float,
+            "channel_layout": info.layout,
+            "channel_mask": info.channel_mask,
+        },
+    }
+    meters.fill(result)
+    report("measuring", 1.0, force=True)
+    return json_safe(result)
