@@ -21,12 +21,14 @@ fail           pending, processing         failed; error code and message; finis
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.interfaces import ORMOption
 
 from soundy.db.models import Job
 
@@ -243,10 +245,11 @@ async def list_jobs(
     client_id: uuid.UUID,
     limit: int,
     before: tuple[datetime, uuid.UUID] | None = None,
+    options: Sequence[ORMOption] = (),
 ) -> list[Job]:
     """A client's jobs newest first; ``before`` = (created_at, id) of the last row already seen
-    (keyset pagination, stable while new jobs arrive)."""
-    stmt = select(Job).where(Job.client_id == client_id)
+    (keyset pagination, stable while new jobs arrive); ``options`` e.g. ``defer(Job.result)``."""
+    stmt = select(Job).options(*options).where(Job.client_id == client_id)
     if before is not None:
         created_at, last_id = before
         stmt = stmt.where(

@@ -1,0 +1,141 @@
+"""The FastAPI application: ``create_app(settings)``.
+
+Routers: one per resource in ``soundy.api.routes`` (clients, uploads, analyze, jobs, health),
+plus ``routes.genres`` (comparison), ``routes.admin`` and ``soundy.web.router`` (web pages).
+OpenAPI at ``/docs`` and ``/openapi.json``. Every error is ``{"error": {"code", "message"}}``
+(``soundy.api.errors``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from soundy import metrics
+from soundy.api.deps import AppState
+from soundy.api.errors import install_error_handlers
+from soundy.config import Settings, get_settings
+
+__all__ = ["create_app"]
+
+_log = logging.getLogger(__name__)
+
+
+class LatencyMiddleware:
+    """Observes each HTTP request's time to the response start (s) in
+    ``soundy_http_request_duration_seconds``, labelled by route template, not raw path."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start_s = time.perf_counter()
+        observed = False
+
+        def observe(status: int) -> None:
+            nonlocal observed
+            if observed:
+                return
+            observed = True
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            metrics.HTTP_REQUEST_DURATION.labels(scope["method"], template, str(status)).observe(
+                time.perf_counter() - start_s
+            )
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                observe(int(message["status"]))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except BaseException:
+            observe(500)
+            raise
+
+
+def _open_state(settings: Settings) -> AppState:
+    from soundy.api.auth import load_secret_key
+    from soundy.db.session import create_engine, sessionmaker
+    from soundy.pipeline.queue import redis_client
+    from soundy.storage import open_storage
+
+    if not settings.database_url:
+        raise RuntimeError(
+            "SOUNDY_DATABASE_URL is not set (use `soundy serve` for embedded services)"
+        )
+    if not settings.redis_url:
+        raise RuntimeError("SOUNDY_REDIS_URL is not set (use `soundy serve` for embedded services)")
+    engine = create_engine(settings.database_url)
+    return AppState(
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker(engine),
+        redis=redis_client(settings),
+        storage=open_storage(settings),
+        secret_key=load_secret_key(settings.secret_key, settings.data_dir),
+    )
+
+
+async def _close_state(state: AppState) -> None:
+    from soundy.pipeline.queue import close_queues
+
+    for closer in (close_queues, state.storage.aclose, state.redis.aclose, state.engine.dispose):
+        try:
+            await closer()
+        except Exception:
+            _log.exception("closing %s failed", getattr(closer, "__qualname__", closer))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The ASGI app. ``settings`` defaults to ``get_settings()``; connections open in the
+    lifespan (so creating the app touches nothing)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        state = _open_state(settings)
+        app.state.soundy = state
+        try:
+            yield {}
+        finally:
+            await _close_state(state)
+
+    app = FastAPI(
+        title="Soundy",
+        summary="Loudness, peaks, dynamics, stereo and tonal balance of a mix, against targets.",
+        version=_version(),
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.add_middleware(LatencyMiddleware)
+
+    from soundy.api.routes import admin, analyze, clients, genres, health, jobs, uploads
+
+    for module in (clients, uploads, analyze, jobs, genres, admin, health):
+        app.include_router(module.router)
+    from soundy import web
+
+    app.include_router(web.router)
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("soundy")
+    except PackageNotFoundError:
+        return "0"

@@ -1,0 +1,90 @@
+"""Clients and their bearer tokens; the secret that signs local upload URLs.
+
+A token is ``secrets.token_urlsafe(32)`` (256 random bits), shown once; the database keeps only
+its SHA-256 hex digest, so a database dump reveals no usable token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import secrets
+import uuid
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from soundy.db.models import Client
+from soundy.errors import Unauthorized
+
+__all__ = [
+    "client_for_token",
+    "create_client",
+    "hash_token",
+    "load_secret_key",
+    "sign",
+    "verify",
+]
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex digest of a bearer token (what the ``clients`` table stores)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def create_client(
+    session: AsyncSession, *, name: str | None = None, is_key: bool = False
+) -> str:
+    """Create a client (anonymous, or a named API key) and commit; returns its new token."""
+    token = secrets.token_urlsafe(32)
+    session.add(Client(id=uuid.uuid4(), name=name, token_hash=hash_token(token), is_key=is_key))
+    await session.commit()
+    return token
+
+
+async def client_for_token(session: AsyncSession, token: str | None) -> Client:
+    """The client a bearer token belongs to; :class:`Unauthorized` when none does."""
+    if not token:
+        raise Unauthorized("send 'Authorization: Bearer <token>' (get one from POST /api/clients)")
+    client = (
+        await session.execute(select(Client).where(Client.token_hash == hash_token(token)))
+    ).scalar_one_or_none()
+    if client is None:
+        raise Unauthorized("unknown or revoked token")
+    return client
+
+
+def load_secret_key(secret_key: str | None, data_dir: Path) -> bytes:
+    """The key that signs upload URLs: ``SOUNDY_SECRET_KEY`` when set, else a random key
+    generated once and kept in ``<data_dir>/secret_key`` (mode 0600) so URLs stay valid
+    across restarts. Several API machines must share an explicit ``SOUNDY_SECRET_KEY``."""
+    if secret_key:
+        return secret_key.encode("utf-8")
+    path = Path(data_dir) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        # O_EXCL: of several processes starting at once, exactly one writes the key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    for _ in range(50):  # another process may be between create and write
+        value = path.read_text().strip()
+        if value:
+            return value.encode("utf-8")
+        import time
+
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty; delete it or set SOUNDY_SECRET_KEY")
+
+
+def sign(key: bytes, *parts: str) -> str:
+    """HMAC-SHA256 of the parts joined by newlines, hex."""
+    return hmac.new(key, "\n".join(parts).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def verify(key: bytes, signature: str, *parts: str) -> bool:
+    """Constant-time check of a :func:`sign` result."""
+    return hmac.compare_digest(sign(key, *parts), signature)

@@ -1,0 +1,155 @@
+"""Every error the API returns has one shape: ``{"error": {"code": "...", "message": "..."}}``.
+
+Soundy's own errors (``soundy.errors``) carry their code and HTTP status. This module maps the
+rest at the boundary: FastAPI validation errors -> 422 ``invalid_request`` with a readable
+message; Starlette's 404 (unknown route) and 405 -> ``not_found`` / ``method_not_allowed``;
+database or Redis outages -> 503 ``temporarily_unavailable``; anything else -> 500
+``internal_error`` with no traceback (the traceback goes to the log).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from soundy.errors import Conflict, Forbidden, SoundyError
+
+__all__ = [
+    "UploadExpired",
+    "UploadIncomplete",
+    "error_response",
+    "install_error_handlers",
+]
+
+_log = logging.getLogger(__name__)
+
+# Codes for HTTP statuses raised by Starlette/FastAPI themselves.
+_STATUS_CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "temporarily_unavailable",
+}
+
+
+class UploadIncomplete(Conflict):
+    """The upload's bytes have not (all) arrived in storage yet."""
+
+    code = "upload_incomplete"
+
+
+class UploadExpired(Forbidden):
+    """A signed upload URL past its expiry time."""
+
+    code = "upload_url_expired"
+
+
+class InvalidSignature(Forbidden):
+    """A signed upload URL whose signature does not match."""
+
+    code = "invalid_signature"
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    """The JSON error body every failing request gets."""
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _readable_validation(exc: RequestValidationError) -> str:
+    """``"size: Input should be greater than 0; filename: Field required"``."""
+    parts: list[str] = []
+    for err in exc.errors():
+        loc = [str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path", "header")]
+        where = ".".join(loc)
+        msg = str(err.get("msg", "invalid value"))
+        if err.get("type") == "json_invalid":
+            msg = "the request body is not valid JSON"
+        elif err.get("type") == "model_attributes_type" or (not loc and "dict" in msg):
+            msg = "the request body must be a JSON object"
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts) or "invalid request"
+
+
+async def _soundy_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SoundyError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+    if exc.http_status >= 500:
+        _log.warning("%s %s: %s", request.method, request.url.path, exc.message)
+    return error_response(exc.http_status, exc.code, exc.message, headers=headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _STATUS_CODES.get(exc.status_code, "error")
+    if exc.status_code == 404 and exc.detail == "Not Found":
+        message = f"no such route: {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"method {request.method} is not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail)
+    return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}) or None)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(422, "invalid_request", _readable_validation(exc))
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    _log.warning("%s %s: backing service unavailable: %r", request.method, request.url.path, exc)
+    return error_response(
+        503,
+        "temporarily_unavailable",
+        "a backing service (database or queue) is unavailable; retry shortly",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    _log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error", "an internal error occurred; it has been logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that give every error the ``{"error": {...}}`` shape."""
+    import redis.exceptions
+    import sqlalchemy.exc
+
+    app.add_exception_handler(SoundyError, _soundy_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    for unavailable in (
+        sqlalchemy.exc.OperationalError,
+        sqlalchemy.exc.InterfaceError,
+        sqlalchemy.exc.TimeoutError,
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        ConnectionError,
+        TimeoutError,
+    ):
+        app.add_exception_handler(unavailable, _unavailable)
+    app.add_exception_handler(Exception, _internal_error)

@@ -1,0 +1,59 @@
+"""``POST /api/clients``: a new anonymous client and its bearer token (rate limited per IP)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from fastapi import APIRouter, Request
+from redis.exceptions import RedisError
+
+from soundy.api.auth import create_client
+from soundy.api.deps import SessionDep, StateDep
+from soundy.api.schemas import ClientCreated, ErrorBody
+from soundy.errors import RateLimited
+
+__all__ = ["router"]
+
+_log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["clients"])
+
+# The rate limit counts per clock hour (fixed window).
+_WINDOW_S = 3600
+
+
+async def _check_rate(state: StateDep, ip: str) -> None:
+    """At most ``clients_per_ip_per_hour`` new clients per IP and clock hour (Redis INCR +
+    EXPIRE). If Redis is unreachable the request is let through (and logged): creating a
+    client costs one row, and refusing every new user during a Redis outage is worse."""
+    limit = state.settings.clients_per_ip_per_hour
+    window = int(time.time()) // _WINDOW_S
+    key = f"{state.settings.queue_prefix}:soundy:ratelimit:clients:{ip}:{window}"
+    try:
+        async with state.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, _WINDOW_S + 60)
+            count, _ = await pipe.execute()
+    except (RedisError, OSError) as exc:
+        _log.warning("client rate limit not checked (Redis unavailable): %s", exc)
+        return
+    if int(count) > limit:
+        raise RateLimited(
+            f"too many new clients from this address (limit {limit} per hour); "
+            "reuse your token or try again later"
+        )
+
+
+@router.post(
+    "/api/clients",
+    status_code=201,
+    response_model=ClientCreated,
+    responses={429: {"model": ErrorBody}},
+    summary="Create an anonymous client and get its bearer token",
+)
+async def post_client(request: Request, state: StateDep, session: SessionDep) -> ClientCreated:
+    ip = request.client.host if request.client else "unknown"
+    await _check_rate(state, ip)
+    token = await create_client(session, name=None, is_key=False)
+    return ClientCreated(token=token)

@@ -1,0 +1,228 @@
+"""``GET /api/jobs``, ``GET /api/jobs/{id}``, ``GET /api/jobs/{id}/events`` (Server-Sent Events).
+
+A job belongs to one client; any other client gets 404 for it, as for a job that does not exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+
+from soundy.api.deps import ClientDep, SessionDep, StateDep
+from soundy.api.schemas import ErrorBody, JobList, JobOut, job_out
+from soundy.db.models import Client, Job
+from soundy.errors import InvalidRequest, NotFound
+from soundy.pipeline import jobs
+from soundy.pipeline.jobs import FINAL_STATUSES
+
+__all__ = ["router"]
+
+_log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["jobs"])
+
+# SSE: re-read the row this often (s) in case a pub/sub message was missed, and send a
+# comment line this often (s) so proxies keep the connection open.
+EVENTS_RECHECK_S = 3.0
+EVENTS_HEARTBEAT_S = 15.0
+
+
+async def _own_job(session: AsyncSession, client: Client, job_id: str) -> Job:
+    job = await jobs.get_job(session, job_id)
+    if job is None or job.client_id != client.id:
+        raise NotFound("no such job")
+    return job
+
+
+def _encode_cursor(job: Job) -> str:
+    raw = f"{job.created_at.isoformat()}|{job.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created, _, job_id = raw.partition("|")
+        return datetime.fromisoformat(created), uuid.UUID(job_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest("cursor: not a cursor returned by GET /api/jobs") from exc
+
+
+@router.get(
+    "/api/jobs",
+    response_model=JobList,
+    responses={401: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    summary="List your jobs, newest first (without results)",
+)
+async def list_jobs(
+    client: ClientDep,
+    session: SessionDep,
+    limit: int = Query(default=20, ge=1, le=100, description="Jobs per page."),
+    cursor: str | None = Query(default=None, description="next_cursor of the previous page."),
+) -> JobList:
+    before = _decode_cursor(cursor) if cursor else None
+    rows = await jobs.list_jobs(
+        session, client_id=client.id, limit=limit + 1, before=before, options=[defer(Job.result)]
+    )
+    page = rows[:limit]
+    next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
+    return JobList(jobs=[job_out(j, with_result=False) for j in page], next_cursor=next_cursor)
+
+
+@router.get(
+    "/api/jobs/{job_id}",
+    response_model=JobOut,
+    responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    summary="A job's status, progress and (when completed) result",
+)
+async def get_job(job_id: str, client: ClientDep, session: SessionDep) -> JobOut:
+    return job_out(await _own_job(session, client, job_id))
+
+
+def _state(job: Job) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "id": str(job.id),
+        "status": job.status,
+        "progress": job.progress,
+        "stage": job.stage,
+    }
+    if job.status == "failed":
+        state["error"] = {"code": job.error_code, "message": job.error_message}
+    return state
+
+
+def _sse(data: dict[str, Any]) -> str:
+    return f"data: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+_STATUS_RANK = {"pending": 0, "processing": 1, "completed": 2, "failed": 2}
+
+
+def _ahead(candidate: dict[str, Any], last: dict[str, Any] | None) -> bool:
+    """Whether a state is newer than the one last sent (status and progress never go back)."""
+    if last is None:
+        return True
+    rank, last_rank = _STATUS_RANK.get(candidate["status"], 0), _STATUS_RANK[last["status"]]
+    if rank != last_rank:
+        return rank > last_rank
+    if int(candidate.get("progress") or 0) < int(last.get("progress") or 0):
+        return False
+    return candidate != last
+
+
+async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncIterator[str]:
+    """The current state at once, then every change until the job is completed or failed.
+
+    Subscribes to the job's pub/sub channel first, then reads the row (so nothing falls in
+    between); progress messages are forwarded as they come, and the row is re-read every
+    ``EVENTS_RECHECK_S`` without a message, and before the stream ends, so a lost message only
+    delays an update and the final state is always the stored one. Without Redis it reads the
+    row alone. Status and progress never go backwards in the stream.
+    """
+    from soundy.pipeline import events
+
+    loop = asyncio.get_running_loop()
+    last: dict[str, Any] | None = None
+    last_sent_s = loop.time()
+
+    async def read() -> dict[str, Any] | None:
+        async with state.sessionmaker() as session:
+            job = await jobs.get_job(session, job_id)
+            return None if job is None else _state(job)
+
+    subscription: AsyncIterator[dict[str, Any]] | None = events.subscribe(
+        state.redis, job_id, prefix=state.settings.queue_prefix, heartbeat_s=EVENTS_RECHECK_S
+    )
+
+    async def close_subscription() -> None:
+        nonlocal subscription
+        if subscription is not None:
+            with contextlib.suppress(Exception):
+                await subscription.aclose()  # type: ignore[attr-defined]
+        subscription = None
+
+    try:
+        try:
+            await anext(subscription)  # {"type": "subscribed"}
+        except Exception as exc:  # Redis down: poll the database instead
+            _log.warning("job %s events: no pub/sub (%s); polling the database", job_id, exc)
+            await close_subscription()
+        yield "retry: 3000\n\n"
+        check_row = True
+        while True:
+            if check_row:
+                current = await read()
+                if current is None:
+                    return
+                if _ahead(current, last):
+                    last, last_sent_s = current, loop.time()
+                    yield _sse(current)
+                if current["status"] in FINAL_STATUSES:
+                    return
+            check_row = False
+            if loop.time() - last_sent_s >= EVENTS_HEARTBEAT_S:
+                last_sent_s = loop.time()
+                yield ": keep-alive\n\n"
+            if subscription is None:
+                await asyncio.sleep(EVENTS_RECHECK_S)
+                check_row = True
+                continue
+            try:
+                event = await anext(subscription)
+            except StopAsyncIteration:
+                await close_subscription()  # the publisher saw the end: the row has it
+                check_row = True
+                continue
+            except Exception as exc:
+                _log.warning("job %s events: pub/sub lost (%s); polling the database", job_id, exc)
+                await close_subscription()
+                check_row = True
+                continue
+            status = event.get("status")
+            if status is None or status in FINAL_STATUSES:
+                check_row = True  # heartbeat, or the end: read the stored state
+                continue
+            candidate = {
+                "id": str(job_id),
+                "status": str(status),
+                "progress": int(event.get("progress") or 0),
+                "stage": event.get("stage"),
+            }
+            if _ahead(candidate, last):
+                last, last_sent_s = candidate, loop.time()
+                yield _sse(candidate)
+    finally:
+        await close_subscription()
+
+
+@router.get(
+    "/api/jobs/{job_id}/events",
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "data: {id,status,...}"},
+        401: {"model": ErrorBody},
+        404: {"model": ErrorBody},
+    },
+    summary="Server-Sent Events: the job's status and progress until it ends",
+)
+async def job_events(
+    job_id: str, client: ClientDep, session: SessionDep, state: StateDep
+) -> StreamingResponse:
+    job = await _own_job(session, client, job_id)
+    await session.close()
+    return StreamingResponse(
+        _event_stream(state, job.id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

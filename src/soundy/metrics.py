@@ -1,0 +1,90 @@
+"""Prometheus metrics shared by the API and the workers (``GET /metrics`` renders them).
+
+=====================================  =========  ==============================================
+name                                   type       meaning
+=====================================  =========  ==============================================
+soundy_jobs_created_total              counter    jobs accepted by ``POST /api/audio/analyze``
+soundy_jobs_completed_total            counter    jobs a worker completed (its ``complete`` won)
+soundy_jobs_failed_total{code}         counter    jobs that failed, by error code
+soundy_job_duration_seconds            histogram  started_at -> finished_at of finished jobs, s
+soundy_queue_jobs{state}               gauge      BullMQ jobs per state (read at scrape time)
+soundy_jobs{status}                    gauge      job rows per status in PostgreSQL (scrape time)
+soundy_http_request_duration_seconds   histogram  API latency to the response start, by method,
+                                                  route template and status code, s
+=====================================  =========  ==============================================
+
+API and workers are separate processes. When ``PROMETHEUS_MULTIPROC_DIR`` names a directory
+(``soundy serve`` sets it for all its children and empties it at start), every process writes
+its samples there and :func:`render` aggregates them, so the counters the workers increment
+appear on the API's ``/metrics``. Without it, each process reports only its own samples
+(run one scrape target per worker, or rely on ``soundy_jobs{status}`` which comes from the
+database).
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+__all__ = [
+    "CONTENT_TYPE_LATEST",
+    "HTTP_REQUEST_DURATION",
+    "JOBS_BY_STATUS",
+    "JOBS_COMPLETED",
+    "JOBS_CREATED",
+    "JOBS_FAILED",
+    "JOB_DURATION",
+    "QUEUE_JOBS",
+    "render",
+]
+
+# Buckets in seconds: analysis of one track takes seconds to minutes.
+_JOB_DURATION_BUCKETS_S = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200)
+# Buckets in seconds for HTTP latency.
+_HTTP_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+JOBS_CREATED = Counter("soundy_jobs_created", "Jobs accepted by POST /api/audio/analyze.")
+JOBS_COMPLETED = Counter("soundy_jobs_completed", "Jobs completed by a worker.")
+JOBS_FAILED = Counter("soundy_jobs_failed", "Jobs that failed, by error code.", ["code"])
+JOB_DURATION = Histogram(
+    "soundy_job_duration_seconds",
+    "Seconds from a job's first start to its end (completed or failed).",
+    buckets=_JOB_DURATION_BUCKETS_S,
+)
+QUEUE_JOBS = Gauge(
+    "soundy_queue_jobs",
+    "BullMQ jobs per state in the audio-analysis queue (read at scrape time).",
+    ["state"],
+    multiprocess_mode="mostrecent",
+)
+JOBS_BY_STATUS = Gauge(
+    "soundy_jobs",
+    "Job rows per status in PostgreSQL (read at scrape time).",
+    ["status"],
+    multiprocess_mode="mostrecent",
+)
+HTTP_REQUEST_DURATION = Histogram(
+    "soundy_http_request_duration_seconds",
+    "API latency until the response starts, by method, route template and status code.",
+    ["method", "route", "status"],
+    buckets=_HTTP_BUCKETS_S,
+)
+
+
+def render() -> bytes:
+    """The exposition text of every metric (all processes' in multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest()

