@@ -1,9 +1,79 @@
-"""The web page at ``/`` and the dashboard at ``/admin`` (placeholder until the web work lands)."""
+"""The web page at ``/`` and the operator dashboard at ``/admin``.
+
+Plain HTML, JavaScript modules and CSS shipped inside the package (``web/static``): no build step,
+no CDN. The charts are drawn by the page's own small SVG code (``static/js/charts.js``).
+
+Routes (all ``GET``, no authentication: the pages hold no data, they call ``/api`` with the
+browser's token):
+
+* ``/``                the producer's page (upload, live progress, report, history)
+* ``/admin``           the operator dashboard (asks for ``SOUNDY_ADMIN_TOKEN``)
+* ``/static/{path}``   the page's files; only files inside ``static/`` are ever served
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter
+from fastapi.responses import FileResponse, JSONResponse, Response
 
-__all__ = ["router"]
+__all__ = ["STATIC_DIR", "router"]
 
-router = APIRouter()
+STATIC_DIR = (Path(__file__).parent / "static").resolve()
+
+# The files change with each release and carry no version in their names: ask browsers to
+# revalidate (ETag / Last-Modified from FileResponse make that a cheap 304).
+_CACHE_HEADERS = {"Cache-Control": "no-cache"}
+# Pages: no framing by other sites, no sniffing, scripts and styles only from this origin.
+_PAGE_HEADERS = {
+    **_CACHE_HEADERS,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "connect-src 'self' http: https:; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'"
+    ),
+}
+_MEDIA_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+}
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(name: str) -> FileResponse:
+    return FileResponse(STATIC_DIR / name, media_type=_MEDIA_TYPES[".html"], headers=_PAGE_HEADERS)
+
+
+@router.get("/")
+async def index() -> FileResponse:
+    """The producer's page."""
+    return _page("index.html")
+
+
+@router.get("/admin")
+async def admin() -> FileResponse:
+    """The operator dashboard (its data comes from ``/api/admin/*``, behind the admin token)."""
+    return _page("admin.html")
+
+
+@router.get("/static/{path:path}")
+async def static(path: str) -> Response:
+    """A file under ``static/``; anything that resolves outside it is a 404."""
+    target = (STATIC_DIR / path).resolve()
+    if not target.is_relative_to(STATIC_DIR) or not target.is_file():
+        return JSONResponse(
+            {"error": {"code": "not_found", "message": "No such file."}}, status_code=404
+        )
+    media_type = _MEDIA_TYPES.get(target.suffix.lower(), "application/octet-stream")
+    return FileResponse(target, media_type=media_type, headers=_CACHE_HEADERS)

@@ -1,0 +1,517 @@
+// The producer's page: choose a file and targets, upload with progress, follow the job live,
+// show the report; the history of earlier jobs; English / Brazilian Portuguese.
+
+import * as api from "./api.js";
+import { LANGUAGES, dateTime, lang, num, setLang, t, translate } from "./i18n.js";
+import { renderReport } from "./report.js";
+
+const $ = (id) => document.getElementById(id);
+const NAMES_KEY = "soundy.names"; // job id -> file name, for history rows without a result
+const REQUESTS_KEY = "soundy.requests"; // job id -> the analyze request, for "try again"
+
+const state = {
+  file: null,
+  genres: [],
+  current: null, // the job shown in the report or progress area
+  controller: null, // aborts following the current job
+  lastRequest: null,
+  historyCursor: null,
+  historyJobs: [],
+};
+
+function loadMap(key) {
+  try {
+    return JSON.parse(localStorage.getItem(key) || "{}");
+  } catch {
+    return {};
+  }
+}
+
+function remember(key, id, value) {
+  const map = loadMap(key);
+  map[id] = value;
+  const ids = Object.keys(map);
+  for (const old of ids.slice(0, Math.max(0, ids.length - 200))) delete map[old];
+  try {
+    localStorage.setItem(key, JSON.stringify(map));
+  } catch {
+    // storage full or disabled: the page still works, history just shows ids
+  }
+}
+
+function announce(text) {
+  $("live").textContent = text;
+}
+
+function showFormError(text) {
+  const box = $("form-error");
+  box.textContent = text || "";
+  box.hidden = !text;
+}
+
+function reasonOf(error) {
+  if (error instanceof api.ApiError) return error.message;
+  return error && error.message ? error.message : String(error);
+}
+
+// ---- form ---------------------------------------------------------------------------------
+
+function setFile(file) {
+  state.file = file;
+  $("file-name").removeAttribute("data-i18n");
+  $("file-name").textContent = file ? `${file.name} (${num(file.size / 1e6, 1)} MB)` : t("form.file.none");
+  if (file) showFormError("");
+}
+
+function setupDropzone() {
+  const zone = $("dropzone");
+  $("file").addEventListener("change", (event) => setFile(event.target.files[0] || null));
+  for (const name of ["dragenter", "dragover"]) {
+    zone.addEventListener(name, (event) => {
+      event.preventDefault();
+      zone.classList.add("dragging");
+    });
+  }
+  for (const name of ["dragleave", "dragend"]) {
+    zone.addEventListener(name, () => zone.classList.remove("dragging"));
+  }
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    const file = event.dataTransfer && event.dataTransfer.files[0];
+    if (file) setFile(file);
+  });
+  // A file dropped elsewhere on the page should not navigate away from it.
+  window.addEventListener("dragover", (event) => event.preventDefault());
+  window.addEventListener("drop", (event) => event.preventDefault());
+}
+
+function refMode() {
+  return document.querySelector('input[name="refmode"]:checked').value;
+}
+
+function setupReference() {
+  for (const radio of document.querySelectorAll('input[name="refmode"]')) {
+    radio.addEventListener("change", () => {
+      $("ref-file-field").hidden = refMode() !== "file";
+      $("ref-job-field").hidden = refMode() !== "job";
+    });
+  }
+}
+
+function fillGenres() {
+  const select = $("genre");
+  const chosen = select.value;
+  select.replaceChildren();
+  const none = document.createElement("option");
+  none.value = "";
+  none.textContent = t("form.genre.none");
+  select.append(none);
+  for (const g of state.genres) {
+    const option = document.createElement("option");
+    option.value = g.key;
+    option.textContent = g.label || g.key;
+    select.append(option);
+  }
+  if (chosen && state.genres.some((g) => g.key === chosen)) select.value = chosen;
+  else if (state.genres.length && !state.genresChosen) select.value = state.genres[0].key;
+}
+
+async function loadGenres() {
+  try {
+    const body = await api.getGenres();
+    const list = Array.isArray(body) ? body : body.genres || body.items || [];
+    state.genres = list
+      .map((g) => (typeof g === "string" ? { key: g, label: g } : g))
+      .sort((a, b) => String(a.label || a.key).localeCompare(String(b.label || b.key), lang()));
+  } catch {
+    state.genres = [];
+  }
+  fillGenres();
+}
+
+function genreLabel(key) {
+  const g = state.genres.find((x) => x.key === key);
+  return g ? g.label || g.key : key;
+}
+
+// ---- progress -----------------------------------------------------------------------------
+
+function showProgress(text, fraction, note = "") {
+  $("progress").hidden = false;
+  $("job-error").hidden = true;
+  $("progress-text").textContent = text;
+  const pct = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
+  $("progress-bar").value = pct;
+  $("progress-pct").textContent = pct + " %";
+  $("progress-note").textContent = note;
+}
+
+function stageText(job) {
+  const stage = job.stage || job.status || "pending";
+  const key = "stage." + stage;
+  const text = t(key);
+  return text === key ? stage : text;
+}
+
+function showFailure(job) {
+  $("progress").hidden = false;
+  $("job-error").hidden = false;
+  const message = (job.error && (job.error.message || job.error.code)) || t("stage.failed");
+  $("job-error-message").textContent = message;
+  $("progress-text").textContent = t("stage.failed");
+  $("progress-note").textContent = "";
+  announce(t("job.failed") + ": " + message);
+  $("retry").focus();
+}
+
+async function follow(jobId, { label = null } = {}) {
+  if (state.controller) state.controller.abort();
+  const controller = new AbortController();
+  state.controller = controller;
+  let lastProgress = 0;
+  const job = await api.followJob(
+    jobId,
+    (update) => {
+      if (controller.signal.aborted) return;
+      if (typeof update.progress === "number") lastProgress = update.progress;
+      const text = label ? `${label}: ${stageText(update)}` : stageText(update);
+      showProgress(text, lastProgress / 100);
+    },
+    {
+      signal: controller.signal,
+      onNetwork: (down) => {
+        $("progress-note").textContent = down ? t("error.network") : "";
+      },
+    },
+  );
+  return controller.signal.aborted ? null : job;
+}
+
+// ---- analyse ------------------------------------------------------------------------------
+
+async function uploadWithProgress(file, key) {
+  showProgress(t(key, { name: file.name }), 0);
+  return api.upload(file, (fraction) => showProgress(t(key, { name: file.name }), fraction));
+}
+
+async function startJob(body, fileName) {
+  const created = await api.analyze(body);
+  const job = created.job || created;
+  remember(NAMES_KEY, job.id, fileName);
+  remember(REQUESTS_KEY, job.id, body);
+  return job;
+}
+
+async function runAnalysis(body, fileName, referenceId) {
+  state.lastRequest = { body, fileName };
+  $("report").hidden = true;
+  const job = await startJob(body, fileName);
+  history.replaceState(null, "", "#job=" + job.id);
+  showProgress(stageText(job), (job.progress || 0) / 100);
+  const done = await follow(job.id);
+  if (!done) return;
+  await showJob(done, { referenceId });
+  loadHistory(true);
+}
+
+async function onSubmit(event) {
+  event.preventDefault();
+  showFormError("");
+  if (!state.file) {
+    showFormError(t("form.need_file"));
+    $("file").focus();
+    return;
+  }
+  const mode = refMode();
+  const refFile = $("ref-file").files[0] || null;
+  const refJob = $("ref-job").value;
+  if ((mode === "file" && !refFile) || (mode === "job" && !refJob)) {
+    showFormError(t("form.need_reference"));
+    return;
+  }
+  const button = $("analyze-form").querySelector('[data-testid="analyze"]');
+  button.disabled = true;
+  try {
+    const genre = $("genre").value || null;
+    const destination = $("destination").value || null;
+    let referenceId = mode === "job" ? refJob : null;
+    if (mode === "file") {
+      const refKey = await uploadWithProgress(refFile, "progress.upload_reference");
+      const refJobCreated = await startJob(
+        { file_key: refKey, mode: "genre", genre, destination },
+        refFile.name,
+      );
+      const refDone = await follow(refJobCreated.id, { label: t("progress.reference") });
+      if (!refDone) return;
+      if (refDone.status === "failed") {
+        showFailure(refDone);
+        return;
+      }
+      referenceId = refDone.id;
+    }
+    const fileKey = await uploadWithProgress(state.file, "progress.upload");
+    const body = referenceId
+      ? { file_key: fileKey, mode: "reference", genre, destination, reference_job_id: referenceId }
+      : { file_key: fileKey, mode: "genre", genre, destination };
+    await runAnalysis(body, state.file.name, referenceId);
+  } catch (error) {
+    $("progress").hidden = true;
+    showFormError(
+      error instanceof api.ApiError && error.code === "upload_failed"
+        ? t("error.upload", { reason: reasonOf(error) })
+        : t("error.generic", { reason: reasonOf(error) }),
+    );
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function onRetry() {
+  const saved = state.current ? loadMap(REQUESTS_KEY)[state.current.id] : null;
+  const request = saved
+    ? { body: saved, fileName: loadMap(NAMES_KEY)[state.current.id] || "" }
+    : state.lastRequest;
+  if (!request) {
+    showFormError(t("job.retry_needs_file"));
+    $("file").focus();
+    return;
+  }
+  $("retry").disabled = true;
+  try {
+    await runAnalysis(request.body, request.fileName, request.body.reference_job_id || null);
+  } catch (error) {
+    $("job-error-message").textContent = t("error.generic", { reason: reasonOf(error) });
+  } finally {
+    $("retry").disabled = false;
+  }
+}
+
+// ---- report -------------------------------------------------------------------------------
+
+const referenceCache = new Map();
+
+async function referenceResult(job, referenceId) {
+  const id = referenceId || job.reference_job_id || (job.result && job.result.reference && job.result.reference.job_id);
+  if (!id) return null;
+  if (!referenceCache.has(id)) {
+    try {
+      const ref = await api.getJob(id);
+      referenceCache.set(id, ref.result || null);
+    } catch {
+      referenceCache.set(id, null);
+    }
+  }
+  return referenceCache.get(id);
+}
+
+async function showJob(job, { referenceId = null } = {}) {
+  state.current = job;
+  if (job.status === "failed") {
+    $("report").hidden = true;
+    showFailure(job);
+    return;
+  }
+  if (job.status !== "completed") {
+    showProgress(stageText(job), (job.progress || 0) / 100);
+    const done = await follow(job.id);
+    if (done) await showJob(done, { referenceId });
+    return;
+  }
+  $("progress").hidden = true;
+  const reference = await referenceResult(job, referenceId);
+  state.currentReference = reference;
+  renderReport($("report"), job, { reference, genreLabel: job.genre ? genreLabel(job.genre) : null });
+  announce(t("report.title"));
+  $("report").focus({ preventScroll: true });
+  $("report").scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+async function openJob(id) {
+  showFormError("");
+  try {
+    const job = await api.getJob(id);
+    history.replaceState(null, "", "#job=" + id);
+    await showJob(job);
+  } catch (error) {
+    $("report").hidden = true;
+    if (error instanceof api.ApiError && error.status === 404) {
+      showFormError(t("error.not_found"));
+    } else {
+      showFormError(t("error.generic", { reason: reasonOf(error) }));
+    }
+  }
+}
+
+// ---- history ------------------------------------------------------------------------------
+
+function jobsFrom(body) {
+  if (Array.isArray(body)) return { jobs: body, cursor: null };
+  const jobs = body.jobs || body.items || [];
+  const cursor = body.next_cursor || body.cursor || null;
+  return { jobs, cursor };
+}
+
+function jobName(job) {
+  return (
+    (job.result && job.result.file && job.result.file.name) ||
+    job.filename ||
+    job.file_name ||
+    loadMap(NAMES_KEY)[job.id] ||
+    job.id.slice(0, 8)
+  );
+}
+
+function renderHistory() {
+  const box = $("history-list");
+  const jobs = state.historyJobs;
+  if (!jobs.length) {
+    const p = document.createElement("p");
+    p.className = "empty";
+    p.textContent = t("history.empty");
+    box.replaceChildren(p);
+  } else {
+    const table = document.createElement("table");
+    table.className = "history";
+    const head = table.createTHead().insertRow();
+    for (const key of ["history.file", "history.status", "history.score", ""]) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = key ? t(key) : "";
+      head.append(th);
+    }
+    const body = table.createTBody();
+    for (const job of jobs) {
+      const row = body.insertRow();
+      row.dataset.jobId = job.id;
+      const what = row.insertCell();
+      const name = document.createElement("span");
+      name.className = "job-name";
+      name.textContent = jobName(job);
+      const when = document.createElement("span");
+      when.className = "job-date";
+      when.textContent = dateTime(job.created_at);
+      what.append(name, when);
+      const status = row.insertCell();
+      const badge = document.createElement("span");
+      badge.className = "badge status-" + job.status;
+      badge.textContent = t("status." + job.status);
+      status.append(badge);
+      const score = row.insertCell();
+      score.className = "num";
+      const overall = job.result && job.result.score && job.result.score.overall;
+      score.textContent = typeof overall === "number" ? num(overall, 0) : "—";
+      const action = row.insertCell();
+      const open = document.createElement("button");
+      open.type = "button";
+      open.className = "button secondary small";
+      open.textContent = t("history.open");
+      open.setAttribute("aria-label", `${t("history.open")}: ${jobName(job)}`);
+      open.addEventListener("click", () => openJob(job.id));
+      action.append(open);
+    }
+    const wrap = document.createElement("div");
+    wrap.className = "table-wrap";
+    wrap.append(table);
+    box.replaceChildren(wrap);
+  }
+  $("history-more").hidden = !state.historyCursor;
+  // Completed jobs can serve as references.
+  const select = $("ref-job");
+  const chosen = select.value;
+  select.replaceChildren();
+  const completed = jobs.filter((j) => j.status === "completed");
+  if (!completed.length) {
+    const option = document.createElement("option");
+    option.value = "";
+    option.textContent = t("form.reference.job.empty");
+    select.append(option);
+  }
+  for (const job of completed) {
+    const option = document.createElement("option");
+    option.value = job.id;
+    option.textContent = `${jobName(job)} — ${dateTime(job.created_at)}`;
+    select.append(option);
+  }
+  if (chosen) select.value = chosen;
+}
+
+async function loadHistory(reset = false) {
+  try {
+    const params = new URLSearchParams({ limit: "20" });
+    if (!reset && state.historyCursor) params.set("cursor", state.historyCursor);
+    const { jobs, cursor } = jobsFrom(await api.listJobs("?" + params));
+    state.historyJobs = reset ? jobs : [...state.historyJobs, ...jobs];
+    state.historyCursor = cursor;
+    renderHistory();
+  } catch {
+    // The history is a convenience: the rest of the page works without it.
+  }
+}
+
+// ---- language -----------------------------------------------------------------------------
+
+function setupLanguage() {
+  const select = $("lang");
+  for (const { code, label } of LANGUAGES) {
+    const option = document.createElement("option");
+    option.value = code;
+    option.textContent = label;
+    select.append(option);
+  }
+  select.value = lang();
+  select.addEventListener("change", async () => {
+    setLang(select.value);
+    applyLanguage();
+    // The API translates suggestions: fetch the shown job again in the new language.
+    if (state.current && state.current.status === "completed") {
+      try {
+        const job = await api.getJob(state.current.id);
+        state.current = job;
+      } catch {
+        // keep the one we have
+      }
+      renderReport($("report"), state.current, {
+        reference: state.currentReference || null,
+        genreLabel: state.current.genre ? genreLabel(state.current.genre) : null,
+      });
+    }
+  });
+}
+
+function applyLanguage() {
+  translate();
+  if (state.file) setFile(state.file);
+  fillGenres();
+  renderHistory();
+}
+
+// ---- start --------------------------------------------------------------------------------
+
+async function main() {
+  setLang(lang());
+  translate();
+  setupLanguage();
+  setupDropzone();
+  setupReference();
+  $("genre").addEventListener("change", () => {
+    state.genresChosen = true;
+  });
+  $("analyze-form").addEventListener("submit", onSubmit);
+  $("retry").addEventListener("click", onRetry);
+  $("history-refresh").addEventListener("click", () => loadHistory(true));
+  $("history-more").addEventListener("click", () => loadHistory(false));
+  renderHistory();
+  await loadGenres();
+  try {
+    await api.ensureToken();
+  } catch (error) {
+    showFormError(t("error.generic", { reason: reasonOf(error) }));
+    return;
+  }
+  await loadHistory(true);
+  const match = location.hash.match(/^#job=([\w-]+)$/);
+  if (match) await openJob(match[1]);
+}
+
+main();

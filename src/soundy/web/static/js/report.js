@@ -1,0 +1,705 @@
+// The report: score and parts, charts, suggestions, every metric against its target, the
+// streaming normalization table, and (reference mode) both tracks side by side.
+// It reads the result JSON of DESIGN.md ("Analysis result", schema_version 1) plus the
+// comparison keys (targets, score, suggestions, normalization, reference).
+
+import { bandChart, lineChart } from "./charts.js";
+import { has, num, t } from "./i18n.js";
+
+const COLORS = {
+  momentary: "#8fb3ff",
+  shortTerm: "#1f5fd6",
+  target: "#c2410c",
+  reference: "#7c3aed",
+  level: "#1f5fd6",
+  range: "rgba(22, 163, 74, 0.22)",
+  rangeLine: "#15803d",
+  correlation: "#0f766e",
+  negative: "rgba(220, 38, 38, 0.10)",
+};
+
+const PART_KEYS = ["loudness", "peaks", "dynamics", "stereo", "tonal_balance"];
+const BAND_ORDER = ["sub", "bass", "low_mid", "mid", "high_mid", "presence", "air"];
+
+// Units shown after values, by the suffix of a metric key (DESIGN: units are in the names).
+const UNIT_BY_SUFFIX = [
+  ["_lufs", "LUFS"],
+  ["_lu", "LU"],
+  ["_dbtp", "dBTP"],
+  ["_dbfs", "dBFS"],
+  ["_db_per_octave", "dB/oct"],
+  ["_db", "dB"],
+  ["_hz", "Hz"],
+  ["_s", "s"],
+];
+
+function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key === "style") Object.assign(node.style, value); // CSSOM: allowed by the CSP
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+const isNum = (v) => typeof v === "number" && Number.isFinite(v);
+const pick = (obj, ...keys) => {
+  for (const key of keys) {
+    if (obj && obj[key] !== undefined && obj[key] !== null) return obj[key];
+  }
+  return null;
+};
+
+function lastSegment(key) {
+  return String(key).split(".").pop();
+}
+
+function unitOf(metric) {
+  if (metric.unit) return metric.unit;
+  const key = lastSegment(metric.metric || metric.key || "");
+  for (const [suffix, unit] of UNIT_BY_SUFFIX) if (key.endsWith(suffix)) return unit;
+  return "";
+}
+
+function digitsFor(unit, value) {
+  if (unit === "Hz") return 0;
+  if (Number.isInteger(value) && Math.abs(value) >= 10) return 0;
+  if (unit === "" && Math.abs(value) <= 2) return 2;
+  return 1;
+}
+
+export function formatValue(value, unit) {
+  if (!isNum(value)) return value === null || value === undefined ? "—" : String(value);
+  const text = num(value, digitsFor(unit, value));
+  return unit ? text + " " + unit : text;
+}
+
+/** A metric's display name: the API's label, else the catalogue's, else the key made readable. */
+export function metricLabel(metric) {
+  const key = metric.metric || metric.key || "";
+  if (key.startsWith("band.") || key.startsWith("spectrum.bands.")) {
+    const band = lastSegment(key);
+    if (has("band." + band)) return t("band." + band);
+  }
+  const last = lastSegment(key);
+  if (has("metric." + last)) return t("metric." + last);
+  if (metric.label) return metric.label;
+  return last.replace(/_/g, " ");
+}
+
+function scoreClass(score) {
+  if (!isNum(score)) return "score-none";
+  if (score >= 80) return "score-good";
+  if (score >= 60) return "score-fair";
+  return "score-poor";
+}
+
+function scoreRing(score) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 120 120");
+  svg.setAttribute("aria-hidden", "true");
+  svg.classList.add("ring");
+  const r = 52;
+  const c = 2 * Math.PI * r;
+  const bg = document.createElementNS(ns, "circle");
+  Object.entries({ cx: 60, cy: 60, r, class: "ring-bg" }).forEach(([k, v]) => bg.setAttribute(k, v));
+  const fg = document.createElementNS(ns, "circle");
+  const frac = isNum(score) ? Math.max(0, Math.min(100, score)) / 100 : 0;
+  Object.entries({
+    cx: 60,
+    cy: 60,
+    r,
+    class: "ring-fg",
+    "stroke-dasharray": `${(c * frac).toFixed(1)} ${c.toFixed(1)}`,
+    transform: "rotate(-90 60 60)",
+  }).forEach(([k, v]) => fg.setAttribute(k, v));
+  svg.append(bg, fg);
+  return svg;
+}
+
+/** The metrics to tabulate: score.metrics when the comparison gives them, else the raw ones. */
+function metricRows(result) {
+  const listed = result.score && Array.isArray(result.score.metrics) ? result.score.metrics : null;
+  if (listed && listed.length) return listed;
+  const rows = [];
+  const raw = {
+    loudness: ["integrated_lufs", "range_lu", "momentary_max_lufs", "short_term_max_lufs"],
+    peaks: ["true_peak_dbtp", "sample_peak_dbfs", "clipped_samples"],
+    dynamics: ["plr_db", "crest_db", "dr"],
+    stereo: ["correlation", "width", "balance_db", "mono_loss_lu"],
+    spectrum: ["centroid_hz", "tilt_db_per_octave"],
+  };
+  for (const [section, keys] of Object.entries(raw)) {
+    for (const key of keys) {
+      const value = result[section] ? result[section][key] : undefined;
+      if (value !== undefined) rows.push({ metric: `${section}.${key}`, current: value });
+    }
+  }
+  return rows;
+}
+
+/** The target for a metric key (e.g. "integrated_lufs"), from score.metrics or targets. */
+function targetFor(result, key) {
+  const rows = result.score && Array.isArray(result.score.metrics) ? result.score.metrics : [];
+  const row = rows.find((m) => lastSegment(m.metric || m.key || "") === key);
+  if (row) {
+    return {
+      target: pick(row, "target"),
+      min: pick(row, "target_min", "min"),
+      max: pick(row, "target_max", "max"),
+    };
+  }
+  const targets = result.targets || {};
+  for (const section of [targets, ...Object.values(targets).filter((v) => v && typeof v === "object")]) {
+    const found = section[key];
+    if (found === undefined || found === null) continue;
+    if (isNum(found)) return { target: found, min: null, max: null };
+    if (typeof found === "object") {
+      return {
+        target: pick(found, "target"),
+        min: pick(found, "target_min", "min"),
+        max: pick(found, "target_max", "max"),
+      };
+    }
+  }
+  return null;
+}
+
+/** Target range per band key, from targets.bands (list or map) or score.metrics "band" rows. */
+function bandTargets(result) {
+  const out = {};
+  const targets = result.targets || {};
+  const bands = targets.bands || (targets.spectrum && targets.spectrum.bands) || null;
+  if (Array.isArray(bands)) {
+    for (const b of bands) {
+      out[b.key] = {
+        target: pick(b, "target", "level_db"),
+        min: pick(b, "target_min", "min", "min_db"),
+        max: pick(b, "target_max", "max", "max_db"),
+      };
+    }
+  } else if (bands && typeof bands === "object") {
+    for (const [key, b] of Object.entries(bands)) {
+      if (isNum(b)) out[key] = { target: b, min: null, max: null };
+      else out[key] = {
+        target: pick(b, "target", "level_db"),
+        min: pick(b, "target_min", "min", "min_db"),
+        max: pick(b, "target_max", "max", "max_db"),
+      };
+    }
+  }
+  const rows = result.score && Array.isArray(result.score.metrics) ? result.score.metrics : [];
+  for (const row of rows) {
+    const key = row.metric || row.key || "";
+    if (!/band/.test(key)) continue;
+    const band = lastSegment(key).replace(/_level_db$|_db$/, "");
+    if (!out[band]) {
+      out[band] = {
+        target: pick(row, "target"),
+        min: pick(row, "target_min", "min"),
+        max: pick(row, "target_max", "max"),
+      };
+    }
+  }
+  return out;
+}
+
+function fmtHz(hz) {
+  if (!isNum(hz)) return "";
+  return hz >= 1000 ? num(hz / 1000, hz % 1000 ? 1 : 0) + "k" : num(hz, 0);
+}
+
+function chartCard(name, title, note) {
+  const body = h("div", { class: "chart", "data-testid": "chart-" + name });
+  const card = h(
+    "figure",
+    { class: "card chart-card" },
+    h("figcaption", {}, h("h3", { text: title })),
+    note ? h("p", { class: "hint", text: note }) : null,
+    body,
+  );
+  return { card, body };
+}
+
+function seriesSummary(values, unit) {
+  const finite = values.filter(isNum);
+  if (!finite.length) return t("chart.empty");
+  return `min ${num(Math.min(...finite))} ${unit}, max ${num(Math.max(...finite))} ${unit}`;
+}
+
+function loudnessChart(result, reference) {
+  const s = result.series || {};
+  const hop = s.hop_s || 0.1;
+  const momentary = s.momentary_lufs || [];
+  const short = s.short_term_lufs || [];
+  const { card, body } = chartCard("loudness", t("chart.loudness"));
+  if (!momentary.length && !short.length) {
+    body.append(h("p", { class: "empty", text: t("chart.empty") }));
+    return card;
+  }
+  const target = targetFor(result, "integrated_lufs");
+  const finite = [...momentary, ...short].filter(isNum);
+  const top = Math.max(0, Math.ceil((Math.max(...finite, target?.target ?? -60) + 2) / 6) * 6);
+  const series = [
+    { label: t("chart.loudness.momentary"), values: momentary, hop_s: hop, color: COLORS.momentary, width: 1 },
+    { label: t("chart.loudness.short_term"), values: short, hop_s: hop, color: COLORS.shortTerm, width: 2 },
+  ];
+  const rs = reference && reference.series;
+  if (rs && rs.short_term_lufs && rs.short_term_lufs.length) {
+    series.push({
+      label: t("chart.loudness.reference"),
+      values: rs.short_term_lufs,
+      hop_s: rs.hop_s || hop,
+      color: COLORS.reference,
+      width: 1.5,
+      dash: true,
+    });
+  }
+  const lines = [];
+  if (target && isNum(target.target)) {
+    lines.push({ y: target.target, label: t("chart.loudness.target", { value: num(target.target) }), color: COLORS.target });
+  }
+  lineChart(body, {
+    title: t("chart.loudness"),
+    summary: seriesSummary(short.length ? short : momentary, "LUFS"),
+    yLabel: "LUFS",
+    xLabel: t("chart.time"),
+    yMin: Math.min(top - 48, -42),
+    yMax: top,
+    floor: Math.min(top - 48, -42),
+    series,
+    lines,
+  });
+  return card;
+}
+
+function spectrumChart(result, reference) {
+  const { card, body } = chartCard("spectrum", t("chart.spectrum"));
+  const bands = (result.spectrum && result.spectrum.bands) || [];
+  if (!bands.length) {
+    body.append(h("p", { class: "empty", text: t("chart.empty") }));
+    return card;
+  }
+  const targets = bandTargets(result);
+  const refBands = {};
+  for (const b of (reference && reference.spectrum && reference.spectrum.bands) || []) {
+    refBands[b.key] = b.level_db;
+  }
+  const ordered = [...bands].sort(
+    (a, b) => (BAND_ORDER.indexOf(a.key) + 99) % 99 - (BAND_ORDER.indexOf(b.key) + 99) % 99,
+  );
+  const rows = ordered.map((b) => ({
+    key: b.key,
+    label: has("band." + b.key) ? t("band." + b.key) : b.key,
+    short: has("band.short." + b.key) ? t("band.short." + b.key) : b.key,
+    hz: `${fmtHz(b.low_hz)}–${fmtHz(b.high_hz)}`,
+    lowHz: fmtHz(b.low_hz),
+    level: b.level_db,
+    target: targets[b.key]?.target ?? null,
+    min: targets[b.key]?.min ?? null,
+    max: targets[b.key]?.max ?? null,
+    reference: refBands[b.key] ?? null,
+  }));
+  bandChart(body, {
+    title: t("chart.spectrum"),
+    summary: rows.map((r) => `${r.label} ${num(r.level)} dB`).join(", "),
+    yLabel: "dB",
+    bands: rows,
+    labels: {
+      level: t("chart.spectrum.level"),
+      range: t("chart.spectrum.target"),
+      reference: t("chart.spectrum.reference"),
+    },
+    colors: { level: COLORS.level, range: COLORS.range, target: COLORS.rangeLine, reference: COLORS.reference },
+  });
+  return card;
+}
+
+function correlationChart(result, reference) {
+  const { card, body } = chartCard("correlation", t("chart.correlation"));
+  const s = result.series || {};
+  const values = s.correlation || [];
+  if (!values.length || !values.some(isNum)) {
+    const mono = result.file && result.file.channels === 1;
+    body.append(h("p", { class: "empty", text: mono ? t("chart.correlation.mono") : t("chart.empty") }));
+    return card;
+  }
+  const hop = s.correlation_hop_s || s.hop_s || 0.1;
+  const series = [{ label: t("chart.correlation.series"), values, hop_s: hop, color: COLORS.correlation, width: 1.5 }];
+  const rs = reference && reference.series;
+  if (rs && rs.correlation && rs.correlation.length) {
+    series.push({
+      label: t("chart.spectrum.reference"),
+      values: rs.correlation,
+      hop_s: rs.correlation_hop_s || rs.hop_s || hop,
+      color: COLORS.reference,
+      dash: true,
+    });
+  }
+  lineChart(body, {
+    title: t("chart.correlation"),
+    summary: seriesSummary(values, ""),
+    yLabel: "r",
+    xLabel: t("chart.time"),
+    yMin: -1,
+    yMax: 1,
+    series,
+    bands: [{ from: -1, to: 0, color: COLORS.negative }],
+  });
+  return card;
+}
+
+function severityBadge(severity) {
+  const sev = severity || "ok";
+  return h("span", { class: "badge sev-" + sev, text: has("severity." + sev) ? t("severity." + sev) : sev });
+}
+
+function targetText(m, unit) {
+  const min = pick(m, "target_min", "min");
+  const max = pick(m, "target_max", "max");
+  const target = pick(m, "target");
+  if (isNum(min) && isNum(max)) return `${formatValue(min, "")} … ${formatValue(max, unit)}`;
+  if (isNum(max) && !isNum(target)) return `≤ ${formatValue(max, unit)}`;
+  if (isNum(min) && !isNum(target)) return `≥ ${formatValue(min, unit)}`;
+  if (isNum(target)) return formatValue(target, unit);
+  return "—";
+}
+
+function metricsTable(result) {
+  const rows = metricRows(result);
+  const body = h("tbody");
+  for (const m of rows) {
+    const unit = unitOf(m);
+    const status = m.status || null;
+    body.append(
+      h(
+        "tr",
+        { class: "sev-row sev-" + (m.severity || "none"), "data-metric": m.metric || m.key || "" },
+        h("th", { scope: "row", text: metricLabel(m) }),
+        h("td", { class: "num", text: formatValue(pick(m, "current", "value"), unit) }),
+        h("td", { class: "num", text: targetText(m, "") }),
+        h(
+          "td",
+          {},
+          m.severity ? severityBadge(m.severity) : null,
+          status && has("mstatus." + status) ? h("span", { class: "status", text: " " + t("mstatus." + status) }) : null,
+        ),
+      ),
+    );
+  }
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "metrics-title", "data-testid": "metrics" },
+    h("h3", { id: "metrics-title", text: t("report.metrics") }),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { class: "metrics" },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col", text: t("report.metric") }),
+            h("th", { scope: "col", class: "num", text: t("report.value") }),
+            h("th", { scope: "col", class: "num", text: t("report.target") }),
+            h("th", { scope: "col", text: t("report.status") }),
+          ),
+        ),
+        body,
+      ),
+    ),
+  );
+}
+
+function suggestionsCard(result) {
+  const list = Array.isArray(result.suggestions) ? result.suggestions : [];
+  const ul = h("ol", { class: "suggestions" });
+  for (const s of list) {
+    const unit = s.unit || unitOf(s);
+    const numbers = [];
+    if (isNum(s.current)) numbers.push(`${t("report.value")}: ${formatValue(s.current, unit)}`);
+    if (isNum(s.target) || isNum(s.target_min) || isNum(s.target_max)) {
+      numbers.push(`${t("report.target")}: ${targetText(s, unit)}`);
+    }
+    if (isNum(s.delta)) numbers.push(`Δ ${s.delta > 0 ? "+" : ""}${formatValue(s.delta, unit)}`);
+    ul.append(
+      h(
+        "li",
+        { class: "suggestion sev-" + (s.severity || "info"), "data-testid": "suggestion" },
+        h("div", { class: "suggestion-head" }, severityBadge(s.severity), h("strong", { text: metricLabel(s) })),
+        s.message ? h("p", { text: s.message }) : null,
+        s.action ? h("p", { class: "action", text: "→ " + s.action }) : null,
+        numbers.length ? h("p", { class: "numbers", text: numbers.join(" · ") }) : null,
+      ),
+    );
+  }
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "suggestions-title", "data-testid": "suggestions" },
+    h("h3", { id: "suggestions-title", text: t("report.suggestions") }),
+    list.length ? ul : h("p", { class: "empty", text: t("report.suggestions.none") }),
+  );
+}
+
+function normalizationCard(result) {
+  const rows = Array.isArray(result.normalization) ? result.normalization : [];
+  if (!rows.length) return null;
+  const body = h("tbody");
+  for (const r of rows) {
+    const gain = r.gain_db;
+    body.append(
+      h(
+        "tr",
+        {},
+        h("th", { scope: "row", text: r.platform }),
+        h("td", { class: "num", text: formatValue(r.target_lufs, "") }),
+        h(
+          "td",
+          { class: "num " + (isNum(gain) && gain < 0 ? "neg" : "") },
+          isNum(gain) ? (gain > 0 ? "+" : "") + formatValue(gain, "") : "—",
+        ),
+        h("td", { class: "num", text: formatValue(r.true_peak_after_dbtp, "") }),
+      ),
+    );
+  }
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "norm-title", "data-testid": "normalization" },
+    h("h3", { id: "norm-title", text: t("report.normalization") }),
+    h("p", { class: "hint", text: t("report.normalization.hint") }),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        {},
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col", text: t("report.platform") }),
+            h("th", { scope: "col", class: "num", text: t("report.platform_target") + " (LUFS)" }),
+            h("th", { scope: "col", class: "num", text: t("report.gain") + " (dB)" }),
+            h("th", { scope: "col", class: "num", text: t("report.tp_after") + " (dBTP)" }),
+          ),
+        ),
+        body,
+      ),
+    ),
+  );
+}
+
+const SIDE_BY_SIDE = [
+  ["loudness", "integrated_lufs"],
+  ["loudness", "range_lu"],
+  ["loudness", "short_term_max_lufs"],
+  ["peaks", "true_peak_dbtp"],
+  ["dynamics", "plr_db"],
+  ["dynamics", "crest_db"],
+  ["dynamics", "dr"],
+  ["stereo", "correlation"],
+  ["stereo", "width"],
+  ["stereo", "mono_loss_lu"],
+  ["spectrum", "centroid_hz"],
+  ["spectrum", "tilt_db_per_octave"],
+];
+
+function referenceCard(result, reference) {
+  const ref = result.reference || {};
+  const refName = (reference && reference.file && reference.file.name) || ref.name || ref.file_name || "";
+  const body = h("tbody");
+  const addRow = (label, a, b, unit) => {
+    const diff = isNum(a) && isNum(b) ? a - b : null;
+    body.append(
+      h(
+        "tr",
+        {},
+        h("th", { scope: "row", text: label }),
+        h("td", { class: "num", text: formatValue(a, unit) }),
+        h("td", { class: "num", text: formatValue(b, unit) }),
+        h("td", { class: "num", text: isNum(diff) ? (diff > 0 ? "+" : "") + formatValue(diff, unit) : "—" }),
+      ),
+    );
+  };
+  if (reference) {
+    for (const [section, key] of SIDE_BY_SIDE) {
+      const a = result[section] ? result[section][key] : null;
+      const b = reference[section] ? reference[section][key] : null;
+      if (a === undefined && b === undefined) continue;
+      addRow(metricLabel({ metric: key }), a, b, unitOf({ metric: key }));
+    }
+    const refBands = Object.fromEntries(((reference.spectrum || {}).bands || []).map((b) => [b.key, b.level_db]));
+    for (const b of (result.spectrum || {}).bands || []) {
+      addRow(has("band." + b.key) ? t("band." + b.key) : b.key, b.level_db, refBands[b.key] ?? null, "dB");
+    }
+  } else if (Array.isArray(ref.metrics)) {
+    // No reference result at hand: the comparison's own per-metric differences.
+    for (const m of ref.metrics) {
+      addRow(metricLabel(m), pick(m, "current", "value"), pick(m, "reference", "target"), unitOf(m));
+    }
+  }
+  const similarity = pick(ref, "similarity", "similarity_score");
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "ref-title", "data-testid": "reference" },
+    h("h3", { id: "ref-title", text: t("report.reference") }),
+    isNum(similarity) ? h("p", { class: "similarity", text: `${t("report.similarity")}: ${num(similarity, 0)}/100` }) : null,
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        {},
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col", text: t("report.metric") }),
+            h("th", { scope: "col", class: "num", text: t("report.this_track") }),
+            h("th", { scope: "col", class: "num", text: t("report.reference_track") + (refName ? ` (${refName})` : "") }),
+            h("th", { scope: "col", class: "num", text: t("report.difference") }),
+          ),
+        ),
+        body,
+      ),
+    ),
+  );
+}
+
+function durationText(seconds) {
+  if (!isNum(seconds)) return "—";
+  const m = Math.floor(seconds / 60);
+  const s = Math.round(seconds - m * 60);
+  return m + ":" + String(s === 60 ? 59 : s).padStart(2, "0");
+}
+
+/**
+ * Render `job` (with job.result) into `container`. `reference` is the reference track's result
+ * when the job compared against one (fetched by the caller), else null.
+ */
+export function renderReport(container, job, { reference = null, genreLabel = null } = {}) {
+  const result = job.result || {};
+  const file = result.file || {};
+  const score = result.score || {};
+  const overall = pick(score, "overall");
+  const parts = score.parts || {};
+  const context = [];
+  if (reference || result.reference) {
+    const refName = (reference && reference.file && reference.file.name) || result.reference?.name || "";
+    context.push(t("report.vs_reference", { name: refName }));
+  } else if (job.genre || result.targets?.genre) {
+    context.push(t("report.vs_genre", { genre: genreLabel || result.targets?.label || job.genre || result.targets?.genre }));
+  }
+  const destination = job.destination || result.targets?.destination;
+  if (destination) {
+    const key = "form.destination." + destination;
+    context.push(t("report.destination", { destination: has(key) ? t(key).split(" (")[0] : destination }));
+  }
+  const download = h("button", { type: "button", class: "button secondary small", "data-testid": "download" }, t("report.download"));
+  download.addEventListener("click", () => {
+    const blob = new Blob([JSON.stringify(result, null, 2)], { type: "application/json" });
+    const url = URL.createObjectURL(blob);
+    const a = h("a", { href: url, download: `soundy-${(file.name || "result").replace(/[^\w.-]+/g, "_")}-${job.id}.json` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  });
+
+  const partsList = h("ul", { class: "parts" });
+  for (const key of [...PART_KEYS, ...Object.keys(parts).filter((k) => !PART_KEYS.includes(k))]) {
+    if (!(key in parts)) continue;
+    const value = parts[key];
+    const label = has("report.part." + key) ? t("report.part." + key) : key;
+    partsList.append(
+      h(
+        "li",
+        { class: scoreClass(value) },
+        h("span", { class: "part-label", text: label }),
+        h(
+          "span",
+          { class: "part-bar", role: "meter", "aria-label": label, "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": isNum(value) ? String(Math.round(value)) : "0" },
+          h("span", { class: "part-fill", style: { width: `${isNum(value) ? Math.max(0, Math.min(100, value)) : 0}%` } }),
+        ),
+        h("span", { class: "part-value", text: isNum(value) ? num(value, 0) : "—" }),
+      ),
+    );
+  }
+
+  const head = h(
+    "section",
+    { class: "card report-head" },
+    h(
+      "div",
+      { class: "report-title" },
+      h("h2", { id: "report-title", text: t("report.title") + ": " + (file.name || job.id) }),
+      h(
+        "p",
+        { class: "meta" },
+        t("report.file", {
+          format: String(file.format || "?").toUpperCase(),
+          duration: durationText(file.duration_s),
+          rate: isNum(file.sample_rate) ? file.sample_rate : "?",
+          channels: isNum(file.channels) ? file.channels : "?",
+        }),
+      ),
+      context.length ? h("p", { class: "meta" }, context.join(" · ")) : null,
+      download,
+    ),
+    isNum(overall)
+      ? h(
+          "div",
+          { class: "score " + scoreClass(overall), "data-testid": "score" },
+          scoreRing(overall),
+          h(
+            "div",
+            { class: "score-text" },
+            h("span", { class: "score-value", text: num(overall, 0) }),
+            h("span", { class: "score-label", text: t("report.score") }),
+          ),
+          score.classification ? h("p", { class: "classification", text: score.classification_label || score.classification }) : null,
+        )
+      : null,
+    partsList.childElementCount
+      ? h("div", { class: "parts-box" }, h("h3", { text: t("report.parts") }), partsList)
+      : null,
+  );
+
+  const charts = h(
+    "div",
+    { class: "charts", "aria-label": t("report.charts"), role: "group" },
+  );
+  container.replaceChildren(
+    ...[
+      head,
+      reference || result.reference ? referenceCard(result, reference) : null,
+      h("div", { class: "grid-2" }, suggestionsCard(result), metricsTable(result)),
+      charts,
+      normalizationCard(result),
+    ].filter(Boolean),
+  );
+  // Charts measure their container: draw them after they are in the document.
+  container.hidden = false;
+  charts.replaceChildren(
+    loudnessChart(result, reference),
+    spectrumChart(result, reference),
+    correlationChart(result, reference),
+  );
+}
