@@ -1,0 +1,225 @@
+# ruff: noqa: E501  (the catalogue keeps each sentence on one line)
+"""Suggestion texts in English and Brazilian Portuguese, one catalogue with named placeholders.
+
+``render(key, lang, **values)`` formats the entry ``key`` in ``lang`` ("en" or "pt-BR"); numbers
+given as floats are written with one decimal and the language's decimal separator. Every key has
+both languages with the same placeholders (a test checks it).
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+__all__ = ["CATALOGUE", "LANGS", "normalise_lang", "number", "placeholders", "render", "text"]
+
+LANGS: tuple[str, ...] = ("en", "pt-BR")
+
+# Each entry: {"en": str, "pt-BR": str}. Placeholders: current, target, min, max, amount, unit,
+# against ("target"/"reference" word), band, range, ceiling, count.
+CATALOGUE: dict[str, dict[str, str]] = {
+    # words used inside other messages
+    "against.target": {"en": "target", "pt-BR": "alvo"},
+    "against.reference": {"en": "reference", "pt-BR": "referência"},
+    "band.sub": {"en": "Sub", "pt-BR": "Sub-grave"},
+    "band.bass": {"en": "Bass", "pt-BR": "Grave"},
+    "band.low_mid": {"en": "Low mids", "pt-BR": "Médio-grave"},
+    "band.mid": {"en": "Mids", "pt-BR": "Médios"},
+    "band.high_mid": {"en": "High mids", "pt-BR": "Médio-agudo"},
+    "band.presence": {"en": "Presence", "pt-BR": "Presença"},
+    "band.air": {"en": "Air", "pt-BR": "Ar (brilho)"},
+    # loudness
+    "loudness.low.message": {
+        "en": "Integrated loudness is {current} LUFS, {amount} LU too quiet ({against}: {target} LUFS).",
+        "pt-BR": "A loudness integrada é {current} LUFS, {amount} LU baixa demais ({against}: {target} LUFS).",
+    },
+    "loudness.low.action": {
+        "en": "Raise the loudness by about {amount} dB with the limiter/gain, keeping the true peak at or below {ceiling} dBTP.",
+        "pt-BR": "Aumente a loudness em cerca de {amount} dB com o limiter/ganho, mantendo o true peak em até {ceiling} dBTP.",
+    },
+    "loudness.high.message": {
+        "en": "Integrated loudness is {current} LUFS, {amount} LU too loud ({against}: {target} LUFS).",
+        "pt-BR": "A loudness integrada é {current} LUFS, {amount} LU alta demais ({against}: {target} LUFS).",
+    },
+    "loudness.high.action": {
+        "en": "Lower the gain into the limiter by about {amount} dB: louder than the target is only turned down on playback and costs dynamics.",
+        "pt-BR": "Reduza o ganho na entrada do limiter em cerca de {amount} dB: acima do alvo a faixa só é abaixada na reprodução e perde dinâmica.",
+    },
+    # peaks
+    "true_peak.over.message": {
+        "en": "True peak is {current} dBTP, over full scale: the track will clip after conversion and lossy encoding.",
+        "pt-BR": "O true peak é {current} dBTP, acima do fundo de escala: a faixa vai clipar na conversão e na codificação com perdas.",
+    },
+    "true_peak.high.message": {
+        "en": "True peak is {current} dBTP, above the ceiling of {max} dBTP.",
+        "pt-BR": "O true peak é {current} dBTP, acima do teto de {max} dBTP.",
+    },
+    "true_peak.high.action": {
+        "en": "Lower the limiter ceiling to {max} dBTP (true-peak mode) and re-export.",
+        "pt-BR": "Abaixe o teto (ceiling) do limiter para {max} dBTP (modo true peak) e exporte de novo.",
+    },
+    "true_peak.low.message": {
+        "en": "True peak is {current} dBTP, {amount} dB below the {against} ({target} dBTP): unused headroom.",
+        "pt-BR": "O true peak é {current} dBTP, {amount} dB abaixo do {against} ({target} dBTP): headroom sem uso.",
+    },
+    "true_peak.low.action": {
+        "en": "You can raise the limiter ceiling or the output gain by about {amount} dB.",
+        "pt-BR": "Você pode subir o teto do limiter ou o ganho de saída em cerca de {amount} dB.",
+    },
+    "clipping.message": {
+        "en": "{count} samples are clipped (at or over full scale).",
+        "pt-BR": "{count} amostras estão clipadas (no fundo de escala ou acima).",
+    },
+    "clipping.action": {
+        "en": "Lower the gain into the final limiter until no sample clips, and set its ceiling to {ceiling} dBTP.",
+        "pt-BR": "Reduza o ganho antes do limiter final até nenhuma amostra clipar e ajuste o teto para {ceiling} dBTP.",
+    },
+    # dynamics
+    "dr.low.message": {
+        "en": "Dynamic range is DR {current}, below the {against} DR {target}: over-compressed.",
+        "pt-BR": "A faixa dinâmica é DR {current}, abaixo do {against} DR {target}: compressão demais.",
+    },
+    "dr.low.action": {
+        "en": "Back off the limiter and bus compression by about {amount} dB of gain reduction.",
+        "pt-BR": "Alivie o limiter e a compressão do master em cerca de {amount} dB de redução de ganho.",
+    },
+    "dr.high.message": {
+        "en": "Dynamic range is DR {current}, above the {against} DR {target}: less dense than expected.",
+        "pt-BR": "A faixa dinâmica é DR {current}, acima do {against} DR {target}: menos densa que o esperado.",
+    },
+    "dr.high.action": {
+        "en": "Add bus compression or limiting to bring the DR down by about {amount}.",
+        "pt-BR": "Use compressão de bus ou limiter para reduzir o DR em cerca de {amount}.",
+    },
+    "lra.low.message": {
+        "en": "Loudness range is {current} LU, below the {against} {target} LU: sections sound flat.",
+        "pt-BR": "O loudness range é {current} LU, abaixo do {against} {target} LU: as seções soam planas.",
+    },
+    "lra.low.action": {
+        "en": "Let sections breathe: automate levels or ease compression so the range grows by about {amount} LU.",
+        "pt-BR": "Deixe as seções respirarem: automatize volumes ou alivie a compressão para o range crescer cerca de {amount} LU.",
+    },
+    "lra.high.message": {
+        "en": "Loudness range is {current} LU, above the {against} {target} LU: sections jump in level.",
+        "pt-BR": "O loudness range é {current} LU, acima do {against} {target} LU: as seções variam muito de volume.",
+    },
+    "lra.high.action": {
+        "en": "Even out sections with level automation or gentle compression, about {amount} LU less range.",
+        "pt-BR": "Equilibre as seções com automação de volume ou compressão suave, cerca de {amount} LU a menos.",
+    },
+    # stereo
+    "phase.message": {
+        "en": "Left and right are out of phase (correlation {current}): they cancel when played in mono.",
+        "pt-BR": "Esquerdo e direito estão fora de fase (correlação {current}): eles se cancelam em mono.",
+    },
+    "phase.action": {
+        "en": "Check phase: flip the polarity of one channel or remove the phase-shifting stereo effect; keep the low end mono.",
+        "pt-BR": "Verifique a fase: inverta a polaridade de um canal ou remova o efeito estéreo que desloca a fase; mantenha o grave em mono.",
+    },
+    "correlation.low.message": {
+        "en": "Stereo correlation is {current}, below the {against} {target}: very wide and weak in mono.",
+        "pt-BR": "A correlação estéreo é {current}, abaixo do {against} {target}: muito aberta e fraca em mono.",
+    },
+    "correlation.low.action": {
+        "en": "Narrow: reduce stereo wideners and side level, and keep everything below 150 Hz mono.",
+        "pt-BR": "Estreite: reduza os alargadores estéreo e o nível do side, e mantenha tudo abaixo de 150 Hz em mono.",
+    },
+    "correlation.high.message": {
+        "en": "Stereo correlation is {current}, above the {against} {target}: the image is narrow.",
+        "pt-BR": "A correlação estéreo é {current}, acima do {against} {target}: a imagem está estreita.",
+    },
+    "correlation.high.action": {
+        "en": "Widen: pan elements apart and use stereo reverbs, delays or doubles above 300 Hz; keep the bass mono.",
+        "pt-BR": "Abra a imagem: espalhe o pan dos elementos e use reverbs, delays ou dobras estéreo acima de 300 Hz; mantenha o grave em mono.",
+    },
+    "width.low.message": {
+        "en": "Stereo width (side/mid energy) is {current}, below the {against} {target}: narrow, close to mono.",
+        "pt-BR": "A largura estéreo (energia side/mid) é {current}, abaixo do {against} {target}: estreita, quase mono.",
+    },
+    "width.low.action": {
+        "en": "Widen: raise the side level (M/S) by about {amount} dB, or pan and double elements above 300 Hz; keep the bass mono.",
+        "pt-BR": "Abra a imagem: suba o nível do side (M/S) em cerca de {amount} dB, ou espalhe e dobre elementos acima de 300 Hz; mantenha o grave em mono.",
+    },
+    "width.high.message": {
+        "en": "Stereo width (side/mid energy) is {current}, above the {against} {target}: very wide.",
+        "pt-BR": "A largura estéreo (energia side/mid) é {current}, acima do {against} {target}: muito aberta.",
+    },
+    "width.high.action": {
+        "en": "Narrow: lower the side level (M/S) by about {amount} dB and keep everything below 150 Hz mono.",
+        "pt-BR": "Estreite: abaixe o nível do side (M/S) em cerca de {amount} dB e mantenha tudo abaixo de 150 Hz em mono.",
+    },
+    "balance.left.message": {
+        "en": "The left channel is {amount} dB louder than the right.",
+        "pt-BR": "O canal esquerdo está {amount} dB mais alto que o direito.",
+    },
+    "balance.left.action": {
+        "en": "Re-centre: lower the left channel by about {amount} dB or check the panning of the main elements.",
+        "pt-BR": "Centralize: abaixe o canal esquerdo em cerca de {amount} dB ou revise o pan dos elementos principais.",
+    },
+    "balance.right.message": {
+        "en": "The right channel is {amount} dB louder than the left.",
+        "pt-BR": "O canal direito está {amount} dB mais alto que o esquerdo.",
+    },
+    "balance.right.action": {
+        "en": "Re-centre: lower the right channel by about {amount} dB or check the panning of the main elements.",
+        "pt-BR": "Centralize: abaixe o canal direito em cerca de {amount} dB ou revise o pan dos elementos principais.",
+    },
+    # tonal balance
+    "band.high.message": {
+        "en": "{band} ({range}) is {current} dB of the total, {amount} dB above the {against} ({target} dB).",
+        "pt-BR": "{band} ({range}) está em {current} dB do total, {amount} dB acima do {against} ({target} dB).",
+    },
+    "band.high.action": {
+        "en": "Cut {range} by about {cut} dB.",
+        "pt-BR": "Corte {range} em cerca de {cut} dB.",
+    },
+    "band.low_end_high.action": {
+        "en": "Reduce the low end below 150 Hz ({range}) by about {cut} dB.",
+        "pt-BR": "Reduza o grave abaixo de 150 Hz ({range}) em cerca de {cut} dB.",
+    },
+    "band.low.message": {
+        "en": "{band} ({range}) is {current} dB of the total, {amount} dB below the {against} ({target} dB).",
+        "pt-BR": "{band} ({range}) está em {current} dB do total, {amount} dB abaixo do {against} ({target} dB).",
+    },
+    "band.low.action": {
+        "en": "Boost {range} by about {cut} dB.",
+        "pt-BR": "Realce {range} em cerca de {cut} dB.",
+    },
+}
+
+
+def normalise_lang(lang: str | None) -> str:
+    """ "pt", "pt-br", "pt_BR" -> "pt-BR"; anything else -> "en"."""
+    if lang and lang.replace("_", "-").lower().startswith("pt"):
+        return "pt-BR"
+    return "en"
+
+
+def number(value: float, lang: str, digits: int = 1) -> str:
+    """``value`` with ``digits`` decimals, decimal comma in pt-BR, never "-0.0"."""
+    lang = normalise_lang(lang)
+    out = f"{value:.{digits}f}"
+    if out.startswith("-") and float(out) == 0.0:
+        out = out[1:]
+    return out.replace(".", ",") if lang == "pt-BR" else out
+
+
+def placeholders(template: str) -> set[str]:
+    """The named placeholders of a template."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def text(key: str, lang: str) -> str:
+    """The raw text of ``key`` in ``lang``."""
+    return CATALOGUE[key][normalise_lang(lang)]
+
+
+def render(key: str, lang: str, **values: Any) -> str:
+    """Format entry ``key``; floats get ``digits`` decimals (default 1) in the language's style."""
+    lang = normalise_lang(lang)
+    digits = values.pop("digits", 1)
+    formatted = {
+        name: number(value, lang, digits) if isinstance(value, float) else value
+        for name, value in values.items()
+    }
+    return CATALOGUE[key][lang].format(**formatted)

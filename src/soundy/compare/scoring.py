@@ -1,0 +1,164 @@
+"""The score: one formula for every metric, part and mode (docs/scoring.md).
+
+For a metric with value ``v``, ok-range ``[min, max]`` and scale ``s`` (``metrics.METRICS``)::
+
+    d     = distance of v outside [min, max] / s        (0 inside; log metrics in dB)
+    score = 100 * max(0, 1 - d / 3)                      (100 inside, 0 at three scales out)
+
+severity: ``ok`` when d = 0, ``info`` when d <= 1, ``warning`` when d <= 2, else ``critical``;
+clipped samples, a true peak over 0 dBTP and a negative correlation are always ``critical``.
+A part is the weighted mean of its metrics' scores; ``overall`` is the weighted mean of the
+parts present (``metrics.PART_WEIGHTS``), capped at ``CRITICAL_CAP`` while any metric is
+critical. A metric without a value or without a target is left out, never counted as zero.
+Every step is monotonic in d, so moving a metric toward its target never lowers any score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from soundy.compare.metrics import PART_WEIGHTS, band_metric, metric_value, spec_for
+from soundy.compare.targets import Range, Targets
+
+__all__ = [
+    "CLASSIFICATION",
+    "CRITICAL_CAP",
+    "SEVERITY_RANK",
+    "MetricResult",
+    "classify",
+    "evaluate",
+    "score_targets",
+]
+
+#: Scales outside the range at which a metric's score reaches 0.
+ZERO_AT_SCALES = 3.0
+#: While any metric is critical the overall score stays at or below this ("fair" at best).
+CRITICAL_CAP = 74.0
+#: (lowest overall score, classification), best first.
+CLASSIFICATION: tuple[tuple[float, str], ...] = (
+    (90.0, "excellent"),
+    (75.0, "good"),
+    (50.0, "fair"),
+    (0.0, "poor"),
+)
+SEVERITY_RANK = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One metric measured against its target."""
+
+    metric: str
+    value: float
+    target: Range
+    distance_scales: float
+    score: float
+    status: str
+    severity: str
+
+    @property
+    def part(self) -> str:
+        return spec_for(self.metric).part
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "part": self.part,
+            "value": _round(self.value),
+            "target": _round(self.target.target),
+            "target_min": _round(self.target.min),
+            "target_max": _round(self.target.max),
+            "unit": spec_for(self.metric).unit,
+            "status": self.status,
+            "severity": self.severity,
+            "score": round(self.score, 1),
+        }
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _distance_scales(metric: str, target: Range, value: float) -> float:
+    spec = spec_for(metric)
+    axis = Range(
+        spec.coordinate(target.target),
+        None if target.min is None else spec.coordinate(target.min),
+        None if target.max is None else spec.coordinate(target.max),
+    )
+    return axis.distance(spec.coordinate(value)) / spec.scale
+
+
+def _severity(metric: str, value: float, distance_scales: float) -> str:
+    if (
+        (metric == "peaks.clipped_samples" and value > 0)
+        or (metric == "peaks.true_peak_dbtp" and value > 0.0)
+        or (metric == "stereo.correlation" and value < 0.0)
+    ):
+        return "critical"
+    if distance_scales <= 0.0:
+        return "ok"
+    if distance_scales <= 1.0:
+        return "info"
+    if distance_scales <= 2.0:
+        return "warning"
+    return "critical"
+
+
+def evaluate(result: dict[str, Any], targets: Targets) -> list[MetricResult]:
+    """Every metric that has both a value in ``result`` and a target, in registry order."""
+    pairs: list[tuple[str, Range]] = list(targets.metrics.items())
+    pairs += [(band_metric(key), r) for key, r in targets.bands.items()]
+    out: list[MetricResult] = []
+    for metric, target in pairs:
+        value = metric_value(result, metric)
+        if value is None:
+            continue
+        d = _distance_scales(metric, target, value)
+        out.append(
+            MetricResult(
+                metric=metric,
+                value=value,
+                target=target,
+                distance_scales=d,
+                score=100.0 * max(0.0, 1.0 - d / ZERO_AT_SCALES),
+                status=target.status(value),
+                severity=_severity(metric, value, d),
+            )
+        )
+    return out
+
+
+def classify(overall: float) -> str:
+    for lowest, name in CLASSIFICATION:
+        if overall >= lowest:
+            return name
+    return CLASSIFICATION[-1][1]
+
+
+def score_targets(evaluated: list[MetricResult]) -> dict[str, Any] | None:
+    """``score``: overall, parts, classification and per-metric rows; None if nothing scored."""
+    if not evaluated:
+        return None
+    sums: dict[str, list[float]] = {}
+    for item in evaluated:
+        weight = spec_for(item.metric).weight
+        acc = sums.setdefault(item.part, [0.0, 0.0])
+        acc[0] += weight * item.score
+        acc[1] += weight
+    parts = {part: sums[part][0] / sums[part][1] for part in PART_WEIGHTS if part in sums}
+    total_weight = sum(PART_WEIGHTS[p] for p in parts)
+    overall = sum(PART_WEIGHTS[p] * s for p, s in parts.items()) / total_weight
+    critical = any(item.severity == "critical" for item in evaluated)
+    capped = critical and overall > CRITICAL_CAP
+    if capped:
+        overall = CRITICAL_CAP
+    overall = round(overall, 1)
+    return {
+        "overall": overall,
+        "classification": classify(overall),
+        "parts": {p: (round(parts[p], 1) if p in parts else None) for p in PART_WEIGHTS},
+        "capped_by_critical": capped,
+        "metrics": [item.to_dict() for item in evaluated],
+    }

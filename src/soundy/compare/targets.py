@@ -1,0 +1,221 @@
+"""What a track is compared with: a genre profile, a destination, a reference track, or a mix.
+
+``build_targets`` returns a :class:`Targets`: per metric a target value and an ok-range, per band
+the same in dB relative to the total. Precedence (docs/scoring.md):
+
+1. a reference track sets every metric and band it has (range = its value +- the metric's
+   ``default_half_width``); a genre given as well is then ignored;
+2. otherwise the genre's profile;
+3. the destination then replaces loudness and true peak: ``streaming`` -> -14 LUFS (-15..-13),
+   true peak at most -1 dBTP; ``club`` -> the genre's master targets, or, for a pre-master genre
+   or no genre, the median of the shipped master genres' loudness, true peak and DR targets.
+4. with nothing asked, the destination is ``streaming``.
+
+Absolute limits hold in every mode: no clipped samples, true peak at most 0 dBTP, correlation at
+least 0 (a reference that clips or is out of phase is not a target to match), and left/right
+balance within +-1 dB when nothing else sets it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+from soundy.compare.metrics import BAND_KEYS, METRICS, band_levels, metric_value, spec_for
+from soundy.compare.profiles import GenreProfile, get_profile, list_profiles
+from soundy.errors import InvalidRequest
+
+__all__ = ["DESTINATIONS", "Range", "Targets", "build_targets"]
+
+DESTINATIONS: tuple[str, ...] = ("streaming", "club")
+
+STREAMING_LUFS = -14.0
+STREAMING_LUFS_RANGE = (-15.0, -13.0)
+STREAMING_TRUE_PEAK_MAX_DBTP = -1.0
+#: Physical ceiling: above 0 dBTP the track clips on any converter.
+TRUE_PEAK_CEILING_DBTP = 0.0
+
+
+@dataclass(frozen=True)
+class Range:
+    """A target and its ok-range (None = unbounded on that side)."""
+
+    target: float
+    min: float | None = None
+    max: float | None = None
+
+    def distance(self, value: float) -> float:
+        """How far ``value`` lies outside the range (0 inside), in the same axis."""
+        if self.min is not None and value < self.min:
+            return self.min - value
+        if self.max is not None and value > self.max:
+            return value - self.max
+        return 0.0
+
+    def status(self, value: float) -> str:
+        if self.min is not None and value < self.min:
+            return "low"
+        if self.max is not None and value > self.max:
+            return "high"
+        return "ok"
+
+
+@dataclass
+class Targets:
+    """Targets for one comparison."""
+
+    source: str  # "genre" | "reference" | "destination"
+    genre: str | None = None
+    label: str | None = None
+    stage: str | None = None
+    destination: str | None = None
+    metrics: dict[str, Range] = field(default_factory=dict)
+    bands: dict[str, Range] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``targets`` key of the result."""
+
+        def unit(metric: str) -> str:
+            return spec_for(metric).unit
+
+        return {
+            "source": self.source,
+            "genre": self.genre,
+            "label": self.label,
+            "stage": self.stage,
+            "destination": self.destination,
+            "metrics": [
+                {
+                    "metric": metric,
+                    "target": r.target,
+                    "target_min": r.min,
+                    "target_max": r.max,
+                    "unit": unit(metric),
+                }
+                for metric, r in self.metrics.items()
+            ],
+            "bands": [
+                {"key": key, "target_db": r.target, "min_db": r.min, "max_db": r.max}
+                for key, r in self.bands.items()
+            ],
+        }
+
+
+def _profile_targets(profile: GenreProfile) -> tuple[dict[str, Range], dict[str, Range]]:
+    metrics = {k: Range(v.target, v.min, v.max) for k, v in profile.metrics.items()}
+    bands = {k: Range(v.target_db, v.min_db, v.max_db) for k, v in profile.bands.items()}
+    return metrics, {k: bands[k] for k in BAND_KEYS if k in bands}
+
+
+def _median_master(metric: str) -> Range | None:
+    values = [
+        p.metrics[metric] for p in list_profiles() if p.stage == "master" and metric in p.metrics
+    ]
+    if not values:
+        return None
+    target = statistics.median(v.target for v in values)
+    lows = [v.min for v in values if v.min is not None]
+    highs = [v.max for v in values if v.max is not None]
+    low = statistics.median(lows) if lows else None
+    high = statistics.median(highs) if highs else None
+    return Range(
+        round(target, 2),
+        None if low is None else round(min(low, target), 2),
+        None if high is None else round(max(high, target), 2),
+    )
+
+
+def _reference_targets(reference: dict[str, Any]) -> tuple[dict[str, Range], dict[str, Range]]:
+    metrics: dict[str, Range] = {}
+    for metric, spec in METRICS.items():
+        value = metric_value(reference, metric)
+        if value is None or metric == "peaks.clipped_samples":
+            continue
+        centre = spec.coordinate(value)
+        half = spec.default_half_width
+        metrics[metric] = Range(
+            value, spec.from_coordinate(centre - half), spec.from_coordinate(centre + half)
+        )
+    half_db = spec_for("spectrum.bands.sub").default_half_width
+    bands = {
+        key: Range(level, level - half_db, min(0.0, level + half_db))
+        for key, level in band_levels(reference).items()
+    }
+    return metrics, {k: bands[k] for k in BAND_KEYS if k in bands}
+
+
+def _apply_absolute_limits(metrics: dict[str, Range]) -> None:
+    metrics["peaks.clipped_samples"] = Range(0.0, 0.0, 0.0)
+    tp = metrics.get("peaks.true_peak_dbtp")
+    if tp is not None and (tp.target > TRUE_PEAK_CEILING_DBTP or (tp.max or 0.0) > 0.0):
+        target = min(tp.target, TRUE_PEAK_CEILING_DBTP)
+        low = None if tp.min is None else min(tp.min, target)
+        metrics["peaks.true_peak_dbtp"] = Range(target, low, TRUE_PEAK_CEILING_DBTP)
+    elif tp is None:
+        ceiling = TRUE_PEAK_CEILING_DBTP
+        metrics["peaks.true_peak_dbtp"] = Range(ceiling, None, ceiling)
+    corr = metrics.get("stereo.correlation")
+    if corr is None:
+        metrics["stereo.correlation"] = Range(0.0, 0.0, None)
+    elif corr.target < 0.0 or (corr.min is not None and corr.min < 0.0):
+        target = max(corr.target, 0.0)
+        high = None if corr.max is None else max(corr.max, target)
+        metrics["stereo.correlation"] = Range(target, 0.0, high)
+    metrics.setdefault("stereo.balance_db", Range(0.0, -1.0, 1.0))
+
+
+def _order(metrics: dict[str, Range]) -> dict[str, Range]:
+    return {k: metrics[k] for k in METRICS if k in metrics}
+
+
+def build_targets(
+    *,
+    genre: str | None = None,
+    destination: str | None = None,
+    reference_result: dict[str, Any] | None = None,
+) -> Targets:
+    """Targets for a comparison; an unknown genre or destination is an InvalidRequest."""
+    if destination is not None and destination not in DESTINATIONS:
+        raise InvalidRequest(
+            f"unknown destination {destination!r}; use one of: {', '.join(DESTINATIONS)}"
+        )
+    profile = get_profile(genre) if genre else None
+    if reference_result is None and profile is None and destination is None:
+        destination = "streaming"
+
+    if reference_result is not None:
+        metrics, bands = _reference_targets(reference_result)
+        targets = Targets(source="reference", destination=destination)
+    elif profile is not None:
+        metrics, bands = _profile_targets(profile)
+        targets = Targets(
+            source="genre", genre=profile.key, label=profile.label, stage=profile.stage,
+            destination=destination,
+        )  # fmt: skip
+    else:
+        metrics, bands = {}, {}
+        targets = Targets(source="destination", destination=destination)
+
+    if destination == "streaming":
+        low, high = STREAMING_LUFS_RANGE
+        metrics["loudness.integrated_lufs"] = Range(STREAMING_LUFS, low, high)
+        tp = metrics.get("peaks.true_peak_dbtp")
+        tp_min = None if tp is None or tp.min is None else min(tp.min, STREAMING_TRUE_PEAK_MAX_DBTP)
+        metrics["peaks.true_peak_dbtp"] = Range(
+            STREAMING_TRUE_PEAK_MAX_DBTP, tp_min, STREAMING_TRUE_PEAK_MAX_DBTP
+        )
+    elif (
+        destination == "club"
+        and reference_result is None
+        and (profile is None or profile.stage != "master")
+    ):
+        for metric in ("loudness.integrated_lufs", "peaks.true_peak_dbtp", "dynamics.dr"):
+            median = _median_master(metric)
+            if median is not None:
+                metrics[metric] = median
+
+    _apply_absolute_limits(metrics)
+    targets.metrics = _order(metrics)
+    targets.bands = bands
+    return targets
