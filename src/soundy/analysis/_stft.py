@@ -48,11 +48,11 @@ def _as_frames(frames: np.ndarray, channels: int) -> np.ndarray:
 
 
 class AlignedBlocks:
-    """Regroup blocks of any length into runs of whole ``unit``-frame units.
+    """Regroup blocks of any length into runs of whole ``unit``-frame units, channel-major.
 
-    ``push`` returns the complete units now available as one (k * unit, channels) array
-    (k >= 0) whose first frame sits at a multiple of ``unit`` in the stream; ``tail`` is the
-    incomplete unit held back (fewer than ``unit`` frames).
+    ``push`` takes (n, channels) frames and returns the complete units now available as one
+    (channels, k * unit) float32 array (k >= 0, each row contiguous) whose first frame sits at a
+    multiple of ``unit`` in the stream; ``tail`` is the incomplete unit held back.
     """
 
     def __init__(self, unit: int, channels: int) -> None:
@@ -60,19 +60,30 @@ class AlignedBlocks:
             raise ValueError("unit must be at least one frame")
         self.unit = unit
         self.channels = channels
-        self._pending = np.zeros((0, channels), dtype=np.float32)
+        self._pieces: list[np.ndarray] = []  # (channels, m) pieces of the incomplete unit
+        self._pending_frames = 0
 
     def push(self, frames: np.ndarray) -> np.ndarray:
-        block = _as_frames(frames, self.channels)
-        if self._pending.shape[0]:
-            block = np.concatenate([self._pending, block.astype(np.float32, copy=False)])
-        usable = (block.shape[0] // self.unit) * self.unit
-        self._pending = np.array(block[usable:], dtype=np.float32)
-        return block[:usable]
+        lanes = np.ascontiguousarray(_as_frames(frames, self.channels).T, dtype=np.float32)
+        if self._pending_frames + lanes.shape[1] < self.unit:
+            # Not a whole unit yet: keep the piece (a copy; the caller may reuse its buffer).
+            if lanes.shape[1]:
+                self._pieces.append(lanes.copy())
+                self._pending_frames += lanes.shape[1]
+            return np.zeros((self.channels, 0), dtype=np.float32)
+        if self._pieces:
+            lanes = np.concatenate([*self._pieces, lanes], axis=1)
+        usable = (lanes.shape[1] // self.unit) * self.unit
+        rest = np.array(lanes[:, usable:])
+        self._pieces = [rest] if rest.shape[1] else []
+        self._pending_frames = rest.shape[1]
+        return lanes[:, :usable]
 
     def tail(self) -> np.ndarray:
-        """The frames of the incomplete last unit, (m, channels) with m < unit."""
-        return self._pending
+        """The samples of the incomplete last unit, (channels, m) with m < unit."""
+        if len(self._pieces) > 1:
+            self._pieces = [np.concatenate(self._pieces, axis=1)]
+        return self._pieces[0] if self._pieces else np.zeros((self.channels, 0), np.float32)
 
 
 class StftFramer:
@@ -109,12 +120,13 @@ class StftFramer:
         self.sample_rate_hz = float(sample_rate_hz)
         self.channels = channels
         self.n_fft = n_fft or default_fft_size(sample_rate_hz)
-        self.hop = hop or self.n_fft // 4
+        self.hop = hop or self.n_fft // 2
         self.n_bins = self.n_fft // 2 + 1
         self.frames_per_s = self.sample_rate_hz / self.hop
         self._window = np.hanning(self.n_fft + 1)[:-1].astype(np.float32)  # periodic Hann
         self._mix = np.full(channels, 1.0 / channels, dtype=np.float32)
-        self._buffer = np.zeros(0, dtype=np.float32)  # mono samples from the next frame's start
+        self._pieces: list[np.ndarray] = []  # mono samples from the next group's first frame
+        self._pending = 0
         self._samples_seen = 0
         self._frames_done = 0
 
@@ -131,15 +143,22 @@ class StftFramer:
     def push(self, frames: np.ndarray) -> Iterator[np.ndarray]:
         block = _as_frames(frames, self.channels)
         mono = block[:, 0] if self.channels == 1 else block @ self._mix.astype(block.dtype)
+        mono = np.array(mono, dtype=np.float32)  # own copy: the caller may reuse its buffer
         self._samples_seen += mono.shape[0]
-        buf = np.concatenate([self._buffer, mono.astype(np.float32, copy=False)])
         group_span = (FRAMES_PER_GROUP - 1) * self.hop + self.n_fft
+        self._pieces.append(mono)
+        self._pending += mono.shape[0]
+        if self._pending < group_span:
+            return
+        buf = np.concatenate(self._pieces) if len(self._pieces) > 1 else self._pieces[0]
         start = 0
         while buf.shape[0] - start >= group_span:
             yield self._power(buf[start : start + group_span], FRAMES_PER_GROUP)
             start += FRAMES_PER_GROUP * self.hop
             self._frames_done += FRAMES_PER_GROUP
-        self._buffer = np.array(buf[start:], dtype=np.float32)
+        rest = np.array(buf[start:])
+        self._pieces = [rest]
+        self._pending = rest.shape[0]
 
     def finish_frames(self) -> np.ndarray:
         """Power spectra of the complete frames still buffered, shape (k, n_bins), k < 64.
@@ -147,7 +166,7 @@ class StftFramer:
         When the stream produced no full frame at all (shorter than ``n_fft`` samples but not
         empty), returns one frame of the zero-padded samples.
         """
-        buf = self._buffer
+        buf = np.concatenate(self._pieces) if self._pieces else np.zeros(0, np.float32)
         if buf.shape[0] >= self.n_fft:
             n_frames = (buf.shape[0] - self.n_fft) // self.hop + 1
             return self._power(buf, n_frames)

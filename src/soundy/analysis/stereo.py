@@ -1,0 +1,207 @@
+"""Stereo image: correlation (whole track and series), width, balance and mono-fold loss.
+
+Definitions (L, R = the first two channels; for 5.1/7.1 these are the front left and right):
+
+- ``correlation``: Pearson correlation of L and R over the whole track, -1..1 (1 = mono, 0 =
+  unrelated, -1 = one channel is the other inverted). The series value at each hop is the same
+  quantity over the last ``window_s`` (default 0.4 s, the momentary-loudness window).
+- ``width``: side share of the energy, ``E[S^2] / (E[M^2] + E[S^2])`` with ``M = (L + R) / 2``
+  and ``S = (L - R) / 2``: 0 = mono, 0.5 = two unrelated channels of equal level, 1 = fully out
+  of phase. (The side/mid ratio itself, ``width / (1 - width)``, is unbounded.)
+- ``balance_db``: left minus right channel loudness in dB, ``10 log10(E[L^2] / E[R^2])`` of the
+  K-weighted signals (ITU-R BS.1770 channel energies) when the caller passes them to
+  ``add_frames``, else of the plain samples. Limited to +-70 dB (a silent channel).
+- ``mono_loss_lu``: how much quieter the track gets when folded to mono ``(L + R) / 2`` and
+  played on both speakers: ``10 log10((E[L^2] + E[R^2]) / (2 E[M^2]))`` (BS.1770 loudness
+  difference, K-weighted as for the balance). 0 for a mono track, ~3 LU for two unrelated
+  channels; limited to 70 LU (the fold cancels completely, e.g. L = -R: the fold is below the
+  BS.1770 absolute gate of -70 LUFS whatever the track's level).
+
+All values are ``None`` for a mono file, and for silence (no energy in either channel).
+Memory: eight float64 sums per series hop (0.1 s): 2.3 MB for an hour.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from soundy.analysis._stft import AlignedBlocks
+
+__all__ = ["MONO_LOSS_LIMIT_LU", "StereoMeter"]
+
+MONO_LOSS_LIMIT_LU = 70.0
+BALANCE_LIMIT_DB = 70.0
+
+# Per-hop sums, one column each: L, R, LL, RR, LR, then LL, RR, LR of the weighted signals.
+_SL, _SR, _LL, _RR, _LR, _WLL, _WRR, _WLR = range(8)
+
+
+def _pearson(n: float, s: np.ndarray) -> float | None:
+    var_l = s[_LL] - s[_SL] * s[_SL] / n
+    var_r = s[_RR] - s[_SR] * s[_SR] / n
+    if not (var_l > 0.0 and var_r > 0.0):
+        return None
+    value = (s[_LR] - s[_SL] * s[_SR] / n) / math.sqrt(var_l * var_r)
+    return min(1.0, max(-1.0, float(value)))
+
+
+class StereoMeter:
+    """Streaming stereo measures of the first two channels.
+
+    Parameters
+    ----------
+    sample_rate_hz : float
+        Sample rate in Hz.
+    channels : int
+        Channels in the blocks given to ``add_frames`` (``None`` results when 1).
+    hop_s : float
+        Hop of the correlation series in seconds (default 0.1, as the loudness series).
+    window_s : float
+        Window of each series value in seconds (default 0.4, a whole number of hops).
+
+    ``result()`` keys: ``correlation``, ``width``, ``balance_db``, ``mono_loss_lu`` (the
+    ``stereo`` section). ``series()`` gives ``{"hop_s", "correlation"}`` (a list with one value
+    per complete hop, ``None`` where the window is silent; ``None`` for mono).
+    """
+
+    def __init__(
+        self,
+        sample_rate_hz: float,
+        channels: int,
+        *,
+        hop_s: float = 0.1,
+        window_s: float = 0.4,
+    ) -> None:
+        if sample_rate_hz <= 0 or channels < 1:
+            raise ValueError("sample_rate_hz must be positive and channels at least 1")
+        self.sample_rate_hz = float(sample_rate_hz)
+        self.channels = channels
+        self.hop = max(1, round(hop_s * sample_rate_hz))
+        self.hop_s = self.hop / self.sample_rate_hz
+        self.window_hops = max(1, round(window_s / self.hop_s))
+        self._stereo = channels >= 2
+        self._blocks = AlignedBlocks(self.hop, min(channels, 2))
+        self._weighted_blocks = AlignedBlocks(self.hop, min(channels, 2))
+        self._hop_sums: list[np.ndarray] = []  # each (k, 8) float64
+        self._weighted_given: bool | None = None
+
+    def add_frames(self, frames: np.ndarray, k_weighted: np.ndarray | None = None) -> None:
+        """Add a block, shape (n, channels), any n.
+
+        ``k_weighted``: the same block after the BS.1770 K-weighting filter (same shape), if the
+        caller has it; then ``balance_db`` and ``mono_loss_lu`` are loudness differences. Give
+        it for every block or for none.
+        """
+        block = np.asarray(frames)
+        if block.ndim != 2 or block.shape[1] != self.channels:
+            raise ValueError(f"expected frames of shape (n, {self.channels}), got {block.shape}")
+        if self._weighted_given is None:
+            self._weighted_given = k_weighted is not None
+        elif self._weighted_given != (k_weighted is not None):
+            raise ValueError("give k_weighted for every block or for none")
+        if not self._stereo:
+            return
+        lanes = self._blocks.push(block[:, :2])
+        weighted = None
+        if k_weighted is not None:
+            k_block = np.asarray(k_weighted)
+            if k_block.shape != block.shape:
+                raise ValueError("k_weighted must have the shape of frames")
+            weighted = self._weighted_blocks.push(k_block[:, :2])
+        if lanes.shape[1]:
+            self._hop_sums.append(self._sums(lanes, weighted, self.hop))
+
+    @staticmethod
+    def _sums(lanes: np.ndarray, weighted: np.ndarray | None, hop: int) -> np.ndarray:
+        """Per-hop sums of (2, k * hop) lanes (and their K-weighted twins), shape (k, 8)."""
+        left, right = lanes.reshape(2, -1, hop)
+        out = np.empty((left.shape[0], 8), dtype=np.float64)
+        out[:, _SL] = left.sum(axis=1)
+        out[:, _SR] = right.sum(axis=1)
+        out[:, _LL] = np.einsum("ij,ij->i", left, left)
+        out[:, _RR] = np.einsum("ij,ij->i", right, right)
+        out[:, _LR] = np.einsum("ij,ij->i", left, right)
+        if weighted is None:
+            out[:, _WLL:] = out[:, _LL : _LR + 1]
+        else:
+            w_left, w_right = weighted.reshape(2, -1, hop)
+            out[:, _WLL] = np.einsum("ij,ij->i", w_left, w_left)
+            out[:, _WRR] = np.einsum("ij,ij->i", w_right, w_right)
+            out[:, _WLR] = np.einsum("ij,ij->i", w_left, w_right)
+        return out
+
+    def _all_hops(self) -> np.ndarray:
+        if not self._hop_sums:
+            return np.zeros((0, 8), dtype=np.float64)
+        if len(self._hop_sums) > 1:
+            self._hop_sums = [np.concatenate(self._hop_sums)]
+        return self._hop_sums[0]
+
+    def result(self) -> dict[str, Any]:
+        empty: dict[str, Any] = {
+            "correlation": None,
+            "width": None,
+            "balance_db": None,
+            "mono_loss_lu": None,
+        }
+        if not self._stereo:
+            return empty
+        hops = self._all_hops()
+        tail = self._blocks.tail()
+        totals = hops.sum(axis=0)
+        if tail.shape[1]:
+            weighted_tail = self._weighted_blocks.tail() if self._weighted_given else None
+            totals = totals + self._sums(tail, weighted_tail, tail.shape[1])[0]
+        n = float(hops.shape[0] * self.hop + tail.shape[1])
+        ll, rr, lr = totals[_LL], totals[_RR], totals[_LR]
+        wll, wrr, wlr = totals[_WLL], totals[_WRR], totals[_WLR]
+        if n == 0 or not (ll + rr > 0.0 and wll + wrr > 0.0):
+            return empty
+
+        mid = (ll + rr + 2 * lr) / 4
+        side = (ll + rr - 2 * lr) / 4
+        width = min(1.0, max(0.0, float(side / (mid + side))))
+
+        if wll > 0.0 and wrr > 0.0:
+            balance_db = 10.0 * math.log10(wll / wrr)
+        else:
+            balance_db = math.inf if wll > 0.0 else -math.inf
+        balance_db = min(BALANCE_LIMIT_DB, max(-BALANCE_LIMIT_DB, balance_db))
+
+        folded = (wll + wrr + 2 * wlr) / 2  # 2 E[M^2]: the fold on both speakers
+        stereo = wll + wrr
+        if folded > stereo * 10 ** (-MONO_LOSS_LIMIT_LU / 10):
+            mono_loss_lu = min(MONO_LOSS_LIMIT_LU, max(0.0, 10.0 * math.log10(stereo / folded)))
+        else:
+            mono_loss_lu = MONO_LOSS_LIMIT_LU
+        return {
+            "correlation": _pearson(n, totals),
+            "width": width,
+            "balance_db": float(balance_db),
+            "mono_loss_lu": float(mono_loss_lu),
+        }
+
+    def series(self) -> dict[str, Any]:
+        """Correlation per complete hop over the last ``window_s``: ``{"hop_s", "correlation"}``."""
+        if not self._stereo:
+            return {"hop_s": self.hop_s, "correlation": None}
+        hops = self._all_hops()
+        if hops.shape[0] == 0:
+            return {"hop_s": self.hop_s, "correlation": []}
+        # Window sums: hop i covers hops [i - w + 1, i] (fewer at the start), summed directly.
+        padded = np.concatenate([np.zeros((self.window_hops - 1, 8)), hops])
+        windows = np.lib.stride_tricks.sliding_window_view(padded, self.window_hops, axis=0)
+        sums = windows.sum(axis=2).T  # (8, k)
+        n = np.minimum(np.arange(1, hops.shape[0] + 1), self.window_hops) * float(self.hop)
+        var_l = sums[_LL] - sums[_SL] ** 2 / n
+        var_r = sums[_RR] - sums[_SR] ** 2 / n
+        cov = sums[_LR] - sums[_SL] * sums[_SR] / n
+        valid = (var_l > 0.0) & (var_r > 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rho = np.clip(cov / np.sqrt(var_l * var_r), -1.0, 1.0)
+        pairs = zip(rho.tolist(), valid.tolist(), strict=True)
+        values = [float(r) if ok else None for r, ok in pairs]
+        return {"hop_s": self.hop_s, "correlation": values}
