@@ -17,9 +17,14 @@ Per test:
   ``soundy worker``) so they use the same database, Redis, storage and queue prefix.
 - ``app``: ``create_app(settings)`` with its lifespan running.
 - ``api``: ``httpx.AsyncClient`` over ``ASGITransport(app)`` (base URL ``http://testserver``).
+- ``make_api``: ``await make_api(max_upload_bytes=10, ...)`` -> another such client, for an app
+  whose settings differ from ``settings`` by the given fields (``client.app`` is the app).
+  ``make_api(raise_app_exceptions=False, ...)`` lets 500 responses through instead of raising.
 - ``make_token``: ``await make_token()`` -> a new client's bearer token (made directly in the
   database, so the POST /api/clients rate limit is not spent). ``client_token``: one token.
 - ``auth``: ``auth(token)`` -> ``{"Authorization": "Bearer <token>"}``.
+- ``upload_bytes``: ``await upload_bytes(api, token, data, filename="x.wav")`` -> ``file_key``
+  after the README's two upload calls (POST /api/uploads, PUT to the returned URL).
 - ``db_session``: an ``AsyncSession`` on ``database_url``.
 
 Heavy imports happen inside the fixtures, so pure test modules do not pay for them.
@@ -200,6 +205,32 @@ async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
+async def make_api(settings: Settings) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+    """Factory of API clients for apps with changed settings; all closed after the test."""
+    from contextlib import AsyncExitStack
+
+    import httpx
+
+    from soundy.api.app import create_app
+
+    async with AsyncExitStack() as stack:
+
+        async def _make(*, raise_app_exceptions: bool = True, **overrides: Any) -> Any:
+            application = create_app(settings.model_copy(update=overrides))
+            await stack.enter_async_context(application.router.lifespan_context(application))
+            transport = httpx.ASGITransport(
+                app=application, raise_app_exceptions=raise_app_exceptions
+            )
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(transport=transport, base_url="http://testserver")
+            )
+            client.app = application  # type: ignore[attr-defined]
+            return client
+
+        yield _make
+
+
+@pytest.fixture
 async def db_session(database_url: str) -> AsyncIterator[AsyncSession]:
     from soundy.db.session import create_engine, sessionmaker
 
@@ -235,3 +266,22 @@ def auth() -> Callable[[str], dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return _auth
+
+
+@pytest.fixture
+def upload_bytes(
+    auth: Callable[[str], dict[str, str]],
+) -> Callable[..., Awaitable[str]]:
+    """``await upload_bytes(api, token, data, filename=...)`` -> the upload's ``file_key``."""
+
+    async def _upload(api: Any, token: str, data: bytes, filename: str = "track.wav") -> str:
+        created = await api.post(
+            "/api/uploads", json={"filename": filename, "size": len(data)}, headers=auth(token)
+        )
+        assert created.status_code == 201, created.text
+        body = created.json()
+        put = await api.put(body["upload_url"], content=data, headers=body["headers"])
+        assert put.status_code == 200, put.text
+        return str(body["file_key"])
+
+    return _upload

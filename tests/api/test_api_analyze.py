@@ -1,0 +1,138 @@
+"""POST /api/audio/analyze: checks the upload and the request, writes the row, queues the job."""
+
+from __future__ import annotations
+
+import uuid
+
+from soundy.pipeline import jobs
+
+
+async def analyze(api, headers, **body):
+    return await api.post("/api/audio/analyze", json=body, headers=headers)
+
+
+async def test_analyze_creates_pending_job_and_queues_it(
+    api, settings, client_token, auth, upload_bytes
+):
+    from soundy.pipeline.queue import queue_state
+
+    file_key = await upload_bytes(api, client_token, b"RIFF....WAVE")
+    response = await analyze(api, auth(client_token), file_key=file_key, destination="streaming")
+    assert response.status_code == 202, response.text
+    job = response.json()["job"]
+    assert (job["status"], job["progress"], job["attempts"], job["error"]) == (
+        "pending",
+        0,
+        0,
+        None,
+    )
+    assert job["file_key"] == file_key and job["mode"] == "genre"
+    assert await queue_state(settings, job["id"]) == "waiting"
+    fetched = await api.get(f"/api/jobs/{job['id']}", headers=auth(client_token))
+    assert fetched.status_code == 200 and fetched.json()["id"] == job["id"]
+
+
+async def test_unknown_upload_is_404(api, client_token, auth):
+    response = await analyze(api, auth(client_token), file_key=f"uploads/abc/{uuid.uuid4()}/x.wav")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+async def test_another_clients_upload_is_404(api, make_token, auth, upload_bytes):
+    owner, other = await make_token(), await make_token()
+    file_key = await upload_bytes(api, owner, b"0123456789")
+    response = await analyze(api, auth(other), file_key=file_key)
+    assert response.status_code == 404
+    assert (await analyze(api, auth(owner), file_key=file_key)).status_code == 202
+
+
+async def test_upload_without_bytes_is_409(api, client_token, auth):
+    created = await api.post(
+        "/api/uploads", json={"filename": "a.wav", "size": 10}, headers=auth(client_token)
+    )
+    response = await analyze(api, auth(client_token), file_key=created.json()["file_key"])
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "upload_incomplete"
+
+
+async def test_jobs_in_flight_limit_is_429(make_api, make_token, auth, upload_bytes):
+    api = await make_api(max_jobs_in_flight_per_client=2)
+    token = await make_token()
+    file_key = await upload_bytes(api, token, b"0123456789")
+    assert (await analyze(api, auth(token), file_key=file_key)).status_code == 202
+    assert (await analyze(api, auth(token), file_key=file_key)).status_code == 202
+    refused = await analyze(api, auth(token), file_key=file_key)
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    # Another client is not affected.
+    other = await make_token()
+    other_key = await upload_bytes(api, other, b"0123456789")
+    assert (await analyze(api, auth(other), file_key=other_key)).status_code == 202
+
+
+async def test_finished_jobs_free_in_flight_slots(
+    make_api, make_token, auth, upload_bytes, db_session
+):
+    api = await make_api(max_jobs_in_flight_per_client=1)
+    token = await make_token()
+    file_key = await upload_bytes(api, token, b"0123456789")
+    first = (await analyze(api, auth(token), file_key=file_key)).json()["job"]["id"]
+    assert (await analyze(api, auth(token), file_key=file_key)).status_code == 429
+    assert await jobs.fail(db_session, first, code="unsupported_format", message="not audio")
+    assert (await analyze(api, auth(token), file_key=file_key)).status_code == 202
+
+
+async def test_invalid_mode_destination_and_reference_combinations_are_422(
+    api, client_token, auth, upload_bytes
+):
+    file_key = await upload_bytes(api, client_token, b"0123456789")
+    for body in (
+        {"mode": "karaoke"},
+        {"destination": "the-moon"},
+        {"mode": "reference"},
+        {"mode": "genre", "reference_job_id": str(uuid.uuid4())},
+        {"reference_job_id": "not-a-uuid", "mode": "reference"},
+        {"lang": "english please"},
+    ):
+        response = await analyze(api, auth(client_token), file_key=file_key, **body)
+        assert response.status_code == 422, (body, response.text)
+        assert response.json()["error"]["code"] == "invalid_request"
+
+
+async def test_reference_job_must_be_own_and_completed(
+    api, make_token, auth, upload_bytes, db_session
+):
+    owner, other = await make_token(), await make_token()
+    owner_key = await upload_bytes(api, owner, b"0123456789")
+    reference = (await analyze(api, auth(owner), file_key=owner_key)).json()["job"]["id"]
+    # Not completed yet: 409.
+    response = await analyze(
+        api, auth(owner), file_key=owner_key, mode="reference", reference_job_id=reference
+    )
+    assert response.status_code == 409
+    assert await jobs.start_attempt(db_session, reference)
+    assert await jobs.complete(db_session, reference, result={"schema_version": 1})
+    # Someone else's reference: 404.
+    other_key = await upload_bytes(api, other, b"0123456789")
+    response = await analyze(
+        api, auth(other), file_key=other_key, mode="reference", reference_job_id=reference
+    )
+    assert response.status_code == 404
+    # Own and completed: accepted.
+    response = await analyze(
+        api, auth(owner), file_key=owner_key, mode="reference", reference_job_id=reference
+    )
+    assert response.status_code == 202, response.text
+    assert response.json()["job"]["reference_job_id"] == reference
+
+
+async def test_queue_down_still_answers_202_and_keeps_the_row(
+    make_api, make_token, auth, upload_bytes, db_session
+):
+    api = await make_api(redis_url="redis://127.0.0.1:9/0", redis_timeout_s=0.5)
+    token = await make_token()
+    file_key = await upload_bytes(api, token, b"0123456789")
+    response = await analyze(api, auth(token), file_key=file_key)
+    assert response.status_code == 202, response.text
+    job = await jobs.get_job(db_session, response.json()["job"]["id"])
+    assert job is not None and job.status == "pending"

@@ -1,0 +1,114 @@
+"""Every error has the shape {"error": {"code", "message"}}: 401, 404, 405, 413, 422, 429, 500."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) >= {"error"}
+    assert set(body["error"]) == {"code", "message"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/uploads"),
+        ("POST", "/api/audio/analyze"),
+        ("GET", "/api/jobs"),
+        ("GET", "/api/jobs/00000000-0000-0000-0000-000000000000"),
+        ("GET", "/api/jobs/00000000-0000-0000-0000-000000000000/events"),
+    ],
+)
+async def test_no_token_or_unknown_token_is_401(api, auth, method, path):
+    response = await api.request(method, path, json={})
+    assert_error(response, 401, "unauthorized")
+    assert response.headers["www-authenticate"] == "Bearer"
+    response = await api.request(method, path, json={}, headers=auth("not-a-real-token"))
+    assert_error(response, 401, "unauthorized")
+    response = await api.request(method, path, json={}, headers={"Authorization": "Basic abc"})
+    assert_error(response, 401, "unauthorized")
+
+
+async def test_unknown_route_is_404_with_error_shape(api):
+    assert_error(await api.get("/api/nothing-here"), 404, "not_found")
+    assert_error(await api.get("/no/such/page"), 404, "not_found")
+
+
+async def test_wrong_method_is_405_with_allow_header(api):
+    response = await api.delete("/api/jobs")
+    assert_error(response, 405, "method_not_allowed")
+    assert "GET" in response.headers["allow"]
+
+
+async def test_upload_over_size_limit_is_413(make_api, make_token, auth):
+    api = await make_api(max_upload_bytes=1000)
+    token = await make_token()
+    response = await api.post(
+        "/api/uploads", json={"filename": "big.wav", "size": 1001}, headers=auth(token)
+    )
+    body = assert_error(response, 413, "too_large")
+    assert "1000" in body["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "needle"),
+    [
+        ({"filename": "a.wav"}, "size"),
+        ({"filename": "a.wav", "size": 0}, "size"),
+        ({"filename": "a.wav", "size": "lots"}, "size"),
+        ({"filename": "", "size": 10}, "filename"),
+        ({"filename": "a.wav", "size": 10, "file_key": "mine"}, "file_key"),
+        ([1, 2, 3], "JSON object"),
+    ],
+)
+async def test_invalid_body_is_422_with_readable_message(api, client_token, auth, payload, needle):
+    response = await api.post("/api/uploads", json=payload, headers=auth(client_token))
+    body = assert_error(response, 422, "invalid_request")
+    assert needle in body["error"]["message"]
+
+
+async def test_malformed_json_is_422(api, client_token, auth):
+    response = await api.post(
+        "/api/uploads",
+        content=b'{"filename": "a.wav", "size": ',
+        headers={**auth(client_token), "Content-Type": "application/json"},
+    )
+    body = assert_error(response, 422, "invalid_request")
+    assert "JSON" in body["error"]["message"]
+
+
+async def test_invalid_query_is_422(api, client_token, auth):
+    assert_error(
+        await api.get("/api/jobs?limit=0", headers=auth(client_token)), 422, "invalid_request"
+    )
+    assert_error(
+        await api.get("/api/jobs?cursor=%%%", headers=auth(client_token)), 422, "invalid_request"
+    )
+
+
+async def test_unexpected_exception_is_500_without_traceback(make_api):
+    api = await make_api(raise_app_exceptions=False)
+
+    async def boom() -> None:
+        raise RuntimeError("secret internal detail /srv/app.py line 42")
+
+    api.app.add_api_route("/api/boom-for-test", boom)
+    response = await api.get("/api/boom-for-test")
+    body = assert_error(response, 500, "internal_error")
+    assert "secret" not in response.text and "Traceback" not in response.text
+    assert body["error"]["message"]
+
+
+async def test_database_down_is_503_not_500(make_api, auth):
+    api = await make_api(
+        raise_app_exceptions=False,
+        database_url="postgresql+asyncpg://nobody@127.0.0.1:9/none",
+    )
+    response = await api.get("/api/jobs", headers=auth("some-token"))
+    assert_error(response, 503, "temporarily_unavailable")

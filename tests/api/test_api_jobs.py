@@ -1,0 +1,167 @@
+"""GET /api/jobs/{id}, GET /api/jobs and the SSE stream: owner only, newest first, live."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+
+from soundy.pipeline import jobs
+
+
+async def new_job(api, token, auth, upload_bytes) -> str:
+    file_key = await upload_bytes(api, token, b"0123456789")
+    response = await api.post(
+        "/api/audio/analyze", json={"file_key": file_key}, headers=auth(token)
+    )
+    assert response.status_code == 202, response.text
+    return str(response.json()["job"]["id"])
+
+
+async def test_job_fields_follow_the_design(api, client_token, auth, upload_bytes, db_session):
+    job_id = await new_job(api, client_token, auth, upload_bytes)
+    assert await jobs.start_attempt(db_session, job_id)
+    assert await jobs.complete(db_session, job_id, result={"schema_version": 1, "score": 80})
+    body = (await api.get(f"/api/jobs/{job_id}", headers=auth(client_token))).json()
+    for field in (
+        "id", "status", "progress", "stage", "mode", "created_at", "updated_at",
+        "started_at", "finished_at", "attempts", "error", "result",
+    ):  # fmt: skip
+        assert field in body
+    assert (body["status"], body["progress"], body["attempts"]) == ("completed", 100, 1)
+    assert body["result"] == {"schema_version": 1, "score": 80}
+
+
+async def test_failed_job_reports_code_and_message(
+    api, client_token, auth, upload_bytes, db_session
+):
+    job_id = await new_job(api, client_token, auth, upload_bytes)
+    assert await jobs.fail(db_session, job_id, code="unsupported_format", message="not audio")
+    body = (await api.get(f"/api/jobs/{job_id}", headers=auth(client_token))).json()
+    assert body["status"] == "failed"
+    assert body["error"] == {"code": "unsupported_format", "message": "not audio"}
+
+
+@pytest.mark.parametrize("suffix", ["", "/events"])
+async def test_another_clients_job_is_404_like_a_missing_one(
+    api, make_token, auth, upload_bytes, suffix
+):
+    owner, other = await make_token(), await make_token()
+    job_id = await new_job(api, owner, auth, upload_bytes)
+    foreign = await api.get(f"/api/jobs/{job_id}{suffix}", headers=auth(other))
+    missing = await api.get(f"/api/jobs/{uuid.uuid4()}{suffix}", headers=auth(other))
+    garbage = await api.get(f"/api/jobs/not-a-uuid{suffix}", headers=auth(other))
+    assert foreign.status_code == missing.status_code == garbage.status_code == 404
+    assert foreign.json() == missing.json()
+    assert job_id not in foreign.text
+
+
+async def test_list_is_own_newest_first_and_paginates(make_api, make_token, auth, upload_bytes):
+    api = await make_api(max_jobs_in_flight_per_client=10)
+    owner, other = await make_token(), await make_token()
+    created = [await new_job(api, owner, auth, upload_bytes) for _ in range(5)]
+    await new_job(api, other, auth, upload_bytes)
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        query = f"?limit=2&cursor={cursor}" if cursor else "?limit=2"
+        page = (await api.get(f"/api/jobs{query}", headers=auth(owner))).json()
+        assert len(page["jobs"]) <= 2
+        assert all(job["result"] is None for job in page["jobs"])
+        seen += [job["id"] for job in page["jobs"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == list(reversed(created))
+    assert pages == 3
+
+
+async def read_events(response) -> list[dict]:
+    events = []
+    async for line in response.aiter_lines():
+        if line.startswith("data: "):
+            events.append(json.loads(line[len("data: ") :]))
+    return events
+
+
+async def test_events_stream_current_state_then_progress_then_end(
+    api, settings, client_token, auth, upload_bytes, database_url
+):
+    from soundy.db.session import create_engine, sessionmaker
+    from soundy.pipeline import events
+    from soundy.pipeline.queue import redis_client
+
+    job_id = await new_job(api, client_token, auth, upload_bytes)
+    engine = create_engine(database_url, pool_size=2)
+    redis = redis_client(settings)
+
+    async def worker() -> None:
+        async with sessionmaker(engine)() as session:
+            await asyncio.sleep(0.3)  # let the stream send the current state
+            assert await jobs.start_attempt(session, job_id)
+            assert await jobs.set_progress(session, job_id, progress=40, stage="measuring")
+            await events.publish(
+                redis, job_id, {"status": "processing", "progress": 40, "stage": "measuring"},
+                prefix=settings.queue_prefix,
+            )  # fmt: skip
+            await asyncio.sleep(0.3)
+            assert await jobs.complete(session, job_id, result={"schema_version": 1})
+            await events.publish(
+                redis, job_id, {"status": "completed", "progress": 100, "stage": "done"},
+                prefix=settings.queue_prefix,
+            )  # fmt: skip
+
+    task = asyncio.create_task(worker())
+    try:
+        async with asyncio.timeout(20):
+            response = await api.get(f"/api/jobs/{job_id}/events", headers=auth(client_token))
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            received = await read_events(response)
+        await task
+    finally:
+        task.cancel()
+        await redis.aclose()
+        await engine.dispose()
+    assert received[0]["status"] == "pending"
+    assert received[-1]["status"] == "completed" and received[-1]["progress"] == 100
+    progress = [event["progress"] for event in received]
+    assert progress == sorted(progress)
+
+
+async def test_events_of_a_finished_job_end_at_once(
+    api, client_token, auth, upload_bytes, db_session
+):
+    job_id = await new_job(api, client_token, auth, upload_bytes)
+    assert await jobs.fail(db_session, job_id, code="empty_audio", message="no samples")
+    async with asyncio.timeout(10):
+        response = await api.get(f"/api/jobs/{job_id}/events", headers=auth(client_token))
+        received = await read_events(response)
+    assert len(received) == 1
+    assert received[0]["status"] == "failed"
+    assert received[0]["error"] == {"code": "empty_audio", "message": "no samples"}
+
+
+async def test_events_without_redis_fall_back_to_the_database(
+    make_api, make_token, auth, upload_bytes, db_session
+):
+    api = await make_api(redis_url="redis://127.0.0.1:9/0", redis_timeout_s=0.3)
+    token = await make_token()
+    job_id = await new_job(api, token, auth, upload_bytes)
+
+    async def finish() -> None:
+        await asyncio.sleep(0.5)
+        assert await jobs.start_attempt(db_session, job_id)
+        assert await jobs.complete(db_session, job_id, result={})
+
+    task = asyncio.create_task(finish())
+    async with asyncio.timeout(20):
+        response = await api.get(f"/api/jobs/{job_id}/events", headers=auth(token))
+        received = await read_events(response)
+    await task
+    assert received[0]["status"] == "pending"
+    assert received[-1]["status"] == "completed"
