@@ -88,6 +88,7 @@ async def test_invalid_mode_destination_and_reference_combinations_are_422(
     file_key = await upload_bytes(api, client_token, b"0123456789")
     for body in (
         {"mode": "karaoke"},
+        {"genre": "no-such-genre"},
         {"destination": "the-moon"},
         {"mode": "reference"},
         {"mode": "genre", "reference_job_id": str(uuid.uuid4())},
@@ -136,3 +137,13 @@ async def test_queue_down_still_answers_202_and_keeps_the_row(
     assert response.status_code == 202, response.text
     job = await jobs.get_job(db_session, response.json()["job"]["id"])
     assert job is not None and job.status == "pending"
+
+
+async def test_known_genre_is_accepted(api, client_token, auth, upload_bytes):
+    from soundy.compare import list_profiles
+
+    genre = list_profiles()[0].key
+    file_key = await upload_bytes(api, client_token, b"0123456789")
+    response = await analyze(api, auth(client_token), file_key=file_key, genre=genre)
+    assert response.status_code == 202, response.text
+    assert response.json()["job"]["genre"] == genre

@@ -7,7 +7,6 @@ reconciler adds the job later (DESIGN.md "Job lifecycle").
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
 
 from fastapi import APIRouter
 from sqlalchemy import select, text
@@ -27,46 +26,19 @@ _log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["jobs"])
 
-# Used when the comparison module offers no list of its own.
-_DEFAULT_DESTINATIONS = ("streaming", "club")
+
+def known_genres() -> set[str]:
+    """Genre keys a job may name (the comparison's profiles, incl. SOUNDY_GENRES_DIR)."""
+    from soundy.compare import list_profiles
+
+    return {profile.key for profile in list_profiles()}
 
 
-def _first_callable(names: list[tuple[str, str]]) -> Callable[[], Collection[str]] | None:
-    import importlib
+def known_destinations() -> tuple[str, ...]:
+    """Destination keys a job may name (``soundy.compare.DESTINATIONS``)."""
+    from soundy.compare import DESTINATIONS
 
-    for module_name, attr in names:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        fn = getattr(module, attr, None)
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-    return None
-
-
-def known_genres() -> Collection[str] | None:
-    """Genre keys the comparison knows (``soundy.compare``), or None if it offers no list."""
-    fn = _first_callable(
-        [
-            ("soundy.compare.profiles", "genre_keys"),
-            ("soundy.compare", "genre_keys"),
-            ("soundy.compare.targets", "genre_keys"),
-        ]
-    )
-    return set(fn()) if fn is not None else None
-
-
-def known_destinations() -> Collection[str]:
-    """Destination keys the comparison knows (default: streaming, club)."""
-    fn = _first_callable(
-        [
-            ("soundy.compare.profiles", "destination_keys"),
-            ("soundy.compare", "destination_keys"),
-            ("soundy.compare.targets", "destination_keys"),
-        ]
-    )
-    return set(fn()) if fn is not None else set(_DEFAULT_DESTINATIONS)
+    return DESTINATIONS
 
 
 def _validate(body: AnalyzeRequest) -> None:
@@ -74,12 +46,10 @@ def _validate(body: AnalyzeRequest) -> None:
         raise InvalidRequest("reference_job_id: required when mode is 'reference'")
     if body.mode == "genre" and body.reference_job_id is not None:
         raise InvalidRequest("reference_job_id: only allowed when mode is 'reference'")
-    if body.genre is not None:
-        genres = known_genres()
-        if genres is not None and body.genre not in genres:
-            raise InvalidRequest(
-                f"genre: unknown genre {body.genre!r}; GET /api/genres lists the known ones"
-            )
+    if body.genre is not None and body.genre not in known_genres():
+        raise InvalidRequest(
+            f"genre: unknown genre {body.genre!r}; GET /api/genres lists the known ones"
+        )
     if body.destination is not None:
         destinations = known_destinations()
         if body.destination not in destinations:
