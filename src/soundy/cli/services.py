@@ -1,27 +1,132 @@
-"""``soundy serve | api | worker | migrate | keys`` (placeholder until the pipeline work lands)."""
+"""``soundy serve | api | worker | migrate | keys create``: running the service.
+
+``serve`` is the one-command start: embedded PostgreSQL and Redis when their URLs are not set,
+migrations, then the API and the worker processes as children; Ctrl-C or SIGTERM stops all of it
+within 20 seconds. ``api``, ``worker`` and ``migrate`` are the parts, for production, where each
+runs under its own supervisor (systemd, Kubernetes, ...). See docs/operations.md.
+"""
 
 from __future__ import annotations
+
+import sys
+from typing import Annotated
 
 import typer
 
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 
 
-def serve() -> None:
-    """Run everything: embedded services when needed, migrations, API and workers."""
-    raise typer.Exit(2)
+def _settings(**overrides: object):  # type: ignore[no-untyped-def]
+    from soundy.config import get_settings
+    from soundy.pipeline.logs import configure_logging
+
+    settings = get_settings()
+    updates = {key: value for key, value in overrides.items() if value is not None}
+    if updates:
+        settings = settings.model_copy(update=updates)
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    return settings
 
 
-def api() -> None:
-    """Run the HTTP API only."""
-    raise typer.Exit(2)
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"soundy: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
 
 
-def worker() -> None:
-    """Run a worker."""
-    raise typer.Exit(2)
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address the API listens on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port the API listens on.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Worker processes, each analysing one file at a time "
+            "[default: SOUNDY_WORKER_CONCURRENCY, 2].",
+        ),
+    ] = None,
+) -> None:
+    """Run everything: embedded services when needed, migrations, the API and the workers."""
+    from soundy.cli._serve import run_serve
+
+    settings = _settings(host=host, port=port)
+    n_workers = settings.worker_concurrency if workers is None else workers
+    raise typer.Exit(run_serve(settings, workers=n_workers))
+
+
+def api(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the HTTP API only (needs SOUNDY_DATABASE_URL and SOUNDY_REDIS_URL)."""
+    import uvicorn
+
+    settings = _settings(host=host, port=port)
+    if not settings.database_url or not settings.redis_url:
+        raise _fail("soundy api needs SOUNDY_DATABASE_URL and SOUNDY_REDIS_URL (or `soundy serve`)")
+    uvicorn.run(
+        "soundy.api.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+        log_config=None,  # keep Soundy's log format
+    )
+
+
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Jobs analysed at once [default: SOUNDY_WORKER_CONCURRENCY, 2]."),
+    ] = None,
+) -> None:
+    """Run a worker: take analysis jobs from the queue until SIGTERM (needs the two URLs)."""
+    import asyncio
+
+    from soundy.errors import SoundyError
+    from soundy.pipeline.worker import run_worker
+
+    settings = _settings()
+    try:
+        asyncio.run(run_worker(settings, concurrency=concurrency))
+    except SoundyError as exc:
+        raise _fail(exc.message) from exc
 
 
 def migrate() -> None:
-    """Apply database migrations."""
-    raise typer.Exit(2)
+    """Apply database migrations (safe to run while other processes run them too)."""
+    from soundy.db import run_migrations
+
+    settings = _settings()
+    if not settings.database_url:
+        raise _fail("soundy migrate needs SOUNDY_DATABASE_URL")
+    run_migrations(settings.database_url)
+    typer.echo("database is up to date")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="A name to recognise the key by.")],
+) -> None:
+    """Create a named API key and print its token (shown once; only its hash is stored)."""
+    import asyncio
+
+    from soundy.api.auth import create_client
+    from soundy.db.session import create_engine, sessionmaker
+
+    settings = _settings()
+    if not settings.database_url:
+        raise _fail("soundy keys create needs SOUNDY_DATABASE_URL")
+
+    async def _create() -> str:
+        engine = create_engine(settings.database_url, pool_size=1)
+        try:
+            async with sessionmaker(engine)() as session:
+                return await create_client(session, name=name, is_key=True)
+        finally:
+            await engine.dispose()
+
+    token = asyncio.run(_create())
+    typer.echo(token)
+    print(f"created API key {name!r}; send it as 'Authorization: Bearer <token>'", file=sys.stderr)

@@ -102,6 +102,7 @@ class _Progress:
     _sent_at: float = 0.0
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
+    _closing: bool = False
 
     def update(self, stage: str, percent: int) -> None:
         if percent < self.percent:
@@ -113,11 +114,12 @@ class _Progress:
         self._task = asyncio.create_task(self._run(), name=f"progress-{self.job_id}")
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing:
             await self._wake.wait()
             self._wake.clear()
             await self._flush(force=False)
-            await asyncio.sleep(_PUBLISH_INTERVAL_S)
+            if not self._closing:
+                await asyncio.sleep(_PUBLISH_INTERVAL_S)
 
     async def _flush(self, *, force: bool) -> None:
         now = time.monotonic()
@@ -137,10 +139,14 @@ class _Progress:
             log.warning("progress update failed", exc_info=True)
 
     async def close(self) -> None:
+        """Stop after the write in flight (never cancel a database write half-way: an
+        interrupted asyncpg command can hold its connection for a long time)."""
+        self._closing = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            done, _ = await asyncio.wait({self._task}, timeout=10.0)
+            if not done:
+                self._task.cancel()
 
 
 class SoundyWorker:
@@ -225,6 +231,15 @@ class SoundyWorker:
         self.stop_reason = reason
         self._stop.set()
 
+    def dump_tasks(self) -> None:
+        """Log every asyncio task with its stack (SIGUSR1; for diagnosing a stuck worker)."""
+        import io
+
+        for task in asyncio.all_tasks():
+            out = io.StringIO()
+            task.print_stack(file=out)
+            log.warning("task %s:\n%s", task.get_name(), out.getvalue())
+
     async def run(self, *, install_signals: bool = True) -> str:
         """Run until stopped; returns why it stopped."""
         from soundy.pipeline.reconciler import run_reconciler
@@ -235,6 +250,7 @@ class SoundyWorker:
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.request_stop, sig.name)
+            loop.add_signal_handler(signal.SIGUSR1, self.dump_tasks)
         run_task = asyncio.create_task(self.bull.run(), name="bullmq-worker")
         reconciler = asyncio.create_task(
             run_reconciler(self.settings, self.engine), name="reconciler"
