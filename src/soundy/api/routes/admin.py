@@ -1,7 +1,325 @@
-"""Operator dashboard API under ``/api/admin`` (placeholder until the web work lands)."""
+"""The operator dashboard's API under ``/api/admin`` (the page itself is ``/admin``).
+
+Behind ``SOUNDY_ADMIN_TOKEN`` (``settings.admin_token``), sent as ``Authorization: Bearer
+<token>``:
+
+* no admin token configured -> every ``/api/admin`` route answers 404 ``not_found`` (the
+  dashboard is disabled, and says so in the message);
+* a missing or wrong token -> 401 ``unauthorized``.
+
+Routes:
+
+=========================================  ===================================================
+``GET  /api/admin/overview``               everything below in one answer (the page polls it)
+``GET  /api/admin/queue``                  BullMQ counts: waiting, active, delayed, completed,
+                                           failed
+``GET  /api/admin/workers``                live workers: BullMQ's worker list (Redis
+                                           ``CLIENT LIST`` names ``<prefix>:audio-analysis:w:
+                                           <host:pid>``, one entry per worker process)
+``GET  /api/admin/throughput``             jobs finished in the last minute / hour (Postgres)
+``GET  /api/admin/failures?limit=N``       the most recent failed jobs with their reasons
+``POST /api/admin/jobs/{id}/retry``        retry a failed job as a NEW job (see below)
+=========================================  ===================================================
+
+Retry: a job's status never moves backwards (DESIGN.md "Job lifecycle"), so a failed job stays
+failed. Retrying creates a new ``pending`` job of the same client with the same inputs (file,
+mode, genre, destination, reference, language) and queues it; the answer is 202 with the new
+job and ``retry_of`` (the failed job's id). The client sees the new job in its own list. A job
+that is not failed cannot be retried (409 ``conflict``). The per-client in-flight limit does
+not apply to an operator's retry.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hmac
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from soundy import metrics
+from soundy.api.deps import SessionDep, StateDep, bearer_token
+from soundy.api.schemas import ErrorBody, JobOut, job_out
+from soundy.config import Settings
+from soundy.db.models import Job
+from soundy.errors import Conflict, NotFound, TransientError, Unauthorized
+from soundy.pipeline import jobs
+from soundy.pipeline.jobs import JobStatus
+
+__all__ = ["router"]
+
+_log = logging.getLogger(__name__)
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing or wrong admin token."},
+    404: {"model": ErrorBody, "description": "The dashboard is disabled (no admin token set)."},
+}
+
+
+def require_admin(
+    state: StateDep, authorization: Annotated[str | None, Depends(bearer_token)]
+) -> None:
+    """404 when no admin token is configured; 401 unless the bearer token equals it."""
+    expected = state.settings.admin_token
+    if not expected:
+        raise NotFound("the operator dashboard is disabled: set SOUNDY_ADMIN_TOKEN to enable it")
+    if authorization is None or not hmac.compare_digest(
+        authorization.encode("utf-8"), expected.encode("utf-8")
+    ):
+        raise Unauthorized("send 'Authorization: Bearer <SOUNDY_ADMIN_TOKEN>'")
+
+
+router = APIRouter(
+    prefix="/api/admin",
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    responses=_RESPONSES,
+)
+
+
+class QueueCounts(BaseModel):
+    """Jobs per BullMQ state in queue ``audio-analysis``; all None when Redis is unreachable."""
+
+    waiting: int | None = None
+    active: int | None = None
+    delayed: int | None = None
+    completed: int | None = None
+    failed: int | None = None
+    error: str | None = Field(default=None, description="Why the counts are missing.")
+
+
+class WorkerInfo(BaseModel):
+    name: str = Field(description="The worker's name: host:pid.")
+    addr: str | None = Field(default=None, description="Its Redis connection's address.")
+    age_s: int | None = Field(default=None, description="Seconds since it connected.")
+    idle_s: int | None = Field(default=None, description="Seconds since its last command.")
+    connections: int = Field(description="Its open Redis connections.")
+
+
+class Workers(BaseModel):
+    workers: list[WorkerInfo]
+    error: str | None = None
+
+
+class Throughput(BaseModel):
+    """From Postgres (the source of truth), by ``finished_at``."""
+
+    completed_last_minute: int
+    completed_last_hour: int
+    failed_last_minute: int
+    failed_last_hour: int
+    median_duration_s_last_hour: float | None = Field(
+        description="Median started_at -> finished_at of the jobs completed in the last hour (s)."
+    )
+    jobs_by_status: dict[str, int] = Field(description="All jobs in the database, per status.")
+
+
+class Failure(BaseModel):
+    id: uuid.UUID
+    client_id: uuid.UUID
+    filename: str
+    mode: str
+    genre: str | None
+    destination: str | None
+    attempts: int
+    error_code: str | None
+    error_message: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class Failures(BaseModel):
+    failures: list[Failure]
+
+
+class Overview(BaseModel):
+    generated_at: datetime
+    queue: QueueCounts
+    workers: Workers
+    throughput: Throughput
+    failures: list[Failure]
+
+
+class Retried(BaseModel):
+    job: JobOut
+    retry_of: uuid.UUID
+
+
+async def _queue_counts(settings: Settings) -> QueueCounts:
+    from soundy.pipeline.queue import queue_counts
+
+    try:
+        return QueueCounts(**await queue_counts(settings))
+    except TransientError as exc:
+        return QueueCounts(error=exc.message)
+
+
+async def _workers(settings: Settings) -> Workers:
+    """BullMQ's worker list (Redis CLIENT LIST), one entry per worker name."""
+    from redis.exceptions import RedisError
+
+    from soundy.pipeline.queue import _queue  # the module's shared Queue for this loop
+
+    try:
+        clients = await _queue(settings).get_workers()
+    except (RedisError, OSError, TimeoutError) as exc:
+        return Workers(workers=[], error=f"the queue (Redis) is unreachable: {exc}")
+    by_name: dict[str, WorkerInfo] = {}
+    for client in clients:
+        raw = str(client.get("rawname") or "")
+        if ":w:" not in raw:
+            continue  # a Queue's own connection, not a worker
+        name = raw.split(":w:", 1)[1]
+        info = by_name.get(name)
+        age_s, idle_s = _int(client.get("age")), _int(client.get("idle"))
+        if info is None:
+            by_name[name] = WorkerInfo(
+                name=name, addr=client.get("addr"), age_s=age_s, idle_s=idle_s, connections=1
+            )
+        else:
+            info.connections += 1
+            info.age_s = max(filter(None, (info.age_s, age_s)), default=None)
+            info.idle_s = min((v for v in (info.idle_s, idle_s) if v is not None), default=None)
+    return Workers(workers=sorted(by_name.values(), key=lambda w: w.name))
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+async def _throughput(session: AsyncSession) -> Throughput:
+    minute = func.now() - timedelta(minutes=1)
+    hour = func.now() - timedelta(hours=1)
+    completed = Job.status == JobStatus.COMPLETED.value
+    failed = Job.status == JobStatus.FAILED.value
+    duration_s = func.extract("epoch", Job.finished_at - Job.started_at)
+    row = (
+        await session.execute(
+            select(
+                func.count().filter(completed, Job.finished_at >= minute),
+                func.count().filter(completed, Job.finished_at >= hour),
+                func.count().filter(failed, Job.finished_at >= minute),
+                func.count().filter(failed, Job.finished_at >= hour),
+                func.percentile_cont(0.5)
+                .within_group(duration_s)
+                .filter(completed, Job.finished_at >= hour, Job.started_at.is_not(None)),
+            ).where(Job.finished_at >= hour)
+        )
+    ).one()
+    by_status = dict(
+        (await session.execute(select(Job.status, func.count()).group_by(Job.status))).all()
+    )
+    return Throughput(
+        completed_last_minute=row[0],
+        completed_last_hour=row[1],
+        failed_last_minute=row[2],
+        failed_last_hour=row[3],
+        median_duration_s_last_hour=None if row[4] is None else round(float(row[4]), 3),
+        jobs_by_status={s.value: int(by_status.get(s.value, 0)) for s in JobStatus},
+    )
+
+
+async def _failures(session: AsyncSession, limit: int) -> list[Failure]:
+    rows = (
+        await session.execute(
+            select(Job)
+            .where(Job.status == JobStatus.FAILED.value)
+            .order_by(Job.finished_at.desc().nulls_last(), Job.created_at.desc())
+            .limit(limit)
+        )
+    ).scalars()
+    return [
+        Failure(
+            id=job.id,
+            client_id=job.client_id,
+            filename=job.file_key.rsplit("/", 1)[-1],
+            mode=job.mode,
+            genre=job.genre,
+            destination=job.destination,
+            attempts=job.attempts,
+            error_code=job.error_code,
+            error_message=job.error_message,
+            created_at=job.created_at,
+            finished_at=job.finished_at,
+        )
+        for job in rows
+    ]
+
+
+@router.get("/overview", response_model=Overview, summary="Queue, workers, throughput, failures")
+async def overview(
+    state: StateDep,
+    session: SessionDep,
+    limit: int = Query(default=20, ge=1, le=200, description="How many recent failures."),
+) -> Overview:
+    return Overview(
+        generated_at=datetime.now(UTC),
+        queue=await _queue_counts(state.settings),
+        workers=await _workers(state.settings),
+        throughput=await _throughput(session),
+        failures=await _failures(session, limit),
+    )
+
+
+@router.get("/queue", response_model=QueueCounts, summary="BullMQ job counts per state")
+async def queue(state: StateDep) -> QueueCounts:
+    return await _queue_counts(state.settings)
+
+
+@router.get("/workers", response_model=Workers, summary="Live workers")
+async def workers(state: StateDep) -> Workers:
+    return await _workers(state.settings)
+
+
+@router.get("/throughput", response_model=Throughput, summary="Jobs finished recently")
+async def throughput(session: SessionDep) -> Throughput:
+    return await _throughput(session)
+
+
+@router.get("/failures", response_model=Failures, summary="Recent failed jobs with reasons")
+async def failures(session: SessionDep, limit: int = Query(default=50, ge=1, le=500)) -> Failures:
+    return Failures(failures=await _failures(session, limit))
+
+
+@router.post(
+    "/jobs/{job_id}/retry",
+    status_code=202,
+    response_model=Retried,
+    responses={409: {"model": ErrorBody, "description": "The job is not failed."}},
+    summary="Retry a failed job as a new job with the same inputs",
+)
+async def retry(job_id: str, state: StateDep, session: SessionDep) -> Retried:
+    old = await jobs.get_job(session, job_id)
+    if old is None:
+        raise NotFound("no such job")
+    if old.status != JobStatus.FAILED.value:
+        raise Conflict(f"the job is {old.status}; only a failed job can be retried")
+    new = await jobs.create_job(
+        session,
+        client_id=old.client_id,
+        upload_id=old.upload_id,
+        file_key=old.file_key,
+        mode=old.mode,
+        genre=old.genre,
+        destination=old.destination,
+        reference_job_id=old.reference_job_id,
+        lang=old.lang,
+    )
+    metrics.JOBS_CREATED.inc()
+    _log.info("job %s: retried by an operator as job %s", old.id, new.id)
+
+    from soundy.pipeline.queue import enqueue
+
+    try:
+        await enqueue(state.settings, job_id=new.id, file_key=new.file_key, mode=new.mode)
+    except TransientError as exc:
+        _log.warning("job %s: queue add failed (%s); the reconciler will add it", new.id, exc)
+    return Retried(job=job_out(new), retry_of=old.id)

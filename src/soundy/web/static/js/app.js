@@ -239,7 +239,7 @@ async function onSubmit(event) {
     if (mode === "file") {
       const refKey = await uploadWithProgress(refFile, "progress.upload_reference");
       const refJobCreated = await startJob(
-        { file_key: refKey, mode: "genre", genre, destination },
+        { file_key: refKey, mode: "genre", genre, destination, lang: lang() },
         refFile.name,
       );
       const refDone = await follow(refJobCreated.id, { label: t("progress.reference") });
@@ -252,8 +252,8 @@ async function onSubmit(event) {
     }
     const fileKey = await uploadWithProgress(state.file, "progress.upload");
     const body = referenceId
-      ? { file_key: fileKey, mode: "reference", genre, destination, reference_job_id: referenceId }
-      : { file_key: fileKey, mode: "genre", genre, destination };
+      ? { file_key: fileKey, mode: "reference", genre, destination, reference_job_id: referenceId, lang: lang() }
+      : { file_key: fileKey, mode: "genre", genre, destination, lang: lang() };
     await runAnalysis(body, state.file.name, referenceId);
   } catch (error) {
     $("progress").hidden = true;
@@ -374,7 +374,7 @@ function renderHistory() {
     const table = document.createElement("table");
     table.className = "history";
     const head = table.createTHead().insertRow();
-    for (const key of ["history.file", "history.status", "history.score", ""]) {
+    for (const key of ["history.file", "history.status", ""]) {
       const th = document.createElement("th");
       th.scope = "col";
       th.textContent = key ? t(key) : "";
@@ -397,10 +397,6 @@ function renderHistory() {
       badge.className = "badge status-" + job.status;
       badge.textContent = t("status." + job.status);
       status.append(badge);
-      const score = row.insertCell();
-      score.className = "num";
-      const overall = job.result && job.result.score && job.result.score.overall;
-      score.textContent = typeof overall === "number" ? num(overall, 0) : "—";
       const action = row.insertCell();
       const open = document.createElement("button");
       open.type = "button";

@@ -70,10 +70,16 @@ function unitOf(metric) {
 }
 
 function digitsFor(unit, value) {
-  if (unit === "Hz") return 0;
+  if (unit === "Hz" || unit === "samples" || unit === "DR") return 0;
   if (Number.isInteger(value) && Math.abs(value) >= 10) return 0;
   if (unit === "" && Math.abs(value) <= 2) return 2;
   return 1;
+}
+
+/** The number alone, with the digits its unit calls for. */
+function formatNumber(value, unit) {
+  if (!isNum(value)) return "—";
+  return num(value, digitsFor(unit, value));
 }
 
 export function formatValue(value, unit) {
@@ -97,8 +103,9 @@ export function metricLabel(metric) {
 
 function scoreClass(score) {
   if (!isNum(score)) return "score-none";
-  if (score >= 80) return "score-good";
-  if (score >= 60) return "score-fair";
+  // The same bands as the comparison's classification (good >= 75, fair >= 50).
+  if (score >= 75) return "score-good";
+  if (score >= 50) return "score-fair";
   return "score-poor";
 }
 
@@ -182,7 +189,7 @@ function bandTargets(result) {
   if (Array.isArray(bands)) {
     for (const b of bands) {
       out[b.key] = {
-        target: pick(b, "target", "level_db"),
+        target: pick(b, "target", "target_db", "level_db"),
         min: pick(b, "target_min", "min", "min_db"),
         max: pick(b, "target_max", "max", "max_db"),
       };
@@ -363,14 +370,16 @@ function severityBadge(severity) {
   return h("span", { class: "badge sev-" + sev, text: has("severity." + sev) ? t("severity." + sev) : sev });
 }
 
-function targetText(m, unit) {
+/** "min … max unit", "≤ max", "≥ min" or the target; the unit only when `showUnit`. */
+function targetText(m, unit, showUnit = true) {
   const min = pick(m, "target_min", "min");
   const max = pick(m, "target_max", "max");
   const target = pick(m, "target");
-  if (isNum(min) && isNum(max)) return `${formatValue(min, "")} … ${formatValue(max, unit)}`;
-  if (isNum(max) && !isNum(target)) return `≤ ${formatValue(max, unit)}`;
-  if (isNum(min) && !isNum(target)) return `≥ ${formatValue(min, unit)}`;
-  if (isNum(target)) return formatValue(target, unit);
+  const suffix = showUnit && unit ? " " + unit : "";
+  if (isNum(min) && isNum(max)) return `${formatNumber(min, unit)} … ${formatNumber(max, unit)}${suffix}`;
+  if (isNum(max) && !isNum(target)) return `≤ ${formatNumber(max, unit)}${suffix}`;
+  if (isNum(min) && !isNum(target)) return `≥ ${formatNumber(min, unit)}${suffix}`;
+  if (isNum(target)) return formatNumber(target, unit) + suffix;
   return "—";
 }
 
@@ -386,7 +395,7 @@ function metricsTable(result) {
         { class: "sev-row sev-" + (m.severity || "none"), "data-metric": m.metric || m.key || "" },
         h("th", { scope: "row", text: metricLabel(m) }),
         h("td", { class: "num", text: formatValue(pick(m, "current", "value"), unit) }),
-        h("td", { class: "num", text: targetText(m, "") }),
+        h("td", { class: "num", text: targetText(m, unit, false) }),
         h(
           "td",
           {},
@@ -583,6 +592,14 @@ function referenceCard(result, reference) {
   );
 }
 
+function musicalText(musical) {
+  if (!musical) return "";
+  const parts = [];
+  if (isNum(musical.tempo_bpm)) parts.push(`${num(musical.tempo_bpm, 0)} BPM`);
+  if (musical.key) parts.push(`${t("report.key")}: ${musical.key}`);
+  return parts.join(" · ");
+}
+
 function durationText(seconds) {
   if (!isNum(seconds)) return "—";
   const m = Math.floor(seconds / 60);
@@ -661,6 +678,7 @@ export function renderReport(container, job, { reference = null, genreLabel = nu
         }),
       ),
       context.length ? h("p", { class: "meta" }, context.join(" · ")) : null,
+      musicalText(result.musical) ? h("p", { class: "meta", text: musicalText(result.musical) }) : null,
       download,
     ),
     isNum(overall)
@@ -674,7 +692,12 @@ export function renderReport(container, job, { reference = null, genreLabel = nu
             h("span", { class: "score-value", text: num(overall, 0) }),
             h("span", { class: "score-label", text: t("report.score") }),
           ),
-          score.classification ? h("p", { class: "classification", text: score.classification_label || score.classification }) : null,
+          score.classification
+            ? h("p", {
+                class: "classification",
+                text: has("class." + score.classification) ? t("class." + score.classification) : score.classification,
+              })
+            : null,
         )
       : null,
     partsList.childElementCount
