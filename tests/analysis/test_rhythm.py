@@ -1,0 +1,170 @@
+"""Tempo and key: synthesized click tracks, drum patterns, chord progressions and scales."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import signals
+
+from soundy.analysis.rhythm import KEY_NAMES, RhythmMeter
+from soundy.analysis.spectrum import SpectrumMeter
+
+SR = 44100
+
+
+def measure(frames: np.ndarray, sample_rate_hz: float = SR, block: int = 65536) -> dict:
+    meter = RhythmMeter(sample_rate_hz, frames.shape[1])
+    for start in range(0, frames.shape[0], block):
+        meter.add_frames(frames[start : start + block])
+    return meter.result()
+
+
+def hits(
+    bpm: float, seconds: float, sample_rate_hz: float, sound: np.ndarray, per_beat: int = 1
+) -> np.ndarray:
+    """``sound`` placed ``per_beat`` times per beat at ``bpm`` (sample-exact positions)."""
+    out = np.zeros(round(seconds * sample_rate_hz))
+    step_s = 60.0 / bpm / per_beat
+    for i in range(int(seconds / step_s)):
+        start = round(i * step_s * sample_rate_hz)
+        piece = sound[: out.size - start]
+        out[start : start + piece.size] += piece
+    return out
+
+
+def click(
+    sample_rate_hz: float, frequency_hz: float = 2000.0, decay_s: float = 0.003
+) -> np.ndarray:
+    t = np.arange(round(0.03 * sample_rate_hz)) / sample_rate_hz
+    return np.sin(2 * np.pi * frequency_hz * t) * np.exp(-t / decay_s)
+
+
+def stereo(x: np.ndarray) -> np.ndarray:
+    return np.repeat((0.5 * x / np.max(np.abs(x)))[:, None], 2, axis=1).astype(np.float32)
+
+
+@pytest.mark.parametrize("bpm", [90.0, 120.0, 128.0, 140.0])
+def test_click_track_tempo(bpm: float) -> None:
+    result = measure(stereo(hits(bpm, 20.0, SR, click(SR))))
+    assert result["tempo_bpm"] == pytest.approx(bpm, abs=1.0)
+    assert result["tempo_confidence"] > 0.2
+
+
+@pytest.mark.parametrize("bpm", [100.0, 174.0])
+def test_click_track_tempo_at_48_khz(bpm: float) -> None:
+    result = measure(stereo(hits(bpm, 20.0, 48000, click(48000))), sample_rate_hz=48000)
+    assert result["tempo_bpm"] == pytest.approx(bpm, abs=1.0)
+
+
+def test_drum_pattern_reads_the_beat_not_the_hats() -> None:
+    # Kick on every beat, hi-hat on every eighth note, snare on 2 and 4, at 128 BPM.
+    bpm, seconds = 128.0, 20.0
+    t = np.arange(round(0.25 * SR)) / SR
+    kick = np.sin(2 * np.pi * (50 + 100 * np.exp(-t / 0.03)) * t) * np.exp(-t / 0.12)
+    hat = np.random.default_rng(0).standard_normal(t.size) * np.exp(-t / 0.01) * 0.3
+    snare = np.random.default_rng(1).standard_normal(t.size) * np.exp(-t / 0.05) * 0.6
+    snare_track = np.roll(hits(bpm / 2, seconds, SR, snare), round(60 / bpm * SR))
+    track = hits(bpm, seconds, SR, kick) + hits(bpm, seconds, SR, hat, 2) + snare_track
+    result = measure(stereo(track))
+    assert result["tempo_bpm"] == pytest.approx(bpm, abs=1.0)
+
+
+def test_noise_has_low_tempo_confidence() -> None:
+    clicks = measure(stereo(hits(120.0, 20.0, SR, click(SR))))
+    noise = measure(signals.white_noise(SR, 20.0).astype(np.float32))
+    assert noise["tempo_confidence"] < clicks["tempo_confidence"] / 5
+
+
+def test_too_short_or_silent_has_no_tempo() -> None:
+    short = measure(stereo(hits(120.0, 4.0, SR, click(SR))))
+    assert short["tempo_bpm"] is None and short["tempo_confidence"] is None
+    silent = measure(signals.silence(SR, 10.0))
+    assert set(silent.values()) == {None}
+
+
+def tone(midi: int, seconds: float) -> np.ndarray:
+    """A plucked tone with four harmonics."""
+    t = np.arange(round(seconds * SR)) / SR
+    f = 440.0 * 2 ** ((midi - 69) / 12)
+    partials = sum(0.6 ** (h - 1) * np.sin(2 * np.pi * f * h * t) for h in range(1, 5))
+    return partials * np.minimum(1.0, t / 0.01) * np.exp(-1.5 * t)
+
+
+def progression(chords: list[tuple[int, str]], repeats: int = 4) -> np.ndarray:
+    """Triads (root position, root doubled an octave below), one per second."""
+    pieces = []
+    for root, quality in chords * repeats:
+        third = 4 if quality == "maj" else 3
+        pieces.append(sum(tone(root + i, 1.0) for i in (-12, 0, third, 7)))
+    return stereo(np.concatenate(pieces))
+
+
+def cadence(tonic: int, mode: str) -> list[tuple[int, str]]:
+    """I-IV-V-I in major, i-iv-V-i (harmonic minor: major dominant) in minor."""
+    q = "maj" if mode == "major" else "min"
+    return [(tonic, q), (tonic + 5, q), (tonic + 7, "maj"), (tonic, q)]
+
+
+@pytest.mark.parametrize(
+    ("tonic", "mode", "expected"),
+    [
+        (60, "major", "C major"),
+        (57, "minor", "A minor"),
+        (66, "major", "F# major"),
+        (63, "minor", "Eb minor"),
+        (58, "major", "Bb major"),
+        (64, "minor", "E minor"),
+    ],
+)
+def test_chord_progression_key(tonic: int, mode: str, expected: str) -> None:
+    result = measure(progression(cadence(tonic, mode)))
+    assert result["key"] == expected
+    assert result["key_tonic"] == expected.split()[0]
+    assert result["key_mode"] == mode
+    assert result["key_confidence"] > 0.7
+
+
+def test_pop_progression_in_c_major() -> None:
+    # I - vi - IV - V
+    result = measure(progression([(60, "maj"), (57, "min"), (65, "maj"), (67, "maj")]))
+    assert result["key"] == "C major"
+
+
+@pytest.mark.parametrize(("tonic", "minor"), [(62, False), (57, True)])
+def test_scales(tonic: int, minor: bool) -> None:
+    steps = [0, 2, 3, 5, 7, 8, 11, 12] if minor else [0, 2, 4, 5, 7, 9, 11, 12]
+    notes = [tonic + s for s in steps] + [tonic]
+    result = measure(stereo(np.concatenate([tone(n, 0.5) for n in notes] * 3)))
+    assert result["key"] == f"{KEY_NAMES[tonic % 12]} {'minor' if minor else 'major'}"
+
+
+def test_transposing_moves_the_key_by_the_same_interval() -> None:
+    for shift in (1, 4, 9):
+        result = measure(progression(cadence(60 + shift, "major"), repeats=2))
+        assert result["key_tonic"] == KEY_NAMES[shift]
+
+
+def test_spectrum_meter_can_feed_it_the_same_stft() -> None:
+    track = progression(cadence(62, "minor"))
+    alone = measure(track, block=10000)
+    shared = RhythmMeter(SR, 2)
+    spectrum = SpectrumMeter(SR, 2, rhythm=shared)
+    for start in range(0, track.shape[0], 33333):
+        spectrum.add_frames(track[start : start + 33333])
+    assert shared.result() == alone
+    with pytest.raises(RuntimeError):
+        shared.add_frames(track[:100])
+
+
+def test_split_does_not_change_anything() -> None:
+    hiss = signals.pink_noise(SR, 12.0, channels=1)[:, 0] * 0.01
+    track = stereo(hits(128.0, 12.0, SR, click(SR)) + hiss)
+    whole = measure(track, block=track.shape[0])
+    rng = np.random.default_rng(2)
+    meter = RhythmMeter(SR, 2)
+    start = 0
+    while start < track.shape[0]:
+        size = int(rng.integers(1, 50000))
+        meter.add_frames(track[start : start + size])
+        start += size
+    assert meter.result() == whole
