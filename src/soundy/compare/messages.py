@@ -16,7 +16,7 @@ __all__ = ["CATALOGUE", "LANGS", "normalise_lang", "number", "placeholders", "re
 LANGS: tuple[str, ...] = ("en", "pt-BR")
 
 # Each entry: {"en": str, "pt-BR": str}. Placeholders: current, target, min, max, amount, unit,
-# against ("target"/"reference" word), band, range, ceiling, count.
+# against ("target"/"reference" word), band, range, ceiling, count, cut, moves.
 CATALOGUE: dict[str, dict[str, str]] = {
     # words used inside other messages
     "against.target": {"en": "target", "pt-BR": "alvo"},
@@ -140,6 +140,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Widen: raise the side level (M/S) by about {amount} dB, or pan and double elements above 300 Hz; keep the bass mono.",
         "pt-BR": "Abra a imagem: suba o nível do side (M/S) em cerca de {amount} dB, ou espalhe e dobre elementos acima de 300 Hz; mantenha o grave em mono.",
     },
+    "width.mono.message": {
+        "en": "Left and right are identical: the track is mono.",
+        "pt-BR": "Esquerdo e direito são idênticos: a faixa está em mono.",
+    },
     "width.high.message": {
         "en": "Stereo width (side/mid energy) is {current}, above the {against} {target}: very wide.",
         "pt-BR": "A largura estéreo (energia side/mid) é {current}, acima do {against} {target}: muito aberta.",
@@ -169,21 +173,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{band} ({range}) is {current} dB of the total, {amount} dB above the {against} ({target} dB).",
         "pt-BR": "{band} ({range}) está em {current} dB do total, {amount} dB acima do {against} ({target} dB).",
     },
-    "band.high.action": {
-        "en": "Cut {range} by about {cut} dB.",
-        "pt-BR": "Corte {range} em cerca de {cut} dB.",
-    },
-    "band.low_end_high.action": {
-        "en": "Reduce the low end below 150 Hz ({range}) by about {cut} dB.",
-        "pt-BR": "Reduza o grave abaixo de 150 Hz ({range}) em cerca de {cut} dB.",
-    },
     "band.low.message": {
         "en": "{band} ({range}) is {current} dB of the total, {amount} dB below the {against} ({target} dB).",
         "pt-BR": "{band} ({range}) está em {current} dB do total, {amount} dB abaixo do {against} ({target} dB).",
     },
-    "band.low.action": {
+    "band.cut.action": {
+        "en": "Cut {range} by about {cut} dB.",
+        "pt-BR": "Corte {range} em cerca de {cut} dB.",
+    },
+    "band.low_end_cut.action": {
+        "en": "Reduce the low end below 150 Hz ({range}) by about {cut} dB.",
+        "pt-BR": "Reduza o grave abaixo de 150 Hz ({range}) em cerca de {cut} dB.",
+    },
+    "band.boost.action": {
         "en": "Boost {range} by about {cut} dB.",
         "pt-BR": "Realce {range} em cerca de {cut} dB.",
+    },
+    "band.follows.action": {
+        "en": "Leave this band: it follows the bigger moves of the balance ({moves}).",
+        "pt-BR": "Não mexa nesta banda: ela acompanha os ajustes maiores do equilíbrio ({moves}).",
     },
 }
 

@@ -6,7 +6,8 @@ For a metric with value ``v``, ok-range ``[min, max]`` and scale ``s`` (``metric
     score = 100 * max(0, 1 - d / 3)                      (100 inside, 0 at three scales out)
 
 severity: ``ok`` when d = 0, ``info`` when d <= 1, ``warning`` when d <= 2, else ``critical``;
-clipped samples, a true peak over 0 dBTP and a negative correlation are always ``critical``.
+clipped samples, a true peak over 0 dBTP and a negative correlation are always ``critical``; a
+true peak below its range (unused headroom) is at most ``info``.
 A part is the weighted mean of its metrics' scores; ``overall`` is the weighted mean of the
 parts present (``metrics.PART_WEIGHTS``), capped at ``CRITICAL_CAP`` while any metric is
 critical. A metric without a value or without a target is left out, never counted as zero.
@@ -90,7 +91,7 @@ def _distance_scales(metric: str, target: Range, value: float) -> float:
     return axis.distance(spec.coordinate(value)) / spec.scale
 
 
-def _severity(metric: str, value: float, distance_scales: float) -> str:
+def _severity(metric: str, value: float, distance_scales: float, status: str) -> str:
     if (
         (metric == "peaks.clipped_samples" and value > 0)
         or (metric == "peaks.true_peak_dbtp" and value > 0.0)
@@ -99,8 +100,8 @@ def _severity(metric: str, value: float, distance_scales: float) -> str:
         return "critical"
     if distance_scales <= 0.0:
         return "ok"
-    if distance_scales <= 1.0:
-        return "info"
+    if distance_scales <= 1.0 or (metric == "peaks.true_peak_dbtp" and status == "low"):
+        return "info"  # unused headroom below the true-peak target is never a fault
     if distance_scales <= 2.0:
         return "warning"
     return "critical"
@@ -124,7 +125,7 @@ def evaluate(result: dict[str, Any], targets: Targets) -> list[MetricResult]:
                 distance_scales=d,
                 score=100.0 * max(0.0, 1.0 - d / ZERO_AT_SCALES),
                 status=target.status(value),
-                severity=_severity(metric, value, d),
+                severity=_severity(metric, value, d, target.status(value)),
             )
         )
     return out

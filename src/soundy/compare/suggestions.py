@@ -9,7 +9,7 @@ own critical "check phase" suggestion.
 
 from __future__ import annotations
 
-import math
+import statistics
 from typing import Any
 
 from soundy.compare.messages import normalise_lang, number, render
@@ -17,9 +17,13 @@ from soundy.compare.metrics import BAND_EDGES_HZ, spec_for
 from soundy.compare.scoring import SEVERITY_RANK, MetricResult
 from soundy.compare.targets import TRUE_PEAK_CEILING_DBTP, Targets
 
-__all__ = ["band_eq_gain_db", "format_band_range", "make_suggestions"]
+__all__ = ["band_eq_gains_db", "format_band_range", "make_suggestions"]
 
 _LOW_END_BANDS = ("sub", "bass")
+#: An EQ move smaller than this (dB) is "leave this band alone".
+_EQ_DEADBAND_DB = 1.0
+#: Below this side/mid ratio (-40 dB) the file is mono for practical purposes.
+_MONO_WIDTH = 1e-4
 
 
 def format_band_range(low_hz: float, high_hz: float) -> str:
@@ -31,16 +35,20 @@ def format_band_range(low_hz: float, high_hz: float) -> str:
     return f"{low_hz:g}-{high_hz:g} Hz"
 
 
-def band_eq_gain_db(current_db: float, target_db: float) -> float:
-    """EQ gain on one band that moves its level relative to the total from current to target.
+def band_eq_gains_db(current_db: dict[str, float], target_db: dict[str, float]) -> dict[str, float]:
+    """The simplest EQ (dB per band) that moves every band to its target level.
 
-    With p = 10^(level/10) the band's share of the total power, a gain G on the band gives the
-    share p*G / (1 - p + p*G); solving for the target share q: G = q(1 - p) / (p(1 - q)).
-    Boosting a band also raises the total, so the gain is larger than the change in level.
+    Levels are relative to the total, so gains ``g_i = (t_i - c_i) + K`` reach the targets for
+    any common offset ``K`` (the total absorbs it); ``K = -median(t_i - c_i)`` leaves the
+    median band untouched and so asks for the fewest and smallest moves. Too much low end then
+    reads as "cut the low end", not as "boost every other band".
     """
-    p = min(10.0 ** (current_db / 10.0), 0.999)
-    q = min(10.0 ** (target_db / 10.0), 0.999)
-    return 10.0 * math.log10(q * (1.0 - p) / (p * (1.0 - q)))
+    keys = [k for k in current_db if k in target_db]
+    if not keys:
+        return {}
+    deltas = {k: target_db[k] - current_db[k] for k in keys}
+    offset = -statistics.median(deltas.values())
+    return {k: d + offset for k, d in deltas.items()}
 
 
 def _ceiling(targets: Targets) -> float:
@@ -51,7 +59,9 @@ def _ceiling(targets: Targets) -> float:
     return TRUE_PEAK_CEILING_DBTP
 
 
-def _texts(item: MetricResult, targets: Targets, lang: str) -> tuple[str, str, str] | None:
+def _texts(
+    item: MetricResult, targets: Targets, lang: str, eq_gains: dict[str, float]
+) -> tuple[str, str, str] | None:
     """(message key, message, action) for an off-target metric, or None for none."""
     metric, value, target = item.metric, item.value, item.target.target
     status = item.status
@@ -88,6 +98,12 @@ def _texts(item: MetricResult, targets: Targets, lang: str) -> tuple[str, str, s
         key = "phase" if value < 0.0 else f"correlation.{status}"
         return key, render(f"{key}.message", lang, **values), render(f"{key}.action", lang)
     if metric == "stereo.width":
+        if status == "low" and value < _MONO_WIDTH:
+            return (
+                "width.mono",
+                render("width.mono.message", lang),
+                render("correlation.high.action", lang),
+            )
         spec = spec_for(metric)
         gain_db = abs(spec.coordinate(target) - spec.coordinate(value))
         key = f"width.{status}"
@@ -108,13 +124,27 @@ def _texts(item: MetricResult, targets: Targets, lang: str) -> tuple[str, str, s
     if metric.startswith("spectrum.bands."):
         band = metric.removeprefix("spectrum.bands.")
         band_range = format_band_range(*BAND_EDGES_HZ[band])
-        cut = n(abs(band_eq_gain_db(value, target)))
         values = {**common, "band": render(f"band.{band}", lang), "range": band_range}
         message = render(f"band.{status}.message", lang, **values)
-        if status == "high" and band in _LOW_END_BANDS:
-            action = render("band.low_end_high.action", lang, range=band_range, cut=cut)
+        gain = eq_gains.get(band, target - value)
+        cut = n(abs(gain))
+        if abs(gain) < _EQ_DEADBAND_DB:
+            moves = sorted(
+                (k for k, g in eq_gains.items() if abs(g) >= _EQ_DEADBAND_DB),
+                key=lambda k: -abs(eq_gains[k]),
+            )
+            listed = ", ".join(
+                f"{render(f'band.{k}', lang)} {'+' if eq_gains[k] > 0 else '-'}"
+                f"{n(abs(eq_gains[k]))} dB"
+                for k in moves
+            )
+            action = render("band.follows.action", lang, moves=listed)
+        elif gain < 0 and band in _LOW_END_BANDS:
+            action = render("band.low_end_cut.action", lang, range=band_range, cut=cut)
+        elif gain < 0:
+            action = render("band.cut.action", lang, range=band_range, cut=cut)
         else:
-            action = render(f"band.{status}.action", lang, range=band_range, cut=cut)
+            action = render("band.boost.action", lang, range=band_range, cut=cut)
         return f"band.{status}", message, action
     return None
 
@@ -126,6 +156,15 @@ def make_suggestions(
     lang = normalise_lang(lang)
     by_metric = {item.metric: item for item in evaluated}
     width = by_metric.get("stereo.width")
+    correlation = by_metric.get("stereo.correlation")
+    # Out of phase: the side outweighs the mid and the mono fold-down (where band levels are
+    # measured) loses what cancels; the phase fix comes first and explains both.
+    phase = correlation is not None and correlation.value < 0.0
+    eq_gains = band_eq_gains_db(
+        {m.removeprefix("spectrum.bands."): item.value for m, item in by_metric.items()
+         if m.startswith("spectrum.bands.")},
+        {k: r.target for k, r in targets.bands.items()},
+    )  # fmt: skip
     out: list[tuple[tuple[float, float], dict[str, Any]]] = []
     for item in evaluated:
         if item.severity == "ok":
@@ -138,7 +177,9 @@ def make_suggestions(
             and {item.status, width.status} == {"low", "high"}
         ):
             continue  # the same narrow/wide image, reported once by width
-        texts = _texts(item, targets, lang)
+        if phase and (item.metric == "stereo.width" or item.metric.startswith("spectrum.bands.")):
+            continue
+        texts = _texts(item, targets, lang, eq_gains)
         if texts is None:
             continue
         key, message, action = texts
