@@ -47,6 +47,7 @@ __all__ = [
     "SHORT_TERM_WINDOW_S",
     "LoudnessMeter",
     "energy_to_lufs",
+    "loudness_range_lu",
     "window_sums",
 ]
 
@@ -92,6 +93,30 @@ def window_sums(values: np.ndarray, width: int) -> np.ndarray:
     # Window ending at position width + i of a row covers row elements i + 1 .. width + i.
     out = csum[:, width:] - csum[:, :width]
     return out.reshape(-1)[:n]
+
+
+def loudness_range_lu(short_term_energies: np.ndarray) -> float | None:
+    """Loudness range (LU) of a sequence of short-term mean energies, per EBU Tech 3342.
+
+    Values at or above -70 LUFS are kept, then those at or above their power mean minus 20 LU;
+    LRA is the 95th minus the 10th percentile by the rank rule ``s[round((n - 1) p + 1)]``
+    (1-indexed, half up). None when nothing passes the gates.
+
+    libebur128 feeds this one short-term value per second; :meth:`LoudnessMeter.range_lu` one
+    per 100 ms (Tech 3342: "at least 10 Hz"), which is why the two can differ by tenths of LU
+    on programme whose level moves.
+    """
+    energies = np.asarray(short_term_energies, dtype=np.float64)
+    passed = energies[energies >= _lufs_to_energy(ABSOLUTE_GATE_LUFS)]
+    if passed.size == 0:
+        return None
+    relative = float(np.mean(passed)) * 10.0 ** (LRA_RELATIVE_GATE_LU / 10.0)
+    gated = np.sort(passed[passed >= relative])
+    lufs = energy_to_lufs(gated)
+    n = lufs.size
+    low = lufs[math.floor((n - 1) * LRA_LOW_PERCENTILE + 0.5)]
+    high = lufs[math.floor((n - 1) * LRA_HIGH_PERCENTILE + 0.5)]
+    return float(high - low)
 
 
 class _Growable:
@@ -330,21 +355,9 @@ class LoudnessMeter:
         return self._cache["st_hops"]  # type: ignore[return-value]
 
     def range_lu(self) -> float | None:
-        """Loudness range in LU per EBU Tech 3342; None without a short-term value above the
-        gates (silence, or less than 3 s of audio)."""
-        energies = self.short_term_hop_energies()
-        passed = energies[energies >= _lufs_to_energy(ABSOLUTE_GATE_LUFS)]
-        if passed.size == 0:
-            return None
-        relative = float(np.mean(passed)) * 10.0 ** (LRA_RELATIVE_GATE_LU / 10.0)
-        gated = np.sort(passed[passed >= relative])
-        if gated.size == 0:
-            return None
-        lufs = energy_to_lufs(gated)
-        n = lufs.size
-        low = lufs[math.floor((n - 1) * LRA_LOW_PERCENTILE + 0.5)]
-        high = lufs[math.floor((n - 1) * LRA_HIGH_PERCENTILE + 0.5)]
-        return float(high - low)
+        """Loudness range in LU per EBU Tech 3342 from the short-term loudness every 100 ms;
+        None without a short-term value above the gates (silence, or less than 3 s)."""
+        return loudness_range_lu(self.short_term_hop_energies())
 
     def momentary_max_lufs(self) -> float | None:
         """Highest momentary (400 ms) loudness in LUFS on the fine grid; None for silence."""
