@@ -65,6 +65,8 @@ def test_white_noise_bands_follow_their_width() -> None:
     assert result["centroid_hz"] == pytest.approx((20 + 20000) / 2, rel=0.01)
     assert result["rolloff_hz"] == pytest.approx(20 + 0.85 * 19980, rel=0.01)
     assert result["flatness"] > 0.9
+    # The seven bands tile 20 Hz-20 kHz: their powers add up to the total.
+    assert sum(10 ** (b["level_db"] / 10) for b in result["bands"]) == pytest.approx(1.0, abs=1e-9)
 
 
 def test_pink_noise_has_equal_power_per_octave() -> None:
