@@ -171,7 +171,9 @@ class _Meters:
     """Every meter of one analysis, fed the same blocks in one pass."""
 
     def __init__(self, info: AudioInfo) -> None:
+        from soundy.analysis.dynamics import DynamicsMeter
         from soundy.analysis.loudness import LoudnessMeter
+        from soundy.analysis.peaks import PeakMeter
         from soundy.analysis.rhythm import RhythmMeter
         from soundy.analysis.spectrum import SpectrumMeter
         from soundy.analysis.stereo import StereoMeter
@@ -184,14 +186,15 @@ class _Meters:
         self.rhythm = RhythmMeter(rate, channels)
         # The spectrum meter's STFT also feeds the tempo and key meter.
         self.spectrum = SpectrumMeter(rate, channels, rhythm=self.rhythm)
-        self.peaks = _optional("peaks", "PeakMeter", rate, channels)
-        self.dynamics = _optional(
-            "dynamics", "DynamicsMeter", rate, channels, is_float=info.is_float
+        self.peaks = PeakMeter(rate, channels, series_hop_s=SERIES_HOP_S)
+        integer = info.bit_depth is not None and not info.is_float
+        self.dynamics = DynamicsMeter(
+            rate, channels, is_float=not integer, bit_depth=info.bit_depth if integer else None
         )
         self.stereo = StereoMeter(rate, channels, hop_s=SERIES_HOP_S) if channels >= 2 else None
         self._feeds: list[Callable[[np.ndarray], None]] = [
             m.add_frames
-            for m in (self.loudness, self.spectrum, self.peaks, self.dynamics, self.stereo)
+            for m in (self.loudness, self.peaks, self.spectrum, self.dynamics, self.stereo)
             if m is not None
         ]
 
@@ -201,6 +204,8 @@ class _Meters:
 
     def fill(self, result: dict[str, Any]) -> None:
         """Add the measurement sections to ``result`` (values may still be NaN/inf)."""
+        from soundy.analysis.peaks import psr_max_db
+
         loud = self.loudness
         integrated = loud.integrated_lufs()
         result["loudness"] = {
@@ -214,17 +219,17 @@ class _Meters:
             ("true_peak_dbtp", "sample_peak_dbfs", "clipped_samples"), None
         )
         peaks["channels"] = []
-        if self.peaks is not None:
-            true_peaks = list(self.peaks.true_peak_dbtp())
-            sample_peaks = list(self.peaks.sample_peak_dbfs())
-            peaks["true_peak_dbtp"] = _db_max(true_peaks)
-            peaks["sample_peak_dbfs"] = _db_max(sample_peaks)
-            peaks["channels"] = [
-                {"true_peak_dbtp": tp, "sample_peak_dbfs": sp}
-                for tp, sp in zip(true_peaks, sample_peaks, strict=True)
-            ]
-        dyn = self.dynamics.result() if self.dynamics is not None else {}
+        true_peaks = self.peaks.true_peak_dbtp()
+        sample_peaks = self.peaks.sample_peak_dbfs()
+        peaks["true_peak_dbtp"] = _db_max(true_peaks)
+        peaks["sample_peak_dbfs"] = _db_max(sample_peaks)
+        dyn = self.dynamics.result()
         peaks["clipped_samples"] = dyn.pop("clipped_samples", None)
+        # Per channel: true and sample peak, clipped samples and DC offset.
+        peaks["channels"] = [
+            {"true_peak_dbtp": tp, "sample_peak_dbfs": sp, **extra}
+            for tp, sp, extra in zip(true_peaks, sample_peaks, dyn.pop("channels"), strict=True)
+        ]
         result["peaks"] = peaks
 
         true_peak = peaks["true_peak_dbtp"]
@@ -233,6 +238,7 @@ class _Meters:
             "plr_db": plr,
             "crest_db": dyn.pop("crest_db", None),
             "dr": dyn.pop("dr", None),
+            "psr_max_db": psr_max_db(loud, self.peaks),
             **dyn,
         }
 
@@ -251,23 +257,14 @@ class _Meters:
         momentary, hop_s = pool_series(loud.momentary_series_lufs(), loud.hop_s)
         short_term, _ = pool_series(loud.short_term_series_lufs(), loud.hop_s)
         correlation, _ = pool_series(correlation_series, loud.hop_s, how="min")
+        true_peak_series, _ = pool_series(self.peaks.true_peak_series_dbtp(), self.peaks.hop_s)
         result["series"] = {
             "hop_s": hop_s,
             "momentary_lufs": momentary,
             "short_term_lufs": short_term,
             "correlation": correlation,
+            "true_peak_dbtp": true_peak_series,
         }
-
-
-def _optional(module: str, name: str, *args: Any, **kwargs: Any) -> Any:
-    """A meter whose module has not landed yet: None (its section stays null)."""
-    import importlib
-
-    try:
-        cls = getattr(importlib.import_module(f"soundy.analysis.{module}"), name)
-    except (ImportError, AttributeError):
-        return None
-    return cls(*args, **kwargs)
 
 
 def measure_file(

@@ -184,7 +184,12 @@ def _num(value: Any, unit: str = "", digits: int = 1) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
-        text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+        if isinstance(value, float):
+            text = f"{value:.{digits}f}"
+            if text.startswith("-") and float(text) == 0.0:
+                text = text[1:]  # no "-0.0"
+        else:
+            text = str(value)
         return f"{text} {unit}".rstrip()
     return str(value)
 
@@ -231,7 +236,7 @@ def render_report(result: dict[str, Any], console: Console) -> None:
     dyn = result.get("dynamics") or {}
     stereo = result.get("stereo") or {}
     spectrum = result.get("spectrum") or {}
-    rhythm = result.get("rhythm") or {}
+    musical = result.get("musical") or {}
 
     bits = f", {file['bit_depth']}-bit" if file.get("bit_depth") else ""
     title = (
@@ -276,11 +281,9 @@ def render_report(result: dict[str, Any], console: Console) -> None:
     for band in spectrum.get("bands") or []:
         label = f"{band.get('key')} {band.get('low_hz', 0):g}-{band.get('high_hz', 0):g} Hz"
         row("", label, _num(band.get("level_db"), "dB"), f"spectrum.bands.{band.get('key')}")
-    if rhythm:
-        tempo = rhythm.get("tempo_bpm")
-        row("Rhythm", "Tempo", _num(tempo, "BPM"))
-        if rhythm.get("key") is not None:
-            row("", "Key", str(rhythm.get("key")))
+    if musical.get("tempo_bpm") is not None or musical.get("key") is not None:
+        row("Musical", "Tempo", _num(musical.get("tempo_bpm"), "BPM"))
+        row("", "Key", _num(musical.get("key")))
     console.print(table)
 
     score = result.get("score")

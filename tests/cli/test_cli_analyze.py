@@ -1,0 +1,83 @@
+"""``soundy analyze``: the installed command on real generated files, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+SOUNDY = [sys.executable, "-m", "soundy.cli.main", "analyze"]
+# A 1 kHz stereo sine of peak -20 dBFS at 48 kHz reads -20 + 0.6977 - 0.691 LUFS (BS.1770).
+SINE_LUFS = -20.0 + 0.6977 - 0.691
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "120"}
+    return subprocess.run(
+        [*SOUNDY, *args], capture_output=True, text=True, timeout=120, env=env, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def sine_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rate = 48000
+    t = np.arange(rate * 6) / rate
+    x = 0.1 * np.sin(2 * np.pi * 1000 * t)
+    path = tmp_path_factory.mktemp("cli") / "sine.wav"
+    sf.write(path, np.stack([x, x], axis=1), rate, subtype="PCM_24")
+    return path
+
+
+def test_json_output_parses_and_has_the_loudness(sine_wav: Path) -> None:
+    done = _run("--json", str(sine_wav))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    assert result["schema_version"] == 1
+    assert result["file"]["name"] == "sine.wav"
+    assert result["loudness"]["integrated_lufs"] == pytest.approx(SINE_LUFS, abs=0.05)
+
+
+def test_table_output_shows_the_integrated_loudness(sine_wav: Path) -> None:
+    done = _run(str(sine_wav))
+    assert done.returncode == 0, done.stderr
+    assert "Integrated" in done.stdout
+    assert f"{SINE_LUFS:.1f} LUFS" in done.stdout
+    assert "sine.wav" in done.stdout
+    assert "mid" in done.stdout
+
+
+def test_bad_files_exit_1_with_one_line_each_and_the_others_still_run(
+    sine_wav: Path, tmp_path: Path
+) -> None:
+    text = tmp_path / "notes.wav"
+    text.write_text("these are my lyrics, not audio\n")
+    missing = tmp_path / "missing.flac"
+    done = _run("--json", str(text), str(sine_wav), str(missing), str(sine_wav))
+    assert done.returncode == 1
+    errors = done.stderr.strip().splitlines()
+    assert len(errors) == 2, done.stderr
+    assert str(text) in errors[0] and "not an audio file" in errors[0]
+    assert str(missing) in errors[1] and "no such file" in errors[1]
+    results = [json.loads(line) for line in done.stdout.strip().splitlines()]
+    assert [r["file"]["name"] for r in results] == ["sine.wav", "sine.wav"]
+
+
+def test_import_time_stays_low() -> None:
+    """``soundy analyze`` must not pull in the service stack (FastAPI, SQLAlchemy, ...)."""
+    code = (
+        "import sys, soundy.cli.main, soundy.report, soundy.analysis.measure;"
+        "heavy = [m for m in ('fastapi', 'sqlalchemy', 'redis', 'bullmq', 'boto3', 'pydantic',"
+        " 'av') if m in sys.modules]; print(heavy)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
