@@ -177,6 +177,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{band} ({range}) is {current} dB of the total, {amount} dB below the {against} ({target} dB).",
         "pt-BR": "{band} ({range}) está em {current} dB do total, {amount} dB abaixo do {against} ({target} dB).",
     },
+    "band.move.message": {
+        "en": "{band} ({range}) is inside its range at {current} dB of the total, but matching the balance of the other bands needs it moved by about {cut} dB.",
+        "pt-BR": "{band} ({range}) está dentro da faixa, em {current} dB do total, mas equilibrar as outras bandas pede movê-la em cerca de {cut} dB.",
+    },
     "band.cut.action": {
         "en": "Cut {range} by about {cut} dB.",
         "pt-BR": "Corte {range} em cerca de {cut} dB.",

@@ -22,6 +22,8 @@ __all__ = ["band_eq_gains_db", "format_band_range", "make_suggestions"]
 _LOW_END_BANDS = ("sub", "bass")
 #: An EQ move smaller than this (dB) is "leave this band alone".
 _EQ_DEADBAND_DB = 1.0
+#: An in-range band whose EQ move reaches this (dB) is suggested along with out-of-range ones.
+_EQ_MOVE_DB = 3.0
 #: Below this side/mid ratio (-40 dB) the file is mono for practical purposes.
 _MONO_WIDTH = 1e-4
 
@@ -125,8 +127,11 @@ def _texts(
         band = metric.removeprefix("spectrum.bands.")
         band_range = format_band_range(*BAND_EDGES_HZ[band])
         values = {**common, "band": render(f"band.{band}", lang), "range": band_range}
-        message = render(f"band.{status}.message", lang, **values)
         gain = eq_gains.get(band, target - value)
+        if status == "ok":  # in range, but the balance of the others needs it moved
+            message = render("band.move.message", lang, **values, cut=n(abs(gain)))
+        else:
+            message = render(f"band.{status}.message", lang, **values)
         cut = n(abs(gain))
         if abs(gain) < _EQ_DEADBAND_DB:
             moves = sorted(
@@ -145,14 +150,15 @@ def _texts(
             action = render("band.cut.action", lang, range=band_range, cut=cut)
         else:
             action = render("band.boost.action", lang, range=band_range, cut=cut)
-        return f"band.{status}", message, action
+        return ("band.move" if status == "ok" else f"band.{status}"), message, action
     return None
 
 
 def make_suggestions(
     evaluated: list[MetricResult], targets: Targets, lang: str = "en"
 ) -> list[dict[str, Any]]:
-    """Suggestions for every metric whose severity is not ``ok``, most severe first."""
+    """Suggestions for every metric whose severity is not ``ok`` (plus in-range bands that the
+    tonal fix needs to move), most severe first."""
     lang = normalise_lang(lang)
     by_metric = {item.metric: item for item in evaluated}
     width = by_metric.get("stereo.width")
@@ -165,9 +171,26 @@ def make_suggestions(
          if m.startswith("spectrum.bands.")},
         {k: r.target for k, r in targets.bands.items()},
     )  # fmt: skip
-    out: list[tuple[tuple[float, float], dict[str, Any]]] = []
+    # An in-range band whose EQ move is large is part of the fix for the bands that are out of
+    # range (too much low end reads as every other band being low): it gets a suggestion too,
+    # with the worst severity among the out-of-range bands.
+    band_severities = [
+        SEVERITY_RANK[item.severity]
+        for item in evaluated
+        if item.metric.startswith("spectrum.bands.") and item.severity != "ok"
+    ]
+    tonal_severity = max(band_severities, default=0)
+    out: list[tuple[tuple[int, bool, float], dict[str, Any]]] = []
     for item in evaluated:
-        if item.severity == "ok":
+        severity = item.severity
+        if (
+            severity == "ok"
+            and tonal_severity > 0
+            and item.metric.startswith("spectrum.bands.")
+            and abs(eq_gains.get(item.metric.removeprefix("spectrum.bands."), 0.0)) >= _EQ_MOVE_DB
+        ):
+            severity = next(k for k, v in SEVERITY_RANK.items() if v == tonal_severity)
+        if severity == "ok":
             continue
         if (
             item.metric == "stereo.correlation"
@@ -186,7 +209,7 @@ def make_suggestions(
         spec = spec_for(item.metric)
         suggestion = {
             "metric": item.metric,
-            "severity": item.severity,
+            "severity": severity,
             "status": item.status,
             "key": key,
             "message": message,
@@ -198,6 +221,8 @@ def make_suggestions(
             "delta": round(item.target.target - item.value, 4),
             "unit": spec.unit,
         }
-        out.append(((-SEVERITY_RANK[item.severity], item.score), suggestion))
+        band = item.metric.removeprefix("spectrum.bands.")
+        follows = band in eq_gains and abs(eq_gains[band]) < _EQ_DEADBAND_DB
+        out.append(((-SEVERITY_RANK[severity], follows, item.score), suggestion))
     out.sort(key=lambda pair: pair[0])
     return [suggestion for _, suggestion in out]

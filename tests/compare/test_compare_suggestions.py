@@ -1,0 +1,193 @@
+"""Suggestions on hand-built results: right metric, sign, order, language; the catalogue."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from compare_builders import on_target_result, with_changes
+
+from soundy.compare import compare
+from soundy.compare.messages import CATALOGUE, LANGS, normalise_lang, number, placeholders
+from soundy.compare.suggestions import band_eq_gains_db, format_band_range
+
+
+def _by_metric(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["metric"]: s for s in out["suggestions"]}
+
+
+def _renormalised(levels: dict[str, float]) -> dict[str, float]:
+    total = 10 * math.log10(sum(10 ** (v / 10) for v in levels.values()))
+    return {k: v - total for k, v in levels.items()}
+
+
+def test_every_catalogue_entry_has_both_languages_with_the_same_placeholders() -> None:
+    for key, entry in CATALOGUE.items():
+        assert set(entry) == set(LANGS), key
+        assert all(entry[lang].strip() for lang in LANGS), key
+        assert placeholders(entry["en"]) == placeholders(entry["pt-BR"]), key
+
+
+def test_language_codes_and_numbers() -> None:
+    assert [normalise_lang(x) for x in ("pt-BR", "pt_br", "pt", "en", "fr", None)] == [
+        "pt-BR", "pt-BR", "pt-BR", "en", "en", "en",
+    ]  # fmt: skip
+    assert number(-1.25, "pt-BR", 2) == "-1,25"
+    assert number(-0.04, "en") == "0.0"
+
+
+def test_suggestion_fields_and_delta_sign() -> None:
+    result = with_changes(on_target_result("trap"), **{"loudness.integrated_lufs": -16.0})
+    s = _by_metric(compare(result, genre="trap"))["loudness.integrated_lufs"]
+    assert set(s) >= {"metric", "severity", "message", "action", "current", "target",
+                      "target_min", "target_max", "delta", "unit"}  # fmt: skip
+    assert s["current"] == -16.0 and s["target"] == -10.5 and s["delta"] == 5.5
+    assert (s["target_min"], s["target_max"], s["unit"]) == (-12.5, -8.5, "LUFS")
+    assert "Raise the loudness by about 5.5 dB" in s["action"]
+
+    loud = with_changes(on_target_result("trap"), **{"loudness.integrated_lufs": -5.0})
+    s = _by_metric(compare(loud, genre="trap"))["loudness.integrated_lufs"]
+    assert s["delta"] == -5.5 and "Lower the gain into the limiter by about 5.5 dB" in s["action"]
+
+
+def test_true_peak_over_the_ceiling_asks_for_the_target_ceiling() -> None:
+    result = with_changes(on_target_result("trap"), **{"peaks.true_peak_dbtp": 0.8})
+    s = _by_metric(compare(result, genre="trap", destination="streaming"))["peaks.true_peak_dbtp"]
+    assert s["severity"] == "critical" and s["delta"] < 0
+    assert s["action"] == "Lower the limiter ceiling to -1.0 dBTP (true-peak mode) and re-export."
+
+
+def test_unused_headroom_is_only_info() -> None:
+    result = with_changes(on_target_result("trap"), **{"peaks.true_peak_dbtp": -9.0})
+    s = _by_metric(compare(result, genre="trap"))["peaks.true_peak_dbtp"]
+    assert s["severity"] == "info" and s["delta"] > 0
+
+
+def test_most_severe_first() -> None:
+    result = with_changes(
+        on_target_result("trap"),
+        **{"loudness.integrated_lufs": -13.0, "peaks.clipped_samples": 40, "dynamics.dr": 13.5},
+    )
+    severities = [s["severity"] for s in compare(result, genre="trap")["suggestions"]]
+    ranks = {"critical": 3, "warning": 2, "info": 1}
+    assert severities == sorted(severities, key=lambda x: -ranks[x])
+    assert severities[0] == "critical"
+
+
+def test_narrow_image_is_reported_once_and_mono_is_named() -> None:
+    result = with_changes(
+        on_target_result("trap"), **{"stereo.correlation": 1.0, "stereo.width": 0.0}
+    )
+    out = _by_metric(compare(result, genre="trap"))
+    assert "stereo.correlation" not in out
+    assert out["stereo.width"]["key"] == "width.mono" and out["stereo.width"]["delta"] > 0
+    assert out["stereo.width"]["action"].startswith("Widen")
+
+
+def test_wide_image_gets_narrow() -> None:
+    result = with_changes(
+        on_target_result("trap"), **{"stereo.correlation": 0.5, "stereo.width": 0.33}
+    )
+    s = _by_metric(compare(result, genre="trap"))["stereo.width"]
+    assert s["status"] == "high" and s["delta"] < 0 and s["action"].startswith("Narrow")
+
+
+def test_negative_correlation_is_critical_phase_and_hides_derived_advice() -> None:
+    levels = {b["key"]: b["level_db"] for b in on_target_result("trap")["spectrum"]["bands"]}
+    levels["sub"] -= 30  # what cancels in the mono fold-down
+    result = with_changes(
+        on_target_result("trap"),
+        **{"stereo.correlation": -0.6, "stereo.width": 4.0},
+        **{f"bands.{k}": v for k, v in _renormalised(levels).items()},
+    )
+    out = compare(result, genre="trap")
+    s = _by_metric(out)["stereo.correlation"]
+    assert s["severity"] == "critical" and s["key"] == "phase" and s["delta"] > 0
+    assert s["action"].startswith("Check phase")
+    assert not any(x["metric"].startswith("spectrum.") for x in out["suggestions"])
+    assert out["suggestions"][0]["key"] == "phase"
+
+
+def test_balance_names_the_louder_side() -> None:
+    left = with_changes(on_target_result("trap"), **{"stereo.balance_db": 2.5})
+    s = _by_metric(compare(left, genre="trap"))["stereo.balance_db"]
+    assert "left channel is 2.5 dB louder" in s["message"] and s["delta"] == -2.5
+    right = with_changes(on_target_result("trap"), **{"stereo.balance_db": -2.5})
+    s = _by_metric(compare(right, genre="trap", lang="pt-BR"))["stereo.balance_db"]
+    assert "direito" in s["message"] and "2,5 dB" in s["message"]
+
+
+def test_too_much_low_end_becomes_cut_the_low_end() -> None:
+    levels = {b["key"]: b["level_db"] for b in on_target_result("trap")["spectrum"]["bands"]}
+    levels["sub"] += 9.0
+    levels["bass"] += 9.0
+    result = with_changes(
+        on_target_result("trap"), **{f"bands.{k}": v for k, v in _renormalised(levels).items()}
+    )
+    out = _by_metric(compare(result, genre="trap"))
+    cuts = [out[m] for m in ("spectrum.bands.sub", "spectrum.bands.bass") if m in out]
+    assert cuts
+    for s in cuts:
+        assert s["delta"] < 0
+        assert "Reduce the low end below 150 Hz" in s["action"] and "9.0 dB" in s["action"]
+    for s in out.values():  # other bands read low, but need no EQ of their own
+        if s["metric"].startswith("spectrum.bands.") and s not in cuts:
+            assert s["action"].startswith("Leave this band")
+            assert "Sub -9.0 dB" in s["action"] and "Bass -9.0 dB" in s["action"]
+
+
+def test_joint_eq_gains_reach_the_targets_exactly() -> None:
+    current = {"sub": -3.0, "bass": -4.0, "mid": -9.0, "air": -12.0}
+    target = _renormalised({"sub": -6.0, "bass": -5.0, "mid": -7.0, "air": -14.0})
+    gains = band_eq_gains_db(current, target)
+    after = _renormalised({k: current[k] + gains[k] for k in current})
+    for key in current:
+        assert after[key] == pytest.approx(target[key], abs=1e-9)
+
+
+def test_band_ranges_read_like_an_eq() -> None:
+    assert format_band_range(2000, 5000) == "2-5 kHz"
+    assert format_band_range(20, 60) == "20-60 Hz"
+    assert format_band_range(500, 2000) == "500 Hz-2 kHz"
+
+
+@pytest.mark.parametrize("lang", ["en", "pt-BR"])
+def test_every_kind_of_suggestion_renders_in_both_languages(lang: str) -> None:
+    base = on_target_result("trap")
+    cases = [
+        {"loudness.integrated_lufs": -20.0}, {"loudness.integrated_lufs": -3.0},
+        {"peaks.true_peak_dbtp": 1.0}, {"peaks.true_peak_dbtp": -0.1},
+        {"peaks.true_peak_dbtp": -9.0}, {"peaks.clipped_samples": 7},
+        {"dynamics.dr": 2.0}, {"dynamics.dr": 16.0},
+        {"loudness.range_lu": 0.5}, {"loudness.range_lu": 20.0},
+        {"stereo.correlation": -0.5}, {"stereo.correlation": 0.3},
+        {"stereo.correlation": 0.99, "stereo.width": 0.005},
+        {"stereo.width": 0.0}, {"stereo.width": 0.5},
+        {"stereo.balance_db": 3.0}, {"stereo.balance_db": -3.0},
+        {"bands.sub": -20.0}, {"bands.air": -1.0}, {"bands.mid": -30.0},
+    ]  # fmt: skip
+    keys = set()
+    for changes in cases:
+        destination = "streaming" if changes.get("peaks.true_peak_dbtp") == -0.1 else None
+        out = compare(
+            with_changes(base, **changes), genre="trap", lang=lang, destination=destination
+        )
+        for s in out["suggestions"]:
+            assert s["message"] and s["action"]
+            assert "{" not in s["message"] + s["action"]
+            keys.add(s["key"])
+    assert keys >= {
+        "loudness.low", "loudness.high", "true_peak.over", "true_peak.high", "true_peak.low",
+        "clipping", "dr.low", "dr.high", "lra.low", "lra.high", "phase", "correlation.low",
+        "width.low", "width.mono", "width.high", "balance.left", "balance.right",
+        "band.low", "band.high",
+    }  # fmt: skip
+
+
+def test_portuguese_differs_from_english_for_the_same_problem() -> None:
+    result = with_changes(on_target_result("trap"), **{"loudness.integrated_lufs": -16.0})
+    en = _by_metric(compare(result, genre="trap"))["loudness.integrated_lufs"]
+    pt = _by_metric(compare(result, genre="trap", lang="pt-BR"))["loudness.integrated_lufs"]
+    assert pt["action"].startswith("Aumente a loudness em cerca de 5,5 dB")
+    assert en["delta"] == pt["delta"]
