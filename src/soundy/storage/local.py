@@ -58,27 +58,33 @@ class LocalStorage:
         size_bytes = 0
         buffer: list[bytes] = []
         buffered_bytes = 0
-        try:
+
+        async def _write(data: bytes) -> None:
             try:
-                async for chunk in chunks:
-                    size_bytes += len(chunk)
-                    if size_bytes > max_bytes:
-                        raise TooLarge(f"the file is larger than the limit of {max_bytes} bytes")
-                    buffer.append(chunk)
-                    buffered_bytes += len(chunk)
-                    if buffered_bytes >= _WRITE_BUFFER_BYTES:
-                        data = b"".join(buffer)
-                        buffer, buffered_bytes = [], 0
-                        await anyio.to_thread.run_sync(fh.write, data)
-                if buffer:
-                    await anyio.to_thread.run_sync(fh.write, b"".join(buffer))
+                await anyio.to_thread.run_sync(fh.write, data)
+            except OSError as exc:
+                raise TransientError(f"cannot write to local storage: {exc}") from exc
 
-                def _finish() -> None:
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                    fh.close()
-                    os.replace(tmp, final)
+        def _finish() -> None:
+            fh.flush()
+            os.fsync(fh.fileno())
+            fh.close()
+            os.replace(tmp, final)
 
+        try:
+            async for chunk in chunks:
+                size_bytes += len(chunk)
+                if size_bytes > max_bytes:
+                    raise TooLarge(f"the file is larger than the limit of {max_bytes} bytes")
+                buffer.append(chunk)
+                buffered_bytes += len(chunk)
+                if buffered_bytes >= _WRITE_BUFFER_BYTES:
+                    data = b"".join(buffer)
+                    buffer, buffered_bytes = [], 0
+                    await _write(data)
+            if buffer:
+                await _write(b"".join(buffer))
+            try:
                 await anyio.to_thread.run_sync(_finish)
             except OSError as exc:
                 raise TransientError(f"cannot write to local storage: {exc}") from exc
