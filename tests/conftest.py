@@ -83,14 +83,26 @@ def _postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     if configured:
         yield configured
         return
+    import shutil
+
     from soundy.embedded import EmbeddedPostgres
 
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("embedded") / "postgres")
-    url = server.start()
+    base = embedded_postgres_base()
+    server = EmbeddedPostgres(base / "postgres")
     try:
-        yield url
+        yield server.start()
     finally:
         server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def embedded_postgres_base() -> Path:
+    """A private directory for an embedded PostgreSQL's data, outside pytest's tmp tree: as root
+    the server runs as another user that must traverse the parents, and every pytest start
+    resets /tmp/pytest-of-<user> to mode 0700 (which would break a second concurrent run)."""
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix="soundy-test-pg-"))
 
 
 @pytest.fixture(scope="session")

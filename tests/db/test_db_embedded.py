@@ -1,0 +1,95 @@
+"""Embedded services: real PostgreSQL and Redis under the data dir, data kept across a restart,
+nothing left running after stop()."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+
+import psutil
+import pytest
+
+from soundy.config import Settings
+from soundy.db.migrate import run_migrations_async
+from soundy.embedded import start_embedded
+
+
+def _running_under(path: str) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        try:
+            cmdline = " ".join(process.info["cmdline"] or [])
+        except psutil.Error:
+            continue
+        if path in cmdline and process.info["name"] in ("postgres", "redis-server"):
+            found.append(process)
+    return found
+
+
+@pytest.mark.embedded
+async def test_embedded_services_persist_across_restart_and_stop_cleanly():
+    from conftest import embedded_postgres_base
+
+    tmp_path = embedded_postgres_base()
+    try:
+        await _persist_and_stop(tmp_path)
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+async def _persist_and_stop(tmp_path) -> None:
+    import redis.asyncio as aioredis
+    from sqlalchemy import text
+
+    from soundy.db.session import create_engine
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=None, redis_url=None)
+
+    services = await asyncio.to_thread(start_embedded, settings)
+    try:
+        assert services.database_url and services.redis_url
+        assert services.env() == {
+            "SOUNDY_DATABASE_URL": services.database_url,
+            "SOUNDY_REDIS_URL": services.redis_url,
+        }
+        await run_migrations_async(services.database_url)
+        engine = create_engine(services.database_url)
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("INSERT INTO clients (id, token_hash) VALUES (gen_random_uuid(), 'abc')")
+            )
+        await engine.dispose()
+        client = aioredis.Redis.from_url(services.redis_url)
+        await client.set("kept", "yes")
+        await client.aclose()
+    finally:
+        await asyncio.to_thread(services.stop)
+    assert _running_under(str(tmp_path)) == []
+
+    services = await asyncio.to_thread(start_embedded, settings)
+    try:
+        engine = create_engine(services.database_url)
+        async with engine.connect() as conn:
+            count = (
+                await conn.execute(text("SELECT count(*) FROM clients WHERE token_hash = 'abc'"))
+            ).scalar()
+        await engine.dispose()
+        client = aioredis.Redis.from_url(services.redis_url)
+        kept = await client.get("kept")
+        await client.aclose()
+    finally:
+        await asyncio.to_thread(services.stop)
+    assert count == 1
+    assert kept == b"yes"
+    assert _running_under(str(tmp_path)) == []
+
+
+async def test_configured_urls_start_nothing(tmp_path):
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url="postgresql://u@127.0.0.1:5432/x",
+        redis_url="redis://127.0.0.1:6379/0",
+    )
+    services = start_embedded(settings)
+    assert (services.postgres, services.redis, services.urls()) == (None, None, {})
+    services.stop()
