@@ -50,9 +50,10 @@ def _as_frames(frames: np.ndarray, channels: int) -> np.ndarray:
 class AlignedBlocks:
     """Regroup blocks of any length into runs of whole ``unit``-frame units, channel-major.
 
-    ``push`` takes (n, channels) frames and returns the complete units now available as one
-    (channels, k * unit) float32 array (k >= 0, each row contiguous) whose first frame sits at a
-    multiple of ``unit`` in the stream; ``tail`` is the incomplete unit held back.
+    ``push`` takes (n, channels) frames and returns the complete units now available as a list
+    of (channels, k * unit) float32 arrays (k >= 1, rows contiguous), in stream order, the first
+    frame of each at a multiple of ``unit`` in the stream; ``tail`` is the incomplete unit held
+    back. Only the samples of a unit that straddles two blocks are copied twice.
     """
 
     def __init__(self, unit: int, channels: int) -> None:
@@ -63,21 +64,28 @@ class AlignedBlocks:
         self._pieces: list[np.ndarray] = []  # (channels, m) pieces of the incomplete unit
         self._pending_frames = 0
 
-    def push(self, frames: np.ndarray) -> np.ndarray:
-        lanes = np.ascontiguousarray(_as_frames(frames, self.channels).T, dtype=np.float32)
-        if self._pending_frames + lanes.shape[1] < self.unit:
-            # Not a whole unit yet: keep the piece (a copy; the caller may reuse its buffer).
-            if lanes.shape[1]:
-                self._pieces.append(lanes.copy())
+    def push(self, frames: np.ndarray) -> list[np.ndarray]:
+        block = _as_frames(frames, self.channels)
+        lanes = np.ascontiguousarray(block.T, dtype=np.float32)
+        if lanes.base is not None:  # a view of the caller's buffer (mono input): own it
+            lanes = lanes.copy()
+        out: list[np.ndarray] = []
+        if self._pending_frames:
+            need = self.unit - self._pending_frames
+            if lanes.shape[1] < need:
+                self._pieces.append(lanes)
                 self._pending_frames += lanes.shape[1]
-            return np.zeros((self.channels, 0), dtype=np.float32)
-        if self._pieces:
-            lanes = np.concatenate([*self._pieces, lanes], axis=1)
+                return out
+            out.append(np.concatenate([*self._pieces, lanes[:, :need]], axis=1))
+            self._pieces, self._pending_frames = [], 0
+            lanes = lanes[:, need:]
         usable = (lanes.shape[1] // self.unit) * self.unit
-        rest = np.array(lanes[:, usable:])
-        self._pieces = [rest] if rest.shape[1] else []
-        self._pending_frames = rest.shape[1]
-        return lanes[:, :usable]
+        if usable:
+            out.append(lanes[:, :usable])
+        if usable < lanes.shape[1]:
+            self._pieces = [lanes[:, usable:]]
+            self._pending_frames = lanes.shape[1] - usable
+        return out
 
     def tail(self) -> np.ndarray:
         """The samples of the incomplete last unit, (channels, m) with m < unit."""

@@ -127,10 +127,11 @@ class DynamicsMeter:
 
     def add_frames(self, frames: np.ndarray) -> None:
         """Add a block of samples, shape (n, channels), any n."""
-        lanes = self._blocks.push(frames)
-        for start in range(0, lanes.shape[1], self._block):
-            stats, self._clip = self._analyse(lanes[:, start : start + self._block], self._clip)
-            self._stats.append(stats)
+        for lanes in self._blocks.push(frames):
+            for start in range(0, lanes.shape[1], self._block):
+                block = lanes[:, start : start + self._block]
+                stats, self._clip = self._analyse(block, self._clip)
+                self._stats.append(stats)
 
     def _analyse(self, lanes: np.ndarray, clip: _ClipState) -> tuple[np.ndarray, _ClipState]:
         """Statistics of one block, (channels, n) float32, and the clip state after it."""

@@ -104,14 +104,14 @@ class StereoMeter:
             raise ValueError("give k_weighted for every block or for none")
         if not self._stereo:
             return
-        lanes = self._blocks.push(block[:, :2])
-        weighted = None
+        pieces = self._blocks.push(block[:, :2])
+        weighted_pieces: list[np.ndarray | None] = [None] * len(pieces)
         if k_weighted is not None:
             k_block = np.asarray(k_weighted)
             if k_block.shape != block.shape:
                 raise ValueError("k_weighted must have the shape of frames")
-            weighted = self._weighted_blocks.push(k_block[:, :2])
-        if lanes.shape[1]:
+            weighted_pieces = list(self._weighted_blocks.push(k_block[:, :2]))
+        for lanes, weighted in zip(pieces, weighted_pieces, strict=True):
             self._hop_sums.append(self._sums(lanes, weighted, self.hop))
 
     @staticmethod
