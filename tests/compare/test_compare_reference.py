@@ -1,0 +1,72 @@
+"""Reference mode on hand-built results: differences, similarity, targets from the reference."""
+
+from __future__ import annotations
+
+from compare_builders import on_target_result, with_changes
+
+from soundy.compare import compare
+
+
+def test_a_track_against_itself_is_identical() -> None:
+    result = on_target_result("house")
+    out = compare(result, reference_result=result)
+    assert out["reference"]["similarity"] == 100.0
+    assert out["score"]["overall"] == 100.0
+    assert out["suggestions"] == []
+    assert all(m["delta"] == 0 for m in out["reference"]["metrics"])
+    assert all(b["delta_db"] == 0 for b in out["reference"]["bands"])
+    assert out["targets"]["source"] == "reference"
+
+
+def test_differences_are_reference_minus_current_and_lower_the_similarity() -> None:
+    reference = on_target_result("house")
+    result = with_changes(
+        reference, **{"loudness.integrated_lufs": -13.5, "bands.air": -25.0, "stereo.width": 0.02}
+    )
+    out = compare(result, reference_result=reference)
+    rows = {m["metric"]: m for m in out["reference"]["metrics"]}
+    assert rows["loudness.integrated_lufs"]["delta"] == -9.5 + 13.5
+    bands = {b["key"]: b for b in out["reference"]["bands"]}
+    assert bands["air"]["delta_db"] == round(reference_air(reference) + 25.0, 2)
+    assert 0 < out["reference"]["similarity"] < 100
+    metrics = {s["metric"]: s for s in out["suggestions"]}
+    assert metrics["loudness.integrated_lufs"]["delta"] == 4.0
+    assert "(reference: -9.5 LUFS)" in metrics["loudness.integrated_lufs"]["message"]
+    assert metrics["stereo.width"]["status"] == "low"
+
+
+def reference_air(result: dict) -> float:
+    return next(b["level_db"] for b in result["spectrum"]["bands"] if b["key"] == "air")
+
+
+def test_similarity_falls_with_distance() -> None:
+    reference = on_target_result("trap")
+    values = []
+    for offset in (0.0, 1.0, 3.0, 6.0):
+        result = with_changes(
+            reference,
+            **{"loudness.integrated_lufs": -10.5 - offset, "dynamics.dr": 7.0 + offset},
+        )
+        values.append(compare(result, reference_result=reference)["reference"]["similarity"])
+    assert values == sorted(values, reverse=True) and values[0] == 100.0 and values[-1] < 90
+
+
+def test_a_clipping_or_out_of_phase_reference_is_not_a_target_to_match() -> None:
+    reference = with_changes(
+        on_target_result("trap"),
+        **{"peaks.true_peak_dbtp": 1.2, "peaks.clipped_samples": 500, "stereo.correlation": -0.3},
+    )
+    targets = {
+        m["metric"]: m for m in compare(reference, reference_result=reference)["targets"]["metrics"]
+    }
+    assert targets["peaks.true_peak_dbtp"]["target"] <= 0.0
+    assert targets["peaks.clipped_samples"]["target"] == 0.0
+    assert targets["stereo.correlation"]["target"] >= 0.0
+
+
+def test_reference_mode_with_a_mono_reference_leaves_stereo_out() -> None:
+    reference = on_target_result("trap")
+    reference["stereo"] = {"correlation": None, "width": None, "balance_db": None}
+    out = compare(on_target_result("trap"), reference_result=reference)
+    assert not any(m["metric"].startswith("stereo.") for m in out["reference"]["metrics"])
+    assert out["reference"]["similarity"] == 100.0
