@@ -92,7 +92,7 @@ export function lineChart(container, opts) {
   );
   responsive(figure, (width) => {
     const height = width < 480 ? 200 : 240;
-    const m = { top: 10, right: 12, bottom: 34, left: 44 };
+    const m = { top: 22, right: 12, bottom: 34, left: 44 };
     const w = width - m.left - m.right;
     const h = height - m.top - m.bottom;
     const { yMin, yMax } = opts;
@@ -139,7 +139,7 @@ export function lineChart(container, opts) {
       el("text", { x: m.left + w, y: height - 3, "text-anchor": "end", class: "axis-label" }, opts.xLabel || ""),
     );
     svg.append(
-      el("text", { x: 4, y: m.top + 8, class: "axis-label", "text-anchor": "start" }, opts.yLabel || ""),
+      el("text", { x: 4, y: 12, class: "axis-label", "text-anchor": "start" }, opts.yLabel || ""),
     );
     svg.append(el("rect", { x: m.left, y: m.top, width: w, height: h, class: "frame" }));
     // series: one path, broken where a value is missing
@@ -206,11 +206,14 @@ export function bandChart(container, opts) {
     .flatMap((b) => [b.level, b.min, b.max, b.target, b.reference])
     .filter((v) => v !== null && v !== undefined && Number.isFinite(v));
   const step = 5;
-  const yMin = values.length ? Math.floor((Math.min(...values) - 2) / step) * step : -40;
   const yMax = values.length ? Math.ceil((Math.max(...values) + 2) / step) * step : 0;
+  // At most `opts.spanDb` dB of range: a silent band (e.g. -120 dB) sits on the floor
+  // instead of squashing the others.
+  const lowest = values.length ? Math.floor((Math.min(...values) - 2) / step) * step : -40;
+  const yMin = Math.max(lowest, yMax - (opts.spanDb || 60));
   responsive(figure, (width) => {
     const height = width < 480 ? 220 : 250;
-    const m = { top: 10, right: 8, bottom: 40, left: 44 };
+    const m = { top: 22, right: 8, bottom: 40, left: 44 };
     const w = width - m.left - m.right;
     const h = height - m.top - m.bottom;
     const y = (v) => m.top + (1 - (Math.min(Math.max(v, yMin), yMax) - yMin) / (yMax - yMin)) * h;
@@ -231,7 +234,7 @@ export function bandChart(container, opts) {
         el("text", { x: m.left - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, +v.toFixed(1)),
       );
     }
-    svg.append(el("text", { x: 4, y: m.top + 8, class: "axis-label" }, opts.yLabel || ""));
+    svg.append(el("text", { x: 4, y: 12, class: "axis-label" }, opts.yLabel || ""));
     const base = y(yMin);
     opts.bands.forEach((b, i) => {
       const cx = m.left + slot * (i + 0.5);

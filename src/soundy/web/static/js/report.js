@@ -71,7 +71,7 @@ function unitOf(metric) {
 
 function digitsFor(unit, value) {
   if (unit === "Hz" || unit === "samples" || unit === "DR") return 0;
-  if (Number.isInteger(value) && Math.abs(value) >= 10) return 0;
+  if (Number.isInteger(value) && (Math.abs(value) >= 10 || unit === "")) return 0;
   if (unit === "" && Math.abs(value) <= 2) return 2;
   return 1;
 }
@@ -532,16 +532,17 @@ function referenceCard(result, reference) {
   const ref = result.reference || {};
   const refName = (reference && reference.file && reference.file.name) || ref.name || ref.file_name || "";
   const body = h("tbody");
+  // Units go with the measure's name so the number columns stay narrow on a phone.
   const addRow = (label, a, b, unit) => {
     const diff = isNum(a) && isNum(b) ? a - b : null;
     body.append(
       h(
         "tr",
         {},
-        h("th", { scope: "row", text: label }),
-        h("td", { class: "num", text: formatValue(a, unit) }),
-        h("td", { class: "num", text: formatValue(b, unit) }),
-        h("td", { class: "num", text: isNum(diff) ? (diff > 0 ? "+" : "") + formatValue(diff, unit) : "—" }),
+        h("th", { scope: "row", text: unit ? `${label} (${unit})` : label }),
+        h("td", { class: "num", text: formatNumber(a, unit) }),
+        h("td", { class: "num", text: formatNumber(b, unit) }),
+        h("td", { class: "num", text: isNum(diff) ? (diff > 0 ? "+" : "") + formatNumber(diff, unit) : "—" }),
       ),
     );
   };
@@ -713,8 +714,8 @@ export function renderReport(container, job, { reference = null, genreLabel = nu
     ...[
       head,
       reference || result.reference ? referenceCard(result, reference) : null,
-      h("div", { class: "grid-2" }, suggestionsCard(result), metricsTable(result)),
       charts,
+      h("div", { class: "grid-2" }, suggestionsCard(result), metricsTable(result)),
       normalizationCard(result),
     ].filter(Boolean),
   );

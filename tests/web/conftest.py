@@ -1,0 +1,209 @@
+"""Fixtures for the browser tests: a real Soundy (``soundy api`` + ``soundy worker`` processes on
+the test PostgreSQL and Redis) and Debian's Chromium driven by Playwright.
+
+- ``web_server``: module-scoped; base URL of a running API with one worker; its admin token
+  is the ``web_admin_token`` fixture. Both processes are stopped (SIGTERM) at the end of the module.
+- ``browser``: module-scoped headless Chromium (``/usr/bin/chromium``; Playwright's own browser
+  download is never used).
+- ``open_page``: ``page, problems = await open_page(context)`` -> a page whose uncaught errors
+  and console errors are collected in ``problems``.
+- ``sine_wav`` / ``corrupt_file``: a generated stereo 1 kHz sine (48 kHz, 24-bit, -20 dBFS peak
+  per channel) and a text file named like a WAV.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+WEB_ADMIN_TOKEN = "web-test-admin-token"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Per-channel peak of the test sine (dBFS) and its frequency (Hz): it reads
+# SINE_PEAK_DBFS + G_K(1 kHz) - 0.691 = -19.99 LUFS (DESIGN.md, BS.1770 at 48 kHz).
+SINE_PEAK_DBFS = -20.0
+SINE_HZ = 1000.0
+SINE_RATE_HZ = 48_000
+SINE_DURATION_S = 8.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _soundy() -> str:
+    found = shutil.which("soundy", path=str(Path(sys.executable).parent))
+    assert found, "the soundy command is not installed next to this Python"
+    return found
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+@pytest.fixture(scope="module")
+def web_server(
+    database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """``soundy api`` and ``soundy worker`` as real processes; yields the base URL."""
+    import httpx
+
+    root = tmp_path_factory.mktemp("web")
+    data_dir = root / "data"
+    data_dir.mkdir()
+    port = _free_port()
+    prefix = f"webtest{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        {
+            "SOUNDY_DATABASE_URL": database_url,
+            "SOUNDY_REDIS_URL": redis_url,
+            "SOUNDY_DATA_DIR": str(data_dir),
+            "SOUNDY_STORAGE_URL": (data_dir / "files").as_uri(),
+            "SOUNDY_QUEUE_PREFIX": prefix,
+            "SOUNDY_SECRET_KEY": "web-test-secret",
+            "SOUNDY_ADMIN_TOKEN": WEB_ADMIN_TOKEN,
+            "SOUNDY_HOST": "127.0.0.1",
+            "SOUNDY_PORT": str(port),
+            "SOUNDY_LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    logs = {name: root / f"{name}.log" for name in ("api", "worker")}
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for name, args in (("api", ["api"]), ("worker", ["worker", "--concurrency", "1"])):
+            with logs[name].open("wb") as log:
+                procs.append(
+                    subprocess.Popen(
+                        [_soundy(), *args], env=env, stdout=log, stderr=subprocess.STDOUT
+                    )
+                )
+        base_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            for proc, name in zip(procs, logs, strict=True):
+                if proc.poll() is not None:
+                    pytest.fail(f"soundy {name} exited early:\n{_tail(logs[name])}")
+            try:
+                if httpx.get(base_url + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the API did not become ready:\n{_tail(logs['api'])}")
+            time.sleep(0.2)
+        yield base_url
+    finally:
+        for proc in procs:
+            _stop(proc)
+        _drop_keys(redis_url, prefix)
+
+
+def _drop_keys(url: str, prefix: str) -> None:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+    except redis.RedisError:
+        pass
+
+
+@pytest.fixture
+def web_admin_token() -> str:
+    """The SOUNDY_ADMIN_TOKEN of ``web_server``."""
+    return WEB_ADMIN_TOKEN
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-browser (Debian's chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        instance = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            await instance.close()
+
+
+@pytest.fixture
+def open_page() -> Callable[[Any], Awaitable[tuple[Any, list[str]]]]:
+    """``page, problems = await open_page(context)``: uncaught page errors and console errors
+    of that page end up in ``problems``."""
+
+    async def _open(context: Any) -> tuple[Any, list[str]]:
+        page = await context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+        page.on(
+            "console",
+            lambda message: problems.append(f"console: {message.text}")
+            if message.type == "error"
+            else None,
+        )
+        return page, problems
+
+    return _open
+
+
+@pytest.fixture(scope="module")
+def sine_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import numpy as np
+    import soundfile as sf
+
+    path = tmp_path_factory.mktemp("audio") / "sine-1k.wav"
+    t_s = np.arange(int(SINE_RATE_HZ * SINE_DURATION_S)) / SINE_RATE_HZ
+    peak = 10 ** (SINE_PEAK_DBFS / 20)
+    mono = peak * np.sin(2 * np.pi * SINE_HZ * t_s)
+    sf.write(path, np.stack([mono, mono], axis=1), SINE_RATE_HZ, subtype="PCM_24")
+    return path
+
+
+@pytest.fixture(scope="module")
+def corrupt_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("audio") / "notes.wav"
+    path.write_bytes(b"these are my session notes, not audio\n" * 200)
+    return path

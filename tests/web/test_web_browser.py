@@ -1,0 +1,291 @@
+"""The web page and the operator dashboard in real headless Chromium, against a real API and
+worker (PostgreSQL, Redis, local storage): what a producer and an operator see and rely on.
+
+Screenshots go to /tmp/soundy-web-*.png (desktop and 375 px wide) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+JOB_TIMEOUT_MS = 60_000
+SHOTS = Path("/tmp")
+
+OpenPage = Callable[[Any], Awaitable[tuple[Any, list[str]]]]
+
+
+async def _analyze(page: Any, base_url: str, audio: Path, *, genre: str | None = "trap") -> str:
+    """Open the page, choose the file (and genre), press Analyse; returns the job id."""
+    await page.goto(base_url + "/")
+    # The genre list comes from GET /api/genres; wait until it is there.
+    await page.wait_for_function("() => document.querySelectorAll('#genre option').length > 1")
+    if genre is not None:
+        await page.select_option("#genre", genre)
+    await page.set_input_files("#file", str(audio))
+    await page.click("[data-testid=analyze]")
+    await page.wait_for_function(
+        "() => location.hash.startsWith('#job=')", timeout=JOB_TIMEOUT_MS
+    )
+    return str(await page.evaluate("location.hash.slice(5)"))
+
+
+async def _api_job(base_url: str, page: Any, job_id: str) -> dict[str, Any]:
+    """The job as the API gives it to the page's own client token."""
+    token = await page.evaluate("localStorage.getItem('soundy.token')")
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        response = await client.get(
+            f"/api/jobs/{job_id}", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_upload_shows_live_progress_report_and_charts(
+    web_server: str, browser: Any, open_page: OpenPage, sine_wav: Path
+) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page, problems = await open_page(context)
+        job_id = await _analyze(page, web_server, sine_wav)
+        # The progress area shows up while the job runs, then the report replaces it.
+        report = page.locator("[data-testid=report]")
+        await report.wait_for(state="visible", timeout=JOB_TIMEOUT_MS)
+        job = await _api_job(web_server, page, job_id)
+        assert job["status"] == "completed"
+        result = job["result"]
+
+        # The score and its parts.
+        score_text = await report.locator("[data-testid=score] .score-value").inner_text()
+        assert 0 <= int(score_text) <= 100
+        assert int(score_text) == round(result["score"]["overall"])
+        assert await report.locator(".parts li").count() == len(result["score"]["parts"])
+
+        # Every metric of the comparison has a row with its target and a severity colour.
+        rows = report.locator("[data-testid=metrics] tbody tr")
+        assert await rows.count() == len(result["score"]["metrics"])
+        loudness_row = report.locator(
+            "[data-testid=metrics] tr[data-metric='loudness.integrated_lufs']"
+        )
+        # BS.1770: a stereo 1 kHz sine at -20 dBFS peak per channel reads -19.99 LUFS at 48 kHz.
+        assert "-20.0 LUFS" in await loudness_row.inner_text()
+        for metric in result["score"]["metrics"]:
+            row = report.locator(f"[data-testid=metrics] tr[data-metric='{metric['metric']}']")
+            assert await row.get_attribute("class") == f"sev-row sev-{metric['severity']}"
+        # A -20 LUFS track for streaming (-14 LUFS) gets a loudness suggestion.
+        suggestions = report.locator("[data-testid=suggestion]")
+        assert await suggestions.count() == len(result["suggestions"]) > 0
+        assert await report.locator("[data-testid=normalization] tbody tr").count() == 7
+
+        # The three charts, drawn as SVG.
+        loudness = report.locator("[data-testid=chart-loudness] svg")
+        # momentary, short-term and the dashed target line
+        assert await loudness.locator("path").count() >= 2
+        assert await loudness.locator("line[stroke-dasharray]").count() == 1
+        spectrum = report.locator("[data-testid=chart-spectrum] svg")
+        for band in ("Sub", "Bass", "Mid", "Air"):
+            assert await spectrum.get_by_text(band, exact=True).count() == 1
+        correlation = report.locator("[data-testid=chart-correlation] svg path")
+        assert await correlation.count() == 1
+        await page.screenshot(path=str(SHOTS / "soundy-web-desktop.png"), full_page=True)
+
+        # The result downloads as the JSON the API stores.
+        async with page.expect_download() as download_info:
+            await report.locator("[data-testid=download]").click()
+        download = await download_info.value
+        downloaded = json.loads(Path(await download.path()).read_text())
+        assert downloaded == result
+
+        # The history lists the job and reopens it.
+        history_row = page.locator(f"[data-testid=history] tr[data-job-id='{job_id}']")
+        await history_row.wait_for()
+        assert "sine-1k.wav" in await history_row.inner_text()
+        await page.evaluate("document.querySelector('[data-testid=report]').hidden = true")
+        await history_row.get_by_role("button").click()
+        await report.wait_for(state="visible")
+
+        # Phone width: the same report, nothing wider than the screen.
+        await page.set_viewport_size({"width": 375, "height": 800})
+        await page.wait_for_timeout(300)
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+        await page.screenshot(path=str(SHOTS / "soundy-web-375.png"), full_page=True)
+        assert problems == []
+    finally:
+        await context.close()
+
+
+async def test_corrupt_file_shows_its_reason_and_a_retry(
+    web_server: str, browser: Any, open_page: OpenPage, corrupt_file: Path
+) -> None:
+    context = await browser.new_context(locale="en-US")
+    try:
+        page, problems = await open_page(context)
+        job_id = await _analyze(page, web_server, corrupt_file)
+        error = page.locator("[data-testid=job-error]")
+        await error.wait_for(state="visible", timeout=JOB_TIMEOUT_MS)
+        job = await _api_job(web_server, page, job_id)
+        assert job["status"] == "failed"
+        shown = await page.locator("[data-testid=job-error-message]").inner_text()
+        assert shown == job["error"]["message"]
+        assert "notes.wav" in shown
+        assert await page.locator("[data-testid=report]").is_hidden()
+        await page.screenshot(path=str(SHOTS / "soundy-web-failed.png"))
+
+        # Try again: a new job with the same inputs, which fails for the same reason.
+        await page.locator("[data-testid=retry]").click()
+        await page.wait_for_function(
+            f"() => location.hash.startsWith('#job=') && location.hash.slice(5) !== '{job_id}'"
+        )
+        await error.wait_for(state="visible", timeout=JOB_TIMEOUT_MS)
+        retried = await _api_job(web_server, page, await page.evaluate("location.hash.slice(5)"))
+        assert retried["status"] == "failed"
+        assert retried["file_key"] == job["file_key"]
+        assert problems == []
+    finally:
+        await context.close()
+
+
+async def test_another_browser_cannot_open_the_job(
+    web_server: str, browser: Any, open_page: OpenPage, sine_wav: Path
+) -> None:
+    owner = await browser.new_context(locale="en-US")
+    stranger = await browser.new_context(locale="en-US")
+    try:
+        page, _ = await open_page(owner)
+        job_id = await _analyze(page, web_server, sine_wav)
+        await page.locator("[data-testid=report]").wait_for(
+            state="visible", timeout=JOB_TIMEOUT_MS
+        )
+
+        other, problems = await open_page(stranger)
+        await other.goto(f"{web_server}/#job={job_id}")
+        await other.locator("#form-error").wait_for(state="visible")
+        assert "does not exist" in await other.locator("#form-error").inner_text()
+        assert await other.locator("[data-testid=report]").is_hidden()
+        assert await other.locator(f"tr[data-job-id='{job_id}']").count() == 0
+        # The browser logs the 404 of GET /api/jobs/{id} itself; nothing else may go wrong.
+        assert [p for p in problems if "404" not in p] == []
+    finally:
+        await owner.close()
+        await stranger.close()
+
+
+async def test_portuguese_page(
+    web_server: str, browser: Any, open_page: OpenPage, sine_wav: Path
+) -> None:
+    context = await browser.new_context(locale="pt-BR", viewport={"width": 375, "height": 800})
+    try:
+        page, problems = await open_page(context)
+        await _analyze(page, web_server, sine_wav)
+        assert await page.evaluate("document.documentElement.lang") == "pt-BR"
+        assert await page.locator("#form-title").inner_text() == "Analisar uma faixa"
+        assert await page.locator("[data-testid=analyze]").inner_text() == "Analisar"
+        report = page.locator("[data-testid=report]")
+        await report.wait_for(state="visible", timeout=JOB_TIMEOUT_MS)
+        assert (await report.locator("#report-title").inner_text()).startswith("Relatório")
+        assert "Loudness ao longo do tempo" in await report.inner_text()
+        # Numbers in Brazilian form (decimal comma).
+        row = report.locator("[data-testid=metrics] tr[data-metric='loudness.integrated_lufs']")
+        assert "-20,0 LUFS" in await row.inner_text()
+        await page.screenshot(path=str(SHOTS / "soundy-web-pt-375.png"), full_page=True)
+
+        # The switch turns the page into English.
+        await page.select_option("#lang", "en")
+        assert await page.locator("#form-title").inner_text() == "Analyse a track"
+        await page.wait_for_function(
+            "() => document.querySelector('#report-title').textContent.startsWith('Report')"
+        )
+        assert problems == []
+    finally:
+        await context.close()
+
+
+async def _failed_job_via_api(base_url: str, data: bytes) -> str:
+    """A client uploads bytes that are not audio and the worker fails the job; returns its id."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        token = (await client.post("/api/clients")).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        grant = (
+            await client.post(
+                "/api/uploads", json={"filename": "broken.wav", "size": len(data)}, headers=headers
+            )
+        ).json()
+        put = await client.put(grant["upload_url"], content=data, headers=grant["headers"])
+        assert put.status_code == 200, put.text
+        created = await client.post(
+            "/api/audio/analyze", json={"file_key": grant["file_key"]}, headers=headers
+        )
+        assert created.status_code == 202, created.text
+        job_id = str(created.json()["job"]["id"])
+        for _ in range(600):
+            job = (await client.get(f"/api/jobs/{job_id}", headers=headers)).json()
+            if job["status"] == "failed":
+                return job_id
+            assert job["status"] != "completed"
+            await _sleep(0.1)
+    raise AssertionError("the corrupt job did not fail within 60 s")
+
+
+async def _sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+async def test_admin_dashboard(
+    web_server: str, web_admin_token: str, browser: Any, open_page: OpenPage
+) -> None:
+    failed_id = await _failed_job_via_api(web_server, b"not audio at all\n" * 64)
+    context = await browser.new_context(locale="en-US")
+    try:
+        page, problems = await open_page(context)
+        await page.goto(web_server + "/admin")
+        await page.locator("[data-testid=admin-signin]").wait_for(state="visible")
+        assert await page.locator("[data-testid=admin-dashboard]").is_hidden()
+
+        # A wrong token is refused and nothing is shown.
+        await page.fill("#token", "not-the-token")
+        await page.click("[data-testid=admin-signin-button]")
+        await page.locator("[data-testid=admin-error]").wait_for(state="visible")
+        assert "refused" in await page.locator("[data-testid=admin-error]").inner_text()
+        assert await page.locator("[data-testid=admin-dashboard]").is_hidden()
+
+        await page.fill("#token", web_admin_token)
+        await page.click("[data-testid=admin-signin-button]")
+        dashboard = page.locator("[data-testid=admin-dashboard]")
+        await dashboard.wait_for(state="visible")
+        for state in ("waiting", "active", "delayed", "completed", "failed"):
+            text = await page.locator(f"[data-count={state}] .n").inner_text()
+            assert re.fullmatch(r"\d+", text), (state, text)
+        # BullMQ counted the failed job as failed (the worker's permanent failure).
+        assert int(await page.locator("[data-count=failed] .n").inner_text()) >= 1
+        # The running worker is listed.
+        assert await page.locator("[data-testid=admin-workers] tbody tr").count() == 1
+        # The failure is listed with its reason, and can be retried as a new job.
+        failures = page.locator("[data-testid=admin-failures]")
+        assert "broken.wav" in await failures.inner_text()
+        await page.screenshot(path=str(SHOTS / "soundy-admin.png"), full_page=True)
+        row = failures.locator("tr", has_text=failed_id[:8])
+        await row.locator("[data-testid=admin-retry]").click()
+        note = page.locator("#retry-note")
+        await note.wait_for(state="visible")
+        match = re.search(r"job ([0-9a-f-]{36})", await note.inner_text())
+        assert match, await note.inner_text()
+        assert match.group(1) != failed_id
+
+        # sessionStorage keeps the token for a reload, not for a new browser.
+        await page.reload()
+        await dashboard.wait_for(state="visible")
+        # The browser logs the refused request (401) itself; nothing else may go wrong.
+        assert [p for p in problems if "401" not in p] == []
+    finally:
+        await context.close()
