@@ -60,6 +60,15 @@ def analyze(
         _fail_line(f"--lang must be en or pt-BR, not {lang!r}")
         raise typer.Exit(2)
 
+    if genre is not None:
+        from soundy.compare import get_profile
+
+        try:
+            get_profile(genre)
+        except SoundyError as exc:
+            _fail_line(exc.message)
+            raise typer.Exit(2) from None
+
     stderr_tty = sys.stderr.isatty()
     failed = False
     reference_result: dict[str, Any] | None = None
@@ -201,28 +210,30 @@ def _duration(seconds: float | None) -> str:
     return f"{int(minutes)}:{secs:06.3f}"
 
 
-def _target(result: dict[str, Any], *keys: str) -> str:
-    """The comparison target for a metric, when a comparison was asked for."""
+def _target(result: dict[str, Any], *metrics: str) -> str:
+    """The comparison target of a metric ("target (min..max)"), when a comparison was made."""
     targets = result.get("targets")
     if not isinstance(targets, dict):
         return ""
-    for key in keys:
-        node: Any = targets
-        for part in key.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        if node is None:
+    rows = list(targets.get("metrics") or [])
+    for band in targets.get("bands") or []:
+        if isinstance(band, dict):
+            rows.append(
+                {
+                    "metric": f"spectrum.bands.{band.get('key')}",
+                    "target": band.get("target_db"),
+                    "target_min": band.get("min_db"),
+                    "target_max": band.get("max_db"),
+                }
+            )
+    for row in rows:
+        if not isinstance(row, dict) or row.get("metric") not in metrics:
             continue
-        if isinstance(node, dict):
-            low, high = node.get("min"), node.get("max")
-            target = node.get("target", node.get("value"))
-            if low is not None and high is not None:
-                return f"{low:g} .. {high:g}"
-            if target is not None:
-                return f"{target:g}" if isinstance(target, (int, float)) else str(target)
-        elif isinstance(node, (int, float)):
-            return f"{node:g}"
-        else:
-            return str(node)
+        target, low, high = row.get("target"), row.get("target_min"), row.get("target_max")
+        text = _num(target, digits=2 if abs(target or 0) < 2 else 1)
+        if low is not None and high is not None and low != high:
+            text += f" ({low:g}..{high:g})"
+        return text
     return ""
 
 
@@ -257,51 +268,57 @@ def render_report(result: dict[str, Any], console: Console) -> None:
             cells.append(_target(result, *target_keys))
         table.add_row(*cells)
 
-    row("Loudness", "Integrated", _num(loud.get("integrated_lufs"), "LUFS"),
-        "loudness.integrated_lufs", "integrated_lufs")  # fmt: skip
-    row("", "Loudness range", _num(loud.get("range_lu"), "LU"), "loudness.range_lu", "range_lu")
+    row(
+        "Loudness",
+        "Integrated",
+        _num(loud.get("integrated_lufs"), "LUFS"),
+        "loudness.integrated_lufs",
+    )
+    row("", "Loudness range", _num(loud.get("range_lu"), "LU"), "loudness.range_lu")
     row("", "Momentary max", _num(loud.get("momentary_max_lufs"), "LUFS"))
     row("", "Short-term max", _num(loud.get("short_term_max_lufs"), "LUFS"))
-    row("Peaks", "True peak", _num(peaks.get("true_peak_dbtp"), "dBTP"),
-        "peaks.true_peak_dbtp", "true_peak_dbtp")  # fmt: skip
+    row("Peaks", "True peak", _num(peaks.get("true_peak_dbtp"), "dBTP"), "peaks.true_peak_dbtp")
     row("", "Sample peak", _num(peaks.get("sample_peak_dbfs"), "dBFS"))
-    row("", "Clipped samples", _num(peaks.get("clipped_samples")))
-    row("Dynamics", "PLR", _num(dyn.get("plr_db"), "dB"), "dynamics.plr_db", "plr_db")
+    row("", "Clipped samples", _num(peaks.get("clipped_samples")), "peaks.clipped_samples")
+    row("Dynamics", "PLR", _num(dyn.get("plr_db"), "dB"), "dynamics.plr_db")
     row("", "Crest factor", _num(dyn.get("crest_db"), "dB"), "dynamics.crest_db")
-    row("", "DR", _num(dyn.get("dr"), digits=0), "dynamics.dr", "dr")
+    row("", "DR", _num(dyn.get("dr"), digits=0), "dynamics.dr")
+    row("", "PSR max", _num(dyn.get("psr_max_db"), "dB"), "dynamics.psr_max_db")
     if file.get("channels", 0) >= 2:
-        row("Stereo", "Correlation", _num(stereo.get("correlation"), digits=2),
-            "stereo.correlation", "correlation")  # fmt: skip
-        row("", "Width", _num(stereo.get("width"), digits=2), "stereo.width", "width")
-        row("", "Balance (L-R)", _num(stereo.get("balance_db"), "dB"))
-        row("", "Mono loss", _num(stereo.get("mono_loss_lu"), "LU"))
+        row(
+            "Stereo", "Correlation", _num(stereo.get("correlation"), digits=2), "stereo.correlation"
+        )
+        row("", "Width", _num(stereo.get("width"), digits=2), "stereo.width")
+        row("", "Balance (L-R)", _num(stereo.get("balance_db"), "dB"), "stereo.balance_db")
+        row("", "Mono loss", _num(stereo.get("mono_loss_lu"), "LU"), "stereo.mono_loss_lu")
     row("Spectrum", "Centroid", _num(spectrum.get("centroid_hz"), "Hz", 0))
     row("", "Rolloff (85 %)", _num(spectrum.get("rolloff_hz"), "Hz", 0))
-    row("", "Tilt", _num(spectrum.get("tilt_db_per_octave"), "dB/oct", 2))
+    row(
+        "",
+        "Tilt",
+        _num(spectrum.get("tilt_db_per_octave"), "dB/oct", 2),
+        "spectrum.tilt_db_per_octave",
+    )
     for band in spectrum.get("bands") or []:
         label = f"{band.get('key')} {band.get('low_hz', 0):g}-{band.get('high_hz', 0):g} Hz"
-        row("", label, _num(band.get("level_db"), "dB"), f"spectrum.bands.{band.get('key')}")
+        key = band.get("key")
+        row("", label, _num(band.get("level_db"), "dB"), f"spectrum.bands.{key}")
     if musical.get("tempo_bpm") is not None or musical.get("key") is not None:
         row("Musical", "Tempo", _num(musical.get("tempo_bpm"), "BPM"))
         row("", "Key", _num(musical.get("key")))
     console.print(table)
 
     score = result.get("score")
-    if isinstance(score, dict):
-        overall = score.get("overall", score.get("total", score.get("value")))
-        label = score.get("classification") or score.get("label") or ""
-        console.print(f"[bold]Score:[/bold] {_num(overall, digits=0)} / 100  {label}".rstrip())
-        subs = score.get("sub_scores") or score.get("subscores") or score.get("components")
-        if isinstance(subs, dict):
-            parts = [f"{k} {_num(v, digits=0)}" for k, v in subs.items() if not isinstance(v, dict)]
-            parts += [
-                f"{k} {_num(v.get('score'), digits=0)}"
-                for k, v in subs.items()
-                if isinstance(v, dict)
-            ]
-            console.print("  " + ", ".join(parts))
-    elif isinstance(score, (int, float)):
-        console.print(f"[bold]Score:[/bold] {score:.0f} / 100")
+    if isinstance(score, dict) and score.get("overall") is not None:
+        label = score.get("classification") or ""
+        console.print(f"[bold]Score:[/bold] {score['overall']:.0f} / 100 {label}".rstrip())
+        parts = score.get("parts")
+        if isinstance(parts, dict):
+            console.print(
+                "  "
+                + ", ".join(f"{k.replace('_', ' ')} {_num(v, digits=0)}" for k, v in parts.items()),
+                markup=False,
+            )
     for suggestion in result.get("suggestions") or []:
         if not isinstance(suggestion, dict):
             continue
