@@ -180,9 +180,9 @@ def open_page() -> Callable[[Any], Awaitable[tuple[Any, list[str]]]]:
         page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
         page.on(
             "console",
-            lambda message: problems.append(f"console: {message.text}")
-            if message.type == "error"
-            else None,
+            lambda message: (
+                problems.append(f"console: {message.text}") if message.type == "error" else None
+            ),
         )
         return page, problems
 

@@ -32,9 +32,7 @@ async def _analyze(page: Any, base_url: str, audio: Path, *, genre: str | None =
         await page.select_option("#genre", genre)
     await page.set_input_files("#file", str(audio))
     await page.click("[data-testid=analyze]")
-    await page.wait_for_function(
-        "() => location.hash.startsWith('#job=')", timeout=JOB_TIMEOUT_MS
-    )
+    await page.wait_for_function("() => location.hash.startsWith('#job=')", timeout=JOB_TIMEOUT_MS)
     return str(await page.evaluate("location.hash.slice(5)"))
 
 
@@ -162,9 +160,7 @@ async def test_another_browser_cannot_open_the_job(
     try:
         page, _ = await open_page(owner)
         job_id = await _analyze(page, web_server, sine_wav)
-        await page.locator("[data-testid=report]").wait_for(
-            state="visible", timeout=JOB_TIMEOUT_MS
-        )
+        await page.locator("[data-testid=report]").wait_for(state="visible", timeout=JOB_TIMEOUT_MS)
 
         other, problems = await open_page(stranger)
         await other.goto(f"{web_server}/#job={job_id}")
