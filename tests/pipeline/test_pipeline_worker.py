@@ -1,0 +1,193 @@
+"""`soundy worker` processes against real PostgreSQL and Redis: failures, crashes, kills.
+
+Jobs are created through the API (in-process app on the test's database and queue); workers
+are real subprocesses. ``SOUNDY_TEST_ANALYSIS_DELAY_S`` (a test-only hook, docs/operations.md)
+makes an analysis take a few seconds so a test can act while a job is running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import time
+
+import psutil
+import pytest
+from pipeline_support import sine_wav, submit, wait_job
+
+from soundy.pipeline import queue
+
+pytestmark = pytest.mark.slow
+
+# A stereo 1 kHz sine of peak -20 dBFS at 48 kHz reads -20 + 0.6977 - 0.691 = -19.993 LUFS
+# (BS.1770: K-weighting gain at 1 kHz, the -0.691 constant, two channels summed).
+EXPECTED_LUFS = -19.993
+
+
+def _is_processing(job: dict) -> bool:
+    return job["status"] == "processing"
+
+
+def _analysis_children(worker) -> list[psutil.Process]:
+    return [
+        p
+        for p in worker.descendants()
+        if "spawn_main" in " ".join(p.cmdline()) and "resource_tracker" not in " ".join(p.cmdline())
+    ]
+
+
+async def test_corrupt_upload_fails_fast_then_good_jobs_complete_in_the_same_worker(
+    api, client_token, upload_bytes, start_worker, settings
+):
+    worker = start_worker()
+
+    started_s = time.monotonic()
+    bad = await submit(
+        api, client_token, b"RIFF\x10\x00\x00\x00WAVEjunk" * 64, upload_bytes, filename="broken.wav"
+    )
+    job = await wait_job(api, client_token, bad, timeout_s=10)
+    assert time.monotonic() - started_s < 5
+    assert job["status"] == "failed"
+    assert job["attempts"] == 1  # permanent: not retried
+    assert job["error"]["code"] in {"unsupported_format", "invalid_audio", "empty_audio"}
+    assert "broken.wav" in job["error"]["message"] or len(job["error"]["message"]) > 10
+
+    good = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes, genre="pop")
+    job = await wait_job(api, client_token, good, timeout_s=20)
+    assert job["status"] == "completed", job
+    assert job["progress"] == 100 and job["attempts"] == 1 and job["error"] is None
+    assert job["result"]["loudness"]["integrated_lufs"] == pytest.approx(EXPECTED_LUFS, abs=0.1)
+    assert job["result"]["file"]["name"] == "track.wav"
+
+    # Reference mode: the worker hands the reference job's result to the comparison.
+    file_key = await upload_bytes(api, client_token, sine_wav(peak=0.05), filename="mix.wav")
+    response = await api.post(
+        "/api/audio/analyze",
+        json={"file_key": file_key, "mode": "reference", "reference_job_id": good},
+        headers={"Authorization": f"Bearer {client_token}"},
+    )
+    assert response.status_code == 202, response.text
+    ref_job = await wait_job(api, client_token, response.json()["job"]["id"], timeout_s=20)
+    assert ref_job["status"] == "completed", ref_job
+    assert ref_job["result"]["loudness"]["integrated_lufs"] == pytest.approx(
+        EXPECTED_LUFS - 6.02, abs=0.1
+    )
+
+    # A duplicate delivery of a finished job does no work and changes nothing.
+    await queue.remove(settings, good)
+    await queue.enqueue(settings, job_id=good, file_key="ignored", mode="genre")
+    await asyncio.to_thread(worker.wait_for_log, "duplicate delivery skipped", 10)
+    again = await wait_job(api, client_token, good)
+    assert again["attempts"] == 1 and again["result"] == job["result"]
+    assert worker.popen.poll() is None
+    log = worker.log()
+    assert f"job={bad}" in log and f"job={good}" in log  # every job line carries its id
+    await queue.close_queues()
+
+
+async def test_redis_down_at_creation_then_the_reconciler_queues_the_job(
+    make_api, api, client_token, upload_bytes, start_worker, settings
+):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    redis_down = await make_api(redis_url=f"redis://127.0.0.1:{closed_port}/0")
+    file_key = await upload_bytes(api, client_token, sine_wav(peak=0.1))
+    started_s = time.monotonic()
+    response = await redis_down.post(
+        "/api/audio/analyze",
+        json={"file_key": file_key, "mode": "genre"},
+        headers={"Authorization": f"Bearer {client_token}"},
+    )
+    assert response.status_code == 202, response.text
+    assert time.monotonic() - started_s < 5
+    job_id = response.json()["job"]["id"]
+    assert not await queue.is_queued(settings, job_id)
+
+    start_worker()  # Redis is reachable for the worker: its reconciler adds the job
+    job = await wait_job(api, client_token, job_id, timeout_s=20)
+    assert job["status"] == "completed", job
+    assert job["result"]["loudness"]["integrated_lufs"] == pytest.approx(EXPECTED_LUFS, abs=0.1)
+    await queue.close_queues()
+
+
+async def test_worker_killed_mid_job_another_worker_completes_it_once(
+    api, client_token, upload_bytes, start_worker, settings
+):
+    first = start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="4")
+    job_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
+    job = await wait_job(api, client_token, job_id, until=_is_processing, timeout_s=10)
+    assert job["attempts"] == 1
+    await asyncio.sleep(0.5)
+    analysis = _analysis_children(first)
+    assert analysis
+
+    os.kill(first.pid, signal.SIGKILL)
+    first.popen.wait(5)
+    # The killed worker's analysis process dies with it.
+    _gone, alive = psutil.wait_procs(analysis, timeout=5)
+    assert not alive
+
+    second = start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="1")
+    job = await wait_job(api, client_token, job_id, timeout_s=30)
+    assert job["status"] == "completed", job
+    assert job["attempts"] == 2
+    assert job["result"]["loudness"]["integrated_lufs"] == pytest.approx(EXPECTED_LUFS, abs=0.1)
+    assert "completed in" not in first.log()
+    assert second.log().count("completed in") == 1
+    counts = await queue.queue_counts(settings)
+    assert counts["completed"] == 1 and counts["failed"] == 0 and counts["active"] == 0
+    await queue.close_queues()
+
+
+async def test_analysis_crash_fails_that_job_and_the_worker_goes_on(
+    api, client_token, upload_bytes, start_worker
+):
+    worker = start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="3")
+    job_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
+    await wait_job(api, client_token, job_id, until=_is_processing, timeout_s=10)
+    await asyncio.sleep(0.3)
+    (child,) = _analysis_children(worker)
+    child.kill()
+
+    job = await wait_job(api, client_token, job_id, timeout_s=10)
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "analysis_crashed"
+    assert "stopped unexpectedly" in job["error"]["message"]
+    assert job["attempts"] == 1
+
+    next_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
+    job = await wait_job(api, client_token, next_id, timeout_s=20)
+    assert job["status"] == "completed", job
+    assert worker.popen.poll() is None
+
+
+async def test_job_over_the_time_limit_fails_with_timeout(
+    api, client_token, upload_bytes, start_worker
+):
+    start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="5", SOUNDY_JOB_TIMEOUT_S="1")
+    job_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
+    job = await wait_job(api, client_token, job_id, timeout_s=10)
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "timeout"
+    assert "longer than 1 seconds" in job["error"]["message"]
+
+
+async def test_sigterm_lets_the_running_job_finish_then_exits(
+    api, client_token, upload_bytes, start_worker
+):
+    worker = start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="2")
+    job_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
+    await wait_job(api, client_token, job_id, until=_is_processing, timeout_s=10)
+    analysis = _analysis_children(worker)
+
+    worker.popen.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(worker.popen.wait, 15) == 0
+    job = await wait_job(api, client_token, job_id, timeout_s=1)
+    assert job["status"] == "completed", job
+    log = worker.log()
+    assert "stopping: SIGTERM" in log and "stopped: SIGTERM" in log
+    _gone, alive = psutil.wait_procs(analysis, timeout=3)
+    assert not alive
