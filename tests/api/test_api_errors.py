@@ -112,3 +112,30 @@ async def test_database_down_is_503_not_500(make_api, auth):
     )
     response = await api.get("/api/jobs", headers=auth("some-token"))
     assert_error(response, 503, "temporarily_unavailable")
+
+
+async def test_oversized_json_body_is_413(api, client_token, auth):
+    from soundy.api.app import MAX_REQUEST_BODY_BYTES
+
+    padding = "x" * (MAX_REQUEST_BODY_BYTES + 1)
+    response = await api.post(
+        "/api/uploads", json={"filename": padding, "size": 1}, headers=auth(client_token)
+    )
+    assert_error(response, 413, "too_large")
+
+
+async def test_oversized_chunked_json_body_is_413(api, client_token, auth):
+    from soundy.api.app import MAX_REQUEST_BODY_BYTES
+
+    async def body():
+        yield b'{"filename": "'
+        for _ in range(MAX_REQUEST_BODY_BYTES // 4096 + 1):
+            yield b"x" * 4096
+        yield b'", "size": 1}'
+
+    response = await api.post(
+        "/api/uploads",
+        content=body(),
+        headers={**auth(client_token), "Content-Type": "application/json"},
+    )
+    assert_error(response, 413, "too_large")

@@ -64,6 +64,53 @@ class LatencyMiddleware:
             raise
 
 
+# Largest body of any request except the upload PUT (which enforces the upload's own size).
+MAX_REQUEST_BODY_BYTES = 1 << 20
+_UPLOAD_CONTENT_SUFFIX = "/content"
+_BODY_LIMIT_MESSAGE = f"request bodies are limited to {MAX_REQUEST_BODY_BYTES} bytes"
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over ``MAX_REQUEST_BODY_BYTES`` (413 ``too_large``) on every route
+    but ``PUT /api/uploads/{id}/content``, so a huge JSON body cannot exhaust memory. A declared
+    ``Content-Length`` is checked before the app runs; a chunked body is cut off at the limit."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (
+            scope["method"] == "PUT" and scope["path"].endswith(_UPLOAD_CONTENT_SUFFIX)
+        ):
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if (
+                name == b"content-length"
+                and value.isdigit()
+                and int(value) > MAX_REQUEST_BODY_BYTES
+            ):
+                from soundy.api.errors import error_response
+
+                await error_response(413, "too_large", _BODY_LIMIT_MESSAGE)(scope, receive, send)
+                return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_REQUEST_BODY_BYTES:
+                    # An HTTPException passes FastAPI's body parsing unchanged (-> 413).
+                    from starlette.exceptions import HTTPException
+
+                    raise HTTPException(413, _BODY_LIMIT_MESSAGE)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
 def _open_state(settings: Settings) -> AppState:
     from soundy.api.auth import load_secret_key
     from soundy.db.session import create_engine, sessionmaker
@@ -120,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(LatencyMiddleware)
 
     from soundy.api.routes import admin, analyze, clients, genres, health, jobs, uploads
