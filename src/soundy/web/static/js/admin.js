@@ -1,7 +1,7 @@
 // The operator dashboard: asks for SOUNDY_ADMIN_TOKEN (kept in sessionStorage only), then shows
 // GET /api/admin/overview every few seconds and retries failed jobs.
 
-import { LANGUAGES, dateTime, lang, setLang, t, translate } from "./i18n.js";
+import { LANGUAGES, dateTime, lang, num, setLang, t, translate } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = "soundy.admin_token";
@@ -124,6 +124,10 @@ function render(data) {
     count(t("admin.last_minute"), tp.completed_last_minute),
     count(t("admin.last_hour"), tp.completed_last_hour),
     count(t("admin.failed_hour"), tp.failed_last_hour, "failed"),
+    count(
+      t("admin.median"),
+      typeof tp.median_duration_s_last_hour === "number" ? num(tp.median_duration_s_last_hour, 1) + " s" : null,
+    ),
   );
   const byStatus = tp.jobs_by_status || {};
   $("db-counts").replaceChildren(
