@@ -31,9 +31,9 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import signal
 
 from soundy.analysis._kweighting import gating_grid, k_weighting_ba
+from soundy.analysis._lfilter import lfilter
 from soundy.analysis.channels import channel_weights as default_channel_weights
 from soundy.errors import InvalidAudio
 
@@ -242,7 +242,7 @@ class LoudnessMeter:
         if n == 0:
             return
         self._cache.clear()
-        y, self._zi = signal.lfilter(self._b, self._a, x, axis=0, zi=self._zi.T)
+        y, self._zi = lfilter(self._b, self._a, x, axis=0, zi=self._zi.T)
         self._zi = self._zi.T
         self._frames += n
         g = self._fine_frames
