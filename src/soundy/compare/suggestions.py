@@ -69,7 +69,10 @@ def _texts(
     status = item.status
     against = render(f"against.{'reference' if targets.source == 'reference' else 'target'}", lang)
     amount = abs(target - value)
-    n = lambda v, d=1: number(v, lang, d)  # noqa: E731
+
+    def n(value: float, digits: int = 1) -> str:
+        return number(value, lang, digits)
+
     common = {"current": n(value), "target": n(target), "against": against, "amount": n(amount)}
     ceiling = n(_ceiling(targets))
 

@@ -103,7 +103,9 @@ class Targets:
 
 
 def _profile_targets(profile: GenreProfile) -> tuple[dict[str, Range], dict[str, Range]]:
-    metrics = {k: Range(v.target, v.min, v.max) for k, v in profile.metrics.items()}
+    metrics: dict[str, Range] = {
+        str(k): Range(v.target, v.min, v.max) for k, v in profile.metrics.items()
+    }
     bands = {k: Range(v.target_db, v.min_db, v.max_db) for k, v in profile.bands.items()}
     return metrics, {k: bands[k] for k in BAND_KEYS if k in bands}
 
