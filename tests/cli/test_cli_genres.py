@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from soundy.cli.main import app
 from soundy.compare.profiles import load_profile_file
@@ -63,6 +63,29 @@ def test_targets_build_writes_a_valid_profile_from_medians(tmp_path: Path) -> No
     assert tp.min <= tp.target <= tp.max
     assert -3.5 < tp.target < -2.5  # median of the three peak levels (-1, -3, -5 dBFS)
     assert set(profile.bands) == {"sub", "bass", "low_mid", "mid", "high_mid", "presence", "air"}
+
+    # Put into SOUNDY_GENRES_DIR, the new genre is listed with the shipped ones.
+    listed = _genres_with_dir(tmp_path)
+    assert listed.exit_code == 0, listed.output
+    keys = [g["key"] for g in json.loads(listed.stdout)]
+    assert "club_refs" in keys and len(keys) == 18
+
+
+def _genres_with_dir(directory: Path) -> Result:
+    from soundy.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        return runner.invoke(app, ["genres", "--json"], env={"SOUNDY_GENRES_DIR": str(directory)})
+    finally:
+        get_settings.cache_clear()
+
+
+def test_a_broken_operator_profile_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text('{"key": "bad"}')
+    result = _genres_with_dir(tmp_path)
+    assert result.exit_code == 1
+    assert "genre profile bad.json:" in result.output and "label" in result.output
 
 
 def test_targets_build_refuses_an_empty_folder(tmp_path: Path) -> None:
