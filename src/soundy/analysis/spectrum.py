@@ -16,11 +16,14 @@ same for every track, so comparisons between tracks are unaffected.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from soundy.analysis._stft import StftFramer
+
+if TYPE_CHECKING:
+    from soundy.analysis.rhythm import RhythmMeter
 
 __all__ = ["BANDS", "THIRD_OCTAVE_CENTERS_HZ", "SpectrumMeter"]
 
@@ -57,7 +60,8 @@ def _overlap_weights(
     """Fraction of each bin's interval [f - df/2, f + df/2) that lies inside [low, high)."""
     lo = np.maximum(freqs_hz - bin_hz / 2, low_hz)
     hi = np.minimum(freqs_hz + bin_hz / 2, high_hz)
-    return np.clip(hi - lo, 0.0, None) / bin_hz
+    weights: np.ndarray = np.clip(hi - lo, 0.0, None) / bin_hz
+    return weights
 
 
 def _level_db(power: float, total: float) -> float:
@@ -85,7 +89,9 @@ class SpectrumMeter:
     for silence, and for a band that starts at or above the Nyquist frequency.
     """
 
-    def __init__(self, sample_rate_hz: float, channels: int, *, rhythm: Any = None) -> None:
+    def __init__(
+        self, sample_rate_hz: float, channels: int, *, rhythm: RhythmMeter | None = None
+    ) -> None:
         self._framer = StftFramer(sample_rate_hz, channels)
         self.sample_rate_hz = float(sample_rate_hz)
         self._power_sum = np.zeros(self._framer.n_bins, dtype=np.float64)
