@@ -56,7 +56,7 @@ PLATFORMS: tuple[Platform, ...] = (
     ),
     Platform(
         "SoundCloud", -14.0, "down_only", None, False,
-        "https://www.production-expert.com/production-expert-1/apple-choose-16lufs-loudness-level-for-apple-music-heres-why",
+        "https://apu.software/soundcloud-loudness-target",
     ),
 )  # fmt: skip
 
