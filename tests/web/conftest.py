@@ -203,6 +203,20 @@ def sine_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def louder_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same sine 6 dB louder (-14 dBFS peak per channel: -13.99 LUFS)."""
+    import numpy as np
+    import soundfile as sf
+
+    path = tmp_path_factory.mktemp("audio") / "sine-1k-louder.wav"
+    t_s = np.arange(int(SINE_RATE_HZ * SINE_DURATION_S)) / SINE_RATE_HZ
+    peak = 10 ** ((SINE_PEAK_DBFS + 6.0) / 20)
+    mono = peak * np.sin(2 * np.pi * SINE_HZ * t_s)
+    sf.write(path, np.stack([mono, mono], axis=1), SINE_RATE_HZ, subtype="PCM_24")
+    return path
+
+
+@pytest.fixture(scope="module")
 def corrupt_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("audio") / "notes.wav"
     path.write_bytes(b"these are my session notes, not audio\n" * 200)

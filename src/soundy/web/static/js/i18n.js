@@ -5,6 +5,7 @@ const CATALOGUE = {
   en: {
     "app.tagline": "How does your mix or master measure up?",
     "lang.label": "Language",
+    "nav.skip": "Skip to the content",
     "nav.analyze": "Analyse",
     "nav.history": "History",
     "form.title": "Analyse a track",
@@ -193,6 +194,7 @@ const CATALOGUE = {
   "pt-BR": {
     "app.tagline": "Como está a sua mixagem ou master?",
     "lang.label": "Idioma",
+    "nav.skip": "Pular para o conteúdo",
     "nav.analyze": "Analisar",
     "nav.history": "Histórico",
     "form.title": "Analisar uma faixa",
@@ -453,6 +455,9 @@ export function translate(root = document) {
 /** A number in the current language's format (pt-BR: decimal comma), "—" for null. */
 export function num(value, digits = 1) {
   if (value === null || value === undefined || Number.isNaN(value)) return "—";
+  // Round first so that e.g. -0.04 reads "0.0", never "-0.0".
+  const scale = 10 ** digits;
+  value = Math.round(value * scale) / scale || 0;
   return new Intl.NumberFormat(current, {
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,

@@ -76,6 +76,13 @@ function digitsFor(unit, value) {
   return 1;
 }
 
+/** A difference with its sign: "+1.5", "-0.3", "0.0" (no sign when it rounds to zero). */
+function signed(value, unit, withUnit = false) {
+  if (!isNum(value)) return "—";
+  const text = withUnit ? formatValue(value, unit) : formatNumber(value, unit);
+  return /^[0-9]/.test(text) && /[1-9]/.test(text) ? "+" + text : text;
+}
+
 /** The number alone, with the digits its unit calls for. */
 function formatNumber(value, unit) {
   if (!isNum(value)) return "—";
@@ -443,7 +450,7 @@ function suggestionsCard(result) {
     if (isNum(s.target) || isNum(s.target_min) || isNum(s.target_max)) {
       numbers.push(`${t("report.target")}: ${targetText(s, unit)}`);
     }
-    if (isNum(s.delta)) numbers.push(`Δ ${s.delta > 0 ? "+" : ""}${formatValue(s.delta, unit)}`);
+    if (isNum(s.delta)) numbers.push(`Δ ${signed(s.delta, unit, true)}`);
     ul.append(
       h(
         "li",
@@ -474,13 +481,13 @@ function normalizationCard(result) {
         "tr",
         {},
         h("th", { scope: "row", text: r.platform }),
-        h("td", { class: "num", text: formatValue(r.target_lufs, "") }),
+        h("td", { class: "num", text: formatNumber(r.target_lufs, "LUFS") }),
         h(
           "td",
           { class: "num " + (isNum(gain) && gain < 0 ? "neg" : "") },
-          isNum(gain) ? (gain > 0 ? "+" : "") + formatValue(gain, "") : "—",
+          signed(gain, "dB"),
         ),
-        h("td", { class: "num", text: formatValue(r.true_peak_after_dbtp, "") }),
+        h("td", { class: "num", text: formatNumber(r.true_peak_after_dbtp, "dBTP") }),
       ),
     );
   }
@@ -542,7 +549,7 @@ function referenceCard(result, reference) {
         h("th", { scope: "row", text: unit ? `${label} (${unit})` : label }),
         h("td", { class: "num", text: formatNumber(a, unit) }),
         h("td", { class: "num", text: formatNumber(b, unit) }),
-        h("td", { class: "num", text: isNum(diff) ? (diff > 0 ? "+" : "") + formatNumber(diff, unit) : "—" }),
+        h("td", { class: "num", text: signed(diff, unit) }),
       ),
     );
   };
@@ -583,7 +590,12 @@ function referenceCard(result, reference) {
             {},
             h("th", { scope: "col", text: t("report.metric") }),
             h("th", { scope: "col", class: "num", text: t("report.this_track") }),
-            h("th", { scope: "col", class: "num", text: t("report.reference_track") + (refName ? ` (${refName})` : "") }),
+            h(
+              "th",
+              { scope: "col", class: "num" },
+              t("report.reference_track"),
+              refName ? h("span", { class: "file-ref", text: refName }) : null,
+            ),
             h("th", { scope: "col", class: "num", text: t("report.difference") }),
           ),
         ),
