@@ -188,6 +188,7 @@ def test_mono_has_null_stereo_and_silence_has_null_loudness(tmp_path: Path) -> N
     result = _measure(mono)
     assert result["file"]["channels"] == 1
     assert all(value is None for value in result["stereo"].values())
+    assert result["series"]["correlation"] is None
     assert result["loudness"]["integrated_lufs"] is not None
 
     silent = tmp_path / "silence.wav"

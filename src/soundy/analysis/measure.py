@@ -9,10 +9,13 @@ None (:func:`json_safe`).
 from __future__ import annotations
 
 import math
+import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -192,15 +195,41 @@ class _Meters:
             rate, channels, is_float=not integer, bit_depth=info.bit_depth if integer else None
         )
         self.stereo = StereoMeter(rate, channels, hop_s=SERIES_HOP_S) if channels >= 2 else None
-        self._feeds: list[Callable[[np.ndarray], None]] = [
-            m.add_frames
-            for m in (self.loudness, self.peaks, self.spectrum, self.dynamics, self.stereo)
-            if m is not None
+        # Two lanes of about equal cost (numpy, scipy and the FFTs release the GIL): this
+        # thread runs the first, a helper thread the second, each meter always in one lane.
+        lanes: list[list[Any]] = [
+            [self.loudness, self.dynamics, self.stereo],
+            [self.peaks, self.spectrum],
         ]
+        self._lanes = [[m.add_frames for m in lane if m is not None] for lane in lanes]
+        self._helper: ThreadPoolExecutor | None = None
+        if (os.cpu_count() or 1) >= 2:
+            self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundy-meters")
+        else:
+            self._lanes = [self._lanes[0] + self._lanes[1]]
+        self._pending: deque[Future[None]] = deque()
+
+    @staticmethod
+    def _run(feeds: list[Callable[[np.ndarray], None]], block: np.ndarray) -> None:
+        for feed in feeds:
+            feed(block)
 
     def add_frames(self, block: np.ndarray) -> None:
-        for feed in self._feeds:
-            feed(block)
+        """Feed ``block`` to every meter; the helper lane may lag up to two blocks behind."""
+        if self._helper is not None:
+            self._pending.append(self._helper.submit(self._run, self._lanes[1], block))
+        self._run(self._lanes[0], block)
+        while len(self._pending) > 2:
+            self._pending.popleft().result()
+
+    def finish(self) -> None:
+        """Wait for the helper lane (re-raising its errors) and stop it."""
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            if self._helper is not None:
+                self._helper.shutdown(wait=True, cancel_futures=True)
 
     def fill(self, result: dict[str, Any]) -> None:
         """Add the measurement sections to ``result`` (values may still be NaN/inf)."""
@@ -256,7 +285,9 @@ class _Meters:
 
         momentary, hop_s = pool_series(loud.momentary_series_lufs(), loud.hop_s)
         short_term, _ = pool_series(loud.short_term_series_lufs(), loud.hop_s)
-        correlation, _ = pool_series(correlation_series, loud.hop_s, how="min")
+        correlation: list[float | None] | None = None
+        if self.stereo is not None:
+            correlation, _ = pool_series(correlation_series, loud.hop_s, how="min")
         true_peak_series, _ = pool_series(self.peaks.true_peak_series_dbtp(), self.peaks.hop_s)
         result["series"] = {
             "hop_s": hop_s,
@@ -288,9 +319,12 @@ def measure_file(
     with open_audio(path, max_duration_s=max_duration_s) as source:
         info = source.info
         meters = _Meters(info)
-        for block in _prefetch(source.blocks()):
-            meters.add_frames(block)
-            report("measuring", 0.95 * source.fraction_done)
+        try:
+            for block in _prefetch(source.blocks()):
+                meters.add_frames(block)
+                report("measuring", 0.95 * source.fraction_done)
+        finally:
+            meters.finish()
         frames = source.frames_read
     report("measuring", 0.95, force=True)
     result: dict[str, Any] = {
