@@ -191,3 +191,23 @@ def test_portuguese_differs_from_english_for_the_same_problem() -> None:
     pt = _by_metric(compare(result, genre="trap", lang="pt-BR"))["loudness.integrated_lufs"]
     assert pt["action"].startswith("Aumente a loudness em cerca de 5,5 dB")
     assert en["delta"] == pt["delta"]
+
+
+def test_in_range_band_moves_are_as_severe_as_they_are_large() -> None:
+    base = on_target_result("trap")
+    levels = {b["key"]: b["level_db"] for b in base["spectrum"]["bands"]}
+    targets = dict(levels)
+    levels["presence"] += 20.0  # far above its range: critical
+    levels["bass"] -= 4.0  # inside its range, but part of the balance
+    current = _renormalised(levels)
+    result = with_changes(base, **{f"bands.{k}": v for k, v in current.items()})
+    out = _by_metric(compare(result, genre="trap"))
+    assert out["spectrum.bands.presence"]["severity"] == "critical"
+    gains = band_eq_gains_db(current, targets)
+    ranks = {"info": 1, "warning": 2, "critical": 3}
+    moves = [s for s in out.values() if s["key"] == "band.move"]
+    assert moves
+    for s in moves:
+        move = abs(gains[s["metric"].removeprefix("spectrum.bands.")])
+        expected = 1 if move <= 3 else 2 if move <= 6 else 3
+        assert ranks[s["severity"]] == expected, (s["metric"], move, s["severity"])

@@ -13,7 +13,7 @@ import statistics
 from typing import Any
 
 from soundy.compare.messages import normalise_lang, number, render
-from soundy.compare.metrics import BAND_EDGES_HZ, spec_for
+from soundy.compare.metrics import BAND_EDGES_HZ, BAND_SPEC, spec_for
 from soundy.compare.scoring import SEVERITY_RANK, MetricResult
 from soundy.compare.targets import TRUE_PEAK_CEILING_DBTP, Targets
 
@@ -176,7 +176,7 @@ def make_suggestions(
     )  # fmt: skip
     # An in-range band whose EQ move is large is part of the fix for the bands that are out of
     # range (too much low end reads as every other band being low): it gets a suggestion too,
-    # with the worst severity among the out-of-range bands.
+    # as severe as its move is large, never more severe than the out-of-range bands.
     band_severities = [
         SEVERITY_RANK[item.severity]
         for item in evaluated
@@ -186,13 +186,18 @@ def make_suggestions(
     out: list[tuple[tuple[int, bool, float], dict[str, Any]]] = []
     for item in evaluated:
         severity = item.severity
+        move_db = abs(eq_gains.get(item.metric.removeprefix("spectrum.bands."), 0.0))
         if (
             severity == "ok"
             and tonal_severity > 0
             and item.metric.startswith("spectrum.bands.")
-            and abs(eq_gains.get(item.metric.removeprefix("spectrum.bands."), 0.0)) >= _EQ_MOVE_DB
+            and move_db >= _EQ_MOVE_DB
         ):
-            severity = next(k for k, v in SEVERITY_RANK.items() if v == tonal_severity)
+            # as severe as the move is large (in band scales), never above the bands it fixes
+            scale = BAND_SPEC.scale
+            own = 1 if move_db <= scale else 2 if move_db <= 2 * scale else 3
+            rank = min(tonal_severity, own)
+            severity = next(k for k, v in SEVERITY_RANK.items() if v == rank)
         if severity == "ok":
             continue
         if (
