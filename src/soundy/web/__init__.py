@@ -55,19 +55,19 @@ def _page(name: str) -> FileResponse:
     return FileResponse(STATIC_DIR / name, media_type=_MEDIA_TYPES[".html"], headers=_PAGE_HEADERS)
 
 
-@router.get("/")
+@router.api_route("/", methods=["GET", "HEAD"])
 async def index() -> FileResponse:
     """The producer's page."""
     return _page("index.html")
 
 
-@router.get("/admin")
+@router.api_route("/admin", methods=["GET", "HEAD"])
 async def admin() -> FileResponse:
     """The operator dashboard (its data comes from ``/api/admin/*``, behind the admin token)."""
     return _page("admin.html")
 
 
-@router.get("/static/{path:path}")
+@router.api_route("/static/{path:path}", methods=["GET", "HEAD"])
 async def static(path: str) -> Response:
     """A file under ``static/``; anything that resolves outside it is a 404."""
     target = (STATIC_DIR / path).resolve()
