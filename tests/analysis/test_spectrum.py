@@ -129,3 +129,20 @@ def test_other_rates(sample_rate_hz: int) -> None:
     result = measure(signals.sine(sample_rate_hz, 3.0, frequency_hz=100.0), sample_rate_hz)
     assert levels(result)["bass"] == pytest.approx(0.0, abs=0.05)
     assert result["centroid_hz"] == pytest.approx(100.0, abs=3.0)
+
+
+def test_polarity_inverted_channel_does_not_cancel() -> None:
+    x = signals.pink_noise(SR, 5.0, channels=1)
+    same = measure(np.concatenate([x, x], axis=1))
+    inverted = measure(np.concatenate([x, -x], axis=1))
+    assert levels(inverted) == pytest.approx(levels(same), abs=1e-9)
+
+
+def test_channels_add_as_powers() -> None:
+    # Equal 100 Hz and 3 kHz tones, the 3 kHz one in opposite polarity on the two channels:
+    # the speakers radiate equal power in both bands (a mono mix would lose the 3 kHz tone).
+    low = signals.sine(SR, 3.0, frequency_hz=100.0, channels=1)
+    high = signals.sine(SR, 3.0, frequency_hz=3000.0, channels=1)
+    bands = levels(measure(np.concatenate([low + high, low - high], axis=1)))
+    assert bands["bass"] == pytest.approx(-3.01, abs=0.02)
+    assert bands["high_mid"] == pytest.approx(-3.01, abs=0.02)

@@ -3,8 +3,10 @@
 Every level is relative to the track's own total power between 20 Hz and 20 kHz, so the same
 track at another gain reads the same (the system this replaces measured absolute band densities
 that moved with the file's gain). The spectrum is a Welch average (ANSI/ISO style periodogram
-averaging): Hann frames of ~93 ms (4096 samples at 44.1/48 kHz) with 75 % overlap, over the mono
-mix (mean of the channels), from the streaming ``StftFramer`` that the tempo and key meter shares.
+averaging): Hann frames of ~93 ms (4096 samples at 44.1/48 kHz) with 50 % overlap, each frame's
+power averaged over the channels (what the speakers add up to; unlike a mono mix, an
+out-of-phase pair does not cancel), from the streaming ``StftFramer`` that the tempo and key
+meter shares.
 
 Band power uses fractional bins: each FFT bin covers ``[f - df/2, f + df/2)`` and contributes the
 part of its power that falls inside the band, so band edges need not sit on bins. Resolution is
@@ -71,7 +73,7 @@ def _level_db(power: float, total: float) -> float:
 
 
 class SpectrumMeter:
-    """Streaming long-term spectrum of the mono mix.
+    """Streaming long-term spectrum (channel powers averaged).
 
     Parameters
     ----------
