@@ -244,13 +244,13 @@ class SoundyWorker:
         """Run until stopped; returns why it stopped."""
         from soundy.pipeline.reconciler import run_reconciler
 
-        await self.start()
-        assert self.bull is not None and self.sessions is not None
         loop = asyncio.get_running_loop()
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.request_stop, sig.name)
             loop.add_signal_handler(signal.SIGUSR1, self.dump_tasks)
+        await self.start()
+        assert self.bull is not None and self.sessions is not None
         run_task = asyncio.create_task(self.bull.run(), name="bullmq-worker")
         reconciler = asyncio.create_task(
             run_reconciler(self.settings, self.engine), name="reconciler"
