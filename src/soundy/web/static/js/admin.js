@@ -76,10 +76,11 @@ function count(label, value, cls = "") {
   return box;
 }
 
-function table(headers, rows) {
+function table(headers, rows, className = "") {
   const wrap = document.createElement("div");
   wrap.className = "table-wrap";
   const tableEl = document.createElement("table");
+  if (className) tableEl.className = className;
   const head = tableEl.createTHead().insertRow();
   for (const text of headers) {
     const th = document.createElement("th");
@@ -165,6 +166,7 @@ function render(data) {
             reason.textContent = (f.error_code ? f.error_code + ": " : "") + (f.error_message || "");
             return [dateTime(f.finished_at || f.created_at), what, reason, f.attempts, button];
           }),
+          "failures stack-sm",
         )
       : empty(t("admin.failures.none")),
   );
