@@ -166,8 +166,8 @@ def make_suggestions(
     by_metric = {item.metric: item for item in evaluated}
     width = by_metric.get("stereo.width")
     correlation = by_metric.get("stereo.correlation")
-    # Out of phase: the side outweighs the mid and the mono fold-down (where band levels are
-    # measured) loses what cancels; the phase fix comes first and explains both.
+    # Out of phase: the side outweighs the mid (width reads huge) and EQ or width moves made
+    # before the polarity is fixed would be undone by it; the phase fix comes first, alone.
     phase = correlation is not None and correlation.value < 0.0
     eq_gains = band_eq_gains_db(
         {m.removeprefix("spectrum.bands."): item.value for m, item in by_metric.items()
