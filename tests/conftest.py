@@ -26,6 +26,10 @@ Per test:
 - ``upload_bytes``: ``await upload_bytes(api, token, data, filename="x.wav")`` -> ``file_key``
   after the README's two upload calls (POST /api/uploads, PUT to the returned URL).
 - ``db_session``: an ``AsyncSession`` on ``database_url``.
+- ``empty_database``: ``await empty_database()`` -> URL of a new database with no tables
+  (dropped after the test), on the same server as ``database_url``.
+- ``private_tmp_dir``: a fresh directory outside pytest's tmp tree (for embedded PostgreSQL
+  data, which a different system user must reach when tests run as root); removed afterwards.
 
 Heavy imports happen inside the fixtures, so pure test modules do not pay for them.
 """
@@ -118,6 +122,38 @@ async def database_url(_postgres_server_url: str) -> AsyncIterator[str]:
         yield url
     finally:
         await _admin_execute(_postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def empty_database(_postgres_server_url: str) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """``await empty_database()`` -> the URL of a new, empty database; all dropped afterwards."""
+    names: list[str] = []
+
+    async def _make() -> str:
+        name = f"soundy_empty_{uuid.uuid4().hex[:10]}"
+        await _admin_execute(_postgres_server_url, f'CREATE DATABASE "{name}"')
+        names.append(name)
+        return _with_database(_postgres_server_url, name)
+
+    try:
+        yield _make
+    finally:
+        for name in names:
+            await _admin_execute(
+                _postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+            )
+
+
+@pytest.fixture
+def private_tmp_dir() -> Iterator[Path]:
+    """A new directory outside pytest's tmp tree, removed after the test."""
+    import shutil
+
+    path = embedded_postgres_base()
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -133,12 +133,11 @@ async def test_bad_signature_is_403(api, settings, client_token, auth):
 
 
 async def test_expired_url_is_403(api, settings, client_token, auth):
-    from conftest import TEST_SECRET_KEY
     from soundy.api.routes.uploads import upload_signature
 
     created = await announce(api, auth(client_token))
     expired = int(time.time()) - 1
-    signature = upload_signature(TEST_SECRET_KEY.encode(), created["upload_id"], expired)
+    signature = upload_signature(settings.secret_key.encode(), created["upload_id"], expired)
     url = f"/api/uploads/{created['upload_id']}/content?expires={expired}&signature={signature}"
     response = await api.put(url, content=b"0123456789")
     assert response.status_code == 403

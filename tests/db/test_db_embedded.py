@@ -4,7 +4,6 @@ nothing left running after stop()."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 
 import psutil
 import pytest
@@ -27,14 +26,8 @@ def _running_under(path: str) -> list[psutil.Process]:
 
 
 @pytest.mark.embedded
-async def test_embedded_services_persist_across_restart_and_stop_cleanly():
-    from conftest import embedded_postgres_base
-
-    tmp_path = embedded_postgres_base()
-    try:
-        await _persist_and_stop(tmp_path)
-    finally:
-        shutil.rmtree(tmp_path, ignore_errors=True)
+async def test_embedded_services_persist_across_restart_and_stop_cleanly(private_tmp_dir):
+    await _persist_and_stop(private_tmp_dir)
 
 
 async def _persist_and_stop(tmp_path) -> None:

@@ -4,7 +4,6 @@ produce exactly the schema the models describe."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import pytest
 from sqlalchemy import pool, text
@@ -16,15 +15,8 @@ from soundy.db.session import to_async_url
 
 
 @pytest.fixture
-async def empty_database_url(_postgres_server_url):
-    from conftest import _admin_execute, _with_database
-
-    name = f"soundy_migr_{uuid.uuid4().hex[:10]}"
-    await _admin_execute(_postgres_server_url, f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_database(_postgres_server_url, name)
-    finally:
-        await _admin_execute(_postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+async def empty_database_url(empty_database) -> str:
+    return await empty_database()
 
 
 async def _scalar(url: str, sql: str):
