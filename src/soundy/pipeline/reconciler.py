@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from soundy.errors import TransientError
 from soundy.pipeline import queue
@@ -129,6 +130,10 @@ async def run_reconciler(settings: Settings, engine: AsyncEngine | None) -> None
                 )
         except TransientError as exc:
             log.warning("reconcile pass skipped: %s", exc)
+        except (DBAPIError, OSError) as exc:
+            # Database down or not migrated: one line per pass, not a traceback.
+            detail = str(getattr(exc, "orig", exc)).splitlines()[0]
+            log.warning("reconcile pass skipped (database): %s", detail)
         except asyncio.CancelledError:
             raise
         except Exception:
