@@ -1,1 +1,1 @@
-
+"""One router per resource: clients, uploads, analyze, jobs, health (and genres, admin)."""
