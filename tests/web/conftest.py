@@ -1,5 +1,6 @@
 """Fixtures for the browser tests: a real Soundy (``soundy api`` + ``soundy worker`` processes on
-the test PostgreSQL and Redis) and Debian's Chromium driven by Playwright.
+the test PostgreSQL server, in a database of their own, and Redis) and Debian's Chromium driven
+by Playwright.
 
 - ``web_server``: module-scoped; base URL of a running API with one worker; its admin token
   is the ``web_admin_token`` fixture. Both processes are stopped (SIGTERM) at the end of the module.
@@ -75,9 +76,50 @@ def _tail(path: Path, lines: int = 40) -> str:
         return ""
 
 
+async def _execute_autocommit(url: str, statement: str) -> None:
+    from sqlalchemy import pool, text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from soundy.db.session import to_async_url
+
+    engine = create_async_engine(
+        to_async_url(url), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def web_database_url(_postgres_server_url: str) -> AsyncIterator[str]:
+    """A database of the browser tests' own (migrated; dropped at the end): the worker's
+    reconciler then sees only these tests' jobs, never the pending rows other tests leave."""
+    from sqlalchemy.engine import make_url
+
+    from soundy.db.migrate import run_migrations_async
+    from soundy.db.session import to_async_url
+
+    name = f"soundy_web_{uuid.uuid4().hex[:12]}"
+    await _execute_autocommit(_postgres_server_url, f'CREATE DATABASE "{name}"')
+    url = (
+        make_url(to_async_url(_postgres_server_url))
+        .set(database=name)
+        .render_as_string(hide_password=False)
+    )
+    try:
+        await run_migrations_async(url)
+        yield url
+    finally:
+        await _execute_autocommit(
+            _postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        )
+
+
 @pytest.fixture(scope="module")
 def web_server(
-    database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    web_database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """``soundy api`` and ``soundy worker`` as real processes; yields the base URL."""
     import httpx
@@ -90,7 +132,7 @@ def web_server(
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
         {
-            "SOUNDY_DATABASE_URL": database_url,
+            "SOUNDY_DATABASE_URL": web_database_url,
             "SOUNDY_REDIS_URL": redis_url,
             "SOUNDY_DATA_DIR": str(data_dir),
             "SOUNDY_STORAGE_URL": (data_dir / "files").as_uri(),
