@@ -6,6 +6,7 @@ Screenshots go to /tmp/soundy-web-*.png (desktop and 375 px wide) for a person t
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -23,14 +24,36 @@ SHOTS = Path("/tmp")
 OpenPage = Callable[[Any], Awaitable[tuple[Any, list[str]]]]
 
 
-async def _analyze(page: Any, base_url: str, audio: Path, *, genre: str | None = "trap") -> str:
-    """Open the page, choose the file (and genre), press Analyse; returns the job id."""
+async def _drop_file(page: Any, selector: str, audio: Path) -> None:
+    """Drop ``audio`` on ``selector`` as a person dragging it from the desktop would."""
+    data_transfer = await page.evaluate_handle(
+        """([name, b64]) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const dt = new DataTransfer();
+            dt.items.add(new File([bytes], name, { type: "audio/wav" }));
+            return dt;
+        }""",
+        [audio.name, base64.b64encode(audio.read_bytes()).decode()],
+    )
+    await page.dispatch_event(selector, "dragenter", {"dataTransfer": data_transfer})
+    await page.dispatch_event(selector, "drop", {"dataTransfer": data_transfer})
+
+
+async def _analyze(
+    page: Any, base_url: str, audio: Path, *, genre: str | None = "trap", drop: bool = False
+) -> str:
+    """Open the page, choose the file (button, or drag and drop) and genre, press Analyse;
+    returns the job id."""
     await page.goto(base_url + "/")
     # The genre list comes from GET /api/genres; wait until it is there.
     await page.wait_for_function("() => document.querySelectorAll('#genre option').length > 1")
     if genre is not None:
         await page.select_option("#genre", genre)
-    await page.set_input_files("#file", str(audio))
+    if drop:
+        await _drop_file(page, "[data-testid=dropzone]", audio)
+        assert audio.name in await page.locator("#file-name").inner_text()
+    else:
+        await page.set_input_files("#file", str(audio))
     await page.click("[data-testid=analyze]")
     await page.wait_for_function("() => location.hash.startsWith('#job=')", timeout=JOB_TIMEOUT_MS)
     return str(await page.evaluate("location.hash.slice(5)"))
@@ -152,8 +175,10 @@ async def test_corrupt_file_shows_its_reason_and_a_retry(
         assert await page.locator("[data-testid=report]").is_hidden()
         await page.screenshot(path=str(SHOTS / "soundy-web-failed.png"))
 
-        # Try again: a new job with the same inputs, which fails for the same reason.
-        await page.locator("[data-testid=retry]").click()
+        # Try again, from the keyboard (the failure moves the focus to the button): a new job
+        # with the same inputs, which fails for the same reason.
+        assert await page.evaluate("document.activeElement.dataset.testid") == "retry"
+        await page.keyboard.press("Enter")
         await page.wait_for_function(
             f"() => location.hash.startsWith('#job=') && location.hash.slice(5) !== '{job_id}'"
         )
@@ -225,7 +250,7 @@ async def test_portuguese_page(
     context = await browser.new_context(locale="pt-BR", viewport={"width": 375, "height": 800})
     try:
         page, problems = await open_page(context)
-        await _analyze(page, web_server, sine_wav)
+        await _analyze(page, web_server, sine_wav, drop=True)
         assert await page.evaluate("document.documentElement.lang") == "pt-BR"
         assert await page.locator("#form-title").inner_text() == "Analisar uma faixa"
         assert await page.locator("[data-testid=analyze]").inner_text() == "Analisar"
