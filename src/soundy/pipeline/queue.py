@@ -38,6 +38,7 @@ __all__ = [
     "queue_counts",
     "queue_job_id",
     "queue_state",
+    "queue_workers",
     "redis_client",
     "remove",
 ]
@@ -153,6 +154,17 @@ async def queue_counts(settings: Settings) -> dict[str, int]:
     except (RedisError, OSError, TimeoutError) as exc:
         raise TransientError(f"the queue (Redis) is unreachable: {exc}") from exc
     return {name: int(counts.get(name, 0)) for name in _COUNT_TYPES}
+
+
+async def queue_workers(settings: Settings) -> list[dict[str, Any]]:
+    """The queue's live workers as BullMQ lists them (Redis ``CLIENT LIST`` entries whose name is
+    ``<prefix>:audio-analysis:w:<worker name>``; ``rawname`` holds that name), one entry per
+    connection. Empty when the Redis service forbids ``CLIENT LIST``."""
+    try:
+        clients: list[dict[str, Any]] = await _queue(settings).get_workers()
+    except (RedisError, OSError, TimeoutError) as exc:
+        raise TransientError(f"the queue (Redis) is unreachable: {exc}") from exc
+    return [c for c in clients if ":w:" in str(c.get("rawname") or "")]
 
 
 async def failed_reason(settings: Settings, job_id: object) -> str:

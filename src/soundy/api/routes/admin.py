@@ -154,27 +154,22 @@ async def _queue_counts(settings: Settings) -> QueueCounts:
     from soundy.pipeline.queue import queue_counts
 
     try:
-        return QueueCounts(**await queue_counts(settings))
+        return QueueCounts.model_validate(await queue_counts(settings))
     except TransientError as exc:
         return QueueCounts(error=exc.message)
 
 
 async def _workers(settings: Settings) -> Workers:
     """BullMQ's worker list (Redis CLIENT LIST), one entry per worker name."""
-    from redis.exceptions import RedisError
-
-    from soundy.pipeline.queue import _queue  # the module's shared Queue for this loop
+    from soundy.pipeline.queue import queue_workers
 
     try:
-        clients = await _queue(settings).get_workers()
-    except (RedisError, OSError, TimeoutError) as exc:
-        return Workers(workers=[], error=f"the queue (Redis) is unreachable: {exc}")
+        clients = await queue_workers(settings)
+    except TransientError as exc:
+        return Workers(workers=[], error=exc.message)
     by_name: dict[str, WorkerInfo] = {}
     for client in clients:
-        raw = str(client.get("rawname") or "")
-        if ":w:" not in raw:
-            continue  # a Queue's own connection, not a worker
-        name = raw.split(":w:", 1)[1]
+        name = str(client["rawname"]).split(":w:", 1)[1]
         info = by_name.get(name)
         age_s, idle_s = _int(client.get("age")), _int(client.get("idle"))
         if info is None:
