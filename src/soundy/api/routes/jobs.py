@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
+from sse_starlette import EventSourceResponse
 
 from soundy.api.deps import ClientDep, SessionDep, StateDep
 from soundy.api.schemas import ErrorBody, JobList, JobOut, job_out
@@ -34,7 +34,7 @@ _log = logging.getLogger(__name__)
 router = APIRouter(tags=["jobs"])
 
 # SSE: re-read the row this often (s) in case a pub/sub message was missed, and send a
-# comment line this often (s) so proxies keep the connection open.
+# comment line (": ping") this often (s) so proxies keep the connection open.
 EVENTS_RECHECK_S = 3.0
 EVENTS_HEARTBEAT_S = 15.0
 
@@ -103,8 +103,8 @@ def _state(job: Job) -> dict[str, Any]:
     return state
 
 
-def _sse(data: dict[str, Any]) -> str:
-    return f"data: {json.dumps(data, separators=(',', ':'))}\n\n"
+def _sse(data: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
 _STATUS_RANK = {"pending": 0, "processing": 1, "completed": 2, "failed": 2}
@@ -122,7 +122,7 @@ def _ahead(candidate: dict[str, Any], last: dict[str, Any] | None) -> bool:
     return candidate != last
 
 
-async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncIterator[str]:
+async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncIterator[bytes]:
     """The current state at once, then every change until the job is completed or failed.
 
     Subscribes to the job's pub/sub channel first, then reads the row (so nothing falls in
@@ -133,9 +133,7 @@ async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncIterator[str
     """
     from soundy.pipeline import events
 
-    loop = asyncio.get_running_loop()
     last: dict[str, Any] | None = None
-    last_sent_s = loop.time()
 
     async def read() -> dict[str, Any] | None:
         async with state.sessionmaker() as session:
@@ -162,7 +160,7 @@ async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncIterator[str
         except Exception as exc:  # Redis down: poll the database instead
             _log.warning("job %s events: no pub/sub (%s); polling the database", job_id, exc)
             await close_subscription()
-        yield "retry: 3000\n\n"
+        yield b"retry: 3000\n\n"
         check_row = True
         while True:
             if check_row:
@@ -170,14 +168,11 @@ async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncIterator[str
                 if current is None:
                     return
                 if _ahead(current, last):
-                    last, last_sent_s = current, loop.time()
+                    last = current
                     yield _sse(current)
                 if current["status"] in FINAL_STATUSES:
                     return
             check_row = False
-            if loop.time() - last_sent_s >= EVENTS_HEARTBEAT_S:
-                last_sent_s = loop.time()
-                yield ": keep-alive\n\n"
             if subscription is None:
                 await asyncio.sleep(EVENTS_RECHECK_S)
                 check_row = True
@@ -204,7 +199,7 @@ async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncIterator[str
                 "stage": event.get("stage"),
             }
             if _ahead(candidate, last):
-                last, last_sent_s = candidate, loop.time()
+                last = candidate
                 yield _sse(candidate)
     finally:
         await close_subscription()
@@ -221,11 +216,13 @@ async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncIterator[str
 )
 async def job_events(
     job_id: str, client: ClientDep, session: SessionDep, state: StateDep
-) -> StreamingResponse:
+) -> EventSourceResponse:
     job = await _own_job(session, client, job_id)
     await session.close()
-    return StreamingResponse(
+    # sse-starlette adds the keep-alive comments and ends open streams when uvicorn shuts
+    # down (so a stop is not held up by clients watching long jobs; they reconnect).
+    return EventSourceResponse(
         _event_stream(state, job.id),
-        media_type="text/event-stream",
+        ping=EVENTS_HEARTBEAT_S,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
