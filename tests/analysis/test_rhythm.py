@@ -69,10 +69,18 @@ def test_drum_pattern_reads_the_beat_not_the_hats() -> None:
     assert result["tempo_bpm"] == pytest.approx(bpm, abs=1.0)
 
 
-def test_noise_has_low_tempo_confidence() -> None:
+def test_noise_has_no_tempo_and_no_key() -> None:
     clicks = measure(stereo(hits(120.0, 20.0, SR, click(SR))))
-    noise = measure(signals.white_noise(SR, 20.0).astype(np.float32))
-    assert noise["tempo_confidence"] < clicks["tempo_confidence"] / 5
+    for noise in (signals.white_noise(SR, 20.0), signals.pink_noise(SR, 20.0, seed=3)):
+        result = measure(noise.astype(np.float32))
+        assert result["tempo_confidence"] < clicks["tempo_confidence"] / 5
+        assert result["tempo_bpm"] is None
+        assert result["key"] is None and result["key_tonic"] is None
+
+
+def test_steady_tone_has_no_tempo() -> None:
+    result = measure(signals.sine(SR, 20.0, frequency_hz=1000.0).astype(np.float32))
+    assert result["tempo_bpm"] is None
 
 
 def test_too_short_or_silent_has_no_tempo() -> None:
@@ -195,4 +203,4 @@ def test_feature_meters_memory_does_not_grow_with_duration() -> None:
     # buffer would be 190 MB for 9 minutes.
     grown = after_ten_minutes - after_one_minute
     assert grown < 300_000
-    assert rhythm.result()["tempo_bpm"] is not None
+    assert rhythm.result()["tempo_confidence"] is not None

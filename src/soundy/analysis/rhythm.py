@@ -1,22 +1,28 @@
 """Tempo (BPM) and musical key from the spectrum meter's own STFT (no second transform).
 
 Tempo: an onset-strength envelope (spectral flux: the half-wave rectified rise of the log power
-in 40 log-spaced bands, one value per STFT hop, ~43 values/s), its autocorrelation over the whole
-track, then a comb score over BPM candidates 60-200 on a 0.05 BPM grid: the mean of the
-autocorrelation at 1, 2, 3 and 4 beat periods, weighted by a log-normal prior centred on 120 BPM
-(one octave wide, as in Ellis 2007, "Beat tracking by dynamic programming", and librosa's
-``tempo``). The comb counts multiples of the period, so half tempo scores no higher than the true
-tempo and the prior then prefers the tempo nearer 120 (octave errors); the precise period comes
-from the longer lags, so a steady track reads to a fraction of a BPM.
-``tempo_confidence`` (0-1) is the comb score of the winner as a fraction of the envelope's
-variance: ~1 for a metronome, ~0 for noise.
+in 40 log-spaced bands from 30 Hz to 16 kHz, floored 80 dB below each frame's loudest band,
+averaged over bands; one value per STFT hop, ~21.5 values/s), its unbiased autocorrelation over
+the whole track, then a score over BPM candidates 60-200 on a 0.05 BPM grid: a comb (mean
+autocorrelation at 1-4 beat periods) minus half the evidence of a pulse twice as fast
+(autocorrelation half-way between the beats), times a log-normal prior centred on 120 BPM, one
+octave wide (as in Ellis 2007, "Beat tracking by dynamic programming", and librosa's ``tempo``).
+The comb counts multiples of the period, so half tempo scores no higher than the true tempo,
+and the off-beat term keeps a metronome at 174 BPM from reading 87. The winner's period is then
+refined on the autocorrelation peaks 2, 4, 8, ... beats away, so a steady track reads to a
+fraction of a BPM although the hop is 46 ms. ``tempo_confidence`` (0-1) is the comb score as a
+fraction of the envelope's variance: 0.2-0.5 for a steady beat, ~0.01 for noise; below 0.05
+``tempo_bpm`` is None (no steady beat), as it is for a steady tone or less than 6 s of audio.
 
-Key: a 12-bin chroma vector (bins 190 Hz-5 kHz folded onto pitch classes, A = 440 Hz, each
-frame normalised to its maximum and summed over the track) correlated with the 24 rotated
-Krumhansl-Kessler key profiles (Krumhansl 1990, "Cognitive Foundations of Musical Pitch"; the
-Krumhansl-Schmuckler algorithm). ``key_confidence`` is the Pearson correlation of the winner.
+Key: a 12-bin chroma vector (five octaves G3-F#8, A = 440 Hz; each semitone's mean magnitude,
+tilted +3 dB per octave so that a pink spectrum folds to a flat chroma; each frame normalised
+to its maximum and summed over the track) correlated with the 24 rotated Krumhansl-Kessler key
+profiles (Krumhansl 1990, "Cognitive Foundations of Musical Pitch"; the Krumhansl-Schmuckler
+algorithm). ``key_confidence`` is the Pearson correlation of the winner. When no pitch class
+stands out (chroma standard deviation below 0.15 of its mean: noise, unpitched drums) the key
+is None and the confidence still given.
 
-Memory: the onset envelope (4 bytes per hop: 0.6 MB for an hour) and a 12-value chroma sum.
+Memory: the onset envelope (4 bytes per hop: 0.3 MB for an hour) and a 12-value chroma sum.
 """
 
 from __future__ import annotations
@@ -50,10 +56,22 @@ MIN_TEMPO_DURATION_S = 6.0
 ONSET_BANDS = 40
 ONSET_LOW_HZ = 30.0
 ONSET_HIGH_HZ = 16000.0
-CHROMA_LOW_HZ = 190.0
-CHROMA_HIGH_HZ = 5000.0
-#: Power floor of the log spectrum in the onset function (float32 power of a 4096-point frame).
-_LOG_FLOOR = 1e-10
+#: Chroma folds whole octaves from G3 (196 Hz, the lowest semitone at least one FFT bin wide at
+#: 44.1 kHz) to F#8 (5.9 kHz), so that every pitch class spans the same number of octaves.
+CHROMA_LOWEST_MIDI = 55
+CHROMA_OCTAVES = 5
+#: Dynamic range of the onset function's log spectrum (dB below each frame's loudest band);
+#: a band's rise is also capped there (a start from digital silence counts as 80 dB).
+ONSET_RANGE_DB = 80.0
+_POWER_FLOOR = 1e-30
+#: Below this onset-envelope spread (standard deviation, dB) there is no rhythm to measure
+#: (a steady tone): tempo is None.
+MIN_ONSET_STD_DB = 0.05
+#: Below this confidence the tempo is reported as None (noise reads ~0.01, a beat 0.2-0.5).
+MIN_TEMPO_CONFIDENCE = 0.05
+#: Below this spread of the chroma (standard deviation / mean) no pitch class stands out
+#: (noise, unpitched drums): the key is reported as None (noise reads < 0.1, music 0.3-1).
+MIN_CHROMA_CONTRAST = 0.15
 
 
 def estimate_tempo(onset: np.ndarray, frames_per_s: float) -> tuple[float | None, float | None]:
@@ -71,7 +89,7 @@ def estimate_tempo(onset: np.ndarray, frames_per_s: float) -> tuple[float | None
         return None, None
     x = onset.astype(np.float64) - float(np.mean(onset))
     energy = float(x @ x)
-    if not energy > 0.0:
+    if not energy > n * MIN_ONSET_STD_DB**2:
         return None, None
     size = 1 << math.ceil(math.log2(2 * n))
     spectrum = np.fft.rfft(x, size)
@@ -179,15 +197,27 @@ class RhythmMeter:
         edges = np.unique(np.round(np.geomspace(k_lo, k_hi, ONSET_BANDS + 1)).astype(int))
         self._onset_lo, self._onset_hi = int(edges[0]), int(edges[-1])
         self._onset_starts = edges[:-1] - edges[0]
-        chroma_top = min(CHROMA_HIGH_HZ, framer.sample_rate_hz / 2)
-        sel = np.flatnonzero((freqs >= CHROMA_LOW_HZ) & (freqs <= chroma_top))
+        with np.errstate(divide="ignore"):
+            bin_midi = np.round(12 * np.log2(freqs / 440.0)) + 69
+        # Whole octaves from CHROMA_LOWEST_MIDI, as many as fit below Nyquist (at most five).
+        nyquist_midi = 12 * math.log2(framer.sample_rate_hz / 2 / 440.0) + 69
+        octaves = int((nyquist_midi - CHROMA_LOWEST_MIDI) // 12)
+        octaves = max(1, min(CHROMA_OCTAVES, octaves))
+        width = 12 * octaves
+        sel = np.flatnonzero(
+            (bin_midi >= CHROMA_LOWEST_MIDI) & (bin_midi < CHROMA_LOWEST_MIDI + width)
+        )
         self._chroma_lo, self._chroma_hi = int(sel[0]), int(sel[-1]) + 1
-        midi = np.round(12 * np.log2(freqs[sel] / 440.0)).astype(int) + 69
-        # Each bin weighs 1 / (bins in its semitone): a semitone's mean magnitude, so that
-        # white noise gives a flat chroma although high semitones span more bins.
-        _, inverse, counts = np.unique(midi, return_inverse=True, return_counts=True)
+        # Bin -> pitch class matrix. Each bin weighs 1 / (bins in its semitone), so a semitone
+        # counts with its mean magnitude although high semitones span more bins, times
+        # sqrt(f / f_lowest) (+3 dB per octave in power), so that a pink spectrum (equal power
+        # per octave, the long-term shape of most music) gives a flat chroma rather than one
+        # favouring the lowest pitch classes of the range.
+        semitone = bin_midi[sel].astype(int) - CHROMA_LOWEST_MIDI
+        _, inverse, counts = np.unique(semitone, return_inverse=True, return_counts=True)
+        weight = 2.0 ** (semitone / 24.0) / counts[inverse]
         self._chroma_map = np.zeros((sel.size, 12), dtype=np.float32)
-        self._chroma_map[np.arange(sel.size), midi % 12] = 1.0 / counts[inverse]
+        self._chroma_map[np.arange(sel.size), (semitone + CHROMA_LOWEST_MIDI) % 12] = weight
         self._frames_per_s = framer.frames_per_s
         self._onset_chunks: list[np.ndarray] = []
         self._last_log: np.ndarray | None = None
@@ -220,21 +250,27 @@ class RhythmMeter:
             return np.zeros(0, dtype=np.float32), last_log, np.zeros(12)
         onset_bins = power[:, self._onset_lo : self._onset_hi]
         bands = np.add.reduceat(onset_bins, self._onset_starts, axis=1)
-        log_bands = np.log10(bands + _LOG_FLOOR) * 10.0
+        # Log power with a floor ONSET_RANGE_DB below the frame's loudest band (gain-invariant;
+        # bands holding only rounding noise would otherwise flicker by tens of dB).
+        floor = bands.max(axis=1, keepdims=True) * 10.0 ** (-ONSET_RANGE_DB / 10)
+        log_bands = np.log10(np.maximum(bands, floor) + _POWER_FLOOR) * 10.0
         previous = log_bands[:1] if last_log is None else last_log[None, :]
         rise = np.diff(np.concatenate([previous, log_bands]), axis=0)
-        onset = np.maximum(rise, 0.0).mean(axis=1)
+        onset = np.clip(rise, 0.0, ONSET_RANGE_DB).mean(axis=1)
         chroma = np.sqrt(power[:, self._chroma_lo : self._chroma_hi]) @ self._chroma_map
+        chroma = chroma[chroma.max(axis=1) > 0]
         peak = chroma.max(axis=1, keepdims=True)
-        voiced = peak[:, 0] > 0
-        chroma_sum = (chroma[voiced] / peak[voiced]).sum(axis=0, dtype=np.float64)
+        chroma_sum = (chroma / peak).sum(axis=0, dtype=np.float64)
         return onset.astype(np.float32), log_bands[-1], chroma_sum
 
     def result(self) -> dict[str, Any]:
         onset_tail, _, chroma_tail = self._features(self._framer.finish_frames(), self._last_log)
         onset = np.concatenate([*self._onset_chunks, onset_tail])
         bpm, tempo_confidence = estimate_tempo(onset, self._frames_per_s)
-        key = estimate_key(self._chroma_sum + chroma_tail)
+        if tempo_confidence is not None and tempo_confidence < MIN_TEMPO_CONFIDENCE:
+            bpm = None  # no steady beat; the confidence still says how little there is
+        chroma = self._chroma_sum + chroma_tail
+        key = estimate_key(chroma)
         out: dict[str, Any] = {
             "tempo_bpm": None if bpm is None else round(float(bpm), 2),
             "tempo_confidence": tempo_confidence,
@@ -245,10 +281,9 @@ class RhythmMeter:
         }
         if key is not None:
             tonic, mode, r = key
-            out.update(
-                key=f"{KEY_NAMES[tonic]} {mode}",
-                key_tonic=KEY_NAMES[tonic],
-                key_mode=mode,
-                key_confidence=r,
-            )
+            out["key_confidence"] = r
+            contrast = float(np.std(chroma) / np.mean(chroma))
+            if contrast >= MIN_CHROMA_CONTRAST:
+                name = KEY_NAMES[tonic]
+                out.update(key=f"{name} {mode}", key_tonic=name, key_mode=mode)
         return out
