@@ -34,6 +34,18 @@ async def test_job_fields_follow_the_design(api, client_token, auth, upload_byte
     assert body["result"] == {"schema_version": 1, "score": 80}
 
 
+async def test_large_results_are_sent_compressed(api, client_token, auth, upload_bytes, db_session):
+    job_id = await new_job(api, client_token, auth, upload_bytes)
+    result = {"series": {"hop_s": 0.1, "momentary_lufs": [-14.25 + i / 1000 for i in range(5000)]}}
+    assert await jobs.start_attempt(db_session, job_id)
+    assert await jobs.complete(db_session, job_id, result=result)
+    response = await api.get(
+        f"/api/jobs/{job_id}", headers={**auth(client_token), "Accept-Encoding": "gzip"}
+    )
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.json()["result"] == result
+
+
 async def test_failed_job_reports_code_and_message(
     api, client_token, auth, upload_bytes, db_session
 ):
