@@ -156,3 +156,13 @@ async def test_pending_or_processing_lists_only_stale_active_jobs(db_session, jo
     assert job_id not in {
         j.id for j in await jobs.pending_or_processing(db_session, older_than_s=0, limit=1000)
     }
+
+
+async def test_a_loaded_job_object_shows_the_new_state_after_a_transition(db_session, job_id):
+    job = await jobs.get_job(db_session, job_id)
+    assert await jobs.start_attempt(db_session, job_id)
+    assert (job.status, job.attempts) == ("processing", 1)  # no stale value, no lazy load
+    assert await jobs.set_progress(db_session, job_id, progress=30, stage="decoding")
+    assert (job.progress, job.stage) == (30, "decoding")
+    assert await jobs.complete(db_session, job_id, result={"a": 1})
+    assert (job.status, job.progress, job.result) == ("completed", 100, {"a": 1})

@@ -4,8 +4,8 @@ Every transition is ONE conditional ``UPDATE ... WHERE id = :id AND status IN (.
 and reports whether it won (``True``) or found the job in a state it may not leave (``False``).
 A late or duplicate worker therefore can never overwrite a finished job, and a status never
 moves backwards (DESIGN.md "Job lifecycle"). Each function commits its own transaction.
-A ``Job`` object loaded earlier is not refreshed by a transition: read the row again with
-``get_job`` (which always returns the stored state).
+A ``Job`` object of the same session is refreshed by a transition that wins; ``get_job``
+always returns the stored state.
 
 =============  ==========================  ===============================================
 function       from                        to / effect
@@ -105,9 +105,14 @@ async def create_job(
     return job
 
 
-async def _transition(session: AsyncSession, job_id: uuid.UUID | str, stmt: Any) -> bool:
-    """Run one conditional UPDATE ... RETURNING id, commit, and say whether a row changed."""
-    won = (await session.execute(stmt.returning(Job.id))).first() is not None
+async def _transition(session: AsyncSession, stmt: Any) -> bool:
+    """Run one conditional ``UPDATE ... RETURNING``, commit, and say whether a row changed.
+
+    The returned row refreshes a ``Job`` of this session in place (``populate_existing``), so
+    an object loaded earlier shows the new state instead of going stale or lazy-loading.
+    """
+    stmt = stmt.returning(Job).execution_options(synchronize_session=False, populate_existing=True)
+    won = (await session.execute(stmt)).scalars().first() is not None
     await session.commit()
     return won
 
@@ -132,7 +137,7 @@ async def start_attempt(session: AsyncSession, job_id: uuid.UUID | str) -> bool:
             updated_at=func.now(),
         )
     )
-    return await _transition(session, job_id, stmt)
+    return await _transition(session, stmt)
 
 
 async def set_progress(
@@ -155,7 +160,7 @@ async def set_progress(
             updated_at=func.now(),
         )
     )
-    return await _transition(session, job_id, stmt)
+    return await _transition(session, stmt)
 
 
 async def complete(
@@ -180,7 +185,7 @@ async def complete(
             updated_at=func.now(),
         )
     )
-    return await _transition(session, job_id, stmt)
+    return await _transition(session, stmt)
 
 
 async def fail(session: AsyncSession, job_id: uuid.UUID | str, *, code: str, message: str) -> bool:
@@ -199,7 +204,7 @@ async def fail(session: AsyncSession, job_id: uuid.UUID | str, *, code: str, mes
             updated_at=func.now(),
         )
     )
-    return await _transition(session, job_id, stmt)
+    return await _transition(session, stmt)
 
 
 async def get_job(session: AsyncSession, job_id: uuid.UUID | str) -> Job | None:
