@@ -32,6 +32,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from soundy.analysis._arrays import GrowableArray
 from soundy.analysis._kweighting import gating_grid, k_weighting_ba
 from soundy.analysis._lfilter import lfilter
 from soundy.analysis.channels import channel_weights as default_channel_weights
@@ -119,30 +120,6 @@ def loudness_range_lu(short_term_energies: np.ndarray) -> float | None:
     return float(high - low)
 
 
-class _Growable:
-    """An append-only float64 array of shape (n, *tail) with amortised O(1) appends."""
-
-    def __init__(self, tail: tuple[int, ...] = ()) -> None:
-        self._data = np.zeros((1024, *tail))
-        self._n = 0
-
-    def extend(self, rows: np.ndarray) -> None:
-        m = rows.shape[0]
-        if self._n + m > self._data.shape[0]:
-            size = max(2 * self._data.shape[0], self._n + m)
-            grown = np.zeros((size, *self._data.shape[1:]))
-            grown[: self._n] = self._data[: self._n]
-            self._data = grown
-        self._data[self._n : self._n + m] = rows
-        self._n += m
-
-    def view(self) -> np.ndarray:
-        return self._data[: self._n]
-
-    def clear(self) -> None:
-        self._n = 0
-
-
 class LoudnessMeter:
     """Streaming BS.1770-4/5 loudness meter: integrated, range, momentary and short-term.
 
@@ -199,8 +176,8 @@ class LoudnessMeter:
     def reset(self) -> None:
         """Forget all audio: filter memory, partial blocks and every result."""
         self._zi = np.zeros((self.channels, len(self._a) - 1))
-        self._fine = _Growable()  # weighted sum of squares per fine block
-        self._hop_channel = _Growable((self.channels,))  # per-channel sum of squares per hop
+        self._fine = GrowableArray()  # weighted sum of squares per fine block
+        self._hop_channel = GrowableArray((self.channels,))  # per-channel sum of squares per hop
         self._partial_sum = np.zeros(self.channels)  # unfinished fine block
         self._partial_frames = 0
         self._pending_fines = np.zeros((0, self.channels))  # fine blocks of the unfinished hop

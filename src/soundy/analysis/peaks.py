@@ -32,6 +32,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from soundy.analysis._arrays import GrowableArray
 from soundy.analysis._kweighting import gating_grid
 from soundy.errors import InvalidAudio
 
@@ -50,6 +51,8 @@ KAISER_BETA = 8.0
 _SEGMENT_TARGET = 64
 _BATCH_SEGMENTS = 1024
 _BOUND_SLACK = 1.0 + 1e-9  # covers float rounding in the bound's own arithmetic
+_DENSE_INTERVALS = 16  # above this many candidate intervals a segment is done whole
+_WINDOW_HOPS = 30  # 3 s of 100 ms hops: the short-term window of the PSR
 
 
 def to_db(linear: float) -> float | None:
@@ -108,10 +111,15 @@ def _bound_constants(phases: np.ndarray, radius: int) -> tuple[float, float]:
 
 
 def _segment_frames(hop_frames: int) -> int:
-    divisors = [s for s in range(16, 129) if hop_frames % s == 0]
+    divisors = [s for s in range(32, 129) if hop_frames % s == 0]
     if not divisors:
         return hop_frames
     return min(divisors, key=lambda s: abs(s - _SEGMENT_TARGET))
+
+
+def _unit_frames(segment_frames: int) -> int:
+    divisors = [u for u in range(4, 17) if segment_frames % u == 0]
+    return min(divisors, key=lambda u: abs(u - 8)) if divisors else 1
 
 
 class PeakMeter:
@@ -138,6 +146,9 @@ class PeakMeter:
         self.channels = int(channels)
         self._hop, _ = gating_grid(self.sample_rate_hz)
         self._seg = _segment_frames(self._hop)
+        self._unit = _unit_frames(self._seg)
+        # Sub-blocks of d2 an interval's bound looks at: d2[n - R + 1 .. n + R - 2].
+        self._unit_reach = (self._unit + 2 * INTERPOLATION_RADIUS - 4) // self._unit + 1
         self.factor = oversampling_factor(self.sample_rate_hz)
         self._radius = INTERPOLATION_RADIUS
         self._phases = interpolation_phases(self.factor, self._radius)
@@ -145,6 +156,13 @@ class PeakMeter:
             self._kappa, self._c_norm = _bound_constants(self._phases, self._radius)
         else:
             self._kappa, self._c_norm = 1.0, 0.0
+        # Banded (Toeplitz) form of the branches for a whole segment: rows are the samples
+        # from 11 before the segment, columns (phase, interval).
+        span = self._seg + 2 * self._radius - 1
+        self._toeplitz = np.zeros((span, max(self.factor - 1, 1) * self._seg))
+        for p in range(self.factor - 1):
+            for i in range(self._seg):
+                self._toeplitz[i : i + 2 * self._radius, p * self._seg + i] = self._phases[:, p]
         hops = round(series_hop_s * self.sample_rate_hz / self._hop)
         if hops < 1:
             raise ValueError(f"series_hop_s {series_hop_s} is shorter than 100 ms")
@@ -153,12 +171,22 @@ class PeakMeter:
 
     def reset(self) -> None:
         """Forget all audio."""
-        self._buf = np.zeros((self.channels, self._seg))  # starts at absolute index -seg
+        channels, per_hop = self.channels, self._hop // self._seg
+        self._buf = np.zeros((channels, self._seg))  # from absolute frame self._buf_start
         self._buf_start = -self._seg
-        self._next = 0  # absolute index of the first unprocessed hop
-        self._hop_peaks: list[np.ndarray] = []  # (hops, 2, channels): [sample, true] linear
         self._frames = 0
-        self._flushed: np.ndarray | None = None
+        self._round1_hops = 0  # hops through round 1 (segment bounds, best segment settled)
+        self._final_hops = 0  # hops settled for good; samples kept from the first pending one
+        self._final = GrowableArray((2, channels))  # per settled hop: [sample, true] peak, linear
+        # Pending hops [final_hops, round1_hops): sample peak, best so far, bounds, settled.
+        self._p_sample = np.zeros((channels, 0))
+        self._p_best = np.zeros((channels, 0))
+        self._p_bound = np.zeros((channels, 0, per_hop))
+        self._p_done = np.zeros((channels, 0, per_hop), dtype=bool)
+        # Round-1 values of hops [lb1_start, round1_hops) for the window thresholds.
+        self._lb1 = np.zeros((channels, 0))
+        self._lb1_start = 0
+        self._flushed: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def hop_s(self) -> float:
@@ -166,7 +194,10 @@ class PeakMeter:
         return self._series_hops * self._hop / self.sample_rate_hz
 
     def add_frames(self, frames: np.ndarray) -> None:
-        """Feed ``frames`` of shape (n, channels) (or (n,) for mono); full scale is 1.0."""
+        """Feed ``frames`` of shape (n, channels) (or (n,) for mono); full scale is 1.0.
+
+        Raises :class:`soundy.errors.InvalidAudio` for NaN or infinite samples.
+        """
         x = np.asarray(frames)
         if x.ndim == 1 and self.channels == 1:
             x = x[:, None]
@@ -175,141 +206,265 @@ class PeakMeter:
         if x.shape[0] == 0:
             return
         self._flushed = None
-        self._buf = np.concatenate([self._buf, x.T.astype(np.float64)], axis=1)
+        old = self._buf.shape[1]
+        buf = np.empty((self.channels, old + x.shape[0]))
+        buf[:, :old] = self._buf
+        buf[:, old:] = x.T
+        self._buf = buf
         self._frames += x.shape[0]
+        state = self._state()
         end = self._buf_start + self._buf.shape[1]
-        hops = (end - self._next - self._seg - 2) // self._hop
-        if hops <= 0:
-            return
-        offset = self._next - self._seg - self._buf_start
-        length = 2 * self._seg + hops * self._hop + 2
-        peaks = self._process(self._buf[:, offset : offset + length], hops, None)
-        self._hop_peaks.append(peaks)
-        self._next += hops * self._hop
-        keep = self._next - self._seg - self._buf_start
-        self._buf = self._buf[:, keep:].copy()
-        self._buf_start += keep
+        hops = (end - self._round1_hops * self._hop - self._seg - 2) // self._hop
+        if hops > 0:
+            self._round1(state, self._buf, self._buf_start, hops, None)
+        settle = state["round1_hops"] - (_WINDOW_HOPS - 1)
+        if settle > state["final_hops"]:
+            self._settle(state, self._buf, self._buf_start, settle, None)
+        self._set_state(state)
+        keep = self._final_hops * self._hop - self._seg - self._buf_start
+        if keep > 0:
+            self._buf = self._buf[:, keep:].copy()
+            self._buf_start += keep
 
     # ---------------------------------------------------------------- engine
+    #
+    # Hops of 100 ms go through two rounds. Round 1 (as soon as the hop's samples and a few
+    # after it are in): the sample peak, a bound for every 64-sample segment, and the exact
+    # interpolated peak of the segment with the largest bound: a lower bound ``lb1`` of the
+    # hop's true peak. Round 2 (once the 29 hops after it have had round 1, or at the end):
+    # every other segment whose bound exceeds the hop's threshold is settled. The threshold
+    # is the smallest, over the 3 s windows (30 hops) that contain the hop, of the largest
+    # ``lb1`` in the window; a value at or under it cannot change the maximum of any window
+    # containing the hop. So every 3 s window maximum (PSR) and the file maximum per channel
+    # are exactly those of interpolating every sample, each hop's value is exact wherever
+    # it matters and a lower bound elsewhere, and all of it depends on the samples only.
 
-    def _process(self, r: np.ndarray, hops: int, limit: int | None) -> np.ndarray:
-        """Peaks of ``hops`` hops; ``r`` (channels, 2 seg + hops hop + 2) starts one segment
-        before the first hop. ``limit``: intervals at or after this index of ``r`` are past the
-        end of the audio and ignored. Returns (hops, 2, channels) [sample peak, true peak]."""
-        seg = self._seg
-        per_hop = self._hop // seg
-        nseg = hops * per_hop
-        out = np.zeros((hops, 2, self.channels))
-        for c in range(self.channels):
-            x = r[c]
-            ax = np.abs(x)
-            seg_max = ax[: (nseg + 2) * seg].reshape(nseg + 2, seg).max(axis=1)
-            if not np.all(np.isfinite(seg_max)):
-                raise InvalidAudio("the audio contains NaN or infinite sample values")
-            hop_sample = seg_max[1 : nseg + 1].reshape(hops, per_hop).max(axis=1)
-            out[:, 0, c] = hop_sample
-            best = hop_sample.copy()
-            if self.factor > 1:
-                self._true_peaks(x, ax, seg_max, nseg, per_hop, best, limit)
-            out[:, 1, c] = best
-        return out
+    def _state(self) -> dict[str, object]:
+        return {
+            "round1_hops": self._round1_hops,
+            "final_hops": self._final_hops,
+            "final": [],
+            "sample": self._p_sample,
+            "best": self._p_best,
+            "bound": self._p_bound,
+            "done": self._p_done,
+            "lb1": self._lb1,
+            "lb1_start": self._lb1_start,
+        }
 
-    def _true_peaks(
-        self,
-        x: np.ndarray,
-        ax: np.ndarray,
-        seg_max: np.ndarray,
-        nseg: int,
-        per_hop: int,
-        best: np.ndarray,
-        limit: int | None,
+    def _set_state(self, state: dict[str, object]) -> None:
+        self._round1_hops = state["round1_hops"]  # type: ignore[assignment]
+        self._final_hops = state["final_hops"]  # type: ignore[assignment]
+        for part in state["final"]:  # type: ignore[attr-defined]
+            self._final.extend(part)
+        self._p_sample = state["sample"]  # type: ignore[assignment]
+        self._p_best = state["best"]  # type: ignore[assignment]
+        self._p_bound = state["bound"]  # type: ignore[assignment]
+        self._p_done = state["done"]  # type: ignore[assignment]
+        self._lb1 = state["lb1"]  # type: ignore[assignment]
+        self._lb1_start = state["lb1_start"]  # type: ignore[assignment]
+
+    def _round1(
+        self, state: dict, buf: np.ndarray, buf_start: int, hops: int, limit: int | None
     ) -> None:
-        """Raise ``best`` (one value per hop) to each hop's true peak, in place."""
-        seg = self._seg
-        amp = np.maximum(seg_max[1 : nseg + 1], ax[2 * seg : (nseg + 1) * seg + 1 : seg])
-        d2 = x[:-2] - 2.0 * x[1:-1] + x[2:]
-        d2_max = np.abs(d2[: (nseg + 2) * seg]).reshape(nseg + 2, seg).max(axis=1)
-        d2_near = np.maximum(np.maximum(d2_max[:-2], d2_max[1:-1]), d2_max[2:])
-        bound = (self._kappa * amp + self._c_norm * d2_near) * _BOUND_SLACK
-        starts = (np.arange(nseg) + 1) * seg  # index in x of each segment's first sample
-        if limit is not None:
-            bound[starts >= limit] = 0.0
-        hop_of = np.arange(nseg) // per_hop
-        done = np.zeros(nseg, dtype=bool)
-        # Round 1: the most promising segment of every hop; round 2: all that can still win.
-        first = bound.reshape(-1, per_hop).argmax(axis=1) + np.arange(best.size) * per_hop
-        first = first[bound[first] > best]
-        for chosen in (first, None):
-            if chosen is None:
-                chosen = np.flatnonzero(~done & (bound > best[hop_of]))
-            if chosen.size == 0:
-                continue
-            done[chosen] = True
-            peaks = self._exact(x, starts[chosen], limit)
-            np.maximum.at(best, hop_of[chosen], peaks)
+        """Round 1 for the next ``hops`` hops; ``limit``: absolute end of the audio."""
+        seg, channels, per_hop = self._seg, self.channels, self._hop // self._seg
+        nseg = hops * per_hop
+        origin = state["round1_hops"] * self._hop - seg  # absolute frame of r[:, 0]
+        r = buf[:, origin - buf_start : origin - buf_start + 2 * seg + hops * self._hop + 2]
+        rel_limit = None if limit is None else limit - origin
+        body = (nseg + 2) * seg
+        ax = np.abs(r)
+        seg_max = ax[:, :body].reshape(channels, nseg + 2, seg).max(axis=2)
+        if not np.all(np.isfinite(seg_max)):
+            raise InvalidAudio("the audio contains NaN or infinite sample values")
+        hop_sample = seg_max[:, 1 : nseg + 1].reshape(channels, hops, per_hop).max(axis=2)
+        best = hop_sample.copy()
+        bound = np.zeros((channels, nseg))
+        done = np.ones((channels, nseg), dtype=bool)
+        if self.factor > 1:
+            amp = np.maximum(seg_max[:, 1 : nseg + 1], ax[:, 2 * seg : (nseg + 1) * seg + 1 : seg])
+            d2 = np.diff(r, n=2, axis=1)[:, :body]  # x[i] - 2 x[i + 1] + x[i + 2]
+            d2_max = np.abs(d2, out=d2).reshape(channels, nseg + 2, seg).max(axis=2)
+            d2_near = np.maximum(np.maximum(d2_max[:, :-2], d2_max[:, 1:-1]), d2_max[:, 2:])
+            bound = (self._kappa * amp + self._c_norm * d2_near) * _BOUND_SLACK
+            starts = (np.arange(nseg) + 1) * seg  # index in r of each segment's first sample
+            if rel_limit is not None:
+                bound[:, starts >= rel_limit] = 0.0
+            first = bound.reshape(channels, hops, per_hop).argmax(axis=2)
+            first += np.arange(hops) * per_hop  # (channels, hops)
+            done[:] = False
+            done[np.arange(channels)[:, None], first] = True
+            chan, hop_idx = np.nonzero(bound[np.arange(channels)[:, None], first] > hop_sample)
+            if chan.size:
+                segs = first[chan, hop_idx]
+                floors = hop_sample[chan, hop_idx]
+                found = self._refine(r, chan, starts[segs], floors, rel_limit)
+                np.maximum.at(best, (chan, hop_idx), found)
+        state["sample"] = np.concatenate([state["sample"], hop_sample], axis=1)
+        state["best"] = np.concatenate([state["best"], best], axis=1)
+        shape = (channels, hops, per_hop)
+        state["bound"] = np.concatenate([state["bound"], bound.reshape(shape)], axis=1)
+        state["done"] = np.concatenate([state["done"], done.reshape(shape)], axis=1)
+        state["lb1"] = np.concatenate([state["lb1"], best], axis=1)
+        state["round1_hops"] = state["round1_hops"] + hops  # type: ignore[operator]
 
-    def _exact(self, x: np.ndarray, starts: np.ndarray, limit: int | None) -> np.ndarray:
-        """Largest interpolated |value| in each segment (all branches), shape (len(starts),)."""
-        seg, radius = self._seg, self._radius
-        offsets = np.arange(-radius + 1, seg + radius)
-        result = np.empty(starts.size)
+    def _settle(
+        self, state: dict, buf: np.ndarray, buf_start: int, upto: int, total: int | None
+    ) -> None:
+        """Round 2 for pending hops below ``upto``. ``total``: the number of hops of the whole
+        audio when it has ended (windows are then cut at the end), else None."""
+        seg, channels, per_hop = self._seg, self.channels, self._hop // self._seg
+        first_hop = state["final_hops"]
+        count = upto - first_hop
+        lb1, lb1_start = state["lb1"], state["lb1_start"]
+        known = state["round1_hops"]
+        # Largest lb1 of each window [w, w + 30) for w in [max(0, first - 29), upto).
+        w_lo = max(0, first_hop - (_WINDOW_HOPS - 1))
+        padded = np.zeros((channels, (upto - w_lo) + _WINDOW_HOPS - 1))
+        avail = lb1[:, w_lo - lb1_start : known - lb1_start]
+        padded[:, : avail.shape[1]] = avail[:, : padded.shape[1]]
+        window_max = sliding_window_view(padded, _WINDOW_HOPS, axis=1).max(axis=2)
+        window_max = window_max[:, : upto - w_lo]
+        # Threshold of hop h: the smallest window_max over windows w in [h - 29, h], w >= 0.
+        lead = first_hop - w_lo  # number of windows before first_hop considered
+        pad = np.full((channels, (_WINDOW_HOPS - 1) - lead), np.inf)
+        series = np.concatenate([pad, window_max], axis=1)
+        thresholds = sliding_window_view(series, _WINDOW_HOPS, axis=1).min(axis=2)
+        thresholds = thresholds[:, :count]  # (channels, count)
+        # At the end, windows past the last hop hold zeros: lower thresholds, still exact.
+        best = state["best"][:, :count].copy()
+        if self.factor > 1 and count > 0:
+            bound = state["bound"][:, :count].reshape(channels, count * per_hop)
+            done = state["done"][:, :count].reshape(channels, count * per_hop)
+            floors = np.maximum(thresholds, best)  # (channels, count)
+            hop_of = np.arange(count * per_hop) // per_hop
+            chan, segs = np.nonzero(~done & (bound > floors[:, hop_of]))
+            if chan.size:
+                origin = first_hop * self._hop - seg  # absolute frame of r[:, 0]
+                r = buf[:, origin - buf_start :]
+                starts = seg + segs * seg
+                rel_limit = None
+                if total is not None:
+                    rel_limit = self._frames - origin
+                found = self._refine(r, chan, starts, floors[chan, hop_of[segs]], rel_limit)
+                np.maximum.at(best, (chan, hop_of[segs]), found)
+        state["final"].append(  # type: ignore[attr-defined]
+            np.stack([state["sample"][:, :count].T, best.T], axis=1)
+        )
+        state["final_hops"] = upto
+        for key in ("sample", "best", "bound", "done"):
+            state[key] = state[key][:, count:]
+        drop = max(0, upto - (_WINDOW_HOPS - 1) - lb1_start)
+        state["lb1"] = lb1[:, drop:]
+        state["lb1_start"] = lb1_start + drop
+
+    def _refine(
+        self,
+        r: np.ndarray,
+        chan: np.ndarray,
+        starts: np.ndarray,
+        floors: np.ndarray,
+        limit: int | None,
+    ) -> np.ndarray:
+        """Largest interpolated |value| above ``floors`` in each given segment (0 if none).
+
+        Segment i is channel ``chan[i]`` from index ``starts[i]`` of ``r``. A per-interval
+        bound (the segment's, with the second difference taken over ``unit``-sample
+        sub-blocks near the interval) selects the intervals to interpolate.
+        """
+        seg, radius, unit = self._seg, self._radius, self._unit
+        reach = self._unit_reach
+        result = np.zeros(starts.size)
+        lead = radius - 1
+        width = (seg // unit + reach) * unit + 2
+        columns = np.arange(-lead, width - lead)
+        taps_at = np.arange(-radius + 1, radius + 1)
         for lo in range(0, starts.size, _BATCH_SEGMENTS):
             s = starts[lo : lo + _BATCH_SEGMENTS]
-            windows = x[s[:, None] + offsets]  # (k, seg + 2 radius - 1)
-            taps = sliding_window_view(windows, 2 * radius, axis=1)  # (k, seg, 2 radius)
-            y = np.abs(taps.reshape(-1, 2 * radius) @ self._phases).max(axis=1)
-            y = y.reshape(s.size, seg)
+            c = chan[lo : lo + _BATCH_SEGMENTS, None]
+            k = s.size
+            g = r[c, s[:, None] + columns]  # (k, width): r[c, s - lead ...]
+            a = np.maximum(np.abs(g[:, lead : lead + seg]), np.abs(g[:, lead + 1 : lead + seg + 1]))
+            d2 = np.abs(np.diff(g, n=2, axis=1))
+            sub = d2[:, : (seg // unit + reach - 1) * unit].reshape(k, -1, unit).max(axis=2)
+            near = sliding_window_view(sub, reach, axis=1).max(axis=2)  # (k, seg // unit)
+            bound = self._kappa * a + self._c_norm * np.repeat(near, unit, axis=1)
+            bound *= _BOUND_SLACK
             if limit is not None:
-                y[(s[:, None] + np.arange(seg)) >= limit] = 0.0
-            result[lo : lo + s.size] = y.max(axis=1)
+                bound[(s[:, None] + np.arange(seg)) >= limit] = 0.0
+            rows, cols = np.nonzero(bound > floors[lo : lo + k, None])
+            if rows.size == 0:
+                continue
+            # Segments with many candidates: all their intervals in one matrix product.
+            dense = np.bincount(rows, minlength=k) > _DENSE_INTERVALS
+            if dense.any():
+                spans = g[dense, : seg + 2 * radius - 1]
+                values = np.abs(spans @ self._toeplitz).reshape(-1, self.factor - 1, seg)
+                if limit is not None:
+                    past = (s[dense, None] + np.arange(seg)) >= limit
+                    values[np.broadcast_to(past[:, None, :], values.shape)] = 0.0
+                result[lo + np.flatnonzero(dense)] = values.max(axis=(1, 2))
+                keep = ~dense[rows]
+                rows, cols = rows[keep], cols[keep]
+            if rows.size == 0:
+                continue
+            windows = r[c[rows], (s[rows] + cols)[:, None] + taps_at]  # (m, 2 radius)
+            values = np.abs(windows @ self._phases).max(axis=1)
+            np.maximum.at(result, lo + rows, values)
         return result
 
-    def _all_hop_peaks(self) -> np.ndarray:
-        """(hops, 2, channels) linear [sample, true] peaks, the unfinished hop included."""
+    def _all_hop_peaks(self) -> tuple[np.ndarray, np.ndarray]:
+        """((hops, 2, channels) [sample, hop true] peaks, (channels,) true peaks), linear,
+        the audio taken to end here (the unfinished hop included)."""
         if self._flushed is not None:
             return self._flushed
-        parts = list(self._hop_peaks)
-        end = self._buf_start + self._buf.shape[1]
-        remaining = end - self._next
+        state = self._state()
+        state["final"] = []
+        end = self._frames
+        total = -(-end // self._hop)
+        buf = self._buf
+        need = (total + 1) * self._hop + 2 * self._seg + 2 - self._buf_start
+        if need > buf.shape[1]:
+            buf = np.concatenate([buf, np.zeros((self.channels, need - buf.shape[1]))], axis=1)
+        remaining = total - self._round1_hops
         if remaining > 0:
-            hops = -(-remaining // self._hop)
-            offset = self._next - self._seg - self._buf_start
-            need = 2 * self._seg + hops * self._hop + 2
-            r = self._buf[:, offset:]
-            r = np.concatenate([r, np.zeros((self.channels, need - r.shape[1]))], axis=1)
-            parts.append(self._process(r, hops, self._seg + remaining))
-        if parts:
-            self._flushed = np.concatenate(parts, axis=0)
-        else:
-            self._flushed = np.zeros((0, 2, self.channels))
+            self._round1(state, buf, self._buf_start, remaining, end)
+        if total > self._final_hops:
+            self._settle(state, buf, self._buf_start, total, total)
+        parts = [self._final.view(), *state["final"]]  # type: ignore[list-item]
+        hop_peaks = np.concatenate(parts, axis=0)
+        peaks = hop_peaks[:, 1, :].max(axis=0, initial=0.0)
+        self._flushed = (hop_peaks, peaks)
         return self._flushed
-
-    # --------------------------------------------------------------- results
 
     def sample_peak_dbfs(self) -> list[float | None]:
         """Largest absolute sample per channel in dBFS; None for digital silence."""
-        peaks = self._all_hop_peaks()
-        if peaks.shape[0] == 0:
+        hop_peaks, _ = self._all_hop_peaks()
+        if hop_peaks.shape[0] == 0:
             return [None] * self.channels
-        return [to_db(float(v)) for v in peaks[:, 0, :].max(axis=0)]
+        return [to_db(float(v)) for v in hop_peaks[:, 0, :].max(axis=0)]
 
     def true_peak_dbtp(self) -> list[float | None]:
         """True peak per channel in dBTP (BS.1770-4 Annex 2); None for digital silence.
 
-        Never below :meth:`sample_peak_dbfs`. Implementation-defined: see the module docs.
+        Equal to interpolating every sample (the shortcut is exact) and never below
+        :meth:`sample_peak_dbfs`. Implementation-defined: see the module docs.
         """
-        peaks = self._all_hop_peaks()
-        if peaks.shape[0] == 0:
-            return [None] * self.channels
-        return [to_db(float(v)) for v in peaks[:, 1, :].max(axis=0)]
+        _, peaks = self._all_hop_peaks()
+        return [to_db(float(v)) for v in peaks]
 
     def hop_true_peaks(self) -> np.ndarray:
-        """Linear true peak of every 100 ms hop (the last may be partial), max over channels.
+        """True peak of every 100 ms hop (the last may be partial), max over channels, linear.
 
         Shape (hops,); hop ``j`` covers ``[j, j + 1) * 0.1 s`` (the loudness gating hops).
+        The maximum over any 30 consecutive hops (3 s) is exact; a single hop's value is exact
+        whenever it is the largest of some such window, and otherwise a lower bound that is
+        never below the hop's sample peak. It depends on the samples only, not on how the
+        input was split.
         """
-        peaks = self._all_hop_peaks()
-        return peaks[:, 1, :].max(axis=1) if peaks.shape[0] else np.zeros(0)
+        hop_peaks, _ = self._all_hop_peaks()
+        return hop_peaks[:, 1, :].max(axis=1) if hop_peaks.shape[0] else np.zeros(0)
 
     def true_peak_series_dbtp(self) -> np.ndarray:
         """True peak (dBTP, max over channels) of each ``hop_s`` step; the last may be partial.
