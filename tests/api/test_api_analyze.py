@@ -147,3 +147,17 @@ async def test_known_genre_is_accepted(api, client_token, auth, upload_bytes):
     response = await analyze(api, auth(client_token), file_key=file_key, genre=genre)
     assert response.status_code == 202, response.text
     assert response.json()["job"]["genre"] == genre
+
+
+async def test_in_flight_limit_holds_under_concurrent_requests(
+    make_api, make_token, auth, upload_bytes
+):
+    import asyncio
+
+    api = await make_api(max_jobs_in_flight_per_client=2)
+    token = await make_token()
+    file_key = await upload_bytes(api, token, b"0123456789")
+    responses = await asyncio.gather(
+        *(analyze(api, auth(token), file_key=file_key) for _ in range(6))
+    )
+    assert sorted(r.status_code for r in responses) == [202, 202, 429, 429, 429, 429]
