@@ -183,6 +183,7 @@ class LoudnessMeter:
         self._pending_fines = np.zeros((0, self.channels))  # fine blocks of the unfinished hop
         self._frames = 0
         self._cache: dict[str, object] = {}
+        self._last_weighted = np.zeros((0, self.channels))
 
     @property
     def hop_s(self) -> float:
@@ -198,6 +199,15 @@ class LoudnessMeter:
     def gating_hop_s(self) -> float:
         """Step of the gating blocks and of the LRA short-term values (100 ms), in seconds."""
         return self._hop_frames / self.sample_rate_hz
+
+    @property
+    def last_weighted_frames(self) -> np.ndarray:
+        """The K-weighted version of the block last given to :meth:`add_frames`.
+
+        Shape (n, channels), float64; for meters that want BS.1770 channel energies (stereo
+        balance) without filtering again. Valid until the next ``add_frames``.
+        """
+        return self._last_weighted
 
     @property
     def duration_s(self) -> float:
@@ -221,6 +231,7 @@ class LoudnessMeter:
         self._cache.clear()
         y, self._zi = lfilter(self._b, self._a, x, axis=0, zi=self._zi.T)
         self._zi = self._zi.T
+        self._last_weighted = y
         self._frames += n
         g = self._fine_frames
         fines: list[np.ndarray] = []
