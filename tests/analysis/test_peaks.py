@@ -221,3 +221,23 @@ def test_psr_finds_the_window_with_a_transient() -> None:
 def test_psr_none_for_short_or_silent_audio() -> None:
     assert psr_max_db(*meters(signals.sine(48000, 2.5), 48000)) is None
     assert psr_max_db(*meters(signals.silence(48000, 5.0), 48000)) is None
+
+
+@pytest.mark.parametrize("fs", [44100, 48000])
+def test_psr_equals_brute_force(fs: int) -> None:
+    """Windows of 3 s: brute-force true peak of each minus its short-term loudness, gated."""
+    rng = np.random.default_rng(fs + 1)
+    x = signals.pink_noise(fs, 9.0, rms_dbfs=-18.0, seed=fs)
+    x *= np.repeat(10 ** (rng.uniform(-30, 0, 9) / 20), fs)[:, None]
+    x[rng.integers(0, x.shape[0], 20), 0] = rng.uniform(-1, 1, 20)  # clicks
+    loudness, peaks = meters(x, fs)
+    hop_tp = brute_force_hops(x, fs).max(axis=1)
+    energies = loudness.short_term_hop_energies()
+    n = energies.size
+    window_tp = sliding_window_view(hop_tp, 30).max(axis=1)[:n]
+    lufs = -0.691 + 10 * np.log10(energies)
+    keep = lufs >= -70.0
+    power_mean = -0.691 + 10 * np.log10(np.mean(energies[keep]))
+    keep &= lufs >= power_mean - 20.0
+    expected = float(np.max(20 * np.log10(window_tp[keep]) - lufs[keep]))
+    assert psr_max_db(loudness, peaks) == pytest.approx(expected, abs=1e-9)

@@ -12,22 +12,35 @@ p/M, each branch normalised to unit DC gain. The phase at the sample instants is
 so the true peak is never below the sample peak (BS.1770-4 Annex 2 note). Samples before the
 start count as zero, and so does the one sample after the end that the last interval needs.
 
-Speed without approximation: computing every interpolated value of a 4-minute stereo file
-would take about a second in numpy. Instead each 64-sample segment gets a cheap upper bound,
-and only segments whose bound can beat their hop's best value are interpolated. Write each
-branch as its two-point linear interpolation plus a remainder: since a branch reproduces
-constants and ramps (zero-th and first moments matched), the remainder is a filter c_p applied
-to the second difference d2[i] = x[i] - 2 x[i+1] + x[i+2], hence
+Speed without approximation: interpolating every sample of a 4-minute stereo file costs about
+a second in numpy. Instead every 64-sample segment (a divisor of the 100 ms hop near 64) gets
+a cheap upper bound, and only what can matter is interpolated. Write each branch as its
+two-point linear interpolation plus a remainder: a branch reproduces constants and ramps
+(its zeroth and first moments are matched), so the remainder is a filter c_p applied to the
+second difference d2[i] = x[i] - 2 x[i+1] + x[i+2], hence
 
     |y_p[n]| <= (|alpha_p| + |beta_p|) max(|x[n]|, |x[n+1]|) + ||c_p||_1 max |d2| (nearby)
 
-which for music is within a few tenths of a dB of the sample peak. The result equals the
-brute-force computation (tests/analysis/test_peaks.py checks it on random signals).
+(``kappa`` = 1.000, ``||c||_1`` = 0.392 for this filter at 4x). For music it is within tenths
+of a dB of the sample peak. Hops of 100 ms then go through two rounds (see the comment at
+:meth:`PeakMeter._round1`): what is interpolated is every interval whose bound exceeds the
+smallest, over the 3 s windows containing it, of the window's best value found so far. So the
+per-channel maximum and every 3 s window maximum (the short-term PSR) equal interpolating every
+sample; tests/analysis/test_peaks.py checks both against brute force on random signals.
+Inside a candidate segment a per-interval bound (8-sample sub-blocks of d2) picks the
+intervals; segments with more than 16 candidates are interpolated whole with one banded
+matrix product. Cost on a 4-minute stereo 44.1 kHz file (CPU, loaded 2-core machine):
+0.2 s for ordinary music, 0.3-0.4 s for clipped loud masters, about 1 s for full-band
+clipped noise, where nearly every segment is a candidate. Keep BLAS single-threaded
+(``OPENBLAS_NUM_THREADS=1``): the products are small and threads only add overhead.
+
+Memory: per 100 ms hop and channel two floats, plus about 3 s of samples for the windows.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -265,7 +278,7 @@ class PeakMeter:
         self._lb1_start = state["lb1_start"]  # type: ignore[assignment]
 
     def _round1(
-        self, state: dict, buf: np.ndarray, buf_start: int, hops: int, limit: int | None
+        self, state: dict[str, Any], buf: np.ndarray, buf_start: int, hops: int, limit: int | None
     ) -> None:
         """Round 1 for the next ``hops`` hops; ``limit``: absolute end of the audio."""
         seg, channels, per_hop = self._seg, self.channels, self._hop // self._seg
@@ -310,7 +323,7 @@ class PeakMeter:
         state["round1_hops"] = state["round1_hops"] + hops  # type: ignore[operator]
 
     def _settle(
-        self, state: dict, buf: np.ndarray, buf_start: int, upto: int, total: int | None
+        self, state: dict[str, Any], buf: np.ndarray, buf_start: int, upto: int, total: int | None
     ) -> None:
         """Round 2 for pending hops below ``upto``. ``total``: the number of hops of the whole
         audio when it has ended (windows are then cut at the end), else None."""
