@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import signal
 import socket
@@ -158,17 +159,30 @@ class EmbeddedRedis:
         return found
 
     def _stop_stale(self) -> None:
-        """A redis-server left running on this directory by a killed parent: stop it."""
+        """A redis-server already running on this directory: stop it if it is orphaned (its
+        parent died without stopping it); refuse to start if another process still owns it."""
         pidfile = self.directory / "redis.pid"
         if not pidfile.exists():
             return
         import psutil
 
-        with contextlib.suppress(ValueError, OSError, psutil.Error):
+        try:
             process = psutil.Process(int(pidfile.read_text().strip()))
-            if "redis" in process.name():
-                process.terminate()
-                process.wait(STOP_TIMEOUT_S)
+            if "redis" not in process.name():
+                raise psutil.NoSuchProcess(process.pid)
+            parent = process.parent()
+        except (ValueError, OSError, psutil.Error):
+            pidfile.unlink(missing_ok=True)
+            return
+        if parent is not None and parent.pid not in (1, os.getpid()):
+            raise RuntimeError(
+                f"{self.directory} is in use by redis-server pid {process.pid} of process "
+                f"{parent.pid} ({' '.join(parent.cmdline()[:4])}); stop that first or use "
+                "another SOUNDY_DATA_DIR"
+            )
+        process.terminate()
+        with contextlib.suppress(psutil.Error):
+            process.wait(STOP_TIMEOUT_S)
         pidfile.unlink(missing_ok=True)
 
     def start(self) -> str:

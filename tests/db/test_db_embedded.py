@@ -14,13 +14,16 @@ from soundy.embedded import start_embedded
 
 
 def _running_under(path: str) -> list[psutil.Process]:
+    """Servers whose command line or working directory is under ``path`` (redis-server
+    rewrites its title, and PostgreSQL's children are named by role; both run in their data
+    directory)."""
     found = []
-    for process in psutil.process_iter(["name", "cmdline"]):
-        try:
-            cmdline = " ".join(process.info["cmdline"] or [])
-        except psutil.Error:
+    for process in psutil.process_iter(["name", "cmdline", "cwd"]):
+        info = process.info
+        if info["name"] not in ("postgres", "redis-server"):
             continue
-        if path in cmdline and process.info["name"] in ("postgres", "redis-server"):
+        cmdline = " ".join(info["cmdline"] or [])
+        if path in cmdline or (info["cwd"] or "").startswith(path):
             found.append(process)
     return found
 
@@ -86,3 +89,44 @@ async def test_configured_urls_start_nothing(tmp_path):
     services = start_embedded(settings)
     assert (services.postgres, services.redis, services.urls()) == (None, None, {})
     services.stop()
+
+
+def test_redis_of_a_killed_parent_goes_away_and_a_live_one_is_not_taken_over(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from soundy.embedded import EmbeddedRedis
+
+    directory = tmp_path / "redis"
+    owner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from soundy.embedded import EmbeddedRedis; "
+            f"EmbeddedRedis({str(directory)!r}).start(); print('up', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert owner.stdout is not None and owner.stdout.readline().strip() == "up"
+        # Another process's live server is refused, not killed.
+        with pytest.raises(RuntimeError, match="in use"):
+            EmbeddedRedis(directory).start()
+        assert _running_under(str(directory)) != []
+        # Its owner is SIGKILLed: the server goes with it (parent-death signal).
+        owner.send_signal(signal.SIGKILL)
+        owner.wait(10)
+        deadline = time.monotonic() + 10
+        while _running_under(str(directory)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _running_under(str(directory)) == []
+        server = EmbeddedRedis(directory)
+        server.start()
+        server.stop()
+    finally:
+        owner.kill()
+        owner.wait(10)
+    assert _running_under(str(directory)) == []
