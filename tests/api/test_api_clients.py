@@ -34,6 +34,7 @@ async def test_client_creation_is_rate_limited_per_ip(make_api):
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "rate_limited"
     assert "3" in refused.json()["error"]["message"]
+    assert 1 <= int(refused.headers["retry-after"]) <= 3600
 
 
 async def test_keys_helper_creates_a_named_key(db_session, api):

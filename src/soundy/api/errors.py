@@ -17,9 +17,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from soundy.errors import Conflict, Forbidden, SoundyError
+from soundy.errors import Conflict, Forbidden, RateLimited, SoundyError
 
 __all__ = [
+    "InvalidSignature",
+    "RetryLater",
     "UploadExpired",
     "UploadIncomplete",
     "error_response",
@@ -44,6 +46,14 @@ _STATUS_CODES: dict[int, str] = {
     500: "internal_error",
     503: "temporarily_unavailable",
 }
+
+
+class RetryLater(RateLimited):
+    """Rate limited, with a ``Retry-After`` (seconds) the client can wait for."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(max(1, int(retry_after_s)))}
 
 
 class UploadIncomplete(Conflict):
@@ -96,7 +106,9 @@ def _readable_validation(exc: RequestValidationError) -> str:
 
 async def _soundy_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SoundyError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+    headers: dict[str, str] | None = getattr(exc, "headers", None)
+    if exc.http_status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
     if exc.http_status >= 500:
         _log.warning("%s %s: %s", request.method, request.url.path, exc.message)
     return error_response(exc.http_status, exc.code, exc.message, headers=headers)

@@ -10,8 +10,8 @@ from redis.exceptions import RedisError
 
 from soundy.api.auth import create_client
 from soundy.api.deps import SessionDep, StateDep
+from soundy.api.errors import RetryLater
 from soundy.api.schemas import ClientCreated, ErrorBody
-from soundy.errors import RateLimited
 
 __all__ = ["router"]
 
@@ -28,7 +28,8 @@ async def _check_rate(state: StateDep, ip: str) -> None:
     EXPIRE). If Redis is unreachable the request is let through (and logged): creating a
     client costs one row, and refusing every new user during a Redis outage is worse."""
     limit = state.settings.clients_per_ip_per_hour
-    window = int(time.time()) // _WINDOW_S
+    now_s = int(time.time())
+    window = now_s // _WINDOW_S
     key = f"{state.settings.queue_prefix}:soundy:ratelimit:clients:{ip}:{window}"
     try:
         async with state.redis.pipeline(transaction=True) as pipe:
@@ -39,9 +40,10 @@ async def _check_rate(state: StateDep, ip: str) -> None:
         _log.warning("client rate limit not checked (Redis unavailable): %s", exc)
         return
     if int(count) > limit:
-        raise RateLimited(
+        raise RetryLater(
             f"too many new clients from this address (limit {limit} per hour); "
-            "reuse your token or try again later"
+            "reuse your token or try again later",
+            retry_after_s=(window + 1) * _WINDOW_S - now_s,
         )
 
 
