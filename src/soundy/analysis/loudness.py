@@ -72,7 +72,7 @@ def energy_to_lufs(energy: np.ndarray | float) -> np.ndarray:
 
 
 def _lufs_to_energy(lufs: float) -> float:
-    return 10.0 ** ((lufs - _LOUDNESS_OFFSET_DB) / 10.0)
+    return float(10.0 ** ((lufs - _LOUDNESS_OFFSET_DB) / 10.0))
 
 
 def window_sums(values: np.ndarray, width: int) -> np.ndarray:
@@ -92,8 +92,8 @@ def window_sums(values: np.ndarray, width: int) -> np.ndarray:
     pairs = np.concatenate([rows[:-1], rows[1:]], axis=1)  # (nseg, 2 * width)
     csum = np.cumsum(pairs, axis=1)
     # Window ending at position width + i of a row covers row elements i + 1 .. width + i.
-    out = csum[:, width:] - csum[:, :width]
-    return out.reshape(-1)[:n]
+    out: np.ndarray = (csum[:, width:] - csum[:, :width]).reshape(-1)[:n]
+    return out
 
 
 def loudness_range_lu(short_term_energies: np.ndarray) -> float | None:
@@ -278,7 +278,9 @@ class LoudnessMeter:
         """Weighted sum of squares per complete 100 ms hop, shape (hops,)."""
         fine = self._fine.view()
         hops = fine.shape[0] // self._fines_per_hop
-        return fine[: hops * self._fines_per_hop].reshape(hops, self._fines_per_hop).sum(axis=1)
+        used = fine[: hops * self._fines_per_hop]
+        sums: np.ndarray = used.reshape(hops, self._fines_per_hop).sum(axis=1)
+        return sums
 
     def _block_energies(self) -> np.ndarray:
         """Mean weighted energy of each complete 400 ms gating block, shape (blocks,)."""

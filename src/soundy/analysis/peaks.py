@@ -252,7 +252,7 @@ class PeakMeter:
     # are exactly those of interpolating every sample, each hop's value is exact wherever
     # it matters and a lower bound elsewhere, and all of it depends on the samples only.
 
-    def _state(self) -> dict[str, object]:
+    def _state(self) -> dict[str, Any]:
         return {
             "round1_hops": self._round1_hops,
             "final_hops": self._final_hops,
@@ -265,17 +265,17 @@ class PeakMeter:
             "lb1_start": self._lb1_start,
         }
 
-    def _set_state(self, state: dict[str, object]) -> None:
-        self._round1_hops = state["round1_hops"]  # type: ignore[assignment]
-        self._final_hops = state["final_hops"]  # type: ignore[assignment]
-        for part in state["final"]:  # type: ignore[attr-defined]
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self._round1_hops = state["round1_hops"]
+        self._final_hops = state["final_hops"]
+        for part in state["final"]:
             self._final.extend(part)
-        self._p_sample = state["sample"]  # type: ignore[assignment]
-        self._p_best = state["best"]  # type: ignore[assignment]
-        self._p_bound = state["bound"]  # type: ignore[assignment]
-        self._p_done = state["done"]  # type: ignore[assignment]
-        self._lb1 = state["lb1"]  # type: ignore[assignment]
-        self._lb1_start = state["lb1_start"]  # type: ignore[assignment]
+        self._p_sample = state["sample"]
+        self._p_best = state["best"]
+        self._p_bound = state["bound"]
+        self._p_done = state["done"]
+        self._lb1 = state["lb1"]
+        self._lb1_start = state["lb1_start"]
 
     def _round1(
         self, state: dict[str, Any], buf: np.ndarray, buf_start: int, hops: int, limit: int | None
@@ -320,7 +320,7 @@ class PeakMeter:
         state["bound"] = np.concatenate([state["bound"], bound.reshape(shape)], axis=1)
         state["done"] = np.concatenate([state["done"], done.reshape(shape)], axis=1)
         state["lb1"] = np.concatenate([state["lb1"], best], axis=1)
-        state["round1_hops"] = state["round1_hops"] + hops  # type: ignore[operator]
+        state["round1_hops"] = state["round1_hops"] + hops
 
     def _settle(
         self, state: dict[str, Any], buf: np.ndarray, buf_start: int, upto: int, total: int | None
@@ -362,9 +362,7 @@ class PeakMeter:
                     rel_limit = self._frames - origin
                 found = self._refine(r, chan, starts, floors[chan, hop_of[segs]], rel_limit)
                 np.maximum.at(best, (chan, hop_of[segs]), found)
-        state["final"].append(  # type: ignore[attr-defined]
-            np.stack([state["sample"][:, :count].T, best.T], axis=1)
-        )
+        state["final"].append(np.stack([state["sample"][:, :count].T, best.T], axis=1))
         state["final_hops"] = upto
         for key in ("sample", "best", "bound", "done"):
             state[key] = state[key][:, count:]
@@ -445,7 +443,7 @@ class PeakMeter:
             self._round1(state, buf, self._buf_start, remaining, end)
         if total > self._final_hops:
             self._settle(state, buf, self._buf_start, total, total)
-        parts = [self._final.view(), *state["final"]]  # type: ignore[list-item]
+        parts = [self._final.view(), *state["final"]]
         hop_peaks = np.concatenate(parts, axis=0)
         peaks = hop_peaks[:, 1, :].max(axis=0, initial=0.0)
         self._flushed = (hop_peaks, peaks)
@@ -490,7 +488,8 @@ class PeakMeter:
         padded = np.zeros(groups * k)
         padded[: hops.size] = hops
         with np.errstate(divide="ignore"):
-            return 20.0 * np.log10(padded.reshape(groups, k).max(axis=1))
+            series: np.ndarray = 20.0 * np.log10(padded.reshape(groups, k).max(axis=1))
+        return series
 
 
 def psr_max_db(loudness: object, peaks: PeakMeter) -> float | None:
