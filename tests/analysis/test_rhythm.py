@@ -56,16 +56,46 @@ def test_click_track_tempo_at_48_khz(bpm: float) -> None:
     assert result["tempo_bpm"] == pytest.approx(bpm, abs=1.0)
 
 
-def test_drum_pattern_reads_the_beat_not_the_hats() -> None:
-    # Kick on every beat, hi-hat on every eighth note, snare on 2 and 4, at 128 BPM.
-    bpm, seconds = 128.0, 20.0
+def drum_loop(bpm: float, seconds: float, parts: dict[str, list[int]]) -> np.ndarray:
+    """A drum loop: ``parts`` maps kick/snare/hat to sixteenth-note positions in a 4/4 bar."""
     t = np.arange(round(0.25 * SR)) / SR
-    kick = np.sin(2 * np.pi * (50 + 100 * np.exp(-t / 0.03)) * t) * np.exp(-t / 0.12)
-    hat = np.random.default_rng(0).standard_normal(t.size) * np.exp(-t / 0.01) * 0.3
-    snare = np.random.default_rng(1).standard_normal(t.size) * np.exp(-t / 0.05) * 0.6
-    snare_track = np.roll(hits(bpm / 2, seconds, SR, snare), round(60 / bpm * SR))
-    track = hits(bpm, seconds, SR, kick) + hits(bpm, seconds, SR, hat, 2) + snare_track
-    result = measure(stereo(track))
+    sounds = {
+        "kick": np.sin(2 * np.pi * (50 + 100 * np.exp(-t / 0.03)) * t) * np.exp(-t / 0.12),
+        "hat": np.random.default_rng(0).standard_normal(t.size) * np.exp(-t / 0.01) * 0.3,
+        "snare": np.random.default_rng(1).standard_normal(t.size) * np.exp(-t / 0.05) * 0.6,
+    }
+    out = np.zeros(round(seconds * SR))
+    sixteenth_s = 60.0 / bpm / 4
+    for bar in range(int(seconds / (16 * sixteenth_s))):
+        for part, positions in parts.items():
+            for position in positions:
+                start = round((bar * 16 + position) * sixteenth_s * SR)
+                piece = sounds[part][: out.size - start]
+                out[start : start + piece.size] += piece
+    return stereo(out)
+
+
+EIGHTHS = list(range(0, 16, 2))
+SIXTEENTHS = list(range(16))
+
+
+@pytest.mark.parametrize(
+    ("bpm", "parts"),
+    [
+        # four on the floor, off-beat hats
+        (124.0, {"kick": [0, 4, 8, 12], "snare": [4, 12], "hat": [2, 6, 10, 14]}),
+        # hip-hop: syncopated kick, backbeat, hats on every sixteenth (not 4/3 faster)
+        (85.0, {"kick": [0, 7, 10], "snare": [4, 12], "hat": SIXTEENTHS}),
+        # trap, half-time snare on 3, sixteenth hats (not 2/3 slower)
+        (140.0, {"kick": [0, 6, 11], "snare": [8], "hat": SIXTEENTHS}),
+        # Brazilian funk / tamborzao-like kick, backbeat, eighth hats
+        (130.0, {"kick": [0, 3, 6, 10], "snare": [4, 12], "hat": EIGHTHS}),
+        # reggaeton dembow
+        (95.0, {"kick": [0, 4, 8, 12], "snare": [3, 6, 11, 14], "hat": EIGHTHS}),
+    ],
+)
+def test_drum_patterns_read_the_beat(bpm: float, parts: dict[str, list[int]]) -> None:
+    result = measure(drum_loop(bpm, 20.0, parts))
     assert result["tempo_bpm"] == pytest.approx(bpm, abs=1.0)
 
 

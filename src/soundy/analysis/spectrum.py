@@ -82,8 +82,9 @@ class SpectrumMeter:
     channels : int
         Channels in the blocks given to ``add_frames``.
     rhythm : RhythmMeter, optional
-        A ``soundy.analysis.rhythm.RhythmMeter`` to feed with the same power spectra (tempo and
-        key then cost no second STFT). That meter must then not be given frames itself.
+        A ``soundy.analysis.rhythm.RhythmMeter`` to feed: the same power spectra for its chroma
+        (no second full-size STFT) and the frames for its onset envelope. That meter must then
+        not be given frames itself.
 
     ``result()`` keys: ``bands`` (list of ``{key, low_hz, high_hz, level_db}``), ``third_octave``
     (list of ``{center_hz, level_db}``), ``centroid_hz``, ``rolloff_hz``, ``flatness``,
@@ -112,6 +113,8 @@ class SpectrumMeter:
             self._add_power(power)
             if self._rhythm is not None:
                 self._rhythm.add_power_spectra(power)
+        if self._rhythm is not None:
+            self._rhythm.add_onset_frames(frames)
 
     def _add_power(self, power: np.ndarray) -> None:
         self._power_sum += power.sum(axis=0, dtype=np.float64)
