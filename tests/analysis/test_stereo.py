@@ -10,7 +10,7 @@ import scipy.signal
 import signals
 
 from soundy.analysis._kweighting import k_weighting_sos
-from soundy.analysis.stereo import MONO_LOSS_LIMIT_LU, StereoMeter
+from soundy.analysis.stereo import MONO_LOSS_LIMIT_LU, WIDTH_LIMIT, StereoMeter
 
 SR = 44100
 
@@ -40,7 +40,7 @@ def test_inverted_channel_cancels_on_fold() -> None:
     meter = measure(np.stack([x, -x], axis=1))
     result = meter.result()
     assert result["correlation"] == pytest.approx(-1.0, abs=1e-12)
-    assert result["width"] == pytest.approx(1.0, abs=1e-12)
+    assert result["width"] == WIDTH_LIMIT
     assert result["mono_loss_lu"] == MONO_LOSS_LIMIT_LU
     assert all(v == pytest.approx(-1.0) for v in meter.series()["correlation"])
 
@@ -48,7 +48,7 @@ def test_inverted_channel_cancels_on_fold() -> None:
 def test_uncorrelated_noise() -> None:
     result = measure(np.stack([noise(3), noise(4)], axis=1)).result()
     assert result["correlation"] == pytest.approx(0.0, abs=0.01)
-    assert result["width"] == pytest.approx(0.5, abs=0.01)
+    assert result["width"] == pytest.approx(1.0, abs=0.02)  # as much side as mid
     # Two unrelated channels of equal level lose half their power on the fold: 3.01 LU.
     assert result["mono_loss_lu"] == pytest.approx(10 * math.log10(2), abs=0.05)
     assert result["balance_db"] == pytest.approx(0.0, abs=0.05)
@@ -68,8 +68,9 @@ def test_sines_60_degrees_apart() -> None:
     right = signals.sine(SR, 4.0, frequency_hz=500.0, phase_rad=math.pi / 3, channels=1)[:, 0]
     result = measure(np.stack([left, right], axis=1)).result()
     assert result["correlation"] == pytest.approx(math.cos(math.pi / 3), abs=1e-4)
-    # E[S^2] / (E[M^2] + E[S^2]) = (1 - cos phi) / 2
-    assert result["width"] == pytest.approx((1 - math.cos(math.pi / 3)) / 2, abs=1e-4)
+    # E[S^2] / E[M^2] = (1 - cos phi) / (1 + cos phi)
+    cos_phi = math.cos(math.pi / 3)
+    assert result["width"] == pytest.approx((1 - cos_phi) / (1 + cos_phi), abs=1e-4)
     # Fold of two equal sines phi apart: power (1 + cos phi) / 2 of the stereo pair.
     assert result["mono_loss_lu"] == pytest.approx(
         -10 * math.log10((1 + math.cos(math.pi / 3)) / 2), abs=1e-3

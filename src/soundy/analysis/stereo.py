@@ -5,9 +5,11 @@ Definitions (L, R = the first two channels; for 5.1/7.1 these are the front left
 - ``correlation``: Pearson correlation of L and R over the whole track, -1..1 (1 = mono, 0 =
   unrelated, -1 = one channel is the other inverted). The series value at each hop is the same
   quantity over the last ``window_s`` (default 0.4 s, the momentary-loudness window).
-- ``width``: side share of the energy, ``E[S^2] / (E[M^2] + E[S^2])`` with ``M = (L + R) / 2``
-  and ``S = (L - R) / 2``: 0 = mono, 0.5 = two unrelated channels of equal level, 1 = fully out
-  of phase. (The side/mid ratio itself, ``width / (1 - width)``, is unbounded.)
+- ``width``: side/mid energy ratio ``E[S^2] / E[M^2]`` with ``M = (L + R) / 2`` and
+  ``S = (L - R) / 2``: 0 = mono, 1 = two unrelated channels of equal level, above 1 = more
+  side than mid (phase problems). For equal-level channels with correlation r it is
+  (1 - r) / (1 + r). Limited to 10^7 (70 dB) when the mid cancels completely (L = -R), so
+  that ``10 log10(width)`` and ``mono_loss_lu = 10 log10(1 + width)`` stay finite.
 - ``balance_db``: left minus right channel loudness in dB, ``10 log10(E[L^2] / E[R^2])`` of the
   K-weighted signals (ITU-R BS.1770 channel energies) when the caller passes them to
   ``add_frames``, else of the plain samples. Limited to +-70 dB (a silent channel).
@@ -30,9 +32,11 @@ import numpy as np
 
 from soundy.analysis._stft import AlignedBlocks
 
-__all__ = ["MONO_LOSS_LIMIT_LU", "StereoMeter"]
+__all__ = ["MONO_LOSS_LIMIT_LU", "WIDTH_LIMIT", "StereoMeter"]
 
 MONO_LOSS_LIMIT_LU = 70.0
+#: Side/mid energy ratio reported when the mid cancels (10^7: 70 dB, as the mono loss limit).
+WIDTH_LIMIT = 1e7
 BALANCE_LIMIT_DB = 70.0
 
 # Per-hop sums, one column each: L, R, LL, RR, LR, then LL, RR, LR of the weighted signals.
@@ -179,7 +183,10 @@ class StereoMeter:
 
         mid = (ll + rr + 2 * lr) / 4
         side = (ll + rr - 2 * lr) / 4
-        width = min(1.0, max(0.0, float(side / (mid + side))))
+        if mid > side * WIDTH_LIMIT ** -1:
+            width = min(WIDTH_LIMIT, max(0.0, float(side / mid)))
+        else:
+            width = WIDTH_LIMIT
 
         if wll > 0.0 and wrr > 0.0:
             balance_db = 10.0 * math.log10(wll / wrr)
