@@ -160,7 +160,7 @@ async def test_analysis_crash_fails_that_job_and_the_worker_goes_on(
 
     next_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
     job = await wait_job(api, client_token, next_id, timeout_s=20)
-    assert job["status"] == "completed", job
+    assert job["status"] == "completed", (job, worker.log()[-3000:])
     assert worker.popen.poll() is None
 
 
@@ -191,3 +191,36 @@ async def test_sigterm_lets_the_running_job_finish_then_exits(
     assert "stopping: SIGTERM" in log and "stopped: SIGTERM" in log
     _gone, alive = psutil.wait_procs(analysis, timeout=3)
     assert not alive
+
+
+async def test_progress_and_stages_reach_live_subscribers_in_order(
+    api, client_token, upload_bytes, start_worker, settings
+):
+    from soundy.pipeline import events
+
+    start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="1.5")
+    job_id = await submit(api, client_token, sine_wav(peak=0.1, duration_s=4.0), upload_bytes)
+    client = queue.redis_client(settings)
+    try:
+        feed = events.subscribe(client, job_id, prefix=settings.queue_prefix)
+        assert await anext(feed) == {"type": "subscribed"}
+        running = await wait_job(api, client_token, job_id, until=_is_processing, timeout_s=10)
+        assert running["stage"] in {"downloading", "decoding"}
+        received = await asyncio.wait_for(_collect(feed), timeout=20)
+    finally:
+        await client.aclose()
+
+    stages = [event["stage"] for event in received if event["status"] == "processing"]
+    order = ["downloading", "decoding", "measuring", "comparing"]
+    seen = [stage for stage in order if stage in stages]
+    assert seen[-3:] == ["decoding", "measuring", "comparing"]
+    assert [order.index(stage) for stage in stages] == sorted(order.index(s) for s in stages)
+    percents = [event["progress"] for event in received if event["status"] == "processing"]
+    assert percents == sorted(percents) and percents[0] >= 0 and percents[-1] < 100
+    assert received[-1]["status"] == "completed" and received[-1]["progress"] == 100
+    job = await wait_job(api, client_token, job_id, timeout_s=1)
+    assert job["status"] == "completed" and job["stage"] == "done"
+
+
+async def _collect(feed) -> list[dict]:
+    return [event async for event in feed]

@@ -62,7 +62,7 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     )
     (root / "data").mkdir()
-    s3_port = _free_port()
+    s3_port, s3_grpc_port = _free_port(), _free_port()
     ports = {name: _free_port() for name in ("master", "volume", "filer")}
     grpc = {name: _free_port() for name in ("master", "volume", "filer")}
     log = open(root / "weed.log", "wb")  # noqa: SIM115 - closed below
@@ -82,6 +82,9 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             f"-filer.port.grpc={grpc['filer']}",
             "-s3",
             f"-s3.port={s3_port}",
+            f"-s3.port.grpc={s3_grpc_port}",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
             f"-s3.config={config}",
             "-master.volumeSizeLimitMB=64",
             "-volume.max=8",

@@ -88,8 +88,9 @@ class _PermanentFailure(Exception):
 
 @dataclass
 class _Progress:
-    """Throttles one job's progress: PostgreSQL at most every ``db_interval_s`` (and on each
-    stage change), live events at most every ``_PUBLISH_INTERVAL_S``."""
+    """One job's progress, throttled: live events at most every ``_PUBLISH_INTERVAL_S`` but at
+    least one per stage; a PostgreSQL write on each stage change and otherwise at most every
+    ``db_interval_s``. The last value is always sent (on :meth:`close` at the latest)."""
 
     job_id: str
     write_db: Callable[[int, str], Awaitable[object]]
@@ -97,9 +98,10 @@ class _Progress:
     db_interval_s: float
     percent: int = 0
     stage: str = "downloading"
-    _db_at: float = 0.0
-    _db_stage: str = ""
-    _sent_at: float = 0.0
+    _sent: tuple[str, int] | None = None
+    _stage_starts: list[tuple[str, int]] = field(default_factory=list)
+    _stored: tuple[str, int] | None = None
+    _stored_at: float = 0.0
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
     _closing: bool = False
@@ -107,6 +109,9 @@ class _Progress:
     def update(self, stage: str, percent: int) -> None:
         if percent < self.percent:
             return
+        if stage != self.stage:
+            # Every stage gets at least one live event, however quickly it passes.
+            self._stage_starts.append((stage, percent))
         self.stage, self.percent = stage, percent
         self._wake.set()
 
@@ -114,32 +119,40 @@ class _Progress:
         self._task = asyncio.create_task(self._run(), name=f"progress-{self.job_id}")
 
     async def _run(self) -> None:
-        while not self._closing:
+        while True:
             await self._wake.wait()
             self._wake.clear()
-            await self._flush(force=False)
-            if not self._closing:
-                await asyncio.sleep(_PUBLISH_INTERVAL_S)
+            await self.flush(force=self._closing)
+            if self._closing:
+                return
+            await asyncio.sleep(_PUBLISH_INTERVAL_S)
 
-    async def _flush(self, *, force: bool) -> None:
-        now = time.monotonic()
-        stage, percent = self.stage, self.percent
+    async def flush(self, *, force: bool = False) -> None:
+        """Send the current value where it has not gone yet (the database only when due)."""
+        current = (self.stage, self.percent)
+        pending, self._stage_starts = [*self._stage_starts, current], []
         try:
-            if force or now - self._sent_at >= _PUBLISH_INTERVAL_S:
-                self._sent_at = now
-                await self.send({"status": "processing", "progress": percent, "stage": stage})
-            if force or stage != self._db_stage or now - self._db_at >= self.db_interval_s:
-                self._db_at, self._db_stage = now, stage
-                await self.write_db(percent, stage)
-            elif not self._wake.is_set():
-                # A later update may not come: make sure the last value reaches the database.
-                loop = asyncio.get_running_loop()
-                loop.call_later(self.db_interval_s, self._wake.set)
+            for stage, percent in pending:
+                if (stage, percent) != self._sent:
+                    self._sent = (stage, percent)
+                    await self.send({"status": "processing", "progress": percent, "stage": stage})
+            if current == self._stored:
+                return
+            now = time.monotonic()
+            stage_changed = self._stored is None or current[0] != self._stored[0]
+            if force or stage_changed or now - self._stored_at >= self.db_interval_s:
+                self._stored, self._stored_at = current, now
+                await self.write_db(current[1], current[0])
+            else:
+                # No later update may come: write this one when it is due.
+                asyncio.get_running_loop().call_later(
+                    self.db_interval_s - (now - self._stored_at), self._wake.set
+                )
         except Exception:  # progress is best effort; the job goes on
             log.warning("progress update failed", exc_info=True)
 
     async def close(self) -> None:
-        """Stop after the write in flight (never cancel a database write half-way: an
+        """Send the last value, then stop. Never cancels a database write half-way (an
         interrupted asyncpg command can hold its connection for a long time)."""
         self._closing = True
         self._wake.set()
@@ -427,7 +440,7 @@ class SoundyWorker:
         self._progress[job_id] = progress
         progress.start()
         try:
-            await progress._flush(force=True)
+            await progress.flush(force=True)
             with tempfile.TemporaryDirectory(prefix="soundy-job-") as tmp:
                 path = Path(tmp) / (PurePosixPath(file_key).name or "upload")
                 try:
