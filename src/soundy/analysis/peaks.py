@@ -27,11 +27,10 @@ of a dB of the sample peak. Hops of 100 ms then go through two rounds (see the c
 smallest, over the 3 s windows containing it, of the window's best value found so far. So the
 per-channel maximum and every 3 s window maximum (the short-term PSR) equal interpolating every
 sample; tests/analysis/test_peaks.py checks both against brute force on random signals.
-Inside a candidate segment a per-interval bound (8-sample sub-blocks of d2) picks the
-intervals; segments with more than 16 candidates are interpolated whole with one banded
-matrix product. Cost on a 4-minute stereo 44.1 kHz file (CPU, loaded 2-core machine):
-0.2 s for ordinary music, 0.3-0.4 s for clipped loud masters, about 1 s for full-band
-clipped noise, where nearly every segment is a candidate. Keep BLAS single-threaded
+A candidate segment is interpolated whole, all branches, by one banded matrix product.
+Cost on a 4-minute stereo 44.1 kHz file (CPU seconds on the loaded 2-core build machine):
+0.13-0.2 for ordinary music, 0.25 for a clipped loud master, 0.6-1.0 for clipped full-band
+noise, where nearly every segment is a candidate. Keep BLAS single-threaded
 (``OPENBLAS_NUM_THREADS=1``): the products are small and threads only add overhead.
 
 Memory: per 100 ms hop and channel two floats, plus about 3 s of samples for the windows.
@@ -64,7 +63,6 @@ KAISER_BETA = 8.0
 _SEGMENT_TARGET = 64
 _BATCH_SEGMENTS = 1024
 _BOUND_SLACK = 1.0 + 1e-9  # covers float rounding in the bound's own arithmetic
-_DENSE_INTERVALS = 16  # above this many candidate intervals a segment is done whole
 _WINDOW_HOPS = 30  # 3 s of 100 ms hops: the short-term window of the PSR
 
 
@@ -130,11 +128,6 @@ def _segment_frames(hop_frames: int) -> int:
     return min(divisors, key=lambda s: abs(s - _SEGMENT_TARGET))
 
 
-def _unit_frames(segment_frames: int) -> int:
-    divisors = [u for u in range(4, 17) if segment_frames % u == 0]
-    return min(divisors, key=lambda u: abs(u - 8)) if divisors else 1
-
-
 class PeakMeter:
     """Streaming sample peak and true peak per channel, and a true-peak series.
 
@@ -159,9 +152,6 @@ class PeakMeter:
         self.channels = int(channels)
         self._hop, _ = gating_grid(self.sample_rate_hz)
         self._seg = _segment_frames(self._hop)
-        self._unit = _unit_frames(self._seg)
-        # Sub-blocks of d2 an interval's bound looks at: d2[n - R + 1 .. n + R - 2].
-        self._unit_reach = (self._unit + 2 * INTERPOLATION_RADIUS - 4) // self._unit + 1
         self.factor = oversampling_factor(self.sample_rate_hz)
         self._radius = INTERPOLATION_RADIUS
         self._phases = interpolation_phases(self.factor, self._radius)
@@ -311,8 +301,7 @@ class PeakMeter:
             chan, hop_idx = np.nonzero(bound[np.arange(channels)[:, None], first] > hop_sample)
             if chan.size:
                 segs = first[chan, hop_idx]
-                floors = hop_sample[chan, hop_idx]
-                found = self._refine(r, chan, starts[segs], floors, rel_limit)
+                found = self._refine(r, chan, starts[segs], rel_limit)
                 np.maximum.at(best, (chan, hop_idx), found)
         state["sample"] = np.concatenate([state["sample"], hop_sample], axis=1)
         state["best"] = np.concatenate([state["best"], best], axis=1)
@@ -360,7 +349,7 @@ class PeakMeter:
                 rel_limit = None
                 if total is not None:
                     rel_limit = self._frames - origin
-                found = self._refine(r, chan, starts, floors[chan, hop_of[segs]], rel_limit)
+                found = self._refine(r, chan, starts, rel_limit)
                 np.maximum.at(best, (chan, hop_of[segs]), found)
         state["final"].append(np.stack([state["sample"][:, :count].T, best.T], axis=1))
         state["final_hops"] = upto
@@ -371,58 +360,26 @@ class PeakMeter:
         state["lb1_start"] = lb1_start + drop
 
     def _refine(
-        self,
-        r: np.ndarray,
-        chan: np.ndarray,
-        starts: np.ndarray,
-        floors: np.ndarray,
-        limit: int | None,
+        self, r: np.ndarray, chan: np.ndarray, starts: np.ndarray, limit: int | None
     ) -> np.ndarray:
-        """Largest interpolated |value| above ``floors`` in each given segment (0 if none).
+        """Largest interpolated |value| in each given segment, every branch, shape (n,).
 
-        Segment i is channel ``chan[i]`` from index ``starts[i]`` of ``r``. A per-interval
-        bound (the segment's, with the second difference taken over ``unit``-sample
-        sub-blocks near the interval) selects the intervals to interpolate.
+        Segment i is channel ``chan[i]`` from index ``starts[i]`` of ``r``; intervals at or
+        after ``limit`` are ignored. One banded matrix product per batch of segments: about
+        16k multiply-adds per 64-sample segment, which BLAS does faster than numpy can pick
+        out single intervals.
         """
-        seg, radius, unit = self._seg, self._radius, self._unit
-        reach = self._unit_reach
-        result = np.zeros(starts.size)
-        lead = radius - 1
-        width = (seg // unit + reach) * unit + 2
-        columns = np.arange(-lead, width - lead)
-        taps_at = np.arange(-radius + 1, radius + 1)
+        seg, radius = self._seg, self._radius
+        columns = np.arange(-(radius - 1), seg + radius)
+        result = np.empty(starts.size)
         for lo in range(0, starts.size, _BATCH_SEGMENTS):
             s = starts[lo : lo + _BATCH_SEGMENTS]
-            c = chan[lo : lo + _BATCH_SEGMENTS, None]
-            k = s.size
-            g = r[c, s[:, None] + columns]  # (k, width): r[c, s - lead ...]
-            a = np.maximum(np.abs(g[:, lead : lead + seg]), np.abs(g[:, lead + 1 : lead + seg + 1]))
-            d2 = np.abs(np.diff(g, n=2, axis=1))
-            sub = d2[:, : (seg // unit + reach - 1) * unit].reshape(k, -1, unit).max(axis=2)
-            near = sliding_window_view(sub, reach, axis=1).max(axis=2)  # (k, seg // unit)
-            bound = self._kappa * a + self._c_norm * np.repeat(near, unit, axis=1)
-            bound *= _BOUND_SLACK
+            spans = r[chan[lo : lo + _BATCH_SEGMENTS, None], s[:, None] + columns]
+            values = np.abs(spans @ self._toeplitz).reshape(s.size, self.factor - 1, seg)
             if limit is not None:
-                bound[(s[:, None] + np.arange(seg)) >= limit] = 0.0
-            rows, cols = np.nonzero(bound > floors[lo : lo + k, None])
-            if rows.size == 0:
-                continue
-            # Segments with many candidates: all their intervals in one matrix product.
-            dense = np.bincount(rows, minlength=k) > _DENSE_INTERVALS
-            if dense.any():
-                spans = g[dense, : seg + 2 * radius - 1]
-                values = np.abs(spans @ self._toeplitz).reshape(-1, self.factor - 1, seg)
-                if limit is not None:
-                    past = (s[dense, None] + np.arange(seg)) >= limit
-                    values[np.broadcast_to(past[:, None, :], values.shape)] = 0.0
-                result[lo + np.flatnonzero(dense)] = values.max(axis=(1, 2))
-                keep = ~dense[rows]
-                rows, cols = rows[keep], cols[keep]
-            if rows.size == 0:
-                continue
-            windows = r[c[rows], (s[rows] + cols)[:, None] + taps_at]  # (m, 2 radius)
-            values = np.abs(windows @ self._phases).max(axis=1)
-            np.maximum.at(result, lo + rows, values)
+                past = (s[:, None] + np.arange(seg)) >= limit
+                values[np.broadcast_to(past[:, None, :], values.shape)] = 0.0
+            result[lo : lo + s.size] = values.max(axis=(1, 2))
         return result
 
     def _all_hop_peaks(self) -> tuple[np.ndarray, np.ndarray]:
