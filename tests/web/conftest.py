@@ -69,6 +69,19 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
 
 
+# Log files of the running web_server processes, shown with any failing test that used them.
+_SERVER_LOGS: dict[str, Path] = {}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.failed and "web_server" in getattr(item, "fixturenames", ()):
+        for name, path in _SERVER_LOGS.items():
+            report.sections.append((f"soundy {name} log (last lines)", _tail(path)))
+    return report
+
+
 def _tail(path: Path, lines: int = 40) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -146,6 +159,7 @@ def web_server(
         }
     )
     logs = {name: root / f"{name}.log" for name in ("api", "worker")}
+    _SERVER_LOGS.update(logs)
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for name, args in (("api", ["api"]), ("worker", ["worker", "--concurrency", "1"])):
@@ -174,6 +188,7 @@ def web_server(
         for proc in procs:
             _stop(proc)
         _drop_keys(redis_url, prefix)
+        _SERVER_LOGS.clear()
 
 
 def _drop_keys(url: str, prefix: str) -> None:
@@ -255,6 +270,19 @@ def louder_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     peak = 10 ** ((SINE_PEAK_DBFS + 6.0) / 20)
     mono = peak * np.sin(2 * np.pi * SINE_HZ * t_s)
     sf.write(path, np.stack([mono, mono], axis=1), SINE_RATE_HZ, subtype="PCM_24")
+    return path
+
+
+@pytest.fixture(scope="module")
+def long_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two minutes of stereo noise (44.1 kHz, 16-bit, about 21 MB): long enough to watch."""
+    import numpy as np
+    import soundfile as sf
+
+    path = tmp_path_factory.mktemp("audio") / "long-noise.wav"
+    rng = np.random.default_rng(7)
+    noise = 0.2 * rng.standard_normal((44_100 * 120, 2))
+    sf.write(path, noise.astype(np.float32), 44_100, subtype="PCM_16")
     return path
 
 

@@ -6,6 +6,7 @@ Screenshots go to /tmp/soundy-web-*.png (desktop and 375 px wide) for a person t
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -186,6 +187,40 @@ async def test_corrupt_file_shows_its_reason_and_a_retry(
         retried = await _api_job(web_server, page, await page.evaluate("location.hash.slice(5)"))
         assert retried["status"] == "failed"
         assert retried["file_key"] == job["file_key"]
+        assert problems == []
+    finally:
+        await context.close()
+
+
+async def test_progress_is_shown_live(
+    web_server: str, browser: Any, open_page: OpenPage, long_wav: Path
+) -> None:
+    """The upload bar moves, then the job's stage and percentage move while it runs."""
+    context = await browser.new_context(locale="en-US")
+    try:
+        page, problems = await open_page(context)
+        await page.goto(web_server + "/")
+        await page.set_input_files("#file", str(long_wav))
+        await page.click("[data-testid=analyze]")
+        seen: list[tuple[str, int]] = []
+        report = page.locator("[data-testid=report]")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + JOB_TIMEOUT_MS / 1000
+        while not await report.is_visible():
+            assert loop.time() < deadline, seen
+            if await page.locator("[data-testid=progress]").is_visible():
+                text = await page.locator("#progress-text").inner_text()
+                percent = int((await page.locator("#progress-pct").inner_text()).split()[0])
+                if not seen or seen[-1] != (text, percent):
+                    seen.append((text, percent))
+            await asyncio.sleep(0.03)
+        uploads = [p for t, p in seen if t.startswith("Uploading")]
+        running = [p for t, p in seen if not t.startswith("Uploading")]
+        assert uploads and uploads[-1] == 100, seen
+        assert any(t == "Measuring" for t, _ in seen), seen
+        # Several distinct percentages between start and end, never going back.
+        assert len({p for p in running if 0 < p < 100}) >= 3, seen
+        assert running == sorted(running), seen
         assert problems == []
     finally:
         await context.close()

@@ -192,6 +192,7 @@ async function follow(jobId, { label = null } = {}) {
 
 async function uploadWithProgress(file, key) {
   showProgress(t(key, { name: file.name }), 0);
+  $("progress").scrollIntoView({ behavior: "smooth", block: "nearest" });
   return api.upload(file, (fraction) => showProgress(t(key, { name: file.name }), fraction));
 }
 
