@@ -251,6 +251,21 @@ async def test_reference_file_side_by_side(
             legend = page.locator(f"[data-testid=chart-{chart}] .chart-legend")
             assert "Reference" in await legend.inner_text(), chart
         await page.screenshot(path=str(SHOTS / "soundy-web-reference.png"), full_page=True)
+
+        # The same reference again, this time as "an earlier analysis" from the history.
+        first_id = job["id"]
+        await page.check("input[name=refmode][value=job]")
+        option = page.locator("#ref-job option", has_text="sine-1k.wav")
+        await page.select_option("#ref-job", await option.get_attribute("value"))
+        await page.click("[data-testid=analyze]")
+        await page.wait_for_function(
+            f"() => location.hash.startsWith('#job=') && location.hash.slice(5) !== '{first_id}'"
+        )
+        await side.wait_for(state="visible", timeout=JOB_TIMEOUT_MS)
+        again = await _api_job(web_server, page, await page.evaluate("location.hash.slice(5)"))
+        assert again["reference_job_id"] == job["reference_job_id"]
+        cells = [c.strip() for c in await row.locator("td").all_inner_texts()]
+        assert cells == ["-14.0", "-20.0", "+6.0"]
         assert problems == []
     finally:
         await context.close()
