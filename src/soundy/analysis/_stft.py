@@ -103,9 +103,9 @@ class StftFramer:
 
     Frame ``i`` covers samples ``[i * hop, i * hop + n_fft)``; only complete frames are
     produced while streaming. ``push`` yields (k, n_fft // 2 + 1) float32 power spectra
-    ``mean over channels of |rfft(hann * x_c)|^2`` for groups of frames whose boundaries depend
-    only on the frame index. Averaging the channels' powers (not transforming their mean) is
-    what two speakers add up to, and an out-of-phase pair does not cancel.
+    ``sum over channels of |rfft(hann * x_c)|^2`` for groups of frames whose boundaries depend
+    only on the frame index. Adding the channels' powers (not transforming their mix) is what
+    the speakers add up to, and an out-of-phase pair does not cancel.
     ``finish_frames`` computes (without consuming them) the full frames still buffered, or one
     zero-padded frame when the whole stream was shorter than ``n_fft``.
 
@@ -156,21 +156,26 @@ class StftFramer:
         return np.arange(self.n_bins) * (self.sample_rate_hz / self.n_fft)
 
     def _power(self, lanes: np.ndarray, n_frames: int) -> np.ndarray:
-        """Mean power spectrum over channels of ``n_frames`` frames of (channels, m) samples."""
+        """Power spectrum summed over channels of ``n_frames`` frames of (channels, m) samples.
+
+        The sum, not the mean: every user of these spectra compares them with themselves
+        (levels relative to the total, log-power rises, normalised chroma), so the constant
+        factor 1 / channels is left out.
+        """
         power = self._power_buffer[:n_frames]
         scratch = self._scratch[:n_frames]
         windowed = self._windowed[:n_frames]
-        power[:] = 0.0
-        for lane in lanes:
+        for c, lane in enumerate(lanes):
             view = np.lib.stride_tricks.sliding_window_view(lane, self.n_fft)[:: self.hop]
             np.multiply(view[:n_frames], self._window, out=windowed)
             spectrum = scipy.fft.rfft(windowed, axis=1)
-            np.multiply(spectrum.real, spectrum.real, out=scratch)
-            power += scratch
+            if c == 0:
+                np.multiply(spectrum.real, spectrum.real, out=power)
+            else:
+                np.multiply(spectrum.real, spectrum.real, out=scratch)
+                power += scratch
             np.multiply(spectrum.imag, spectrum.imag, out=scratch)
             power += scratch
-        if self.channels > 1:
-            power *= np.float32(1.0 / self.channels)
         return power
 
     def push(self, frames: np.ndarray) -> Iterator[np.ndarray]:
