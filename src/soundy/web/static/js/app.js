@@ -246,6 +246,7 @@ async function onSubmit(event) {
       const refDone = await follow(refJobCreated.id, { label: t("progress.reference") });
       if (!refDone) return;
       if (refDone.status === "failed") {
+        state.current = refDone;
         showFailure(refDone);
         return;
       }
@@ -509,6 +510,11 @@ async function main() {
   await loadHistory(true);
   const match = location.hash.match(/^#job=([\w-]+)$/);
   if (match) await openJob(match[1]);
+  // Back/forward or an edited address: show the job it names.
+  window.addEventListener("hashchange", () => {
+    const next = location.hash.match(/^#job=([\w-]+)$/);
+    if (next && (!state.current || state.current.id !== next[1])) openJob(next[1]);
+  });
 }
 
 main();
