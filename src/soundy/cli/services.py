@@ -9,14 +9,17 @@ runs under its own supervisor (systemd, Kubernetes, ...). See docs/operations.md
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from soundy.config import Settings
 
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 
 
-def _settings(**overrides: object):  # type: ignore[no-untyped-def]
+def _settings(**overrides: object) -> Settings:
     from soundy.config import get_settings
     from soundy.pipeline.logs import configure_logging
 
@@ -118,9 +121,10 @@ def keys_create(
     settings = _settings()
     if not settings.database_url:
         raise _fail("soundy keys create needs SOUNDY_DATABASE_URL")
+    database_url = settings.database_url
 
     async def _create() -> str:
-        engine = create_engine(settings.database_url, pool_size=1)
+        engine = create_engine(database_url, pool_size=1)
         try:
             async with sessionmaker(engine)() as session:
                 return await create_client(session, name=name, is_key=True)

@@ -90,4 +90,4 @@ async def subscribe(
                 return
     finally:
         await pubsub.unsubscribe()
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]

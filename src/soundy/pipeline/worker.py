@@ -364,17 +364,19 @@ class SoundyWorker:
             except (InputError, _PermanentFailure, AnalysisCrashed, AnalysisTimeout) as exc:
                 code, message = _failure(exc)
                 log.warning("failed (%s): %s", code, message)
-                await self._finish_failed(job_id, code, message, started_s)
+                await self._finish_failed(job_id, code, message)
                 raise UnrecoverableError(f"{code}: {message}") from exc
             except asyncio.CancelledError:
                 log.warning("interrupted by shutdown; handed back to the queue")
                 raise
             except Exception as exc:
-                code = getattr(exc, "code", "temporarily_unavailable")
-                message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, SoundyError):
+                    code, message = exc.code, exc.message
+                else:
+                    code, message = "temporarily_unavailable", f"{type(exc).__name__}: {exc}"
                 if attempt >= max_attempts:
                     log.error("attempt %d/%d failed, giving up: %s", attempt, max_attempts, message)
-                    await self._finish_failed(job_id, code, message, started_s)
+                    await self._finish_failed(job_id, code, message)
                 else:
                     log.warning(
                         "attempt %d/%d failed, will retry: %s", attempt, max_attempts, message
@@ -384,29 +386,44 @@ class SoundyWorker:
                     )
                 raise
             if await self._db(jobs.complete, job_id, result=result):
-                duration_s = time.monotonic() - started_s
-                log.info("completed in %.2f s", duration_s)
-                _metric("job_completed", duration_s=duration_s)
+                log.info("completed in %.2f s", time.monotonic() - started_s)
                 await self._publish(job_id, {"status": "completed", "progress": 100, "stage": None})
+                _metric("job_completed", duration_s=await self._job_duration_s(job_id))
             else:
                 log.info("finished elsewhere meanwhile; this result was not stored")
             return {"completed": True}
         finally:
             job_id_var.reset(token_var)
 
-    async def _finish_failed(self, job_id: str, code: str, message: str, started_s: float) -> None:
+    async def _finish_failed(self, job_id: str, code: str, message: str) -> None:
         from soundy.pipeline import jobs
 
         try:
-            await self._db(jobs.fail, job_id, code=code, message=message)
+            won = await self._db(jobs.fail, job_id, code=code, message=message)
         except Exception:
-            log.exception("could not record the failure; the reconciler will")
+            log.exception("could not record the failure; the job will be retried")
             raise
-        _metric("job_failed", duration_s=time.monotonic() - started_s, code=code)
+        if not won:
+            log.info("finished elsewhere meanwhile; this failure was not stored")
+            return
         await self._publish(
             job_id,
             {"status": "failed", "stage": None, "error": {"code": code, "message": message}},
         )
+        _metric("job_failed", duration_s=await self._job_duration_s(job_id), code=code)
+
+    async def _job_duration_s(self, job_id: str) -> float | None:
+        """Seconds from the job's first start to its end, as stored (for the metrics)."""
+        from soundy.pipeline import jobs
+
+        try:
+            row = await self._db(jobs.get_job, job_id)
+        except Exception:
+            return None
+        if row is None or row.started_at is None or row.finished_at is None:
+            return None
+        duration_s = (row.finished_at - row.started_at).total_seconds()
+        return max(0.0, float(duration_s))
 
     async def _run_job(self, job_id: str, data: dict[str, Any]) -> dict[str, Any]:
         from soundy.pipeline import jobs
@@ -419,7 +436,7 @@ class SoundyWorker:
         reference_result = None
         if row.mode == "reference":
             reference_result = await self._reference_result(row.reference_job_id)
-        file_key = row.file_key or data.get("fileKey")
+        file_key = str(row.file_key or data.get("fileKey") or "")
         options = AnalysisOptions(
             genre=row.genre,
             destination=row.destination,
