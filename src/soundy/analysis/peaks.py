@@ -175,7 +175,10 @@ class PeakMeter:
     def reset(self) -> None:
         """Forget all audio."""
         channels, per_hop = self.channels, self._hop // self._seg
-        self._buf = np.zeros((channels, self._seg))  # from absolute frame self._buf_start
+        # Samples kept: self._store[:, :self._live] is frame self._buf_start onwards (extra
+        # capacity after it so that appending rarely copies what is already there).
+        self._store = np.zeros((channels, 8 * self._hop))
+        self._live = self._seg
         self._buf_start = -self._seg
         self._frames = 0
         self._round1_hops = 0  # hops through round 1 (segment bounds, best segment settled)
@@ -209,11 +212,13 @@ class PeakMeter:
         if x.shape[0] == 0:
             return
         self._flushed = None
-        old = self._buf.shape[1]
-        buf = np.empty((self.channels, old + x.shape[0]))
-        buf[:, :old] = self._buf
-        buf[:, old:] = x.T
-        self._buf = buf
+        n = x.shape[0]
+        if self._live + n > self._store.shape[1]:
+            store = np.empty((self.channels, max(2 * (self._live + n), 8 * self._hop)))
+            store[:, : self._live] = self._store[:, : self._live]
+            self._store = store
+        self._store[:, self._live : self._live + n] = x.T
+        self._live += n
         self._frames += x.shape[0]
         state = self._state()
         end = self._buf_start + self._buf.shape[1]
@@ -224,10 +229,16 @@ class PeakMeter:
         if settle > state["final_hops"]:
             self._settle(state, self._buf, self._buf_start, settle, None)
         self._set_state(state)
-        keep = self._final_hops * self._hop - self._seg - self._buf_start
-        if keep > 0:
-            self._buf = self._buf[:, keep:].copy()
-            self._buf_start += keep
+        drop = self._final_hops * self._hop - self._seg - self._buf_start
+        if drop > 0 and drop >= self._live - drop:  # compact once the dead part dominates
+            self._store[:, : self._live - drop] = self._store[:, drop : self._live]
+            self._live -= drop
+            self._buf_start += drop
+
+    @property
+    def _buf(self) -> np.ndarray:
+        """The samples kept, (channels, n), from absolute frame ``_buf_start``."""
+        return self._store[:, : self._live]
 
     # ---------------------------------------------------------------- engine
     #
