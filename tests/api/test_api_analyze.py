@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from soundy.pipeline import jobs
 
 
@@ -38,6 +40,7 @@ async def test_unknown_upload_is_404(api, client_token, auth):
     assert response.json()["error"]["code"] == "not_found"
 
 
+@pytest.mark.embedded
 async def test_another_clients_upload_is_404(api, make_token, auth, upload_bytes):
     owner, other = await make_token(), await make_token()
     file_key = await upload_bytes(api, owner, b"0123456789")

@@ -15,6 +15,7 @@ def assert_error(response, status: int, code: str) -> dict:
     return body
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize(
     ("method", "path"),
     [

@@ -56,6 +56,7 @@ async def test_failed_job_reports_code_and_message(
     assert body["error"] == {"code": "unsupported_format", "message": "not audio"}
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize("suffix", ["", "/events"])
 async def test_another_clients_job_is_404_like_a_missing_one(
     api, make_token, auth, upload_bytes, suffix

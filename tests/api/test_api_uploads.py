@@ -112,6 +112,7 @@ async def test_second_put_to_a_finished_upload_is_409(api, client_token, auth):
     assert again.json()["error"]["code"] == "conflict"
 
 
+@pytest.mark.embedded
 async def test_bad_signature_is_403(api, settings, client_token, auth):
     created = await announce(api, auth(client_token))
     url = created["upload_url"]

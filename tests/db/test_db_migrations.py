@@ -44,6 +44,7 @@ async def _schema_diff(url: str) -> list:
         await engine.dispose()
 
 
+@pytest.mark.embedded
 async def test_migrations_from_empty_match_models_and_are_idempotent(empty_database_url):
     await run_migrations_async(empty_database_url)
     assert await _scalar(empty_database_url, "SELECT version_num FROM alembic_version") == "0001"
