@@ -160,6 +160,30 @@ async def test_upload_shows_live_progress_report_and_charts(
         await context.close()
 
 
+async def test_polling_when_the_event_stream_is_blocked(
+    web_server: str, browser: Any, open_page: OpenPage, sine_wav: Path
+) -> None:
+    """A proxy that blocks Server-Sent Events: the page polls the job and still gets there."""
+    context = await browser.new_context(locale="en-US")
+    try:
+        await context.route("**/api/jobs/*/events", lambda route: route.abort())
+        page, problems = await open_page(context)
+        polls: list[str] = []
+        page.on(
+            "request",
+            lambda r: (
+                polls.append(r.url) if re.search(r"/api/jobs/[0-9a-f-]{36}$", r.url) else None
+            ),
+        )
+        job_id = await _analyze(page, web_server, sine_wav)
+        await page.locator("[data-testid=report]").wait_for(state="visible", timeout=JOB_TIMEOUT_MS)
+        assert any(url.endswith(job_id) for url in polls)
+        # Only the blocked stream requests may have failed.
+        assert [p for p in problems if "ERR_FAILED" not in p] == []
+    finally:
+        await context.close()
+
+
 async def test_corrupt_file_shows_its_reason_and_a_retry(
     web_server: str, browser: Any, open_page: OpenPage, corrupt_file: Path
 ) -> None:

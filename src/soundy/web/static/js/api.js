@@ -181,16 +181,19 @@ export async function followJob(id, onUpdate, { signal, onNetwork = () => {} } =
   const path = "/api/jobs/" + encodeURIComponent(id);
   let delayMs = 1000;
   let streamWorks = true;
+  let streamFailures = 0;
   while (!signal?.aborted) {
     if (streamWorks) {
       try {
         const finished = await streamOnce(path, onUpdate, signal);
-        onNetwork(false);
+        streamFailures = 0;
         if (finished) break;
       } catch (error) {
         if (error instanceof ApiError && error.status === 404) throw error;
-        if (error instanceof ApiError) streamWorks = false; // e.g. no SSE route: poll instead
-        else onNetwork(true);
+        // An HTTP error from the stream route, or a stream that keeps breaking while plain
+        // requests work (a proxy that blocks SSE): poll from now on.
+        streamFailures += 1;
+        if (error instanceof ApiError || streamFailures >= 3) streamWorks = false;
       }
     }
     // The stream ended without an end state, or failed: look at the job itself.
