@@ -224,3 +224,25 @@ async def test_progress_and_stages_reach_live_subscribers_in_order(
 
 async def _collect(feed) -> list[dict]:
     return [event async for event in feed]
+
+
+async def test_sigterm_past_the_grace_period_hands_the_job_back_to_another_worker(
+    api, client_token, upload_bytes, start_worker
+):
+    first = start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="6", SOUNDY_WORKER_SHUTDOWN_GRACE_S="0.5")
+    job_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
+    await wait_job(api, client_token, job_id, until=_is_processing, timeout_s=10)
+    analysis = _analysis_children(first)
+
+    first.popen.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(first.popen.wait, 10) == 0
+    assert "handing 1 running job(s) back" in first.log()
+    _gone, alive = psutil.wait_procs(analysis, timeout=3)
+    assert not alive
+    job = await wait_job(api, client_token, job_id, until=lambda job: True)
+    assert job["status"] == "processing"  # not failed: handed back
+
+    start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="0")
+    job = await wait_job(api, client_token, job_id, timeout_s=30)
+    assert job["status"] == "completed", job
+    assert job["attempts"] == 2
