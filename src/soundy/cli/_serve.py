@@ -146,6 +146,8 @@ def run_serve(settings: Settings, *, workers: int) -> int:
 
         assert settings.database_url is not None
         run_migrations(settings.database_url)
+        if stop.is_set():
+            return 0
         env = _child_env(settings, metrics_dir)
         python = [sys.executable, "-m", "soundy.cli.main"]
         api = _Child("api", [*python, "api", "--host", settings.host, "--port", str(settings.port)])

@@ -92,9 +92,10 @@ def worker(
 
     settings = _settings()
     try:
-        asyncio.run(run_worker(settings, concurrency=concurrency))
+        code = asyncio.run(run_worker(settings, concurrency=concurrency))
     except SoundyError as exc:
         raise _fail(exc.message) from exc
+    raise typer.Exit(code)
 
 
 def migrate() -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import signal
 import socket
@@ -184,6 +185,8 @@ class SoundyWorker:
         self.redis: aioredis.Redis | None = None
         self.bull: BullWorker | None = None
         self.handing_back = False
+        # True when the worker stopped on its own (not asked to): its exit code is then 1.
+        self.failed = False
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -264,6 +267,7 @@ class SoundyWorker:
             loop.add_signal_handler(signal.SIGUSR1, self.dump_tasks)
         await self.start()
         assert self.bull is not None and self.sessions is not None
+        await self._wait_for_redis()
         run_task = asyncio.create_task(self.bull.run(), name="bullmq-worker")
         reconciler = asyncio.create_task(
             run_reconciler(self.settings, self.engine), name="reconciler"
@@ -273,6 +277,7 @@ class SoundyWorker:
         if run_task in done and not self._stop.is_set():
             exc = run_task.exception()
             self.stop_reason = f"the queue loop ended ({exc!r})" if exc else "the queue loop ended"
+            self.failed = True
         stop_task.cancel()
         log.info("worker %s stopping: %s", self.name, self.stop_reason)
         reconciler.cancel()
@@ -282,6 +287,21 @@ class SoundyWorker:
         await self.close()
         log.info("worker %s stopped: %s", self.name, self.stop_reason)
         return self.stop_reason
+
+    async def _wait_for_redis(self) -> None:
+        """Start taking jobs only once Redis answers (a worker may start before Redis)."""
+        assert self.redis is not None
+        last_warning_s = -math.inf
+        while not self._stop.is_set():
+            try:
+                await self.redis.ping()
+                return
+            except Exception as exc:
+                if time.monotonic() - last_warning_s >= 10:
+                    last_warning_s = time.monotonic()
+                    log.warning("waiting for Redis: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=1.0)
 
     async def _close_bull(self, run_task: asyncio.Task[Any]) -> None:
         assert self.bull is not None
@@ -515,7 +535,8 @@ def _metric(event: str, *, duration_s: float | None = None, code: str | None = N
         log.debug("metrics update failed", exc_info=True)
 
 
-async def run_worker(settings: Settings, *, concurrency: int | None = None) -> str:
-    """Run one worker until SIGTERM/SIGINT; returns why it stopped."""
+async def run_worker(settings: Settings, *, concurrency: int | None = None) -> int:
+    """Run one worker until SIGTERM/SIGINT; returns the exit code (0 when asked to stop)."""
     worker = SoundyWorker(settings, concurrency=concurrency)
-    return await worker.run()
+    await worker.run()
+    return 1 if worker.failed else 0
