@@ -47,11 +47,12 @@ print(pyloudnorm.Meter(rate).integrated_loudness(data))
 PYEBUR128_CODE = """
 import sys, soundfile, numpy as np
 from pyebur128 import MeasurementMode as M, R128State, get_loudness_global, get_loudness_range
+from pyebur128 import get_true_peak
 with soundfile.SoundFile(sys.argv[1]) as f:
     state = R128State(f.channels, f.samplerate, M.MODE_I | M.MODE_LRA | M.MODE_TRUE_PEAK)
     for block in f.blocks(blocksize=65536, dtype="float32", always_2d=True):
         state.add_frames(np.ascontiguousarray(block).ravel(), block.shape[0])
-    peak = max(state.get_true_peak(c) for c in range(f.channels))
+    peak = max(get_true_peak(state, c) for c in range(f.channels))
 print(get_loudness_global(state), get_loudness_range(state), 20 * np.log10(peak))
 """
 
@@ -65,11 +66,12 @@ def music_like(frames: int, sample_rate: int, seed: int, start_frame: int = 0) -
     """
     rng = np.random.default_rng([seed, start_frame])
     t = (start_frame + np.arange(frames)) / sample_rate
-    # Noise with a falling spectrum (first-order smoothing), different on each side.
+    # Noise with a falling spectrum like a mix's (brown noise, a little white), different on each
+    # side: the 1/3-octave tilt of the whole file is about -4 dB/octave, typical of masters.
     white = rng.standard_normal((frames, 2)).astype(np.float32)
-    pinkish = np.cumsum(white, axis=0) * 0.02
-    pinkish -= np.linspace(pinkish[0], pinkish[-1], frames)  # no drift across chunks
-    noise = 0.05 * white + 0.15 * np.tanh(pinkish)
+    brown = np.cumsum(white, axis=0) * 0.02
+    brown -= np.linspace(brown[0], brown[-1], frames)  # no drift across chunks
+    noise = 0.006 * white + 0.2 * np.tanh(brown)
     # Chords changing every 2 s (A minor, F, C, G), with a slow level swell.
     roots_hz = np.array([220.0, 174.61, 261.63, 196.0])
     chord = roots_hz[(t // 2.0).astype(int) % 4]
@@ -86,7 +88,7 @@ def music_like(frames: int, sample_rate: int, seed: int, start_frame: int = 0) -
     snare_on = (beat_index % 2) == 1
     snare = np.where(snare_on, 0.35 * np.exp(-pos * 25), 0.0) * rng.standard_normal(frames)
     hat_pos = np.mod(t, beat_s / 2)
-    hat = 0.08 * np.exp(-hat_pos * 120) * rng.standard_normal(frames)
+    hat = 0.05 * np.exp(-hat_pos * 120) * rng.standard_normal(frames)
     mono = (swell * tones + kick + snare + hat).astype(np.float32)
     out = noise + mono[:, None] * np.array([1.0, 0.9], dtype=np.float32)
     return (0.8 * np.tanh(out / 0.8)).astype(np.float32)
@@ -106,15 +108,22 @@ def generate(path: Path, seconds: float, sample_rate: int, subtype: str, seed: i
 
 
 def run(cmd: list[str]) -> tuple[float, float]:
-    """Run ``cmd``; return (wall seconds, peak RSS of the child in MB)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.returncode != 0:
-        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{stderr}")
+    """Run ``cmd``; return (wall seconds, peak RSS of the child in MB).
+
+    stderr goes to a file (ffmpeg's ebur128 logs a line per 100 ms, more than a pipe holds).
+    """
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            errors.seek(0)
+            tail = errors.read().decode(errors="replace")[-2000:]
+            raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{tail}")
     return elapsed, usage.ru_maxrss / 1024
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-import scipy.fft
+
+from soundy.analysis._scipy_ext import rfft
 
 __all__ = ["AlignedBlocks", "StftFramer", "default_fft_size"]
 
@@ -168,7 +169,7 @@ class StftFramer:
         for c, lane in enumerate(lanes):
             view = np.lib.stride_tricks.sliding_window_view(lane, self.n_fft)[:: self.hop]
             np.multiply(view[:n_frames], self._window, out=windowed)
-            spectrum = scipy.fft.rfft(windowed, axis=1)
+            spectrum = rfft(windowed, axis=1)
             if c == 0:
                 np.multiply(spectrum.real, spectrum.real, out=power)
             else:

@@ -7,6 +7,7 @@ SQLAlchemy, settings) at all, so the command starts fast.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -50,6 +51,11 @@ def analyze(
     A file that cannot be analysed prints one line on stderr; the others are still analysed
     and the exit code is 1.
     """
+    # The meters' matrix products are small: BLAS threads only add overhead (and the engine
+    # already runs its meters in two threads). Effective only before numpy is imported.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+
     from soundy.errors import SoundyError
     from soundy.report import AnalysisOptions, analyze_file
 
