@@ -211,3 +211,18 @@ def test_in_range_band_moves_are_as_severe_as_they_are_large() -> None:
         move = abs(gains[s["metric"].removeprefix("spectrum.bands.")])
         expected = 1 if move <= 3 else 2 if move <= 6 else 3
         assert ranks[s["severity"]] == expected, (s["metric"], move, s["severity"])
+
+
+def test_a_band_too_far_off_for_an_eq_asks_for_other_sounds_not_a_huge_boost() -> None:
+    # A pure 1 kHz tone: every band but mid is ~100 dB below the total. Asking for a 100 dB boost
+    # would be nonsense; the action names the range and caps the EQ move instead.
+    levels = {k: -100.0 for k in ("sub", "bass", "low_mid", "high_mid", "presence", "air")}
+    levels["mid"] = 0.0
+    changes = {f"bands.{k}": v for k, v in _renormalised(levels).items()}
+    result = with_changes(on_target_result("trap"), **changes)
+    for lang, words in (("en", "more than an EQ should fix"), ("pt-BR", "mais do que um EQ")):
+        by_metric = _by_metric(compare(result, genre="trap", lang=lang))
+        sub = by_metric["spectrum.bands.sub"]
+        assert sub["delta"] > 18.0
+        assert words in sub["action"] and "18" in sub["action"]
+        assert "100" not in sub["action"]

@@ -193,6 +193,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Boost {range} by about {cut} dB.",
         "pt-BR": "Realce {range} em cerca de {cut} dB.",
     },
+    "band.far_cut.action": {
+        "en": "{range} is {cut} dB too strong, more than an EQ should fix: rethink the sounds or the "
+        "arrangement in this range (cut it by {max_eq} dB at most with EQ).",
+        "pt-BR": "{range} está {cut} dB forte demais, mais do que um EQ deve corrigir: reveja os "
+        "timbres ou o arranjo nessa faixa (corte no máximo {max_eq} dB com EQ).",
+    },
+    "band.far_boost.action": {
+        "en": "{range} is {cut} dB too weak, more than an EQ should fix: add sounds or parts that "
+        "fill this range (boost it by {max_eq} dB at most with EQ).",
+        "pt-BR": "{range} está {cut} dB fraco demais, mais do que um EQ deve corrigir: acrescente "
+        "timbres ou partes que preencham essa faixa (realce no máximo {max_eq} dB com EQ).",
+    },
     "band.follows.action": {
         "en": "Leave this band: it follows the bigger moves of the balance ({moves}).",
         "pt-BR": "Não mexa nesta banda: ela acompanha os ajustes maiores do equilíbrio ({moves}).",

@@ -24,6 +24,9 @@ _LOW_END_BANDS = ("sub", "bass")
 _EQ_DEADBAND_DB = 1.0
 #: An in-range band whose EQ move reaches this (dB) is suggested along with out-of-range ones.
 _EQ_MOVE_DB = 3.0
+#: An EQ move larger than this (dB) is a sound-selection or arrangement problem, not an EQ one:
+#: the action says so instead of asking for a 40 dB boost.
+_EQ_MAX_DB = 18.0
 #: Below this side/mid ratio (-40 dB) the file is mono for practical purposes.
 _MONO_WIDTH = 1e-4
 
@@ -147,6 +150,15 @@ def _texts(
                 for k in moves
             )
             action = render("band.follows.action", lang, moves=listed)
+        elif abs(gain) > _EQ_MAX_DB:
+            direction = "cut" if gain < 0 else "boost"
+            action = render(
+                f"band.far_{direction}.action",
+                lang,
+                range=band_range,
+                cut=cut,
+                max_eq=n(_EQ_MAX_DB),
+            )
         elif gain < 0 and band in _LOW_END_BANDS:
             action = render("band.low_end_cut.action", lang, range=band_range, cut=cut)
         elif gain < 0:
