@@ -332,3 +332,8 @@ def test_matches_literal_transcription(fs: int, seed: int) -> None:
     assert meter.momentary_max_lufs() == pytest.approx(expected["momentary_max"], abs=1e-9)
     assert meter.short_term_max_lufs() == pytest.approx(expected["short_term_max"], abs=1e-9)
     assert meter.range_lu() == pytest.approx(expected["range"], abs=1e-9)
+
+
+def test_integer_frames_are_refused() -> None:
+    with pytest.raises(ValueError, match="floating point"):
+        LoudnessMeter(48000, 2).add_frames(np.zeros((10, 2), dtype=np.int16))

@@ -225,6 +225,8 @@ class LoudnessMeter:
             x = x[:, None]
         if x.ndim != 2 or x.shape[1] != self.channels:
             raise ValueError(f"frames must have shape (n, {self.channels}), got {x.shape}")
+        if x.dtype.kind != "f":
+            raise ValueError(f"frames must be floating point (full scale 1.0), not {x.dtype}")
         n = x.shape[0]
         if n == 0:
             return

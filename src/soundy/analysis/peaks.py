@@ -209,6 +209,8 @@ class PeakMeter:
             x = x[:, None]
         if x.ndim != 2 or x.shape[1] != self.channels:
             raise ValueError(f"frames must have shape (n, {self.channels}), got {x.shape}")
+        if x.dtype.kind != "f":
+            raise ValueError(f"frames must be floating point (full scale 1.0), not {x.dtype}")
         if x.shape[0] == 0:
             return
         self._flushed = None
@@ -447,6 +449,9 @@ class PeakMeter:
 
     def true_peak_series_dbtp(self) -> np.ndarray:
         """True peak (dBTP, max over channels) of each ``hop_s`` step; the last may be partial.
+
+        Built from :meth:`hop_true_peaks`: a step's value is exact when it holds the maximum
+        of some 3 s window, otherwise a lower bound not below the step's sample peak.
 
         Digital silence is ``-inf`` (never NaN); the caller turns it into null for JSON.
         """
