@@ -1,0 +1,135 @@
+"""The reconciler against real PostgreSQL and Redis: what it re-queues, what it leaves alone,
+and that only one process runs a pass at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from soundy.db.models import Client
+from soundy.db.session import create_engine
+from soundy.pipeline import jobs, queue
+from soundy.pipeline.reconciler import LOCK_KEY, reconcile_once
+
+
+@pytest.fixture
+async def engine(database_url):
+    engine = create_engine(database_url, pool_size=2)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def now_settings(settings):
+    """Reconcile rows at once (no minimum age)."""
+    return settings.model_copy(update={"reconcile_min_age_s": 0.0})
+
+
+async def _new_job(db_session, **kwargs):
+    client = Client(id=uuid.uuid4(), token_hash=uuid.uuid4().hex + uuid.uuid4().hex)
+    db_session.add(client)
+    await db_session.commit()
+    return await jobs.create_job(
+        db_session, client_id=client.id, file_key=f"uploads/{uuid.uuid4()}/a.wav", mode="genre"
+    )
+
+
+async def _pass_touching(settings, engine, job_ids):
+    """One pass; the ids (of ``job_ids``) it re-added. Other tests' rows may be in the table."""
+    report = await reconcile_once(settings, engine)
+    assert report.locked
+    return {job_id for job_id in report.enqueued if job_id in job_ids}, report
+
+
+async def test_pending_and_processing_jobs_missing_from_the_queue_are_added(
+    now_settings, engine, db_session
+):
+    pending = await _new_job(db_session)
+    processing = await _new_job(db_session)
+    assert await jobs.start_attempt(db_session, processing.id)
+    ids = {str(pending.id), str(processing.id)}
+
+    added, _ = await _pass_touching(now_settings, engine, ids)
+    assert added == ids
+    assert await queue.queue_state(now_settings, pending.id) == "waiting"
+    assert await queue.queue_state(now_settings, processing.id) == "waiting"
+
+    # Now they are queued: a second pass leaves them alone.
+    added, _ = await _pass_touching(now_settings, engine, ids)
+    assert added == set()
+    await queue.close_queues()
+
+
+async def test_young_pending_jobs_are_left_to_the_api(settings, engine, db_session):
+    job = await _new_job(db_session)
+    young = settings.model_copy(update={"reconcile_min_age_s": 60.0})
+    added, _ = await _pass_touching(young, engine, {str(job.id)})
+    assert added == set()
+    assert await queue.queue_state(settings, job.id) == "unknown"
+    await queue.close_queues()
+
+
+async def test_finished_rows_are_never_touched(now_settings, engine, db_session):
+    done = await _new_job(db_session)
+    assert await jobs.start_attempt(db_session, done.id)
+    assert await jobs.complete(db_session, done.id, result={"schema_version": 1})
+    failed = await _new_job(db_session)
+    assert await jobs.fail(db_session, failed.id, code="unsupported_format", message="not audio")
+
+    added, _ = await _pass_touching(now_settings, engine, {str(done.id), str(failed.id)})
+    assert added == set()
+    assert await queue.queue_state(now_settings, done.id) == "unknown"
+    assert await queue.queue_state(now_settings, failed.id) == "unknown"
+    await queue.close_queues()
+
+
+async def test_a_job_bullmq_gave_up_on_is_failed_in_the_database(now_settings, engine, db_session):
+    from bullmq import UnrecoverableError, Worker
+
+    job = await _new_job(db_session)
+    assert await jobs.start_attempt(db_session, job.id)
+    await queue.enqueue(now_settings, job_id=job.id, file_key=job.file_key, mode="genre")
+
+    async def give_up(bull_job, token):
+        raise UnrecoverableError("job stalled more than allowable limit")
+
+    worker = Worker(
+        queue.QUEUE_NAME,
+        give_up,
+        {"connection": now_settings.redis_url, "prefix": now_settings.queue_prefix},
+    )
+    try:
+        for _ in range(100):
+            if await queue.queue_state(now_settings, job.id) == "failed":
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await worker.close()
+    assert await queue.queue_state(now_settings, job.id) == "failed"
+
+    _, report = await _pass_touching(now_settings, engine, {str(job.id)})
+    assert str(job.id) in report.failed
+    row = await jobs.get_job(db_session, job.id)
+    assert row.status == "failed" and row.error_code == "queue_failed"
+    assert "stalled more than allowable limit" in row.error_message
+    await queue.close_queues()
+
+
+async def test_only_one_pass_runs_at_a_time(now_settings, engine, database_url, db_session):
+    job = await _new_job(db_session)
+    other = create_engine(database_url, pool_size=1)
+    try:
+        async with other.connect() as conn:
+            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": LOCK_KEY})
+            report = await reconcile_once(now_settings, engine)
+            assert not report.locked and report.enqueued == []
+            await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+    finally:
+        await other.dispose()
+    assert await queue.queue_state(now_settings, job.id) == "unknown"
+    added, _ = await _pass_touching(now_settings, engine, {str(job.id)})
+    assert added == {str(job.id)}
+    await queue.close_queues()
