@@ -217,6 +217,8 @@ class SoundyWorker:
                 # A job may be recovered from a dead worker twice before BullMQ gives up on it.
                 "maxStalledCount": 2,
                 "drainDelay": 5,
+                # After a Redis outage, look for jobs again within 2 s (BullMQ's default: 15 s).
+                "runRetryDelay": 2000,
                 "removeOnComplete": {"count": s.queue_keep_completed},
                 "removeOnFail": {"count": s.queue_keep_failed},
             },
