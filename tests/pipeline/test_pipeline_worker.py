@@ -246,3 +246,38 @@ async def test_sigterm_past_the_grace_period_hands_the_job_back_to_another_worke
     job = await wait_job(api, client_token, job_id, timeout_s=30)
     assert job["status"] == "completed", job
     assert job["attempts"] == 2
+
+
+async def test_redis_restart_while_workers_run_loses_no_job(
+    make_api, api, client_token, upload_bytes, start_worker, tmp_path
+):
+    from soundy.embedded import EmbeddedRedis
+
+    server = EmbeddedRedis(tmp_path / "redis")
+    redis_url = server.start()
+    port = server.port
+    restarted: EmbeddedRedis | None = None
+    try:
+        worker = start_worker(SOUNDY_REDIS_URL=redis_url)
+        own_redis_api = await make_api(redis_url=redis_url)
+        file_key = await upload_bytes(api, client_token, sine_wav(peak=0.1))
+
+        server.stop()  # Redis goes away under a running worker and API
+        response = await own_redis_api.post(
+            "/api/audio/analyze",
+            json={"file_key": file_key, "mode": "genre"},
+            headers={"Authorization": f"Bearer {client_token}"},
+        )
+        assert response.status_code == 202, response.text
+        job_id = response.json()["job"]["id"]
+        await asyncio.sleep(1.0)
+
+        restarted = EmbeddedRedis(tmp_path / "redis", port=port)
+        restarted.start()
+        job = await wait_job(api, client_token, job_id, timeout_s=30)
+        assert job["status"] == "completed", (job, worker.log()[-3000:])
+        assert worker.popen.poll() is None
+    finally:
+        for redis_server in (server, restarted):
+            if redis_server is not None:
+                redis_server.stop()
