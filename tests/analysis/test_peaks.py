@@ -99,6 +99,27 @@ def test_shortcut_equals_brute_force(fs: int) -> None:
         assert np.all(hops >= padded.reshape(hops.size, hop, 2).max(axis=(1, 2)))
 
 
+def test_float32_blocks_give_the_float64_result() -> None:
+    """Float32 blocks are kept as float32 (cheaper bound passes) and still settle exactly."""
+    fs = 44100
+    rng = np.random.default_rng(9)
+    for x in awkward_signals(fs, rng):
+        x32 = x.astype(np.float32)
+        meter = PeakMeter(fs, 2)
+        feed(meter, x32, rng)
+        expected = brute_force_hops(x32.astype(np.float64), fs).max(axis=0)
+        expected_db = [20 * math.log10(v) if v > 0 else None for v in expected]
+        assert meter.true_peak_dbtp() == pytest.approx(expected_db, abs=1e-10)
+    mixed = PeakMeter(fs, 2)  # a float64 block after float32 ones
+    x = rng.standard_normal((3 * fs, 2)) * 0.3
+    mixed.add_frames(x[:fs].astype(np.float32))
+    mixed.add_frames(x[fs:])
+    expected = brute_force_hops(np.vstack([x[:fs].astype(np.float32), x[fs:]]), fs)
+    assert mixed.true_peak_dbtp() == pytest.approx(
+        [20 * math.log10(v) for v in expected.max(axis=0)], abs=1e-10
+    )
+
+
 def test_true_peak_never_below_sample_peak() -> None:
     rng = np.random.default_rng(5)
     for x in awkward_signals(44100, rng):

@@ -177,7 +177,9 @@ class PeakMeter:
         channels, per_hop = self.channels, self._hop // self._seg
         # Samples kept: self._store[:, :self._live] is frame self._buf_start onwards (extra
         # capacity after it so that appending rarely copies what is already there).
-        self._store = np.zeros((channels, 8 * self._hop))
+        # float32 while every block is float32 (exact copies; level-1 passes at half the
+        # memory traffic), float64 from the first float64 block on.
+        self._store = np.zeros((channels, 8 * self._hop), dtype=np.float32)
         self._live = self._seg
         self._buf_start = -self._seg
         self._frames = 0
@@ -215,8 +217,10 @@ class PeakMeter:
             return
         self._flushed = None
         n = x.shape[0]
-        if self._live + n > self._store.shape[1]:
-            store = np.empty((self.channels, max(2 * (self._live + n), 8 * self._hop)))
+        dtype = np.result_type(self._store.dtype, x.dtype, np.float32)
+        if self._live + n > self._store.shape[1] or dtype != self._store.dtype:
+            size = max(2 * (self._live + n), 8 * self._hop)
+            store = np.empty((self.channels, size), dtype=dtype)
             store[:, : self._live] = self._store[:, : self._live]
             self._store = store
         self._store[:, self._live : self._live + n] = x.T
@@ -295,6 +299,7 @@ class PeakMeter:
         if not np.all(np.isfinite(seg_max)):
             raise InvalidAudio("the audio contains NaN or infinite sample values")
         hop_sample = seg_max[:, 1 : nseg + 1].reshape(channels, hops, per_hop).max(axis=2)
+        hop_sample = hop_sample.astype(np.float64)
         best = hop_sample.copy()
         bound = np.zeros((channels, nseg))
         done = np.ones((channels, nseg), dtype=bool)
@@ -303,7 +308,11 @@ class PeakMeter:
             d2 = np.diff(r, n=2, axis=1)[:, :body]  # x[i] - 2 x[i + 1] + x[i + 2]
             d2_max = np.abs(d2, out=d2).reshape(channels, nseg + 2, seg).max(axis=2)
             d2_near = np.maximum(np.maximum(d2_max[:, :-2], d2_max[:, 1:-1]), d2_max[:, 2:])
-            bound = (self._kappa * amp + self._c_norm * d2_near) * _BOUND_SLACK
+            bound = (self._kappa * amp.astype(np.float64) + self._c_norm * d2_near) * _BOUND_SLACK
+            if r.dtype != np.float64:
+                # d2 rounded in r's precision: |error| <= 8 u max|x| (u = unit roundoff).
+                largest = max(float(seg_max.max()), float(ax[:, body:].max(initial=0.0)))
+                bound += self._c_norm * 8.0 * float(np.finfo(r.dtype).eps) * largest
             starts = (np.arange(nseg) + 1) * seg  # index in r of each segment's first sample
             if rel_limit is not None:
                 bound[:, starts >= rel_limit] = 0.0
@@ -407,7 +416,8 @@ class PeakMeter:
         buf = self._buf
         need = (total + 1) * self._hop + 2 * self._seg + 2 - self._buf_start
         if need > buf.shape[1]:
-            buf = np.concatenate([buf, np.zeros((self.channels, need - buf.shape[1]))], axis=1)
+            pad = np.zeros((self.channels, need - buf.shape[1]), dtype=buf.dtype)
+            buf = np.concatenate([buf, pad], axis=1)
         remaining = total - self._round1_hops
         if remaining > 0:
             self._round1(state, buf, self._buf_start, remaining, end)
