@@ -281,3 +281,30 @@ async def test_redis_restart_while_workers_run_loses_no_job(
         for redis_server in (server, restarted):
             if redis_server is not None:
                 redis_server.stop()
+
+
+async def test_transient_storage_fault_is_retried_then_fails_with_a_reason(
+    api, client_token, upload_bytes, start_worker, settings
+):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    # The worker's storage is an S3 endpoint nobody listens on: every download is a
+    # transient fault (the API stored the file locally).
+    worker = start_worker(
+        SOUNDY_STORAGE_URL="s3://soundy-test/uploads",
+        SOUNDY_S3_ENDPOINT_URL=f"http://127.0.0.1:{closed_port}",
+        AWS_ACCESS_KEY_ID="x",
+        AWS_SECRET_ACCESS_KEY="y",
+    )
+    job_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
+    job = await wait_job(api, client_token, job_id, timeout_s=30)
+    assert job["status"] == "failed"
+    assert job["attempts"] == settings.job_attempts == 3
+    assert job["error"]["code"] == "temporarily_unavailable"
+    assert "unreachable" in job["error"]["message"]
+    log = worker.log()
+    assert log.count("failed, will retry") == 2 and log.count("giving up") == 1
+    counts = await queue.queue_counts(settings)
+    assert counts["failed"] == 1
+    await queue.close_queues()

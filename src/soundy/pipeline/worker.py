@@ -394,14 +394,31 @@ class SoundyWorker:
             except Exception as exc:
                 if isinstance(exc, SoundyError):
                     code, message = exc.code, exc.message
-                else:
-                    code, message = "temporarily_unavailable", f"{type(exc).__name__}: {exc}"
+                    details = message
+                else:  # the user sees a plain sentence; the log gets the details
+                    code = "temporarily_unavailable"
+                    message = (
+                        f"a temporary fault ({type(exc).__name__}) stopped the analysis "
+                        f"{attempt} time(s); please try again later"
+                    )
+                    details = f"{type(exc).__name__}: {exc}"
+                unexpected = not isinstance(exc, SoundyError)
                 if attempt >= max_attempts:
-                    log.error("attempt %d/%d failed, giving up: %s", attempt, max_attempts, message)
+                    log.error(
+                        "attempt %d/%d failed, giving up: %s",
+                        attempt,
+                        max_attempts,
+                        details,
+                        exc_info=unexpected,
+                    )
                     await self._finish_failed(job_id, code, message)
                 else:
                     log.warning(
-                        "attempt %d/%d failed, will retry: %s", attempt, max_attempts, message
+                        "attempt %d/%d failed, will retry: %s",
+                        attempt,
+                        max_attempts,
+                        details,
+                        exc_info=unexpected,
                     )
                     await self._publish(
                         job_id, {"status": "processing", "stage": "retrying", "error": None}
