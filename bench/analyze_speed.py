@@ -107,15 +107,22 @@ def generate(path: Path, seconds: float, sample_rate: int, subtype: str, seed: i
     return path
 
 
-def run(cmd: list[str]) -> tuple[float, float]:
-    """Run ``cmd``; return (wall seconds, peak RSS of the child in MB).
+GNU_TIME = Path("/usr/bin/time")
 
+
+def run(cmd: list[str]) -> tuple[float, float]:
+    """Run ``cmd``; return (wall seconds, peak RSS of the command in MB).
+
+    Peak RSS comes from GNU time (``%M``) when it is installed: Linux keeps a process's RSS
+    high-water mark across ``exec``, so ``os.wait4`` on a child forked from this (large) Python
+    process would report at least this process's RSS. Without GNU time, ``os.wait4`` is used.
     stderr goes to a file (ffmpeg's ebur128 logs a line per 100 ms, more than a pipe holds).
     """
-    with tempfile.TemporaryFile() as errors:
+    with tempfile.TemporaryFile() as errors, tempfile.NamedTemporaryFile("r") as rss_file:
+        full = [str(GNU_TIME), "-f", "%M", "-o", rss_file.name, *cmd] if GNU_TIME.exists() else cmd
         started = time.perf_counter()
         proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors
+            full, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors
         )
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - started
@@ -124,7 +131,8 @@ def run(cmd: list[str]) -> tuple[float, float]:
             errors.seek(0)
             tail = errors.read().decode(errors="replace")[-2000:]
             raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{tail}")
-    return elapsed, usage.ru_maxrss / 1024
+        peak_kb = float(rss_file.read().split()[-1]) if GNU_TIME.exists() else usage.ru_maxrss
+    return elapsed, peak_kb / 1024
 
 
 def contenders(path: Path) -> dict[str, list[str]]:

@@ -246,3 +246,23 @@ def test_pool_series_keeps_peaks_and_bounds_length() -> None:
 def test_json_safe_replaces_nan_and_infinity() -> None:
     data = {"a": float("nan"), "b": [np.float32(-np.inf), np.int64(3)], "c": (1.5, np.bool_(True))}
     assert json_safe(data) == {"a": None, "b": [None, 3], "c": [1.5, True]}
+
+
+def test_decoding_errors_surface_and_stop_the_threads(tmp_path: Path) -> None:
+    import threading
+
+    from soundy.errors import AudioTooLong, InvalidAudio
+
+    rate = 44100
+    before = threading.active_count()
+    data = _music(8, rate)
+    data[rate * 7, 0] = np.inf
+    bad = tmp_path / "inf.wav"
+    sf.write(bad, data, rate, subtype="FLOAT")
+    with pytest.raises(InvalidAudio, match="NaN or infinite"):
+        _measure(bad)
+    long_mp3 = tmp_path / "long.mp3"
+    _mp3(long_mp3, _music(6, rate), rate)
+    with pytest.raises(AudioTooLong):
+        measure_file(long_mp3, max_duration_s=5.8)
+    assert threading.active_count() == before

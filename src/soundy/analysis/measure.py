@@ -322,11 +322,13 @@ def measure_file(
     with open_audio(path, max_duration_s=max_duration_s) as source:
         info = source.info
         meters = _Meters(info)
+        blocks = _prefetch(source.blocks())
         try:
-            for block in _prefetch(source.blocks()):
+            for block in blocks:
                 meters.add_frames(block)
                 report("measuring", 0.95 * source.fraction_done)
         finally:
+            blocks.close()  # stops the decoding thread before the file is closed
             meters.finish()
         frames = source.frames_read
     report("measuring", 0.95, force=True)
