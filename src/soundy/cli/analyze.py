@@ -75,6 +75,15 @@ def analyze(
             _fail_line(exc.message)
             raise typer.Exit(2) from None
 
+    # The comparison (and its pydantic models) is only needed after the first file is measured:
+    # import it meanwhile, while the meters run in native code.
+    import importlib
+    import threading
+
+    threading.Thread(
+        target=importlib.import_module, args=("soundy.compare",), daemon=True
+    ).start()
+
     stderr_tty = sys.stderr.isatty()
     failed = False
     reference_result: dict[str, Any] | None = None
