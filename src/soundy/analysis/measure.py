@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -112,7 +112,7 @@ class _Progress:
             self._callback(stage, max(0.0, min(1.0, fraction)))
 
 
-def _prefetch(blocks: Iterable[T], depth: int = 2) -> Iterator[T]:
+def _prefetch(blocks: Iterable[T], depth: int = 2) -> Generator[T, None, None]:
     """Iterate ``blocks`` in a background thread, ``depth`` items ahead.
 
     Decoding (libsndfile, FFmpeg) releases the GIL, so it overlaps with the meters' numpy work.
@@ -349,4 +349,5 @@ def measure_file(
     }
     meters.fill(result)
     report("measuring", 1.0, force=True)
-    return json_safe(result)
+    safe: dict[str, Any] = json_safe(result)
+    return safe
