@@ -266,3 +266,22 @@ def test_decoding_errors_surface_and_stop_the_threads(tmp_path: Path) -> None:
     with pytest.raises(AudioTooLong):
         measure_file(long_mp3, max_duration_s=5.8)
     assert threading.active_count() == before
+
+
+def test_balance_is_the_bs1770_loudness_difference_of_the_channels(tmp_path: Path) -> None:
+    """1 kHz on the left, 50 Hz at the same level on the right: equal sample energy, but
+    K-weighting (BS.1770) makes the right channel ~1.6 dB quieter; the balance shows that."""
+    rate = 48000
+    t = np.arange(rate * 6) / rate
+    left = 0.1 * np.sin(2 * np.pi * 1000 * t)
+    right = 0.1 * np.sin(2 * np.pi * 50 * t)
+    paths = {name: tmp_path / f"{name}.wav" for name in ("stereo", "left", "right")}
+    sf.write(paths["stereo"], np.stack([left, right], axis=1), rate, subtype="FLOAT")
+    sf.write(paths["left"], left, rate, subtype="FLOAT")
+    sf.write(paths["right"], right, rate, subtype="FLOAT")
+    expected_db = (
+        _measure(paths["left"])["loudness"]["integrated_lufs"]
+        - _measure(paths["right"])["loudness"]["integrated_lufs"]
+    )
+    assert expected_db > 1.0
+    assert _measure(paths["stereo"])["stereo"]["balance_db"] == pytest.approx(expected_db, abs=0.05)

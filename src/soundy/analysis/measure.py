@@ -199,18 +199,24 @@ class _Meters:
         # thread runs the first, a helper thread the second, each meter always in one lane.
         # CPU per 4 minutes of stereo 44.1 kHz: loudness 0.25 s, peaks 0.2 s (music; up to ~1 s
         # for clipped full-band noise), spectrum + tempo/key 0.25 s, stereo and dynamics 0.03 s
-        # each; the decoder thread adds ~0.13 s to the second core.
-        lanes: list[list[Any]] = [
-            [self.loudness, self.peaks],
-            [self.spectrum, self.stereo, self.dynamics],
-        ]
-        self._lanes = [[m.add_frames for m in lane if m is not None] for lane in lanes]
+        # each; the decoder thread adds ~0.13 s to the second core. The stereo meter takes the
+        # loudness meter's K-weighted block (balance and mono loss are BS.1770 loudness
+        # differences), so it runs right after it, in the same lane.
+        first: list[Callable[[np.ndarray], None]] = [self.loudness.add_frames]
+        if self.stereo is not None:
+            first.append(self._add_stereo)
+        first.append(self.peaks.add_frames)
+        self._lanes = [first, [self.spectrum.add_frames, self.dynamics.add_frames]]
         self._helper: ThreadPoolExecutor | None = None
         if (os.cpu_count() or 1) >= 2:
             self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundy-meters")
         else:
             self._lanes = [self._lanes[0] + self._lanes[1]]
         self._pending: deque[Future[None]] = deque()
+
+    def _add_stereo(self, block: np.ndarray) -> None:
+        assert self.stereo is not None
+        self.stereo.add_frames(block, k_weighted=self.loudness.last_weighted_frames)
 
     @staticmethod
     def _run(feeds: list[Callable[[np.ndarray], None]], block: np.ndarray) -> None:
