@@ -206,7 +206,11 @@ class _Meters:
         if self.stereo is not None:
             first.append(self._add_stereo)
         first.append(self.peaks.add_frames)
-        self._lanes = [first, [self.spectrum.add_frames, self.dynamics.add_frames]]
+        second: list[Callable[[np.ndarray], None]] = [
+            self.spectrum.add_frames,
+            self.dynamics.add_frames,
+        ]
+        self._lanes = [first, second]
         self._helper: ThreadPoolExecutor | None = None
         if (os.cpu_count() or 1) >= 2:
             self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundy-meters")
