@@ -360,7 +360,7 @@ class _PyAVSource(AudioSource):
             duration_s = float(stream.duration * stream.time_base)
             if fmt == "m4a":
                 # The edit list's duration: trim the encoder's end padding to it.
-                self._end_pts = int((stream.start_time or 0) + stream.duration)
+                self._end_pts = int(stream.duration)
         elif container.duration is not None:
             duration_s = container.duration / 1_000_000
         codec = {"mp3float": "mp3"}.get(stream.codec.name, stream.codec.name)
