@@ -11,8 +11,9 @@ while the other slots go on. Children:
 * ignore SIGINT and SIGTERM (the worker decides when they stop; Ctrl-C in a terminal reaches
   the whole process group) and die with their parent (Linux ``PR_SET_PDEATHSIG``), so a
   SIGKILLed worker leaves no analysis running;
-* send progress ``(job_id, stage, fraction)`` through a ``multiprocessing`` queue that a
-  thread in the parent reads and hands to the event loop.
+* send progress ``(job_id, stage, fraction)`` through their slot's pipe, which a thread in
+  the parent reads and hands to the event loop; every call ends with an end marker, and
+  :meth:`AnalysisPool.run` returns only after the handler has seen all of the call's progress.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import contextlib
 import logging
 import multiprocessing
 import os
-import queue as queue_module
 import signal
 import threading
 import time
@@ -50,6 +50,8 @@ _THREAD_VARIABLES = (
 # Test-only hook (docs/operations.md): the child sleeps this many seconds before analysing,
 # reporting "decoding" progress, so tests can kill a worker in the middle of a job.
 TEST_DELAY_ENV = "SOUNDY_TEST_ANALYSIS_DELAY_S"
+# Progress "stage" that marks the end of one call's messages.
+_END = "__end__"
 # prctl(2) option: signal to receive when the parent dies.
 _PR_SET_PDEATHSIG = 1
 
@@ -67,7 +69,7 @@ class AnalysisTimeout(Exception):
 _child_progress: Any = None
 
 
-def _init_child(progress_queue: Any) -> None:
+def _init_child(progress_pipe: Any) -> None:
     """Runs first in each child, before anything imports numpy."""
     for name in _THREAD_VARIABLES:
         os.environ[name] = "1"
@@ -81,7 +83,7 @@ def _init_child(progress_queue: Any) -> None:
         if os.getppid() == 1:  # the parent died before prctl took effect
             os._exit(1)
     global _child_progress
-    _child_progress = progress_queue
+    _child_progress = progress_pipe
 
 
 def _warm_up() -> int:
@@ -100,15 +102,20 @@ def _analyze(job_id: str, path: str, options: Any) -> dict[str, Any]:
 
     def progress(stage: str, fraction: float) -> None:
         with contextlib.suppress(Exception):
-            _child_progress.put_nowait((job_id, stage, float(fraction)))
+            _child_progress.send((job_id, stage, float(fraction)))
 
-    delay_s = float(os.environ.get(TEST_DELAY_ENV) or 0)
-    if delay_s > 0:
-        deadline = time.monotonic() + delay_s
-        while (left := deadline - time.monotonic()) > 0:
-            progress("decoding", 0.0)
-            time.sleep(min(0.2, left))
-    return analyze_file(Path(path), options, progress)
+    try:
+        delay_s = float(os.environ.get(TEST_DELAY_ENV) or 0)
+        if delay_s > 0:
+            deadline = time.monotonic() + delay_s
+            while (left := deadline - time.monotonic()) > 0:
+                progress("decoding", 0.0)
+                time.sleep(min(0.2, left))
+        return analyze_file(Path(path), options, progress)
+    finally:
+        # Written after every progress message of this job (the pipe keeps order), so the
+        # parent knows when it has seen them all.
+        progress(_END, 1.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,7 +124,7 @@ def _analyze(job_id: str, path: str, options: Any) -> dict[str, Any]:
 class _Slot:
     index: int
     executor: ProcessPoolExecutor
-    progress_queue: Any
+    progress_pipe: Any  # the reading end; the slot's child holds the writing end
     reader: threading.Thread
     stop_reader: threading.Event = field(default_factory=threading.Event)
 
@@ -137,6 +144,8 @@ class AnalysisPool:
         self._on_progress = on_progress
         self._slots: list[_Slot] = []
         self._free: asyncio.Queue[int] | None = None
+        # job id -> set once all of the call's progress messages have been handed on
+        self._ends: dict[str, asyncio.Event] = {}
         self._size = slots
         self.closed = False
 
@@ -155,36 +164,46 @@ class AnalysisPool:
             )
 
     def _new_slot(self, index: int) -> _Slot:
-        progress_queue = self._context.Queue()
+        # One pipe per slot: its child is the only writer, so no lock is needed, and a child
+        # killed half-way through a write damages only its own slot's pipe (replaced with it).
+        reader_end, writer_end = self._context.Pipe(duplex=False)
         executor = ProcessPoolExecutor(
             max_workers=1,
             mp_context=self._context,
             initializer=_init_child,
-            initargs=(progress_queue,),
+            initargs=(writer_end,),
         )
         stop = threading.Event()
         reader = threading.Thread(
             target=self._read_progress,
-            args=(progress_queue, stop),
+            args=(reader_end, stop),
             name=f"soundy-progress-{index}",
             daemon=True,
         )
-        slot = _Slot(index, executor, progress_queue, reader, stop)
+        slot = _Slot(index, executor, reader_end, reader, stop)
         reader.start()
         return slot
 
-    def _read_progress(self, progress_queue: Any, stop: threading.Event) -> None:
+    def _read_progress(self, pipe: Any, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                job_id, stage, fraction = progress_queue.get(timeout=0.25)
-            except queue_module.Empty:
-                continue
-            except (EOFError, OSError, ValueError):
+                if not pipe.poll(0.25):
+                    continue
+                job_id, stage, fraction = pipe.recv()
+            except (EOFError, OSError, ValueError, TypeError):
                 return
             loop = self._loop
-            if loop is not None and self._on_progress is not None and not loop.is_closed():
+            if loop is None or loop.is_closed():
+                return
+            callback = self._on_end if stage == _END else self._on_progress
+            if callback is not None:
                 with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(self._on_progress, job_id, stage, fraction)
+                    loop.call_soon_threadsafe(callback, job_id, stage, fraction)
+
+    def _on_end(self, job_id: str, _stage: str, _fraction: float) -> None:
+        event = self._ends.get(job_id)
+        if event is not None:
+            event.set()
 
     def _retire(self, slot: _Slot, *, kill: bool) -> None:
         """Throw a slot's executor away (killing its child when ``kill``)."""
@@ -211,7 +230,7 @@ class AnalysisPool:
             await loop.run_in_executor(None, slot.executor.shutdown, True)
             await loop.run_in_executor(None, slot.reader.join, 1.0)
             with contextlib.suppress(Exception):
-                slot.progress_queue.close()
+                slot.progress_pipe.close()
 
     def pids(self) -> list[int]:
         """Process ids of the live children (for logs and tests)."""
@@ -233,6 +252,7 @@ class AnalysisPool:
         slot = self._slots[index]
         replace = False
         kill = False
+        end = self._ends[job_id] = asyncio.Event()
         try:
             try:
                 future = self._loop.run_in_executor(
@@ -247,7 +267,18 @@ class AnalysisPool:
                     slot.executor, _analyze, job_id, str(path), options
                 )
             try:
-                return await asyncio.wait_for(future, timeout=timeout_s)
+                try:
+                    return await asyncio.wait_for(future, timeout=timeout_s)
+                finally:
+                    if (
+                        future.done()
+                        and not future.cancelled()
+                        and not isinstance(future.exception(), BrokenProcessPool)
+                    ):
+                        # The call ended in the child: let its last progress messages (they
+                        # travel on another pipe than the result) reach the handler first.
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(end.wait(), timeout=1.0)
             except TimeoutError as exc:
                 replace = kill = True
                 raise AnalysisTimeout(
@@ -262,6 +293,7 @@ class AnalysisPool:
                 replace = kill = True
                 raise
         finally:
+            self._ends.pop(job_id, None)
             if replace:
                 log.warning("replacing analysis process of slot %d", index)
                 self._replace(index, kill=kill)
