@@ -285,3 +285,41 @@ def test_balance_is_the_bs1770_loudness_difference_of_the_channels(tmp_path: Pat
     )
     assert expected_db > 1.0
     assert _measure(paths["stereo"])["stereo"]["balance_db"] == pytest.approx(expected_db, abs=0.05)
+
+
+def _extensible_wav(path: Path, data: np.ndarray, rate: int, mask: int) -> None:
+    """A float WAVE_FORMAT_EXTENSIBLE file with ``mask`` as dwChannelMask, written by hand."""
+    import struct
+
+    channels = data.shape[1]
+    samples = data.astype("<f4").tobytes()
+    float_guid = bytes.fromhex("0300000000001000800000aa00389b71")
+    fmt = struct.pack(
+        "<HHIIHHHHI16s", 0xFFFE, channels, rate, rate * channels * 4, channels * 4, 32, 22, 32,
+        mask, float_guid,
+    )  # fmt: skip
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"data" + struct.pack("<I", len(samples)) + samples
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+
+
+def test_5_1_mask_weights_the_surrounds_and_excludes_the_lfe(tmp_path: Path) -> None:
+    """BS.1770: a surround channel weighs 1.41, the LFE 0. A 1 kHz sine of peak -20 dBFS in one
+    channel alone reads -20 - 3.01 + 0.6977 - 0.691 (+ 10 log10 1.41 in a surround)."""
+    rate = 48000
+    mask_5_1_side = 0x1 | 0x2 | 0x4 | 0x8 | 0x200 | 0x400  # FL FR FC LFE SL SR
+    sine = _sine(6, rate, -20.0)[:, 0]
+    one_channel_lufs = -20.0 - 10 * math.log10(2) + G_K_1KHZ_48K_DB - 0.691
+    expected = {0: one_channel_lufs, 4: one_channel_lufs + 10 * math.log10(1.41), 3: None}
+    for channel, lufs in expected.items():
+        data = np.zeros((sine.size, 6))
+        data[:, channel] = sine
+        path = tmp_path / f"ch{channel}.wav"
+        _extensible_wav(path, data, rate, mask_5_1_side)
+        result = _measure(path)
+        assert result["file"]["channel_mask"] == mask_5_1_side
+        measured = result["loudness"]["integrated_lufs"]
+        if lufs is None:
+            assert measured is None, "the LFE channel must not count"
+        else:
+            assert measured == pytest.approx(lufs, abs=0.05)
