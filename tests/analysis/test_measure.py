@@ -323,3 +323,15 @@ def test_5_1_mask_weights_the_surrounds_and_excludes_the_lfe(tmp_path: Path) -> 
             assert measured is None, "the LFE channel must not count"
         else:
             assert measured == pytest.approx(lufs, abs=0.05)
+
+
+def test_float_file_over_full_scale_is_reported_not_clipped(tmp_path: Path) -> None:
+    rate = 48000
+    path = tmp_path / "hot.wav"
+    sf.write(path, _sine(5, rate, +6.0), rate, subtype="FLOAT")
+    result = _measure(path)
+    assert result["peaks"]["sample_peak_dbfs"] == pytest.approx(6.0, abs=0.01)
+    assert result["peaks"]["clipped_samples"] > 0
+    assert result["loudness"]["integrated_lufs"] == pytest.approx(
+        6.0 + G_K_1KHZ_48K_DB - 0.691, abs=0.05
+    )
