@@ -110,8 +110,8 @@ def generate(path: Path, seconds: float, sample_rate: int, subtype: str, seed: i
 GNU_TIME = Path("/usr/bin/time")
 
 
-def run(cmd: list[str]) -> tuple[float, float]:
-    """Run ``cmd``; return (wall seconds, peak RSS of the command in MB).
+def run(cmd: list[str]) -> tuple[float, float, float]:
+    """Run ``cmd``; return (wall seconds, CPU seconds (user + system), peak RSS in MB).
 
     Peak RSS comes from GNU time (``%M``) when it is installed: Linux keeps a process's RSS
     high-water mark across ``exec``, so ``os.wait4`` on a child forked from this (large) Python
@@ -132,7 +132,7 @@ def run(cmd: list[str]) -> tuple[float, float]:
             tail = errors.read().decode(errors="replace")[-2000:]
             raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{tail}")
         peak_kb = float(rss_file.read().split()[-1]) if GNU_TIME.exists() else usage.ru_maxrss
-    return elapsed, peak_kb / 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, peak_kb / 1024
 
 
 def contenders(path: Path) -> dict[str, list[str]]:
@@ -156,17 +156,23 @@ def contenders(path: Path) -> dict[str, list[str]]:
     }
 
 
-def table(title: str, times: dict[str, list[float]], rss: dict[str, list[float]]) -> str:
+def table(
+    title: str,
+    times: dict[str, list[float]],
+    cpu: dict[str, list[float]],
+    rss: dict[str, list[float]],
+) -> str:
     base = statistics.median(times["soundy analyze --json"])
     lines = [
         title,
-        f"{'command':<28} {'median s':>9} {'min s':>7} {'x soundy':>9} {'peak RSS MB':>12}",
+        f"{'command':<28} {'median s':>9} {'min s':>7} {'x soundy':>9} {'CPU s':>7} "
+        f"{'peak RSS MB':>12}",
     ]
     for name, values in times.items():
         median = statistics.median(values)
         lines.append(
             f"{name:<28} {median:>9.3f} {min(values):>7.3f} {median / base:>9.2f} "
-            f"{max(rss[name]):>12.0f}"
+            f"{statistics.median(cpu[name]):>7.2f} {max(rss[name]):>12.0f}"
         )
     return "\n".join(lines)
 
@@ -189,14 +195,21 @@ def main() -> None:
     for cmd in cmds.values():  # warm the page cache and the imports once
         run(cmd)
     times: dict[str, list[float]] = {name: [] for name in cmds}
+    cpu: dict[str, list[float]] = {name: [] for name in cmds}
     rss: dict[str, list[float]] = {name: [] for name in cmds}
     for _ in range(args.reps):
         for name, cmd in cmds.items():
-            elapsed, peak_mb = run(cmd)
+            elapsed, cpu_s, peak_mb = run(cmd)
             times[name].append(elapsed)
+            cpu[name].append(cpu_s)
             rss[name].append(peak_mb)
     print(
-        table(f"4-minute stereo 44.1 kHz 24-bit WAV, {args.reps} alternating runs each", times, rss)
+        table(
+            f"4-minute stereo 44.1 kHz 24-bit WAV, {args.reps} alternating runs each",
+            times,
+            cpu,
+            rss,
+        )
     )
     soundy_s = statistics.median(times["soundy analyze --json"])
     ffmpeg_s = statistics.median(times["ffmpeg ebur128=peak=true"])
@@ -209,11 +222,12 @@ def main() -> None:
         long = generate(args.cache / "music-60min-48k-16bit.wav", 3600, 48000, "PCM_16", seed=8)
         soundy_cmd = contenders(long)["soundy analyze --json"]
         ffmpeg_cmd = contenders(long)["ffmpeg ebur128=peak=true"]
-        s_time, s_rss = run(soundy_cmd)
-        f_time, f_rss = run(ffmpeg_cmd)
+        s_time, s_cpu, s_rss = run(soundy_cmd)
+        f_time, f_cpu, f_rss = run(ffmpeg_cmd)
         print(
-            f"\n60-minute stereo 48 kHz WAV: soundy {s_time:.2f} s, peak {s_rss:.0f} MB "
-            f"(target < 300); ffmpeg {f_time:.2f} s, peak {f_rss:.0f} MB"
+            f"\n60-minute stereo 48 kHz WAV: soundy {s_time:.2f} s ({s_cpu:.1f} s CPU), peak "
+            f"{s_rss:.0f} MB (target < 300); ffmpeg {f_time:.2f} s ({f_cpu:.1f} s CPU), peak "
+            f"{f_rss:.0f} MB"
         )
 
 
