@@ -86,9 +86,10 @@ async def test_overview_counts_failures_and_retry(
     assert (first["error_code"], first["error_message"]) == ("unsupported_format", "not audio")
     assert first["filename"] == "broken.wav"
     assert first["attempts"] == 1
-    # Postgres counts moved by exactly this job.
+    # Postgres counts moved by exactly this job. (Earlier tests' failures may leave the last-minute
+    # window meanwhile, so that one can only be bounded; the suite is far shorter than an hour.)
     tp, tp0 = overview["throughput"], before["throughput"]
-    assert tp["failed_last_minute"] == tp0["failed_last_minute"] + 1
+    assert 1 <= tp["failed_last_minute"] <= tp0["failed_last_minute"] + 1
     assert tp["failed_last_hour"] == tp0["failed_last_hour"] + 1
     assert tp["jobs_by_status"]["failed"] == tp0["jobs_by_status"]["failed"] + 1
     # The API queued the job (no worker runs here, so it still waits in BullMQ).
