@@ -294,9 +294,13 @@ class AudioSource:
 
 
 def _fmt_duration(seconds: float | None) -> str:
+    """``m:ss`` (or ``h:mm:ss`` from an hour), e.g. "20:00 (m:ss)"."""
     if seconds is None:
         return "?"
     minutes, secs = divmod(round(seconds), 60)
+    if minutes >= 60:
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}:{minutes:02d}:{secs:02d} (h:mm:ss)"
     return f"{minutes}:{secs:02d} (m:ss)"
 
 
