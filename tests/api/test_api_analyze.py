@@ -164,3 +164,25 @@ async def test_in_flight_limit_holds_under_concurrent_requests(
         *(analyze(api, auth(token), file_key=file_key) for _ in range(6))
     )
     assert sorted(r.status_code for r in responses) == [202, 202, 429, 429, 429, 429]
+
+
+async def test_suggestion_language_comes_from_lang_or_accept_language(
+    make_api, make_token, auth, upload_bytes
+):
+    api = await make_api(max_jobs_in_flight_per_client=10)
+    token = await make_token()
+
+    async def lang_of(body: dict, accept_language: str | None) -> str | None:
+        file_key = await upload_bytes(api, token, b"0123456789")
+        headers = auth(token)
+        if accept_language is not None:
+            headers["Accept-Language"] = accept_language
+        response = await analyze(api, headers, file_key=file_key, **body)
+        assert response.status_code == 202, response.text
+        return response.json()["job"]["lang"]
+
+    assert await lang_of({}, "pt-BR,pt;q=0.9,en;q=0.8") == "pt-BR"
+    assert await lang_of({}, "fr-FR, en;q=0.5, pt;q=0.7") == "pt-BR"  # highest q wins
+    assert await lang_of({}, "en-US,en;q=0.9") == "en"
+    assert await lang_of({"lang": "en"}, "pt-BR") == "en"  # the body's choice wins
+    assert await lang_of({}, "de-DE") is None  # neither: the worker's default (English)

@@ -7,8 +7,9 @@ reconciler adds the job later (DESIGN.md "Job lifecycle").
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
 from sqlalchemy import select, text
 
 from soundy import metrics
@@ -41,6 +42,27 @@ def known_destinations() -> tuple[str, ...]:
     return DESTINATIONS
 
 
+def language_from_header(accept_language: str | None) -> str | None:
+    """The suggestion language ("en" | "pt-BR") an ``Accept-Language`` header prefers (RFC 9110
+    12.5.4: highest q first, ties in order), or None when it names neither."""
+    if not accept_language:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        ranked.append((-quality, index, tag.strip().lower()))
+    for negative_quality, _, tag in sorted(ranked):
+        if negative_quality < 0 and (tag.startswith("pt") or tag.startswith("en")):
+            return "pt-BR" if tag.startswith("pt") else "en"
+    return None
+
+
 def _validate(body: AnalyzeRequest) -> None:
     if body.mode == "reference" and body.reference_job_id is None:
         raise InvalidRequest("reference_job_id: required when mode is 'reference'")
@@ -71,8 +93,13 @@ def _validate(body: AnalyzeRequest) -> None:
     summary="Start analysing an uploaded file",
 )
 async def analyze(
-    body: AnalyzeRequest, client: ClientDep, session: SessionDep, state: StateDep
+    body: AnalyzeRequest,
+    client: ClientDep,
+    session: SessionDep,
+    state: StateDep,
+    accept_language: Annotated[str | None, Header()] = None,
 ) -> JobResponse:
+    """Suggestions are written in ``lang`` if given, else in the ``Accept-Language`` choice."""
     settings = state.settings
     _validate(body)
 
@@ -129,7 +156,7 @@ async def analyze(
         genre=body.genre,
         destination=body.destination,
         reference_job_id=body.reference_job_id,
-        lang=body.lang,
+        lang=body.lang or language_from_header(accept_language),
     )
     metrics.JOBS_CREATED.inc()
 
