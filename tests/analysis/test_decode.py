@@ -281,3 +281,10 @@ def test_sniff_format_skips_id3_tags() -> None:
     assert sniff_format(id3 + b"\xff\xfb\x90\x64" + bytes(60)) == "mp3"
     assert sniff_format(b"\x00\x00\x00\x20ftypM4A " + bytes(60)) == "m4a"
     assert sniff_format(b"hello world, not audio at all" + bytes(40)) is None
+
+
+def test_sample_rates_the_meters_cannot_use_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "slow.wav"
+    sf.write(path, np.zeros((2000, 1)), 500)
+    with pytest.raises(UnsupportedFormat, match="500 Hz"):
+        open_audio(path)

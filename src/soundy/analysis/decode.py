@@ -32,6 +32,8 @@ from soundy.errors import AudioTooLong, EmptyAudio, InvalidAudio, UnsupportedFor
 
 __all__ = [
     "DEFAULT_BLOCK_S",
+    "MAX_SAMPLE_RATE_HZ",
+    "MIN_SAMPLE_RATE_HZ",
     "AudioInfo",
     "AudioSource",
     "open_audio",
@@ -40,6 +42,9 @@ __all__ = [
 
 # Block length yielded by AudioSource.blocks(), in seconds of audio.
 DEFAULT_BLOCK_S = 3.0
+# Sample rates the meters accept (BS.1770's 100 ms grid needs at least 1 kHz).
+MIN_SAMPLE_RATE_HZ = 1000
+MAX_SAMPLE_RATE_HZ = 768000
 # A header estimate (compressed formats without an exact frame count) must exceed the limit by
 # this factor before the file is refused without decoding; the exact count is checked anyway.
 _ESTIMATE_MARGIN = 1.05
@@ -549,6 +554,12 @@ def open_audio(path: str | Path, *, max_duration_s: float | None = None) -> Audi
         raise UnsupportedFormat(f"{path.name}: looks like {fmt.upper()} but cannot be decoded")
     source.max_duration_s = max_duration_s
     info = source.info
+    if not MIN_SAMPLE_RATE_HZ <= info.sample_rate <= MAX_SAMPLE_RATE_HZ:
+        source.close()
+        raise UnsupportedFormat(
+            f"{path.name}: a sample rate of {info.sample_rate} Hz is outside what can be "
+            f"measured ({MIN_SAMPLE_RATE_HZ} to {MAX_SAMPLE_RATE_HZ} Hz)"
+        )
     if max_duration_s is not None:
         source._max_frames = int(np.ceil(max_duration_s * info.sample_rate))
         limit = max_duration_s * (1.0 if info.duration_exact else _ESTIMATE_MARGIN)
