@@ -7,7 +7,9 @@ number of frames, and the results do not depend on how the input was split.
 What is measured (each clause cited where it is used):
 
 * K-weighting: ITU-R BS.1770-4 Annex 1, Tables 1 and 2, re-derived for any rate
-  (:mod:`soundy.analysis._kweighting`).
+  (:mod:`soundy.analysis._kweighting`); filtered, with the sums of squares per fine
+  block, by the C kernel ``soundy.analysis._kernels.kweight_energies`` in double precision
+  (the direct-form-II-transposed recurrence of ``scipy.signal.lfilter``, same operation order).
 * Loudness of an interval: ``-0.691 + 10 log10(sum_i G_i z_i)`` (Annex 1, eq. (2)), with
   ``z_i`` the mean square of the K-weighted channel i and ``G_i`` its weight
   (:mod:`soundy.analysis.channels`).
@@ -33,8 +35,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from soundy.analysis._arrays import GrowableArray
+from soundy.analysis._kernels import kweight_energies
 from soundy.analysis._kweighting import gating_grid, k_weighting_ba
-from soundy.analysis._lfilter import lfilter
 from soundy.analysis.channels import channel_weights as default_channel_weights
 from soundy.errors import InvalidAudio
 
@@ -231,38 +233,29 @@ class LoudnessMeter:
         if n == 0:
             return
         self._cache.clear()
-        y, self._zi = lfilter(self._b, self._a, x, axis=0, zi=self._zi.T)
-        self._zi = self._zi.T
+        x = np.ascontiguousarray(x)
+        if x.dtype not in (np.float32, np.float64):
+            x = x.astype(np.float64)
+        # K-weighting and the sums of squares per fine block in one C pass (double precision).
+        y = np.empty((n, self.channels))
+        new = np.empty(((self._partial_frames + n) // self._fine_frames, self.channels))
+        rows, self._partial_frames = kweight_energies(
+            x,
+            self._b,
+            self._a,
+            self._zi,
+            self._partial_sum,
+            self._partial_frames,
+            self._fine_frames,
+            new,
+            y,
+        )
         self._last_weighted = y
         self._frames += n
-        g = self._fine_frames
-        fines: list[np.ndarray] = []
-        start = 0
-        if self._partial_frames:
-            take = min(g - self._partial_frames, n)
-            self._partial_sum += np.einsum("nc,nc->c", y[:take], y[:take])
-            self._partial_frames += take
-            start = take
-            if self._partial_frames == g:
-                fines.append(self._partial_sum[None, :].copy())
-                self._partial_sum[:] = 0.0
-                self._partial_frames = 0
-        whole = (n - start) // g
-        if whole:
-            squares = np.square(y[start : start + whole * g])
-            fines.append(np.add.reduceat(squares, np.arange(0, whole * g, g), axis=0))
-            start += whole * g
-        if start < n:
-            rest = y[start:]
-            self._partial_sum += np.einsum("nc,nc->c", rest, rest)
-            self._partial_frames += n - start
-        if not fines:
-            if not np.all(np.isfinite(self._partial_sum)):
-                raise InvalidAudio("the audio contains NaN or infinite sample values")
-            return
-        new = np.concatenate(fines, axis=0)  # (m, channels)
-        if not np.all(np.isfinite(new)):
+        if not (np.all(np.isfinite(new)) and np.all(np.isfinite(self._partial_sum))):
             raise InvalidAudio("the audio contains NaN or infinite sample values")
+        if not rows:
+            return
         self._fine.extend(new @ self._weights)
         pending = np.concatenate([self._pending_fines, new], axis=0)
         hops = pending.shape[0] // self._fines_per_hop

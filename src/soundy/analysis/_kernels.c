@@ -1,0 +1,447 @@
+/*
+ * soundy.analysis._kernels: the inner loops of the loudness and true-peak meters, in C.
+ *
+ * Plain CPython C API and the buffer protocol (no numpy headers, so it builds with gcc and
+ * the Python headers alone). Every computation is in double precision; float32 input is
+ * widened sample by sample, exactly as numpy's astype(float64) would. The GIL is released
+ * around each loop. The Python side (loudness.py, peaks.py) validates shapes and owns all
+ * state; these functions check only what would make them read or write out of bounds.
+ *
+ * kweight_energies: the K-weighting filter of ITU-R BS.1770-4 Annex 1 as one 4th-order
+ *   direct-form-II-transposed pass with carried state, the very recurrence (and operation
+ *   order) of scipy.signal.lfilter, plus the sum of squares per channel per fine block.
+ * segment_scan: max |x| and max |x[i] - 2 x[i+1] + x[i+2]| per channel per segment (the
+ *   true-peak meter's bounds, BS.1770-4 Annex 2 shortcut described in peaks.py).
+ * interpolated_peaks: polyphase FIR interpolation of whole segments, max |y| per segment.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#define MAX_ORDER 8
+
+/* ------------------------------------------------------------------ buffers */
+
+typedef struct {
+    Py_buffer view;
+    int held;
+} Buf;
+
+static void buf_release(Buf *b) {
+    if (b->held) {
+        PyBuffer_Release(&b->view);
+        b->held = 0;
+    }
+}
+
+/* Kind of a float buffer: 'f' (float32), 'd' (float64) or 0 (anything else). */
+static char float_kind(const Py_buffer *v) {
+    const char *f = v->format ? v->format : "B";
+    if (f[0] == '<' || f[0] == '=' || f[0] == '@') f++;
+    if (f[0] == 'f' && f[1] == 0 && v->itemsize == 4) return 'f';
+    if (f[0] == 'd' && f[1] == 0 && v->itemsize == 8) return 'd';
+    return 0;
+}
+
+static int is_int64(const Py_buffer *v) {
+    const char *f = v->format ? v->format : "B";
+    if (f[0] == '<' || f[0] == '=' || f[0] == '@') f++;
+    return (f[0] == 'l' || f[0] == 'q') && f[1] == 0 && v->itemsize == 8;
+}
+
+/* A C-contiguous buffer of doubles with ``count`` elements (count < 0: any). */
+static int get_doubles(PyObject *obj, Buf *b, Py_ssize_t count, int writable, const char *name) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, &b->view, flags) < 0) return -1;
+    b->held = 1;
+    if (float_kind(&b->view) != 'd') {
+        PyErr_Format(PyExc_TypeError, "%s must be float64", name);
+        return -1;
+    }
+    if (count >= 0 && b->view.len / 8 != count) {
+        PyErr_Format(PyExc_ValueError, "%s must have %zd elements, not %zd", name, count,
+                     b->view.len / 8);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ K-weighting */
+
+/* Two channels at once: two independent recursions keep the FPU busy (one alone waits on
+ * its own latency). Same operations, in the same order, as the one-channel loop below. */
+#define KWEIGHT_PAIR_LOOP(T)                                                               \
+    for (; c + 1 < channels && order == 4; c += 2) {                                      \
+        const T *x = (const T *)src + c;                                                   \
+        double *zl = zi + c * 4, *zr = zi + (c + 1) * 4;                                   \
+        double l0 = zl[0], l1 = zl[1], l2 = zl[2], l3 = zl[3];                             \
+        double r0 = zr[0], r1 = zr[1], r2 = zr[2], r3 = zr[3];                             \
+        double accl = partial[c], accr = partial[c + 1];                                   \
+        Py_ssize_t count = partial_frames, row = 0;                                        \
+        double *w = weighted ? weighted + c : NULL;                                        \
+        for (Py_ssize_t k = 0; k < n; k++) {                                               \
+            const double xl = (double)x[k * channels], xr = (double)x[k * channels + 1];   \
+            const double yl = l0 + b[0] * xl, yr = r0 + b[0] * xr;                         \
+            l0 = l1 + xl * b[1] - yl * a[1];                                               \
+            r0 = r1 + xr * b[1] - yr * a[1];                                               \
+            l1 = l2 + xl * b[2] - yl * a[2];                                               \
+            r1 = r2 + xr * b[2] - yr * a[2];                                               \
+            l2 = l3 + xl * b[3] - yl * a[3];                                               \
+            r2 = r3 + xr * b[3] - yr * a[3];                                               \
+            l3 = xl * b[4] - yl * a[4];                                                    \
+            r3 = xr * b[4] - yr * a[4];                                                    \
+            if (w) {                                                                       \
+                w[k * channels] = yl;                                                      \
+                w[k * channels + 1] = yr;                                                  \
+            }                                                                              \
+            accl += yl * yl;                                                               \
+            accr += yr * yr;                                                               \
+            if (++count == fine) {                                                         \
+                fines[row * channels + c] = accl;                                          \
+                fines[row * channels + c + 1] = accr;                                      \
+                row++;                                                                     \
+                accl = accr = 0.0;                                                         \
+                count = 0;                                                                 \
+            }                                                                              \
+        }                                                                                  \
+        zl[0] = l0; zl[1] = l1; zl[2] = l2; zl[3] = l3;                                    \
+        zr[0] = r0; zr[1] = r1; zr[2] = r2; zr[3] = r3;                                    \
+        partial[c] = accl;                                                                 \
+        partial[c + 1] = accr;                                                             \
+    }
+
+#define KWEIGHT_LOOP(T)                                                                    \
+    Py_ssize_t c = 0;                                                                      \
+    KWEIGHT_PAIR_LOOP(T)                                                                   \
+    for (; c < channels; c++) {                                                            \
+        const T *x = (const T *)src + c;                                                   \
+        double z[MAX_ORDER];                                                               \
+        memcpy(z, zi + c * order, order * sizeof(double));                                 \
+        double acc = partial[c];                                                           \
+        Py_ssize_t count = partial_frames, row = 0;                                        \
+        double *w = weighted ? weighted + c : NULL;                                        \
+        if (order == 4) {                                                                  \
+            double z0 = z[0], z1 = z[1], z2 = z[2], z3 = z[3];                             \
+            for (Py_ssize_t k = 0; k < n; k++) {                                           \
+                const double xn = (double)x[k * channels];                                 \
+                const double yn = z0 + b[0] * xn;                                          \
+                z0 = z1 + xn * b[1] - yn * a[1];                                           \
+                z1 = z2 + xn * b[2] - yn * a[2];                                           \
+                z2 = z3 + xn * b[3] - yn * a[3];                                           \
+                z3 = xn * b[4] - yn * a[4];                                                \
+                if (w) w[k * channels] = yn;                                               \
+                acc += yn * yn;                                                            \
+                if (++count == fine) {                                                     \
+                    fines[row * channels + c] = acc;                                       \
+                    row++;                                                                 \
+                    acc = 0.0;                                                             \
+                    count = 0;                                                             \
+                }                                                                          \
+            }                                                                              \
+            z[0] = z0; z[1] = z1; z[2] = z2; z[3] = z3;                                    \
+        } else {                                                                           \
+            for (Py_ssize_t k = 0; k < n; k++) {                                           \
+                const double xn = (double)x[k * channels];                                 \
+                const double yn = z[0] + b[0] * xn;                                        \
+                for (Py_ssize_t j = 0; j < order - 1; j++)                                 \
+                    z[j] = z[j + 1] + xn * b[j + 1] - yn * a[j + 1];                       \
+                z[order - 1] = xn * b[order] - yn * a[order];                              \
+                if (w) w[k * channels] = yn;                                               \
+                acc += yn * yn;                                                            \
+                if (++count == fine) {                                                     \
+                    fines[row * channels + c] = acc;                                       \
+                    row++;                                                                 \
+                    acc = 0.0;                                                             \
+                    count = 0;                                                             \
+                }                                                                          \
+            }                                                                              \
+        }                                                                                  \
+        memcpy(zi + c * order, z, order * sizeof(double));                                 \
+        partial[c] = acc;                                                                  \
+    }
+
+PyDoc_STRVAR(kweight_energies_doc,
+"kweight_energies(frames, b, a, zi, partial, partial_frames, fine_frames, fines, weighted)\n"
+"\n"
+"Filter ``frames`` (C-contiguous float32/float64, shape (n, channels)) channel by channel\n"
+"with the IIR filter ``(b, a)`` (float64, equal lengths <= 9, a[0] == 1) in direct form II\n"
+"transposed, the recurrence of scipy.signal.lfilter, starting from ``zi`` (float64,\n"
+"(channels, order), updated in place). Sums of squares of the output go to fine blocks of\n"
+"``fine_frames`` frames: ``partial`` (float64, (channels,), updated) holds the unfinished\n"
+"block, which already has ``partial_frames`` frames; each block completed here is written\n"
+"as a row of ``fines`` (float64, (rows, channels), rows >= (partial_frames + n) //\n"
+"fine_frames). ``weighted``: None, or float64 (n, channels) to receive the filtered\n"
+"samples. Returns (completed rows, frames in the unfinished block). Double precision.");
+
+static PyObject *kweight_energies(PyObject *self, PyObject *args) {
+    PyObject *o_frames, *o_b, *o_a, *o_zi, *o_partial, *o_fines, *o_weighted;
+    Py_ssize_t partial_frames, fine;
+    if (!PyArg_ParseTuple(args, "OOOOOnnOO", &o_frames, &o_b, &o_a, &o_zi, &o_partial,
+                          &partial_frames, &fine, &o_fines, &o_weighted))
+        return NULL;
+    Buf fr = {0}, bb = {0}, ab = {0}, zb = {0}, pb = {0}, fb = {0}, wb = {0};
+    PyObject *result = NULL;
+    if (PyObject_GetBuffer(o_frames, &fr.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        goto done;
+    fr.held = 1;
+    char kind = float_kind(&fr.view);
+    if (!kind || fr.view.ndim != 2) {
+        PyErr_SetString(PyExc_TypeError, "frames must be 2-D float32 or float64");
+        goto done;
+    }
+    const Py_ssize_t n = fr.view.shape[0], channels = fr.view.shape[1];
+    if (get_doubles(o_b, &bb, -1, 0, "b") < 0 || get_doubles(o_a, &ab, bb.view.len / 8, 0, "a") < 0)
+        goto done;
+    const Py_ssize_t order = bb.view.len / 8 - 1;
+    if (order < 1 || order > MAX_ORDER || ((const double *)ab.view.buf)[0] != 1.0) {
+        PyErr_SetString(PyExc_ValueError, "need 2 to 9 coefficients and a[0] == 1");
+        goto done;
+    }
+    if (fine < 1 || partial_frames < 0 || partial_frames >= fine) {
+        PyErr_SetString(PyExc_ValueError, "need 0 <= partial_frames < fine_frames");
+        goto done;
+    }
+    const Py_ssize_t need_rows = (partial_frames + n) / fine;
+    if (get_doubles(o_zi, &zb, channels * order, 1, "zi") < 0 ||
+        get_doubles(o_partial, &pb, channels, 1, "partial") < 0 ||
+        get_doubles(o_fines, &fb, -1, 1, "fines") < 0)
+        goto done;
+    if (fb.view.len / 8 < need_rows * channels) {
+        PyErr_SetString(PyExc_ValueError, "fines has too few rows");
+        goto done;
+    }
+    if (o_weighted != Py_None && get_doubles(o_weighted, &wb, n * channels, 1, "weighted") < 0)
+        goto done;
+    {
+        const void *src = fr.view.buf;
+        const double *b = bb.view.buf, *a = ab.view.buf;
+        double *zi = zb.view.buf, *partial = pb.view.buf, *fines = fb.view.buf;
+        double *weighted = wb.held ? wb.view.buf : NULL;
+        Py_ssize_t rows = need_rows;
+        Py_BEGIN_ALLOW_THREADS
+        if (kind == 'f') {
+            KWEIGHT_LOOP(float)
+        } else {
+            KWEIGHT_LOOP(double)
+        }
+        Py_END_ALLOW_THREADS
+        result = Py_BuildValue("nn", rows, (partial_frames + n) % fine);
+    }
+done:
+    buf_release(&fr); buf_release(&bb); buf_release(&ab); buf_release(&zb);
+    buf_release(&pb); buf_release(&fb); buf_release(&wb);
+    return result;
+}
+
+/* ------------------------------------------------------------- true peak */
+
+/* A 2-D float buffer (rows, n) whose rows may be strided but whose elements are adjacent. */
+static int get_rows(PyObject *obj, Buf *b, char *kind) {
+    if (PyObject_GetBuffer(obj, &b->view, PyBUF_STRIDES | PyBUF_FORMAT) < 0) return -1;
+    b->held = 1;
+    *kind = float_kind(&b->view);
+    if (!*kind || b->view.ndim != 2 || b->view.strides[1] != b->view.itemsize ||
+        b->view.strides[0] < 0) {
+        PyErr_SetString(PyExc_TypeError,
+                        "samples must be 2-D float32/float64 with contiguous rows");
+        return -1;
+    }
+    return 0;
+}
+
+#define SCAN_LOOP(T)                                                                       \
+    for (Py_ssize_t c = 0; c < channels && finite; c++) {                                 \
+        const T *x = (const T *)(base + c * row_stride);                                   \
+        for (Py_ssize_t s = 0; s < nseg; s++) {                                            \
+            const T *p = x + s * seg;                                                      \
+            double m = 0.0, d = 0.0;                                                       \
+            int ok = 1;                                                                    \
+            for (Py_ssize_t i = 0; i < seg; i++) {                                         \
+                const double v = fabs((double)p[i]);                                       \
+                ok &= v <= DBL_MAX; /* false for NaN and infinity */                       \
+                m = v > m ? v : m;                                                         \
+            }                                                                              \
+            if (d2_out) {                                                                  \
+                for (Py_ssize_t i = 0; i < seg; i++) {                                     \
+                    const double e = fabs((double)p[i] - 2.0 * (double)p[i + 1] + (double)p[i + 2]); \
+                    d = e > d ? e : d;                                                     \
+                }                                                                          \
+                d2_out[c * nseg + s] = d;                                                  \
+            }                                                                              \
+            if (!ok) { finite = 0; break; }                            \
+            max_out[c * nseg + s] = m;                                                     \
+        }                                                                                  \
+    }
+
+PyDoc_STRVAR(segment_scan_doc,
+"segment_scan(samples, nseg, seg, max_out, d2_out) -> bool\n"
+"\n"
+"For ``samples`` of shape (channels, n) (float32/float64, rows contiguous) and each of the\n"
+"``nseg`` segments of ``seg`` samples from index 0 of every row: ``max_out[c, s]`` = max\n"
+"|x| over the segment, and unless ``d2_out`` is None, ``d2_out[c, s]`` = max |x[i] -\n"
+"2 x[i+1] + x[i+2]| over its indices i (needs n >= nseg * seg + 2). Both float64 (channels,\n"
+"nseg), in double precision. Returns False if a sample is NaN or infinite (outputs then\n"
+"incomplete).");
+
+static PyObject *segment_scan(PyObject *self, PyObject *args) {
+    PyObject *o_samples, *o_max, *o_d2;
+    Py_ssize_t nseg, seg;
+    if (!PyArg_ParseTuple(args, "OnnOO", &o_samples, &nseg, &seg, &o_max, &o_d2)) return NULL;
+    Buf sb = {0}, mb = {0}, db = {0};
+    PyObject *result = NULL;
+    char kind;
+    if (get_rows(o_samples, &sb, &kind) < 0) goto done;
+    const Py_ssize_t channels = sb.view.shape[0], n = sb.view.shape[1];
+    if (seg < 1 || nseg < 0 || nseg * seg + (o_d2 != Py_None ? 2 : 0) > n) {
+        PyErr_SetString(PyExc_ValueError, "segments run past the samples");
+        goto done;
+    }
+    if (get_doubles(o_max, &mb, channels * nseg, 1, "max_out") < 0) goto done;
+    if (o_d2 != Py_None && get_doubles(o_d2, &db, channels * nseg, 1, "d2_out") < 0) goto done;
+    {
+        const char *base = sb.view.buf;
+        const Py_ssize_t row_stride = sb.view.strides[0];
+        double *max_out = mb.view.buf, *d2_out = db.held ? db.view.buf : NULL;
+        int finite = 1;
+        Py_BEGIN_ALLOW_THREADS
+        if (kind == 'f') {
+            SCAN_LOOP(float)
+        } else {
+            SCAN_LOOP(double)
+        }
+        Py_END_ALLOW_THREADS
+        result = PyBool_FromLong(finite);
+    }
+done:
+    buf_release(&sb); buf_release(&mb); buf_release(&db);
+    return result;
+}
+
+#define MAX_SEG 1024
+#define MAX_TAPS 256
+
+#define PEAK_LOOP(T)                                                                       \
+    for (Py_ssize_t q = 0; q < count; q++) {                                               \
+        const T *p = (const T *)(base + chan[q] * row_stride) + starts[q] - (ntaps / 2 - 1); \
+        Py_ssize_t valid = limit - starts[q];                                              \
+        if (valid > seg) valid = seg;                                                      \
+        double top = 0.0;                                                                  \
+        if (valid > 0) {                                                                   \
+            for (Py_ssize_t i = 0; i < valid + ntaps - 1; i++) span[i] = (double)p[i];     \
+            for (Py_ssize_t ph = 0; ph < phases; ph++) {                                   \
+                const double *h = taps_t + ph * ntaps;                                     \
+                for (Py_ssize_t i = 0; i < valid; i++) y[i] = 0.0;                         \
+                for (Py_ssize_t j = 0; j < ntaps; j++) {                                   \
+                    const double hj = h[j];                                                \
+                    const double *s = span + j;                                            \
+                    for (Py_ssize_t i = 0; i < valid; i++) y[i] += hj * s[i];              \
+                }                                                                          \
+                for (Py_ssize_t i = 0; i < valid; i++) {                                   \
+                    const double v = fabs(y[i]);                                           \
+                    top = v > top ? v : top;                                               \
+                }                                                                          \
+            }                                                                              \
+        }                                                                                  \
+        out[q] = top;                                                                      \
+    }
+
+PyDoc_STRVAR(interpolated_peaks_doc,
+"interpolated_peaks(samples, chan, starts, seg, taps, limit, out)\n"
+"\n"
+"For each q: the largest |y| of the polyphase interpolation of the ``seg`` intervals from\n"
+"index ``starts[q]`` of row ``chan[q]`` of ``samples`` (float32/float64 (channels, n), rows\n"
+"contiguous), every branch: ``y_p[i] = sum_j taps[j, p] x[start + i - R + 1 + j]`` with\n"
+"``taps`` float64 (2R, phases). Intervals at or after ``limit`` count as 0. ``chan`` and\n"
+"``starts`` are int64 (count,), ``out`` float64 (count,). Double precision; each y_p[i]\n"
+"sums its taps in order j = 0 .. 2R - 1.");
+
+static PyObject *interpolated_peaks(PyObject *self, PyObject *args) {
+    PyObject *o_samples, *o_chan, *o_starts, *o_taps, *o_out;
+    Py_ssize_t seg, limit;
+    if (!PyArg_ParseTuple(args, "OOOnOnO", &o_samples, &o_chan, &o_starts, &seg, &o_taps,
+                          &limit, &o_out))
+        return NULL;
+    Buf sb = {0}, cb = {0}, stb = {0}, tb = {0}, ob = {0};
+    PyObject *result = NULL;
+    double *scratch = NULL;
+    char kind;
+    if (get_rows(o_samples, &sb, &kind) < 0) goto done;
+    const Py_ssize_t channels = sb.view.shape[0], n = sb.view.shape[1];
+    if (PyObject_GetBuffer(o_chan, &cb.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
+    cb.held = 1;
+    if (PyObject_GetBuffer(o_starts, &stb.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        goto done;
+    stb.held = 1;
+    if (!is_int64(&cb.view) || !is_int64(&stb.view) || cb.view.len != stb.view.len) {
+        PyErr_SetString(PyExc_TypeError, "chan and starts must be int64 of equal length");
+        goto done;
+    }
+    const Py_ssize_t count = cb.view.len / 8;
+    if (PyObject_GetBuffer(o_taps, &tb.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
+    tb.held = 1;
+    if (float_kind(&tb.view) != 'd' || tb.view.ndim != 2 || tb.view.shape[0] % 2 ||
+        tb.view.shape[0] < 2 || tb.view.shape[0] > MAX_TAPS || tb.view.shape[1] < 1) {
+        PyErr_SetString(PyExc_ValueError, "taps must be float64 (2R, phases), 2R <= 256");
+        goto done;
+    }
+    const Py_ssize_t ntaps = tb.view.shape[0], phases = tb.view.shape[1];
+    if (seg < 1 || seg > MAX_SEG) {
+        PyErr_SetString(PyExc_ValueError, "seg must be in 1..1024");
+        goto done;
+    }
+    if (get_doubles(o_out, &ob, count, 1, "out") < 0) goto done;
+    const long long *chan = cb.view.buf, *starts = stb.view.buf;
+    for (Py_ssize_t q = 0; q < count; q++) {
+        if (chan[q] < 0 || chan[q] >= channels || starts[q] - (ntaps / 2 - 1) < 0 ||
+            starts[q] + seg + ntaps / 2 > n) {
+            PyErr_Format(PyExc_IndexError, "segment %zd (channel %lld, start %lld) is outside "
+                         "the samples", q, chan[q], starts[q]);
+            goto done;
+        }
+    }
+    scratch = PyMem_Malloc(sizeof(double) * (ntaps * phases + 2 * (MAX_SEG + MAX_TAPS)));
+    if (!scratch) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    {
+        double *taps_t = scratch, *span = scratch + ntaps * phases, *y = span + MAX_SEG + MAX_TAPS;
+        const double *taps = tb.view.buf;
+        for (Py_ssize_t j = 0; j < ntaps; j++)
+            for (Py_ssize_t ph = 0; ph < phases; ph++) taps_t[ph * ntaps + j] = taps[j * phases + ph];
+        const char *base = sb.view.buf;
+        const Py_ssize_t row_stride = sb.view.strides[0];
+        double *out = ob.view.buf;
+        Py_BEGIN_ALLOW_THREADS
+        if (kind == 'f') {
+            PEAK_LOOP(float)
+        } else {
+            PEAK_LOOP(double)
+        }
+        Py_END_ALLOW_THREADS
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(scratch);
+    buf_release(&sb); buf_release(&cb); buf_release(&stb); buf_release(&tb); buf_release(&ob);
+    return result;
+}
+
+/* ----------------------------------------------------------------- module */
+
+static PyMethodDef methods[] = {
+    {"kweight_energies", kweight_energies, METH_VARARGS, kweight_energies_doc},
+    {"segment_scan", segment_scan, METH_VARARGS, segment_scan_doc},
+    {"interpolated_peaks", interpolated_peaks, METH_VARARGS, interpolated_peaks_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "soundy.analysis._kernels",
+    "Inner loops of the loudness (BS.1770 K-weighting) and true-peak meters, double precision.",
+    -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }

@@ -1,0 +1,29 @@
+"""Types of the C extension ``soundy.analysis._kernels`` (see ``_kernels.c`` for the contract)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+def kweight_energies(
+    frames: np.ndarray,
+    b: np.ndarray,
+    a: np.ndarray,
+    zi: np.ndarray,
+    partial: np.ndarray,
+    partial_frames: int,
+    fine_frames: int,
+    fines: np.ndarray,
+    weighted: np.ndarray | None,
+) -> tuple[int, int]: ...
+def segment_scan(
+    samples: np.ndarray, nseg: int, seg: int, max_out: np.ndarray, d2_out: np.ndarray | None
+) -> bool: ...
+def interpolated_peaks(
+    samples: np.ndarray,
+    chan: np.ndarray,
+    starts: np.ndarray,
+    seg: int,
+    taps: np.ndarray,
+    limit: int,
+    out: np.ndarray,
+) -> None: ...
