@@ -27,11 +27,9 @@ of a dB of the sample peak. Hops of 100 ms then go through two rounds (see the c
 smallest, over the 3 s windows containing it, of the window's best value found so far. So the
 per-channel maximum and every 3 s window maximum (the short-term PSR) equal interpolating every
 sample; tests/analysis/test_peaks.py checks both against brute force on random signals.
-A candidate segment is interpolated whole, all branches, by one banded matrix product.
-Cost on a 4-minute stereo 44.1 kHz file (CPU seconds on the loaded 2-core build machine):
-0.13-0.2 for ordinary music, 0.25 for a clipped loud master, 0.6-1.0 for clipped full-band
-noise, where nearly every segment is a candidate. Keep BLAS single-threaded
-(``OPENBLAS_NUM_THREADS=1``): the products are small and threads only add overhead.
+The two inner loops are C kernels (:mod:`soundy.analysis._kernels`, double precision): the
+per-segment scan (max |x| and max |d2|) and the interpolation of a candidate segment, whole,
+every branch. Cost on a 4-minute stereo 44.1 kHz file: see docs/measurements.md "C kernels".
 
 Memory: per 100 ms hop and channel two floats, plus about 3 s of samples for the windows.
 """
@@ -39,12 +37,14 @@ Memory: per 100 ms hop and channel two floats, plus about 3 s of samples for the
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from soundy.analysis._arrays import GrowableArray
+from soundy.analysis._kernels import interpolated_peaks, segment_scan
 from soundy.analysis._kweighting import gating_grid
 from soundy.errors import InvalidAudio
 
@@ -61,7 +61,6 @@ __all__ = [
 INTERPOLATION_RADIUS = 12  # taps on each side: 24 taps per polyphase branch
 KAISER_BETA = 8.0
 _SEGMENT_TARGET = 64
-_BATCH_SEGMENTS = 1024
 _BOUND_SLACK = 1.0 + 1e-9  # covers float rounding in the bound's own arithmetic
 _WINDOW_HOPS = 30  # 3 s of 100 ms hops: the short-term window of the PSR
 
@@ -154,18 +153,11 @@ class PeakMeter:
         self._seg = _segment_frames(self._hop)
         self.factor = oversampling_factor(self.sample_rate_hz)
         self._radius = INTERPOLATION_RADIUS
-        self._phases = interpolation_phases(self.factor, self._radius)
+        self._phases = np.ascontiguousarray(interpolation_phases(self.factor, self._radius))
         if self.factor > 1:
             self._kappa, self._c_norm = _bound_constants(self._phases, self._radius)
         else:
             self._kappa, self._c_norm = 1.0, 0.0
-        # Banded (Toeplitz) form of the branches for a whole segment: rows are the samples
-        # from 11 before the segment, columns (phase, interval).
-        span = self._seg + 2 * self._radius - 1
-        self._toeplitz = np.zeros((span, max(self.factor - 1, 1) * self._seg))
-        for p in range(self.factor - 1):
-            for i in range(self._seg):
-                self._toeplitz[i : i + 2 * self._radius, p * self._seg + i] = self._phases[:, p]
         hops = round(series_hop_s * self.sample_rate_hz / self._hop)
         if hops < 1:
             raise ValueError(f"series_hop_s {series_hop_s} is shorter than 100 ms")
@@ -293,26 +285,19 @@ class PeakMeter:
         origin = state["round1_hops"] * self._hop - seg  # absolute frame of r[:, 0]
         r = buf[:, origin - buf_start : origin - buf_start + 2 * seg + hops * self._hop + 2]
         rel_limit = None if limit is None else limit - origin
-        body = (nseg + 2) * seg
-        ax = np.abs(r)
-        seg_max = ax[:, :body].reshape(channels, nseg + 2, seg).max(axis=2)
-        if not np.all(np.isfinite(seg_max)):
+        seg_max = np.empty((channels, nseg + 2))
+        d2_max = np.empty((channels, nseg + 2)) if self.factor > 1 else None
+        if not segment_scan(r, nseg + 2, seg, seg_max, d2_max):
             raise InvalidAudio("the audio contains NaN or infinite sample values")
         hop_sample = seg_max[:, 1 : nseg + 1].reshape(channels, hops, per_hop).max(axis=2)
-        hop_sample = hop_sample.astype(np.float64)
         best = hop_sample.copy()
         bound = np.zeros((channels, nseg))
         done = np.ones((channels, nseg), dtype=bool)
-        if self.factor > 1:
-            amp = np.maximum(seg_max[:, 1 : nseg + 1], ax[:, 2 * seg : (nseg + 1) * seg + 1 : seg])
-            d2 = np.diff(r, n=2, axis=1)[:, :body]  # x[i] - 2 x[i + 1] + x[i + 2]
-            d2_max = np.abs(d2, out=d2).reshape(channels, nseg + 2, seg).max(axis=2)
+        if d2_max is not None:
+            next_first = np.abs(r[:, 2 * seg : (nseg + 1) * seg + 1 : seg], dtype=np.float64)
+            amp = np.maximum(seg_max[:, 1 : nseg + 1], next_first)
             d2_near = np.maximum(np.maximum(d2_max[:, :-2], d2_max[:, 1:-1]), d2_max[:, 2:])
-            bound = (self._kappa * amp.astype(np.float64) + self._c_norm * d2_near) * _BOUND_SLACK
-            if r.dtype != np.float64:
-                # d2 rounded in r's precision: |error| <= 8 u max|x| (u = unit roundoff).
-                largest = max(float(seg_max.max()), float(ax[:, body:].max(initial=0.0)))
-                bound += self._c_norm * 8.0 * float(np.finfo(r.dtype).eps) * largest
+            bound = (self._kappa * amp + self._c_norm * d2_near) * _BOUND_SLACK
             starts = (np.arange(nseg) + 1) * seg  # index in r of each segment's first sample
             if rel_limit is not None:
                 bound[:, starts >= rel_limit] = 0.0
@@ -387,22 +372,20 @@ class PeakMeter:
         """Largest interpolated |value| in each given segment, every branch, shape (n,).
 
         Segment i is channel ``chan[i]`` from index ``starts[i]`` of ``r``; intervals at or
-        after ``limit`` are ignored. One banded matrix product per batch of segments: about
-        16k multiply-adds per 64-sample segment, which BLAS does faster than numpy can pick
-        out single intervals.
+        after ``limit`` are ignored. Computed by the C kernel ``interpolated_peaks`` in double
+        precision (each branch value sums its 24 taps in order).
         """
-        seg, radius = self._seg, self._radius
-        columns = np.arange(-(radius - 1), seg + radius)
-        result = np.empty(starts.size)
-        for lo in range(0, starts.size, _BATCH_SEGMENTS):
-            s = starts[lo : lo + _BATCH_SEGMENTS]
-            spans = r[chan[lo : lo + _BATCH_SEGMENTS, None], s[:, None] + columns]
-            values = np.abs(spans @ self._toeplitz).reshape(s.size, self.factor - 1, seg)
-            if limit is not None:
-                past = (s[:, None] + np.arange(seg)) >= limit
-                values[np.broadcast_to(past[:, None, :], values.shape)] = 0.0
-            result[lo : lo + s.size] = values.max(axis=(1, 2))
-        return result
+        out = np.empty(starts.size)
+        interpolated_peaks(
+            r,
+            np.ascontiguousarray(chan, dtype=np.int64),
+            np.ascontiguousarray(starts, dtype=np.int64),
+            self._seg,
+            self._phases,
+            sys.maxsize if limit is None else limit,
+            out,
+        )
+        return out
 
     def _all_hop_peaks(self) -> tuple[np.ndarray, np.ndarray]:
         """((hops, 2, channels) [sample, hop true] peaks, (channels,) true peaks), linear,
