@@ -8,7 +8,9 @@ import sys
 
 from setuptools import Extension, setup
 
-flags = [] if sys.platform == "win32" else ["-O3", "-std=c99", "-fno-fast-math"]
+flags = (
+    [] if sys.platform == "win32" else ["-O3", "-std=c99", "-ffp-contract=off", "-fno-fast-math"]
+)
 
 setup(
     ext_modules=[
