@@ -1,0 +1,113 @@
+"""The C kernels (soundy.analysis._kernels) against plain numpy/scipy on the same input.
+
+The meters' own tests (test_loudness, test_tech334x, test_peaks, test_against_libebur128) are
+the measurement contract; these check the kernels' arithmetic and their guards directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import signal
+
+from soundy.analysis._kernels import interpolated_peaks, kweight_energies, segment_scan
+from soundy.analysis._kweighting import k_weighting_ba
+from soundy.analysis.peaks import interpolation_phases
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("channels", [1, 2, 3])
+def test_kweighting_is_scipy_lfilter_and_sums_are_block_sums(dtype: type, channels: int) -> None:
+    rng = np.random.default_rng(channels)
+    x = (0.5 * rng.standard_normal((10_007, channels))).astype(dtype)
+    b, a = k_weighting_ba(44100)
+    ref_y, ref_zf = signal.lfilter(b, a, x.astype(np.float64), axis=0, zi=np.zeros((4, channels)))
+    fine = 441
+    zi = np.zeros((channels, 4))
+    partial = np.zeros(channels)
+    partial_frames = 0
+    ys, rows = [], []
+    for lo, hi in [(0, 100), (100, 100), (100, 5000), (5000, 10_007)]:  # includes an empty call
+        y = np.empty((hi - lo, channels))
+        out = np.empty(((partial_frames + hi - lo) // fine, channels))
+        count, partial_frames = kweight_energies(
+            x[lo:hi], b, a, zi, partial, partial_frames, fine, out, y
+        )
+        assert count == out.shape[0]
+        ys.append(y)
+        rows.append(out)
+    # Bit for bit: same recurrence, same operation order as scipy's direct form II transposed.
+    np.testing.assert_array_equal(np.concatenate(ys), ref_y)
+    np.testing.assert_array_equal(zi, ref_zf.T)
+    whole = 10_007 // fine
+    expected = np.square(ref_y[: whole * fine]).reshape(whole, fine, channels).sum(axis=1)
+    np.testing.assert_allclose(np.concatenate(rows), expected, rtol=1e-12)
+    assert partial_frames == 10_007 % fine
+    np.testing.assert_allclose(partial, np.square(ref_y[whole * fine :]).sum(axis=0), rtol=1e-12)
+
+
+def test_kweighting_refuses_what_would_overrun() -> None:
+    b, a = k_weighting_ba(48000)
+    x = np.zeros((1000, 2))
+    with pytest.raises(ValueError, match="too few rows"):
+        kweight_energies(x, b, a, np.zeros((2, 4)), np.zeros(2), 0, 100, np.empty((9, 2)), None)
+    with pytest.raises(ValueError):
+        kweight_energies(x, b, a, np.zeros((1, 4)), np.zeros(2), 0, 100, np.empty((10, 2)), None)
+    with pytest.raises(TypeError):
+        kweight_energies(x.astype(np.int16), b, a, np.zeros((2, 4)), np.zeros(2), 0, 100,
+                         np.empty((10, 2)), None)  # fmt: skip
+
+
+def brute_force_segment_peak(
+    x: np.ndarray, start: int, seg: int, taps: np.ndarray, limit: int
+) -> float:
+    """Largest |y| of the branches ``taps`` over intervals start .. start + seg - 1 (< limit)."""
+    radius = taps.shape[0] // 2
+    best = 0.0
+    for i in range(min(seg, limit - start)):
+        window = x[start + i - radius + 1 : start + i + radius + 1].astype(np.float64)
+        best = max(best, float(np.abs(window @ taps).max()))
+    return best
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_interpolated_peaks_equal_the_direct_sums(dtype: type) -> None:
+    rng = np.random.default_rng(7)
+    store = rng.uniform(-1, 1, (2, 3000)).astype(dtype)
+    samples = store[:, 10:2900]  # rows strided (a view), as the peak meter passes them
+    taps = np.ascontiguousarray(interpolation_phases(4))
+    chan = np.array([0, 1, 1, 0], dtype=np.int64)
+    starts = np.array([11, 500, 2000, 2800], dtype=np.int64)
+    out = np.empty(4)
+    limit = 2830
+    interpolated_peaks(samples, chan, starts, 63, taps, limit, out)
+    for q in range(4):
+        expected = brute_force_segment_peak(samples[chan[q]], starts[q], 63, taps, limit)
+        assert out[q] == pytest.approx(expected, rel=1e-13, abs=0.0)
+
+
+def test_interpolated_peaks_refuses_segments_outside_the_samples() -> None:
+    taps = np.ascontiguousarray(interpolation_phases(4))
+    samples = np.zeros((1, 200))
+    for start in (5, 150):  # needs 11 samples before and 12 after the segment
+        with pytest.raises(IndexError):
+            interpolated_peaks(
+                samples, np.zeros(1, np.int64), np.array([start]), 63, taps, 10**9, np.empty(1)
+            )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_segment_scan_maxima_and_non_finite_samples(dtype: type) -> None:
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, (2, 64 * 10 + 2)).astype(dtype)
+    peak, d2 = np.empty((2, 10)), np.empty((2, 10))
+    assert segment_scan(x, 10, 64, peak, d2)
+    body = x[:, :640].astype(np.float64)
+    np.testing.assert_array_equal(peak, np.abs(body).reshape(2, 10, 64).max(axis=2))
+    x64 = x.astype(np.float64)
+    second = np.abs(x64[:, :-2] - 2.0 * x64[:, 1:-1] + x64[:, 2:])
+    np.testing.assert_allclose(d2, second.reshape(2, 10, 64).max(axis=2), rtol=1e-15)
+    for bad in (np.nan, np.inf, -np.inf):
+        y = x.copy()
+        y[1, 77] = bad
+        assert not segment_scan(y, 10, 64, peak, None)
