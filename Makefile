@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-# Both create .venv on first use and reinstall when pyproject.toml changes.
+# Both create .venv on first use and reinstall when the package's build inputs change.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # pytest arguments, e.g. `make test TESTS=tests/analysis`
 TESTS ?=
+# Reinstall (and so rebuild the C kernels) when any of these change.
+INSTALL_INPUTS := pyproject.toml setup.py $(wildcard src/soundy/analysis/*.c)
 
 .PHONY: run test lint bench browser clean
 
@@ -14,11 +16,11 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.installed-run: $(INSTALL_INPUTS) | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.installed-test: $(INSTALL_INPUTS) | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
