@@ -288,3 +288,48 @@ def test_sample_rates_the_meters_cannot_use_are_refused(tmp_path: Path) -> None:
     sf.write(path, np.zeros((2000, 1)), 500)
     with pytest.raises(UnsupportedFormat, match="500 Hz"):
         open_audio(path)
+
+
+def _riff(chunks: list[tuple[bytes, bytes]]) -> bytes:
+    body = b"WAVE"
+    for chunk_id, payload in chunks:
+        body += chunk_id + struct.pack("<I", len(payload)) + payload + b"\0" * (len(payload) & 1)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "PCM_32", "FLOAT"])
+def test_wav_read_without_libsndfile_gives_libsndfile_numbers(tmp_path: Path, subtype: str) -> None:
+    """PCM WAV is read by numpy (faster); every sample must equal libsndfile's conversion,
+    with other chunks before and after the samples, and for a file cut short."""
+    rate, frames = 44100, 44100 * 7 + 321  # several blocks and a partial one
+    data = _signal(frames, 2, rate, seed=9)
+    data[1000:1010] = 1.0  # full scale
+    data[2000:2010] = -1.0
+    plain = tmp_path / "plain.wav"
+    sf.write(plain, data, rate, subtype=subtype)
+
+    # The same samples with an odd-sized LIST chunk before them and a chunk after them.
+    raw = plain.read_bytes()
+    fmt_at = raw.index(b"fmt ")
+    fmt_size = struct.unpack("<I", raw[fmt_at + 4 : fmt_at + 8])[0]
+    fmt_payload = raw[fmt_at + 8 : fmt_at + 8 + fmt_size]
+    data_at = raw.index(b"data")
+    data_size = struct.unpack("<I", raw[data_at + 4 : data_at + 8])[0]
+    samples = raw[data_at + 8 : data_at + 8 + data_size]
+    chunky = tmp_path / "chunky.wav"
+    chunky.write_bytes(
+        _riff([(b"fmt ", fmt_payload), (b"LIST", b"INFOISFT\x05\0\0\0abcd\0"), (b"data", samples)])
+        + b"id3 "
+        + struct.pack("<I", 4)
+        + b"tag!"
+    )
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(raw[: len(raw) - len(samples) // 3])
+
+    for path in (plain, chunky, cut):
+        reference, _ = sf.read(path, dtype="float32", always_2d=True)
+        with open_audio(path) as source:
+            assert source._data_offset is not None, f"{path.name} took the slow path"
+            decoded = np.concatenate(list(source.blocks(block_s=3.0)))
+        assert decoded.shape == reference.shape
+        np.testing.assert_array_equal(decoded, reference)
