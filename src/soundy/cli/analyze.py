@@ -75,12 +75,6 @@ def analyze(
             _fail_line(exc.message)
             raise typer.Exit(2) from None
 
-    # The comparison (and its pydantic models) is only needed after the first file is measured:
-    # import it meanwhile, while the meters run in native code.
-    import threading
-
-    threading.Thread(target=_preimport_compare, daemon=True).start()
-
     stderr_tty = sys.stderr.isatty()
     failed = False
     reference_result: dict[str, Any] | None = None
@@ -127,14 +121,6 @@ def analyze(
             render_report(result, console)
     if failed:
         raise typer.Exit(1)
-
-
-def _preimport_compare() -> None:
-    """Import soundy.compare ahead of use; a failure shows later, where it is used."""
-    import contextlib
-
-    with contextlib.suppress(Exception):
-        import soundy.compare  # noqa: F401
 
 
 def _reason(path: Path, exc: BaseException) -> str:
