@@ -63,9 +63,9 @@ def test_dr_uses_the_loudest_fifth_of_blocks() -> None:
     # Ten 3 s blocks: two at peak 0.5, eight at 0.05; spikes of 1.0 in two quiet blocks.
     levels = [0.05] * 10
     levels[3] = levels[7] = 0.5
-    track = np.concatenate(
-        [signals.sine(SR, 3.0, channels=1) * level for level in levels]
-    ).repeat(2, axis=1)
+    track = np.concatenate([signals.sine(SR, 3.0, channels=1) * level for level in levels]).repeat(
+        2, axis=1
+    )
     track[SR * 1, :] = 1.0
     track[SR * 28, :] = 1.0
     result = measure(track)

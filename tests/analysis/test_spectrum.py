@@ -114,9 +114,7 @@ def test_bands_above_nyquist_are_none() -> None:
     bands = levels(result)
     assert bands["air"] is None  # 10-20 kHz, Nyquist 8 kHz
     assert bands["presence"] is not None  # 5-10 kHz: measured up to Nyquist
-    assert all(
-        b["level_db"] is None for b in result["third_octave"] if b["center_hz"] >= 10000
-    )
+    assert all(b["level_db"] is None for b in result["third_octave"] if b["center_hz"] >= 10000)
 
 
 def test_short_file_still_measures() -> None:

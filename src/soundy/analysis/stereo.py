@@ -183,7 +183,7 @@ class StereoMeter:
 
         mid = (ll + rr + 2 * lr) / 4
         side = (ll + rr - 2 * lr) / 4
-        if mid > side * WIDTH_LIMIT ** -1:
+        if mid > side * WIDTH_LIMIT**-1:
             width = min(WIDTH_LIMIT, max(0.0, float(side / mid)))
         else:
             width = WIDTH_LIMIT
