@@ -13,6 +13,7 @@
  * segment_scan: max |x| and max |x[i] - 2 x[i+1] + x[i+2]| per channel per segment (the
  *   true-peak meter's bounds, BS.1770-4 Annex 2 shortcut described in peaks.py).
  * interpolated_peaks: polyphase FIR interpolation of whole segments, max |y| per segment.
+ * stereo_sums: per-hop sums of L, R, their squares and products (the stereo meter).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -501,18 +502,120 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------ stereo sums */
+
+#define STEREO_LOOP(T)                                                                     \
+    {                                                                                      \
+        const T *x = (const T *)src;                                                       \
+        for (Py_ssize_t k = 0; k < n; k++) {                                               \
+            const double l = (double)x[k * channels], r = (double)x[k * channels + 1];     \
+            double wl = l, wr = r;                                                         \
+            if (weighted) {                                                                \
+                wl = weighted[k * wchannels];                                              \
+                wr = weighted[k * wchannels + 1];                                          \
+            }                                                                              \
+            s[0] += l;                                                                     \
+            s[1] += r;                                                                     \
+            s[2] += l * l;                                                                 \
+            s[3] += r * r;                                                                 \
+            s[4] += l * r;                                                                 \
+            s[5] += wl * wl;                                                               \
+            s[6] += wr * wr;                                                               \
+            s[7] += wl * wr;                                                               \
+            if (++count == hop) {                                                          \
+                memcpy(out + row * 8, s, sizeof(s));                                       \
+                row++;                                                                     \
+                memset(s, 0, sizeof(s));                                                   \
+                count = 0;                                                                 \
+            }                                                                              \
+        }                                                                                  \
+    }
+
+PyDoc_STRVAR(stereo_sums_doc,
+"stereo_sums(frames, weighted, hop_frames, partial, partial_frames, out)\n"
+"\n"
+"Per-hop sums of the first two channels L, R of ``frames`` (C-contiguous float32/float64,\n"
+"shape (n, channels >= 2)): L, R, L*L, R*R, L*R, then Lw*Lw, Rw*Rw, Lw*Rw of ``weighted``\n"
+"(None: the same samples; else C-contiguous float64 (n, channels >= 2), e.g. K-weighted).\n"
+"Hops are ``hop_frames`` long; ``partial`` (float64, (8,), updated in place) holds the sums\n"
+"of the unfinished hop, which already has ``partial_frames`` frames; each hop completed here\n"
+"is written as a row of ``out`` (float64, (rows, 8), rows >= (partial_frames + n) //\n"
+"hop_frames). Sequential double-precision sums, so the result does not depend on how the\n"
+"stream is split. Returns (completed rows, frames in the unfinished hop).");
+
+static PyObject *stereo_sums(PyObject *self, PyObject *args) {
+    PyObject *o_frames, *o_weighted, *o_partial, *o_out;
+    Py_ssize_t hop, partial_frames;
+    if (!PyArg_ParseTuple(args, "OOnOnO", &o_frames, &o_weighted, &hop, &o_partial,
+                          &partial_frames, &o_out))
+        return NULL;
+    Buf fr = {0}, wb = {0}, pb = {0}, ob = {0};
+    PyObject *result = NULL;
+    if (PyObject_GetBuffer(o_frames, &fr.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        goto done;
+    fr.held = 1;
+    char kind = float_kind(&fr.view);
+    if (!kind || fr.view.ndim != 2 || fr.view.shape[1] < 2) {
+        PyErr_SetString(PyExc_TypeError, "frames must be 2-D float32 or float64, 2+ channels");
+        goto done;
+    }
+    const Py_ssize_t n = fr.view.shape[0], channels = fr.view.shape[1];
+    if (hop < 1 || partial_frames < 0 || partial_frames >= hop) {
+        PyErr_SetString(PyExc_ValueError, "need 0 <= partial_frames < hop_frames");
+        goto done;
+    }
+    Py_ssize_t wchannels = 0;
+    if (o_weighted != Py_None) {
+        if (get_doubles(o_weighted, &wb, -1, 0, "weighted") < 0) goto done;
+        if (wb.view.ndim != 2 || wb.view.shape[0] != n || wb.view.shape[1] < 2) {
+            PyErr_SetString(PyExc_ValueError, "weighted must have shape (n, 2+)");
+            goto done;
+        }
+        wchannels = wb.view.shape[1];
+    }
+    const Py_ssize_t need_rows = (partial_frames + n) / hop;
+    if (get_doubles(o_partial, &pb, 8, 1, "partial") < 0 ||
+        get_doubles(o_out, &ob, -1, 1, "out") < 0)
+        goto done;
+    if (ob.view.len / 8 < need_rows * 8) {
+        PyErr_SetString(PyExc_ValueError, "out has too few rows");
+        goto done;
+    }
+    {
+        const void *src = fr.view.buf;
+        const double *weighted = wb.held ? wb.view.buf : NULL;
+        double *partial = pb.view.buf, *out = ob.view.buf;
+        Py_ssize_t count = partial_frames, row = 0;
+        Py_BEGIN_ALLOW_THREADS
+        double s[8];
+        memcpy(s, partial, sizeof(s));
+        if (kind == 'f') {
+            STEREO_LOOP(float)
+        } else {
+            STEREO_LOOP(double)
+        }
+        memcpy(partial, s, sizeof(s));
+        Py_END_ALLOW_THREADS
+        result = Py_BuildValue("nn", row, count);
+    }
+done:
+    buf_release(&fr); buf_release(&wb); buf_release(&pb); buf_release(&ob);
+    return result;
+}
+
 /* ----------------------------------------------------------------- module */
 
 static PyMethodDef methods[] = {
     {"kweight_energies", kweight_energies, METH_VARARGS, kweight_energies_doc},
     {"segment_scan", segment_scan, METH_VARARGS, segment_scan_doc},
     {"interpolated_peaks", interpolated_peaks, METH_VARARGS, interpolated_peaks_doc},
+    {"stereo_sums", stereo_sums, METH_VARARGS, stereo_sums_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "soundy.analysis._kernels",
-    "Inner loops of the loudness (BS.1770 K-weighting) and true-peak meters, double precision.",
+    "Inner loops of the loudness (BS.1770 K-weighting), true-peak and stereo meters, double precision.",
     -1, methods,
 };
 

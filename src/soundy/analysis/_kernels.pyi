@@ -27,3 +27,11 @@ def interpolated_peaks(
     limit: int,
     out: np.ndarray,
 ) -> None: ...
+def stereo_sums(
+    frames: np.ndarray,
+    weighted: np.ndarray | None,
+    hop_frames: int,
+    partial: np.ndarray,
+    partial_frames: int,
+    out: np.ndarray,
+) -> tuple[int, int]: ...

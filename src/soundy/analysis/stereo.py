@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from soundy.analysis._stft import AlignedBlocks
+from soundy.analysis._kernels import stereo_sums
 
 __all__ = ["MONO_LOSS_LIMIT_LU", "WIDTH_LIMIT", "StereoMeter"]
 
@@ -87,8 +87,8 @@ class StereoMeter:
         self.hop_s = self.hop / self.sample_rate_hz
         self.window_hops = max(1, round(window_s / self.hop_s))
         self._stereo = channels >= 2
-        self._blocks = AlignedBlocks(self.hop, min(channels, 2))
-        self._weighted_blocks = AlignedBlocks(self.hop, min(channels, 2))
+        self._partial = np.zeros(8, dtype=np.float64)  # sums of the incomplete hop
+        self._partial_frames = 0
         self._totals = np.zeros(8, dtype=np.float64)  # sums over all complete hops
         self._hops = 0
         self._recent = np.zeros((0, 8), dtype=np.float64)  # the last window_hops - 1 hops
@@ -111,15 +111,25 @@ class StereoMeter:
             raise ValueError("give k_weighted for every block or for none")
         if not self._stereo:
             return
-        pieces = self._blocks.push(block[:, :2])
-        weighted_pieces: list[np.ndarray | None] = [None] * len(pieces)
+        weighted = None
         if k_weighted is not None:
-            k_block = np.asarray(k_weighted)
-            if k_block.shape != block.shape:
+            weighted = np.asarray(k_weighted)
+            if weighted.shape != block.shape:
                 raise ValueError("k_weighted must have the shape of frames")
-            weighted_pieces = list(self._weighted_blocks.push(k_block[:, :2]))
-        for lanes, weighted in zip(pieces, weighted_pieces, strict=True):
-            self._add_hops(self._sums(lanes, weighted, self.hop))
+            weighted = np.ascontiguousarray(weighted, dtype=np.float64)
+        if block.dtype.kind != "f":
+            raise ValueError(f"expected float samples, got dtype {block.dtype}")
+        block = np.ascontiguousarray(block)
+        if block.dtype not in (np.float32, np.float64):
+            block = block.astype(np.float64)
+        # Per-hop sums in one C pass, double precision, carried across blocks (hop grid fixed
+        # by the absolute sample position: the same additions whatever the block split).
+        rows = np.empty(((self._partial_frames + block.shape[0]) // self.hop, 8))
+        done, self._partial_frames = stereo_sums(
+            block, weighted, self.hop, self._partial, self._partial_frames, rows
+        )
+        if done:
+            self._add_hops(rows[:done])
 
     def _add_hops(self, rows: np.ndarray) -> None:
         """Fold (k, 8) per-hop sums into the totals and the series, in stream order."""
@@ -142,25 +152,6 @@ class StereoMeter:
         self._hops += rows.shape[0]
         self._recent = extended[-(w - 1) :] if w > 1 else extended[:0]
 
-    @staticmethod
-    def _sums(lanes: np.ndarray, weighted: np.ndarray | None, hop: int) -> np.ndarray:
-        """Per-hop sums of (2, k * hop) lanes (and their K-weighted twins), shape (k, 8)."""
-        left, right = lanes.reshape(2, -1, hop)
-        out = np.empty((left.shape[0], 8), dtype=np.float64)
-        out[:, _SL] = left.sum(axis=1)
-        out[:, _SR] = right.sum(axis=1)
-        out[:, _LL] = np.einsum("ij,ij->i", left, left)
-        out[:, _RR] = np.einsum("ij,ij->i", right, right)
-        out[:, _LR] = np.einsum("ij,ij->i", left, right)
-        if weighted is None:
-            out[:, _WLL:] = out[:, _LL : _LR + 1]
-        else:
-            w_left, w_right = weighted.reshape(2, -1, hop)
-            out[:, _WLL] = np.einsum("ij,ij->i", w_left, w_left)
-            out[:, _WRR] = np.einsum("ij,ij->i", w_right, w_right)
-            out[:, _WLR] = np.einsum("ij,ij->i", w_left, w_right)
-        return out
-
     def result(self) -> dict[str, Any]:
         empty: dict[str, Any] = {
             "correlation": None,
@@ -170,12 +161,8 @@ class StereoMeter:
         }
         if not self._stereo:
             return empty
-        tail = self._blocks.tail()
-        totals = self._totals
-        if tail.shape[1]:
-            weighted_tail = self._weighted_blocks.tail() if self._weighted_given else None
-            totals = totals + self._sums(tail, weighted_tail, tail.shape[1])[0]
-        n = float(self._hops * self.hop + tail.shape[1])
+        totals = self._totals + self._partial  # the incomplete last hop counts too
+        n = float(self._hops * self.hop + self._partial_frames)
         ll, rr, lr = totals[_LL], totals[_RR], totals[_LR]
         wll, wrr, wlr = totals[_WLL], totals[_WRR], totals[_WLR]
         if n == 0 or not (ll + rr > 0.0 and wll + wrr > 0.0):
