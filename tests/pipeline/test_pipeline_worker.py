@@ -317,3 +317,21 @@ async def test_transient_storage_fault_is_retried_then_fails_with_a_reason(
         await asyncio.sleep(0.1)
     assert counts["failed"] == 1
     await queue.close_queues()
+
+
+async def test_an_idle_worker_takes_a_new_job_at_once(
+    api, client_token, upload_bytes, start_worker
+):
+    """Seen by hand: with BullMQ's 5 s drain delay, a worker idle for more than ~10 s took a new
+    job only 3-4 s after it was queued. A producer waits for that, so it is a regression test."""
+    from datetime import datetime
+
+    worker = start_worker()
+    await asyncio.to_thread(worker.wait_for_log, "started: queue", 30)
+    await asyncio.sleep(12.5)
+    job_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
+    job = await wait_job(api, client_token, job_id, timeout_s=20)
+    assert job["status"] == "completed", job
+    created = datetime.fromisoformat(job["created_at"])
+    started = datetime.fromisoformat(job["started_at"])
+    assert (started - created).total_seconds() < 1.0, (job["created_at"], job["started_at"])
