@@ -37,6 +37,7 @@ test: $(VENV)/.installed-test browser
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy src
 
 bench: $(VENV)/.installed-test
 	@scripts/ensure-ffmpeg
