@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     max_jobs_in_flight_per_client: int = Field(default=5, gt=0)
     clients_per_ip_per_hour: int = Field(default=30, gt=0)
     upload_url_ttl_s: int = Field(default=15 * 60, gt=0)
+    # An upload no job uses is deleted (row and stored file) this long after its URL expired.
+    abandoned_upload_retention_s: float = Field(default=24 * 3600, ge=0)
     job_timeout_s: float = Field(default=10 * 60, gt=0)
     job_attempts: int = Field(default=3, ge=1)
     job_backoff_s: float = Field(default=2.0, gt=0)

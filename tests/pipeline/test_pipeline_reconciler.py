@@ -133,3 +133,39 @@ async def test_only_one_pass_runs_at_a_time(now_settings, engine, database_url, 
     added, _ = await _pass_touching(now_settings, engine, {str(job.id)})
     assert added == {str(job.id)}
     await queue.close_queues()
+
+
+async def test_abandoned_uploads_are_deleted_after_the_retention_and_used_ones_kept(
+    settings, engine, api, client_token, upload_bytes, auth
+):
+    from soundy.storage import open_storage
+
+    storage = open_storage(settings)
+    abandoned = await upload_bytes(api, client_token, b"never analysed")
+    fresh = await upload_bytes(api, client_token, b"uploaded a minute ago")
+    used = await upload_bytes(api, client_token, b"analysed")
+    response = await api.post(
+        "/api/audio/analyze", json={"file_key": used, "mode": "genre"}, headers=auth(client_token)
+    )
+    assert response.status_code == 202, response.text
+    async with engine.begin() as conn:  # two of them expired two days ago
+        await conn.execute(
+            text(
+                "UPDATE uploads SET expires_at = now() - interval '2 days' WHERE file_key = ANY(:k)"
+            ),
+            {"k": [abandoned, used]},
+        )
+
+    report = await reconcile_once(settings, engine)  # retention: the default, one day
+    assert abandoned in report.purged_uploads
+    assert fresh not in report.purged_uploads and used not in report.purged_uploads
+    assert await storage.size(abandoned) is None
+    assert await storage.size(fresh) == len(b"uploaded a minute ago")
+    assert await storage.size(used) == len(b"analysed")
+    async with engine.connect() as conn:
+        keys = set(
+            (await conn.execute(text("SELECT file_key FROM uploads WHERE file_key = ANY(:k)"),
+                                {"k": [abandoned, fresh, used]})).scalars()
+        )  # fmt: skip
+    assert keys == {fresh, used}
+    await storage.aclose()

@@ -20,6 +20,10 @@ failed                             BullMQ gave up (e.g. stalled too often) but t
 =================================  ==========================================================
 
 Completed and failed *rows* are never touched.
+
+The same pass deletes abandoned uploads: announced with ``POST /api/uploads`` but used by no
+job, ``SOUNDY_ABANDONED_UPLOAD_RETENTION_S`` after their upload URL expired (the row first, in
+the locked transaction; then the stored file).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from soundy.errors import TransientError
 from soundy.pipeline import queue
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
     from soundy.config import Settings
 
@@ -59,6 +63,8 @@ class ReconcileReport:
     checked: int = 0
     enqueued: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # File keys of the abandoned uploads deleted.
+    purged_uploads: list[str] = field(default_factory=list)
 
 
 async def reconcile_once(settings: Settings, engine: AsyncEngine) -> ReconcileReport:
@@ -107,7 +113,45 @@ async def reconcile_once(settings: Settings, engine: AsyncEngine) -> ReconcileRe
             log.info(
                 "job %s (%s, queue state %s) was re-added to the queue", job_id, row.status, state
             )
+        report.purged_uploads = await _delete_abandoned_upload_rows(settings, conn)
+    await _delete_stored_files(settings, report.purged_uploads)
     return report
+
+
+async def _delete_abandoned_upload_rows(settings: Settings, conn: AsyncConnection) -> list[str]:
+    """Delete (at most BATCH_LIMIT) upload rows no job uses, expired for longer than the
+    retention; return their file keys. (A job created for one in that very instant, a day after
+    its URL expired, would lose its file and fail with a readable "not found" reason.)"""
+    result = await conn.execute(
+        text(
+            "DELETE FROM uploads WHERE id IN ("
+            " SELECT u.id FROM uploads u"
+            " WHERE u.expires_at < now() - make_interval(secs => :retention_s)"
+            " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.upload_id = u.id)"
+            " ORDER BY u.expires_at LIMIT :limit"
+            ") RETURNING file_key"
+        ),
+        {"retention_s": settings.abandoned_upload_retention_s, "limit": BATCH_LIMIT},
+    )
+    return [str(key) for key in result.scalars()]
+
+
+async def _delete_stored_files(settings: Settings, file_keys: list[str]) -> None:
+    """Delete the files of purged uploads; a failure only leaves an orphan file (logged)."""
+    if not file_keys:
+        return
+    from soundy.storage import open_storage
+
+    storage = open_storage(settings)
+    try:
+        for file_key in file_keys:
+            try:
+                await storage.delete(file_key)
+            except (TransientError, OSError) as exc:
+                log.warning("abandoned upload %s: row deleted, file not (%s)", file_key, exc)
+    finally:
+        await storage.aclose()
+    log.info("deleted %d abandoned upload(s)", len(file_keys))
 
 
 async def run_reconciler(settings: Settings, engine: AsyncEngine | None) -> None:
