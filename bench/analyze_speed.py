@@ -108,6 +108,11 @@ def generate(path: Path, seconds: float, sample_rate: int, subtype: str, seed: i
 
 
 GNU_TIME = Path("/usr/bin/time")
+# The children run as after an ordinary install, with their bytecode cached (pip compiles it;
+# an editable install writes __pycache__ on the first run, the warm-up below). A
+# PYTHONDONTWRITEBYTECODE=1 inherited from a build shell would have every Python contender
+# compile its sources on every run (~40 ms for soundy's 31 modules).
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def run(cmd: list[str]) -> tuple[float, float, float]:
@@ -122,7 +127,7 @@ def run(cmd: list[str]) -> tuple[float, float, float]:
         full = [str(GNU_TIME), "-f", "%M", "-o", rss_file.name, *cmd] if GNU_TIME.exists() else cmd
         started = time.perf_counter()
         proc = subprocess.Popen(
-            full, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors
+            full, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors, env=_ENV
         )
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - started

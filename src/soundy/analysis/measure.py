@@ -197,19 +197,17 @@ class _Meters:
         self.stereo = StereoMeter(rate, channels, hop_s=SERIES_HOP_S) if channels >= 2 else None
         # Two lanes of about equal cost (numpy, scipy and the FFTs release the GIL): this
         # thread runs the first, a helper thread the second, each meter always in one lane.
-        # CPU per 4 minutes of stereo 44.1 kHz: loudness 0.25 s, peaks 0.2 s (music; up to ~1 s
-        # for clipped full-band noise), spectrum + tempo/key 0.25 s, stereo and dynamics 0.03 s
-        # each; the decoder thread adds ~0.13 s to the second core. The stereo meter takes the
+        # CPU per 4 minutes of stereo 44.1 kHz (C kernels): loudness 0.045 s, stereo 0.03 s,
+        # peaks 0.08 s (music; more for clipped full-band noise), dynamics 0.02 s; spectrum +
+        # tempo/key 0.19 s; the decoder thread adds ~0.03 s. The stereo meter takes the
         # loudness meter's K-weighted block (balance and mono loss are BS.1770 loudness
         # differences), so it runs right after it, in the same lane.
         first: list[Callable[[np.ndarray], None]] = [self.loudness.add_frames]
         if self.stereo is not None:
             first.append(self._add_stereo)
         first.append(self.peaks.add_frames)
-        second: list[Callable[[np.ndarray], None]] = [
-            self.spectrum.add_frames,
-            self.dynamics.add_frames,
-        ]
+        first.append(self.dynamics.add_frames)
+        second: list[Callable[[np.ndarray], None]] = [self.spectrum.add_frames]
         self._lanes = [first, second]
         self._helper: ThreadPoolExecutor | None = None
         if (os.cpu_count() or 1) >= 2:

@@ -221,7 +221,9 @@ class RhythmMeter:
         top = min(ONSET_HIGH_HZ, framer.sample_rate_hz / 2)
         k_lo = max(1, int(np.searchsorted(freqs, ONSET_LOW_HZ)))
         k_hi = int(np.searchsorted(freqs, top))
-        edges = np.unique(np.round(np.geomspace(k_lo, k_hi, ONSET_BANDS + 1)).astype(int))
+        rounded = np.round(np.geomspace(k_lo, k_hi, ONSET_BANDS + 1)).astype(int)
+        # Sorted already: dropping repeats is np.unique (which would import numpy.ma, 10 ms).
+        edges = rounded[np.concatenate([[True], np.diff(rounded) > 0])]
         self._onset_lo, self._onset_hi = int(edges[0]), int(edges[-1])
         self._onset_starts = edges[:-1] - edges[0]
         self._frames_per_s = framer.frames_per_s
