@@ -14,6 +14,7 @@
  *   true-peak meter's bounds, BS.1770-4 Annex 2 shortcut described in peaks.py).
  * interpolated_peaks: polyphase FIR interpolation of whole segments, max |y| per segment.
  * stereo_sums: per-hop sums of L, R, their squares and products (the stereo meter).
+ * power_spectrum: |X|^2 of a complex64 spectrum, written or added (the STFT of the spectrum).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -603,6 +604,70 @@ done:
     return result;
 }
 
+/* --------------------------------------------------------- spectrum power */
+
+PyDoc_STRVAR(power_spectrum_doc,
+"power_spectrum(spectrum, power, accumulate)\n"
+"\n"
+"|X|^2 of ``spectrum`` (C-contiguous complex64) into ``power`` (C-contiguous float32 with as\n"
+"many elements, written in place): ``re * re + im * im`` when ``accumulate`` is false, else\n"
+"``(power + re * re) + im * im``. Single precision, the very operations (and rounding) of\n"
+"numpy's float32 ``p = re * re; p += im * im`` and ``p += re * re; p += im * im``.");
+
+static PyObject *power_spectrum(PyObject *self, PyObject *args) {
+    PyObject *o_spectrum, *o_power;
+    int accumulate;
+    if (!PyArg_ParseTuple(args, "OOp", &o_spectrum, &o_power, &accumulate)) return NULL;
+    Buf sb = {0}, pb = {0};
+    PyObject *result = NULL;
+    if (PyObject_GetBuffer(o_spectrum, &sb.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        goto done;
+    sb.held = 1;
+    {
+        const char *f = sb.view.format ? sb.view.format : "B";
+        if (f[0] == '<' || f[0] == '=' || f[0] == '@') f++;
+        if (!(f[0] == 'Z' && f[1] == 'f' && f[2] == 0 && sb.view.itemsize == 8)) {
+            PyErr_SetString(PyExc_TypeError, "spectrum must be complex64");
+            goto done;
+        }
+    }
+    if (PyObject_GetBuffer(o_power, &pb.view,
+                           PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
+        goto done;
+    pb.held = 1;
+    if (float_kind(&pb.view) != 'f') {
+        PyErr_SetString(PyExc_TypeError, "power must be float32");
+        goto done;
+    }
+    const Py_ssize_t n = sb.view.len / 8;
+    if (pb.view.len / 4 != n) {
+        PyErr_SetString(PyExc_ValueError, "power must have one element per spectrum bin");
+        goto done;
+    }
+    {
+        const float *x = sb.view.buf;
+        float *p = pb.view.buf;
+        Py_BEGIN_ALLOW_THREADS
+        if (accumulate) {
+            for (Py_ssize_t i = 0; i < n; i++) {
+                const float re = x[2 * i], im = x[2 * i + 1];
+                const float sum = p[i] + re * re;
+                p[i] = sum + im * im;
+            }
+        } else {
+            for (Py_ssize_t i = 0; i < n; i++) {
+                const float re = x[2 * i], im = x[2 * i + 1];
+                p[i] = re * re + im * im;
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    result = Py_NewRef(Py_None);
+done:
+    buf_release(&sb); buf_release(&pb);
+    return result;
+}
+
 /* ----------------------------------------------------------------- module */
 
 static PyMethodDef methods[] = {
@@ -610,12 +675,13 @@ static PyMethodDef methods[] = {
     {"segment_scan", segment_scan, METH_VARARGS, segment_scan_doc},
     {"interpolated_peaks", interpolated_peaks, METH_VARARGS, interpolated_peaks_doc},
     {"stereo_sums", stereo_sums, METH_VARARGS, stereo_sums_doc},
+    {"power_spectrum", power_spectrum, METH_VARARGS, power_spectrum_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "soundy.analysis._kernels",
-    "Inner loops of the loudness (BS.1770 K-weighting), true-peak and stereo meters, double precision.",
+    "Inner loops of the loudness (BS.1770 K-weighting), true-peak, stereo and spectrum meters.",
     -1, methods,
 };
 

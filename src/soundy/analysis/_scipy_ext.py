@@ -55,8 +55,13 @@ def _load_extension(module_name: str) -> Any:
     return module
 
 
-def rfft(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``scipy.fft.rfft(x, axis=axis)`` for real float input (float32 in, complex64 out)."""
+def rfft(x: np.ndarray, axis: int = -1, out: np.ndarray | None = None) -> np.ndarray:
+    """``scipy.fft.rfft(x, axis=axis)`` for real float input (float32 in, complex64 out).
+
+    ``out``: an array of the result's shape and complex type to write into (reused buffers
+    spare a fresh allocation, and its page faults, per call); the result is then ``out``,
+    except on the slow path (``scipy.fft.rfft``), which returns a new array.
+    """
     global _r2c
     if _r2c is None:
         _r2c = getattr(_load_extension("scipy.fft._pocketfft.pypocketfft"), "r2c", None)
@@ -71,4 +76,4 @@ def rfft(x: np.ndarray, axis: int = -1) -> np.ndarray:
     if data.dtype.kind != "f" or data.dtype.itemsize > 8:
         data = data.astype(np.float64)
     # r2c(a, axes, forward, inorm (0 = no scaling, as rfft's default "backward"), out, nthreads)
-    return _r2c(data, (axis,), True, 0, None, 1)  # type: ignore[no-any-return]
+    return _r2c(data, (axis,), True, 0, out, 1)  # type: ignore[no-any-return]

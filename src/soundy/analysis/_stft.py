@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from soundy.analysis._kernels import power_spectrum
 from soundy.analysis._scipy_ext import rfft
 
 __all__ = ["AlignedBlocks", "StftFramer", "default_fft_size"]
@@ -148,7 +149,7 @@ class StftFramer:
         self._fill = 0
         self._windowed = np.empty((FRAMES_PER_GROUP, self.n_fft), dtype=np.float32)
         self._power_buffer = np.empty((FRAMES_PER_GROUP, self.n_bins), dtype=np.float32)
-        self._scratch = np.empty((FRAMES_PER_GROUP, self.n_bins), dtype=np.float32)
+        self._spectrum = np.empty((FRAMES_PER_GROUP, self.n_bins), dtype=np.complex64)
         self._frames_done = 0
 
     @property
@@ -164,19 +165,13 @@ class StftFramer:
         factor 1 / channels is left out.
         """
         power = self._power_buffer[:n_frames]
-        scratch = self._scratch[:n_frames]
         windowed = self._windowed[:n_frames]
         for c, lane in enumerate(lanes):
             view = np.lib.stride_tricks.sliding_window_view(lane, self.n_fft)[:: self.hop]
             np.multiply(view[:n_frames], self._window, out=windowed)
-            spectrum = rfft(windowed, axis=1)
-            if c == 0:
-                np.multiply(spectrum.real, spectrum.real, out=power)
-            else:
-                np.multiply(spectrum.real, spectrum.real, out=scratch)
-                power += scratch
-            np.multiply(spectrum.imag, spectrum.imag, out=scratch)
-            power += scratch
+            spectrum = rfft(windowed, axis=1, out=self._spectrum[:n_frames])
+            # power (+)= re * re + im * im in one C pass (float32, numpy's very roundings).
+            power_spectrum(spectrum, power, c > 0)
         return power
 
     def push(self, frames: np.ndarray) -> Iterator[np.ndarray]:
