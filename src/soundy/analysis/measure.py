@@ -37,6 +37,11 @@ SCHEMA_VERSION = 1
 SERIES_HOP_S = 0.1
 # The series in the result are pooled down to at most this many points.
 MAX_SERIES_POINTS = 2000
+# Blocks handed to the meters, in seconds of audio. Every meter's result is the same whatever
+# the split; longer blocks spend less on per-block Python and thread hand-offs (4-minute stereo
+# file: 1.5 s blocks 0.55 CPU s, 3 s 0.50, 6 s 0.45) for a few MB more (~2 MB per second of
+# stereo in flight: the block, its K-weighted copy and two blocks queued per lane).
+MEASURE_BLOCK_S = 6.0
 # Progress callbacks are rate limited to one per this many seconds (and the last one).
 _PROGRESS_INTERVAL_S = 0.05
 
@@ -330,7 +335,7 @@ def measure_file(
     with open_audio(path, max_duration_s=max_duration_s) as source:
         info = source.info
         meters = _Meters(info)
-        blocks = _prefetch(source.blocks())
+        blocks = _prefetch(source.blocks(MEASURE_BLOCK_S))
         try:
             for block in blocks:
                 meters.add_frames(block)
