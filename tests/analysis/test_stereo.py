@@ -133,3 +133,32 @@ def test_surround_uses_front_left_and_right() -> None:
     x = noise(12, 3.0)
     frames = np.stack([x, x, noise(13, 3.0), np.zeros_like(x), noise(14, 3.0), -x], axis=1)
     assert measure(frames).result()["correlation"] == pytest.approx(1.0)
+
+
+def test_loudness_pass_feeds_the_same_sums() -> None:
+    """The loudness meter's K-weighting pass computes the stereo sums as filtering apart does."""
+    from soundy.analysis.loudness import LoudnessMeter
+
+    left = signals.sine(SR, 4.0, frequency_hz=1000.0, channels=1)[:, 0]
+    right = 0.5 * signals.sine(SR, 4.0, frequency_hz=100.0, channels=1)[:, 0] + 0.1 * noise(15, 4)
+    frames = np.stack([left, right, noise(16, 4.0)], axis=1).astype(np.float32)
+    apart = StereoMeter(SR, 3)
+    apart.add_frames(frames, k_weighted=scipy.signal.sosfilt(k_weighting_sos(SR), frames, axis=0))
+    fused = StereoMeter(SR, 3)
+    loudness = LoudnessMeter(SR, 3)
+    rng = np.random.default_rng(1)
+    start = 0
+    while start < frames.shape[0]:
+        size = int(rng.integers(1, 20000))
+        loudness.add_frames(frames[start : start + size], stereo=fused)
+        start += size
+    expected = apart.result()
+    for key, value in fused.result().items():
+        assert value == pytest.approx(expected[key], abs=1e-6), key
+    _, response = scipy.signal.sosfreqz(k_weighting_sos(SR), [1000.0, 100.0], fs=SR)
+    gain_db = 20 * np.log10(np.abs(response))
+    balance_db = gain_db[0] - gain_db[1] - 20 * math.log10(0.5)
+    assert fused.result()["balance_db"] == pytest.approx(balance_db, abs=0.05)
+    assert fused.series()["correlation"] == pytest.approx(apart.series()["correlation"], abs=1e-6)
+    with pytest.raises(ValueError):
+        fused.add_frames(frames[:10])  # sums given by the loudness pass: no frames of its own

@@ -93,9 +93,27 @@ static int get_doubles(PyObject *obj, Buf *b, Py_ssize_t count, int writable, co
         double accl = partial[c], accr = partial[c + 1];                                   \
         Py_ssize_t count = partial_frames, row = 0;                                        \
         double *w = weighted ? weighted + c : NULL;                                        \
+        const int st = stereo_hop > 0 && c == 0;                                           \
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;             \
+        if (st) {                                                                          \
+            s0 = spartial[0]; s1 = spartial[1]; s2 = spartial[2]; s3 = spartial[3];        \
+            s4 = spartial[4]; s5 = spartial[5]; s6 = spartial[6]; s7 = spartial[7];        \
+        }                                                                                  \
         for (Py_ssize_t k = 0; k < n; k++) {                                               \
             const double xl = (double)x[k * channels], xr = (double)x[k * channels + 1];   \
             const double yl = l0 + b[0] * xl, yr = r0 + b[0] * xr;                         \
+            if (st) {                                                                      \
+                s0 += xl; s1 += xr; s2 += xl * xl; s3 += xr * xr; s4 += xl * xr;           \
+                s5 += yl * yl; s6 += yr * yr; s7 += yl * yr;                               \
+                if (++scount == stereo_hop) {                                              \
+                    double *o = sout + srows * 8;                                          \
+                    o[0] = s0; o[1] = s1; o[2] = s2; o[3] = s3;                            \
+                    o[4] = s4; o[5] = s5; o[6] = s6; o[7] = s7;                            \
+                    srows++;                                                               \
+                    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0;                           \
+                    scount = 0;                                                            \
+                }                                                                          \
+            }                                                                              \
             l0 = l1 + xl * b[1] - yl * a[1];                                               \
             r0 = r1 + xr * b[1] - yr * a[1];                                               \
             l1 = l2 + xl * b[2] - yl * a[2];                                               \
@@ -117,6 +135,10 @@ static int get_doubles(PyObject *obj, Buf *b, Py_ssize_t count, int writable, co
                 accl = accr = 0.0;                                                         \
                 count = 0;                                                                 \
             }                                                                              \
+        }                                                                                  \
+        if (st) {                                                                          \
+            spartial[0] = s0; spartial[1] = s1; spartial[2] = s2; spartial[3] = s3;        \
+            spartial[4] = s4; spartial[5] = s5; spartial[6] = s6; spartial[7] = s7;        \
         }                                                                                  \
         zl[0] = l0; zl[1] = l1; zl[2] = l2; zl[3] = l3;                                    \
         zr[0] = r0; zr[1] = r1; zr[2] = r2; zr[3] = r3;                                    \
@@ -187,13 +209,21 @@ PyDoc_STRVAR(kweight_energies_doc,
 "fine_frames). ``weighted``: None, or float64 (n, channels) to receive the filtered\n"
 "samples. Returns (completed rows, frames in the unfinished block). Double precision.");
 
-static PyObject *kweight_energies(PyObject *self, PyObject *args) {
+static PyObject *kweight_common(PyObject *args, int with_stereo) {
     PyObject *o_frames, *o_b, *o_a, *o_zi, *o_partial, *o_fines, *o_weighted;
-    Py_ssize_t partial_frames, fine;
-    if (!PyArg_ParseTuple(args, "OOOOOnnOO", &o_frames, &o_b, &o_a, &o_zi, &o_partial,
-                          &partial_frames, &fine, &o_fines, &o_weighted))
+    PyObject *o_spartial = NULL, *o_sout = NULL;
+    Py_ssize_t partial_frames, fine, stereo_hop = 0, scount = 0;
+    if (with_stereo) {
+        if (!PyArg_ParseTuple(args, "OOOOOnnOnOnO", &o_frames, &o_b, &o_a, &o_zi, &o_partial,
+                              &partial_frames, &fine, &o_fines, &stereo_hop, &o_spartial,
+                              &scount, &o_sout))
+            return NULL;
+        o_weighted = Py_None;
+    } else if (!PyArg_ParseTuple(args, "OOOOOnnOO", &o_frames, &o_b, &o_a, &o_zi, &o_partial,
+                                 &partial_frames, &fine, &o_fines, &o_weighted)) {
         return NULL;
-    Buf fr = {0}, bb = {0}, ab = {0}, zb = {0}, pb = {0}, fb = {0}, wb = {0};
+    }
+    Buf fr = {0}, bb = {0}, ab = {0}, zb = {0}, pb = {0}, fb = {0}, wb = {0}, sp = {0}, so = {0};
     PyObject *result = NULL;
     if (PyObject_GetBuffer(o_frames, &fr.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
         goto done;
@@ -226,12 +256,30 @@ static PyObject *kweight_energies(PyObject *self, PyObject *args) {
     }
     if (o_weighted != Py_None && get_doubles(o_weighted, &wb, n * channels, 1, "weighted") < 0)
         goto done;
+    if (with_stereo) {
+        if (channels < 2 || order != 4) {
+            PyErr_SetString(PyExc_ValueError, "stereo sums need 2+ channels and order 4");
+            goto done;
+        }
+        if (stereo_hop < 1 || scount < 0 || scount >= stereo_hop) {
+            PyErr_SetString(PyExc_ValueError, "need 0 <= stereo_partial_frames < stereo_hop");
+            goto done;
+        }
+        if (get_doubles(o_spartial, &sp, 8, 1, "stereo_partial") < 0 ||
+            get_doubles(o_sout, &so, -1, 1, "stereo_out") < 0)
+            goto done;
+        if (so.view.len / 8 < ((scount + n) / stereo_hop) * 8) {
+            PyErr_SetString(PyExc_ValueError, "stereo_out has too few rows");
+            goto done;
+        }
+    }
     {
         const void *src = fr.view.buf;
         const double *b = bb.view.buf, *a = ab.view.buf;
         double *zi = zb.view.buf, *partial = pb.view.buf, *fines = fb.view.buf;
         double *weighted = wb.held ? wb.view.buf : NULL;
-        Py_ssize_t rows = need_rows;
+        double *spartial = sp.held ? sp.view.buf : NULL, *sout = so.held ? so.view.buf : NULL;
+        Py_ssize_t rows = need_rows, srows = 0;
         Py_BEGIN_ALLOW_THREADS
         if (kind == 'f') {
             KWEIGHT_LOOP(float)
@@ -239,12 +287,35 @@ static PyObject *kweight_energies(PyObject *self, PyObject *args) {
             KWEIGHT_LOOP(double)
         }
         Py_END_ALLOW_THREADS
-        result = Py_BuildValue("nn", rows, (partial_frames + n) % fine);
+        if (with_stereo)
+            result = Py_BuildValue("nnnn", rows, (partial_frames + n) % fine, srows, scount);
+        else
+            result = Py_BuildValue("nn", rows, (partial_frames + n) % fine);
     }
 done:
     buf_release(&fr); buf_release(&bb); buf_release(&ab); buf_release(&zb);
-    buf_release(&pb); buf_release(&fb); buf_release(&wb);
+    buf_release(&pb); buf_release(&fb); buf_release(&wb); buf_release(&sp); buf_release(&so);
     return result;
+}
+
+static PyObject *kweight_energies(PyObject *self, PyObject *args) {
+    return kweight_common(args, 0);
+}
+
+PyDoc_STRVAR(kweight_energies_stereo_doc,
+"kweight_energies_stereo(frames, b, a, zi, partial, partial_frames, fine_frames, fines,\n"
+"                        stereo_hop, stereo_partial, stereo_partial_frames, stereo_out)\n"
+"\n"
+"``kweight_energies`` (no filtered samples kept; ``frames`` with 2+ channels, order 4) plus,\n"
+"in the same pass, the per-hop sums of ``stereo_sums`` for the first two channels: L, R,\n"
+"L*L, R*R, L*R of the input and Lw*Lw, Rw*Rw, Lw*Rw of the K-weighted output, on hops of\n"
+"``stereo_hop`` frames; ``stereo_partial`` (float64 (8,), updated) holds the unfinished hop of\n"
+"``stereo_partial_frames`` frames, completed hops are rows of ``stereo_out`` (float64,\n"
+"(rows, 8)). Returns (fine rows, frames in the unfinished fine block, stereo rows, frames\n"
+"in the unfinished hop). Sequential double-precision sums, as ``stereo_sums``.");
+
+static PyObject *kweight_energies_stereo(PyObject *self, PyObject *args) {
+    return kweight_common(args, 1);
 }
 
 /* ------------------------------------------------------------- true peak */
@@ -672,6 +743,8 @@ done:
 
 static PyMethodDef methods[] = {
     {"kweight_energies", kweight_energies, METH_VARARGS, kweight_energies_doc},
+    {"kweight_energies_stereo", kweight_energies_stereo, METH_VARARGS,
+     kweight_energies_stereo_doc},
     {"segment_scan", segment_scan, METH_VARARGS, segment_scan_doc},
     {"interpolated_peaks", interpolated_peaks, METH_VARARGS, interpolated_peaks_doc},
     {"stereo_sums", stereo_sums, METH_VARARGS, stereo_sums_doc},

@@ -15,6 +15,20 @@ def kweight_energies(
     fines: np.ndarray,
     weighted: np.ndarray | None,
 ) -> tuple[int, int]: ...
+def kweight_energies_stereo(
+    frames: np.ndarray,
+    b: np.ndarray,
+    a: np.ndarray,
+    zi: np.ndarray,
+    partial: np.ndarray,
+    partial_frames: int,
+    fine_frames: int,
+    fines: np.ndarray,
+    stereo_hop: int,
+    stereo_partial: np.ndarray,
+    stereo_partial_frames: int,
+    stereo_out: np.ndarray,
+) -> tuple[int, int, int, int]: ...
 def segment_scan(
     samples: np.ndarray, nseg: int, seg: int, max_out: np.ndarray, d2_out: np.ndarray | None
 ) -> bool: ...

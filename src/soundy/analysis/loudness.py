@@ -31,14 +31,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from soundy.analysis._arrays import GrowableArray
-from soundy.analysis._kernels import kweight_energies
+from soundy.analysis._kernels import kweight_energies, kweight_energies_stereo
 from soundy.analysis._kweighting import gating_grid, k_weighting_ba
 from soundy.analysis.channels import channel_weights as default_channel_weights
 from soundy.errors import InvalidAudio
+
+if TYPE_CHECKING:
+    from soundy.analysis.stereo import StereoMeter
 
 __all__ = [
     "ABSOLUTE_GATE_LUFS",
@@ -216,11 +220,16 @@ class LoudnessMeter:
         """Audio seen so far, in seconds."""
         return self._frames / self.sample_rate_hz
 
-    def add_frames(self, frames: np.ndarray) -> None:
+    def add_frames(self, frames: np.ndarray, *, stereo: StereoMeter | None = None) -> None:
         """Feed ``frames`` of shape (n, channels) (or (n,) for mono), float32 or float64.
 
         Full scale is 1.0. Any n, including 0 and 1. Raises
         :class:`soundy.errors.InvalidAudio` for NaN or infinite samples.
+
+        ``stereo``: a :class:`soundy.analysis.stereo.StereoMeter` to feed from the same C pass
+        (its sums of the first two channels, plain and K-weighted: the balance and mono loss
+        are BS.1770 loudness differences). The K-weighted block is then not kept
+        (``last_weighted_frames`` is empty). Give it for every block or for none.
         """
         x = np.asarray(frames)
         if x.ndim == 1 and self.channels == 1:
@@ -237,20 +246,40 @@ class LoudnessMeter:
         if x.dtype not in (np.float32, np.float64):
             x = x.astype(np.float64)
         # K-weighting and the sums of squares per fine block in one C pass (double precision).
-        y = np.empty((n, self.channels))
         new = np.empty(((self._partial_frames + n) // self._fine_frames, self.channels))
-        rows, self._partial_frames = kweight_energies(
-            x,
-            self._b,
-            self._a,
-            self._zi,
-            self._partial_sum,
-            self._partial_frames,
-            self._fine_frames,
-            new,
-            y,
-        )
-        self._last_weighted = y
+        buffers = None if stereo is None else stereo.sums_buffers(n)
+        if stereo is not None and buffers is not None:
+            hop, partial, partial_frames, out = buffers
+            rows, self._partial_frames, done, partial_frames = kweight_energies_stereo(
+                x,
+                self._b,
+                self._a,
+                self._zi,
+                self._partial_sum,
+                self._partial_frames,
+                self._fine_frames,
+                new,
+                hop,
+                partial,
+                partial_frames,
+                out,
+            )
+            stereo.add_sums(out, done, partial_frames)
+            self._last_weighted = x[:0].astype(np.float64)
+        else:
+            y = np.empty((n, self.channels))
+            rows, self._partial_frames = kweight_energies(
+                x,
+                self._b,
+                self._a,
+                self._zi,
+                self._partial_sum,
+                self._partial_frames,
+                self._fine_frames,
+                new,
+                y,
+            )
+            self._last_weighted = y
         self._frames += n
         if not (np.all(np.isfinite(new)) and np.all(np.isfinite(self._partial_sum))):
             raise InvalidAudio("the audio contains NaN or infinite sample values")

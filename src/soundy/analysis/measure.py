@@ -205,11 +205,9 @@ class _Meters:
         # CPU per 4 minutes of stereo 44.1 kHz (C kernels): loudness 0.045 s, stereo 0.03 s,
         # peaks 0.08 s (music; more for clipped full-band noise), dynamics 0.02 s; spectrum +
         # tempo/key 0.19 s; the decoder thread adds ~0.03 s. The stereo meter takes the
-        # loudness meter's K-weighted block (balance and mono loss are BS.1770 loudness
-        # differences), so it runs right after it, in the same lane.
-        first: list[Callable[[np.ndarray], None]] = [self.loudness.add_frames]
-        if self.stereo is not None:
-            first.append(self._add_stereo)
+        # loudness meter's K-weighted samples (balance and mono loss are BS.1770 loudness
+        # differences): its sums come out of the loudness meter's C pass.
+        first: list[Callable[[np.ndarray], None]] = [self._add_loudness_and_stereo]
         first.append(self.peaks.add_frames)
         first.append(self.dynamics.add_frames)
         second: list[Callable[[np.ndarray], None]] = [self.spectrum.add_frames]
@@ -221,9 +219,9 @@ class _Meters:
             self._lanes = [self._lanes[0] + self._lanes[1]]
         self._pending: deque[Future[None]] = deque()
 
-    def _add_stereo(self, block: np.ndarray) -> None:
-        assert self.stereo is not None
-        self.stereo.add_frames(block, k_weighted=self.loudness.last_weighted_frames)
+    def _add_loudness_and_stereo(self, block: np.ndarray) -> None:
+        # One C pass: K-weighting, loudness energies and the stereo meter's sums.
+        self.loudness.add_frames(block, stereo=self.stereo)
 
     @staticmethod
     def _run(feeds: list[Callable[[np.ndarray], None]], block: np.ndarray) -> None:

@@ -131,6 +131,28 @@ class StereoMeter:
         if done:
             self._add_hops(rows[:done])
 
+    def sums_buffers(self, frames: int) -> tuple[int, np.ndarray, int, np.ndarray] | None:
+        """Buffers for a caller that computes this meter's per-hop sums of the next ``frames``
+        frames itself, in the same pass as its K-weighting (the loudness meter):
+        ``(hop, partial, partial_frames, out)`` as ``_kernels.kweight_energies_stereo`` takes
+        them; then call :meth:`add_sums`. None for a mono meter (nothing to compute).
+        """
+        if self._weighted_given is None:
+            self._weighted_given = True
+        elif not self._weighted_given:
+            raise ValueError("give k_weighted for every block or for none")
+        if not self._stereo:
+            return None
+        rows = np.empty(((self._partial_frames + frames) // self.hop, 8))
+        return self.hop, self._partial, self._partial_frames, rows
+
+    def add_sums(self, out: np.ndarray, done: int, partial_frames: int) -> None:
+        """Take the ``done`` complete hops written to ``out`` by the caller of
+        :meth:`sums_buffers`, and the frame count of the unfinished hop it now holds."""
+        self._partial_frames = partial_frames
+        if done:
+            self._add_hops(out[:done])
+
     def _add_hops(self, rows: np.ndarray) -> None:
         """Fold (k, 8) per-hop sums into the totals and the series, in stream order."""
         # Sequential (not pairwise) accumulation: the same additions whatever the block split.
