@@ -312,6 +312,10 @@ class AudioSource:
     def close(self) -> None:
         raise NotImplementedError
 
+    # True where every sample is an integer converted to float (libsndfile's integer PCM
+    # subtypes): such blocks cannot hold NaN or infinity, and skip that check (a pass each).
+    _integer_pcm = False
+
     def _raw_blocks(self, block_frames: int) -> Iterator[np.ndarray]:
         raise NotImplementedError
 
@@ -330,7 +334,7 @@ class AudioSource:
         for block in self._raw_blocks(block_frames):
             if block.shape[0] == 0:
                 continue
-            if not np.isfinite(block).all():
+            if not self._integer_pcm and not np.isfinite(block).all():
                 bad = int(np.argmax(~np.isfinite(block).all(axis=1)))
                 at_s = (self.frames_read + bad) / self.info.sample_rate
                 raise InvalidAudio(
@@ -366,6 +370,7 @@ class _SoundfileSource(AudioSource):
         bits, is_float = _SUBTYPE_BITS.get(handle.subtype, (None, False))
         if fmt == "ogg_vorbis" or handle.subtype in ("VORBIS", "OPUS", "MPEG_LAYER_III"):
             bits, is_float = None, False
+        self._integer_pcm = bits is not None and not is_float
         frames = int(handle.frames)
         info = AudioInfo(
             format=fmt,
