@@ -167,8 +167,14 @@ class StftFramer:
         power = self._power_buffer[:n_frames]
         windowed = self._windowed[:n_frames]
         for c, lane in enumerate(lanes):
-            view = np.lib.stride_tricks.sliding_window_view(lane, self.n_fft)[:: self.hop]
-            np.multiply(view[:n_frames], self._window, out=windowed)
+            # Frame i = lane[i * hop : i * hop + n_fft], a read-only strided view (what
+            # sliding_window_view(lane, n_fft)[::hop] gives, at a tenth of its Python cost).
+            assert lane.shape[0] >= (n_frames - 1) * self.hop + self.n_fft
+            step = lane.strides[0]
+            view = np.lib.stride_tricks.as_strided(
+                lane, (n_frames, self.n_fft), (self.hop * step, step), writeable=False
+            )
+            np.multiply(view, self._window, out=windowed)
             spectrum = rfft(windowed, axis=1, out=self._spectrum[:n_frames])
             # power (+)= re * re + im * im in one C pass (float32, numpy's very roundings).
             power_spectrum(spectrum, power, c > 0)
