@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from soundy.analysis._frames import as_frames
 from soundy.analysis._kernels import power_spectrum
 from soundy.analysis._scipy_ext import rfft
 
@@ -37,18 +38,6 @@ def default_fft_size(sample_rate_hz: float) -> int:
     return int(2 ** round(np.log2(sample_rate_hz * 4096.0 / 44100.0)))
 
 
-def _as_frames(frames: np.ndarray, channels: int) -> np.ndarray:
-    """Validate a block: (n, channels) float, or (n,) for one channel."""
-    block = np.asarray(frames)
-    if block.ndim == 1 and channels == 1:
-        block = block[:, None]
-    if block.ndim != 2 or block.shape[1] != channels:
-        raise ValueError(f"expected frames of shape (n, {channels}), got {block.shape}")
-    if block.dtype.kind != "f":
-        raise ValueError(f"expected float samples, got dtype {block.dtype}")
-    return block
-
-
 class AlignedBlocks:
     """Regroup blocks of any length into runs of whole ``unit``-frame units, channel-major.
 
@@ -69,7 +58,7 @@ class AlignedBlocks:
         self._scratch = np.empty((channels, 0), dtype=np.float32)  # reused for every block
 
     def push(self, frames: np.ndarray) -> list[np.ndarray]:
-        block = _as_frames(frames, self.channels)
+        block = as_frames(frames, self.channels)
         n = block.shape[0]
         if self._scratch.shape[1] < n:
             self._scratch = np.empty((self.channels, n), dtype=np.float32)
@@ -181,7 +170,7 @@ class StftFramer:
         return power
 
     def push(self, frames: np.ndarray) -> Iterator[np.ndarray]:
-        block = _as_frames(frames, self.channels)
+        block = as_frames(frames, self.channels)
         n = block.shape[0]
         if self._fill + n > self._buffer.shape[1]:
             size = max(2 * self._buffer.shape[1], self._fill + n)

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from soundy.analysis._arrays import GrowableArray
+from soundy.analysis._frames import as_frames
 from soundy.analysis._kernels import kweight_energies, kweight_energies_stereo
 from soundy.analysis._kweighting import gating_grid, k_weighting_ba
 from soundy.analysis.channels import channel_weights as default_channel_weights
@@ -231,13 +232,7 @@ class LoudnessMeter:
         are BS.1770 loudness differences). The K-weighted block is then not kept
         (``last_weighted_frames`` is empty). Give it for every block or for none.
         """
-        x = np.asarray(frames)
-        if x.ndim == 1 and self.channels == 1:
-            x = x[:, None]
-        if x.ndim != 2 or x.shape[1] != self.channels:
-            raise ValueError(f"frames must have shape (n, {self.channels}), got {x.shape}")
-        if x.dtype.kind != "f":
-            raise ValueError(f"frames must be floating point (full scale 1.0), not {x.dtype}")
+        x = as_frames(frames, self.channels)
         n = x.shape[0]
         if n == 0:
             return

@@ -44,6 +44,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from soundy.analysis._arrays import GrowableArray
+from soundy.analysis._frames import as_frames
 from soundy.analysis._kernels import interpolated_peaks, segment_scan
 from soundy.analysis._kweighting import gating_grid
 from soundy.errors import InvalidAudio
@@ -198,13 +199,7 @@ class PeakMeter:
 
         Raises :class:`soundy.errors.InvalidAudio` for NaN or infinite samples.
         """
-        x = np.asarray(frames)
-        if x.ndim == 1 and self.channels == 1:
-            x = x[:, None]
-        if x.ndim != 2 or x.shape[1] != self.channels:
-            raise ValueError(f"frames must have shape (n, {self.channels}), got {x.shape}")
-        if x.dtype.kind != "f":
-            raise ValueError(f"frames must be floating point (full scale 1.0), not {x.dtype}")
+        x = as_frames(frames, self.channels)
         if x.shape[0] == 0:
             return
         self._flushed = None

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from soundy.analysis._frames import as_frames
 from soundy.analysis._stft import StftFramer, default_fft_size
 
 __all__ = ["KEY_NAMES", "RhythmMeter", "estimate_key", "estimate_tempo"]
@@ -277,11 +278,7 @@ class RhythmMeter:
 
     def add_onset_frames(self, frames: np.ndarray) -> None:
         """Add a block of samples, shape (n, channels), to the onset envelope's STFT."""
-        block = np.asarray(frames)
-        if block.ndim == 1 and self.channels == 1:
-            block = block[:, None]
-        if block.ndim != 2 or block.shape[1] != self.channels:
-            raise ValueError(f"expected frames of shape (n, {self.channels}), got {block.shape}")
+        block = as_frames(frames, self.channels)
         if self.channels == 1:
             mono = block[:, 0].astype(np.float32, copy=False)
         else:

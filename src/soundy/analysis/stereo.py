@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from soundy.analysis._frames import as_frames
 from soundy.analysis._kernels import stereo_sums
 
 __all__ = ["MONO_LOSS_LIMIT_LU", "WIDTH_LIMIT", "StereoMeter"]
@@ -102,9 +103,7 @@ class StereoMeter:
         caller has it; then ``balance_db`` and ``mono_loss_lu`` are loudness differences. Give
         it for every block or for none.
         """
-        block = np.asarray(frames)
-        if block.ndim != 2 or block.shape[1] != self.channels:
-            raise ValueError(f"expected frames of shape (n, {self.channels}), got {block.shape}")
+        block = as_frames(frames, self.channels)
         if self._weighted_given is None:
             self._weighted_given = k_weighted is not None
         elif self._weighted_given != (k_weighted is not None):
@@ -117,8 +116,6 @@ class StereoMeter:
             if weighted.shape != block.shape:
                 raise ValueError("k_weighted must have the shape of frames")
             weighted = np.ascontiguousarray(weighted, dtype=np.float64)
-        if block.dtype.kind != "f":
-            raise ValueError(f"expected float samples, got dtype {block.dtype}")
         block = np.ascontiguousarray(block)
         if block.dtype not in (np.float32, np.float64):
             block = block.astype(np.float64)
