@@ -178,3 +178,44 @@ async def test_events_without_redis_fall_back_to_the_database(
     await task
     assert received[0]["status"] == "pending"
     assert received[-1]["status"] == "completed"
+
+
+async def test_a_result_can_be_read_in_another_language(
+    api, client_token, auth, upload_bytes, db_session, tmp_path
+):
+    import numpy as np
+    import soundfile as sf
+
+    from soundy.report import AnalysisOptions, analyze_file
+
+    # A real, too quiet result (a -30 dBFS 1 kHz sine), compared with trap in English.
+    t = np.arange(48000 * 8) / 48000
+    tone = 10 ** (-30 / 20) * np.sin(2 * np.pi * 1000 * t)
+    sf.write(tmp_path / "quiet.wav", np.column_stack([tone, tone]), 48000, subtype="PCM_24")
+    result = analyze_file(tmp_path / "quiet.wav", AnalysisOptions(genre="trap", lang="en"))
+    file_key = await upload_bytes(api, client_token, b"0123456789")
+    response = await api.post(
+        "/api/audio/analyze",
+        json={"file_key": file_key, "genre": "trap", "lang": "en"},
+        headers=auth(client_token),
+    )
+    job_id = response.json()["job"]["id"]
+    assert await jobs.start_attempt(db_session, job_id)
+    assert await jobs.complete(db_session, job_id, result=result)
+
+    url = f"/api/jobs/{job_id}"
+    stored = (await api.get(url, headers=auth(client_token))).json()["result"]
+    english = (await api.get(url + "?lang=en", headers=auth(client_token))).json()["result"]
+    portuguese = (await api.get(url + "?lang=pt-BR", headers=auth(client_token))).json()["result"]
+    assert english == stored == json.loads(json.dumps(result))
+    loudness = next(
+        s for s in portuguese["suggestions"] if s["metric"] == "loudness.integrated_lufs"
+    )
+    assert "alvo" in loudness["message"] and loudness["delta"] > 0
+    # Only the words change: the measurements, the score and the deltas are the same.
+    assert portuguese["score"] == stored["score"]
+    assert portuguese["loudness"] == stored["loudness"]
+    assert [(s["metric"], s["delta"]) for s in portuguese["suggestions"]] == [
+        (s["metric"], s["delta"]) for s in stored["suggestions"]
+    ]
+    assert (await api.get(url + "?lang=x1", headers=auth(client_token))).status_code == 422

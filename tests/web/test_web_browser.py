@@ -345,14 +345,21 @@ async def test_portuguese_page(
         # Numbers in Brazilian form (decimal comma).
         row = report.locator("[data-testid=metrics] tr[data-metric='loudness.integrated_lufs']")
         assert "-20,0 LUFS" in await row.inner_text()
+        suggestions = report.locator("[data-testid=suggestions]")
+        assert "alvo" in await suggestions.inner_text()  # written by the API in Portuguese
         await page.screenshot(path=str(SHOTS / "soundy-web-pt-375.png"), full_page=True)
 
-        # The switch turns the page into English.
+        # The switch turns the page into English, the API's suggestions included.
         await page.select_option("#lang", "en")
         assert await page.locator("#form-title").inner_text() == "Analyse a track"
         await page.wait_for_function(
             "() => document.querySelector('#report-title').textContent.startsWith('Report')"
         )
+        await page.wait_for_function(
+            "() => document.querySelector('[data-testid=suggestions]').textContent"
+            ".includes('target')"
+        )
+        assert "alvo" not in await suggestions.inner_text()
         assert problems == []
     finally:
         await context.close()

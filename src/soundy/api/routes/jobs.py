@@ -87,8 +87,50 @@ async def list_jobs(
     responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
     summary="A job's status, progress and (when completed) result",
 )
-async def get_job(job_id: str, client: ClientDep, session: SessionDep) -> JobOut:
-    return job_out(await _own_job(session, client, job_id))
+async def get_job(
+    job_id: str,
+    client: ClientDep,
+    session: SessionDep,
+    lang: str | None = Query(
+        default=None,
+        pattern=r"^[A-Za-z]{2}([-_][A-Za-z]{2})?$",
+        description="Render the result's suggestions in this language (en, pt-BR) instead of "
+        "the job's own.",
+    ),
+) -> JobOut:
+    job = await _own_job(session, client, job_id)
+    out = job_out(job)
+    if lang is not None and out.result is not None:
+        out.result = await _result_in_language(session, job, lang)
+    return out
+
+
+async def _result_in_language(session: AsyncSession, job: Job, lang: str) -> dict[str, Any]:
+    """The stored result with targets, score, suggestions and normalization computed again by
+    ``soundy.compare`` (pure, about a millisecond) in ``lang``; the measurements are unchanged.
+    The stored result as it is when it is already in ``lang``, or when its reference job is
+    gone (the comparison could not be the same)."""
+    from soundy.compare import compare
+    from soundy.compare.messages import normalise_lang
+
+    assert job.result is not None
+    lang = normalise_lang(lang)
+    if normalise_lang(job.lang) == lang:
+        return job.result
+    reference_result = None
+    if job.reference_job_id is not None:
+        reference = await jobs.get_job(session, job.reference_job_id)
+        if reference is None or reference.result is None:
+            return job.result
+        reference_result = reference.result
+    again = compare(
+        job.result,
+        genre=job.genre,
+        destination=job.destination,
+        reference_result=reference_result,
+        lang=lang,
+    )
+    return {**job.result, **again}
 
 
 def _state(job: Job) -> dict[str, Any]:

@@ -94,7 +94,12 @@ export async function request(method, path, body, { auth = true, retried = false
 }
 
 export const getGenres = () => request("GET", "/api/genres", undefined, { auth: false });
-export const getJob = (id) => request("GET", "/api/jobs/" + encodeURIComponent(id));
+/** GET /api/jobs/{id}; with `lang`, the result's suggestions are rendered in that language. */
+export const getJob = (id, lang) =>
+  request(
+    "GET",
+    "/api/jobs/" + encodeURIComponent(id) + (lang ? "?lang=" + encodeURIComponent(lang) : ""),
+  );
 export const listJobs = (params = "") => request("GET", "/api/jobs" + params);
 export const analyze = (body) => request("POST", "/api/audio/analyze", body);
 

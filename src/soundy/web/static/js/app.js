@@ -332,7 +332,7 @@ async function showJob(job, { referenceId = null } = {}) {
 async function openJob(id) {
   showFormError("");
   try {
-    const job = await api.getJob(id);
+    const job = await api.getJob(id, lang());
     history.replaceState(null, "", "#job=" + id);
     await showJob(job);
   } catch (error) {
@@ -464,7 +464,7 @@ function setupLanguage() {
     // The API translates suggestions: fetch the shown job again in the new language.
     if (state.current && state.current.status === "completed") {
       try {
-        const job = await api.getJob(state.current.id);
+        const job = await api.getJob(state.current.id, lang());
         state.current = job;
       } catch {
         // keep the one we have
