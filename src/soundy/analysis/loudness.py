@@ -190,7 +190,6 @@ class LoudnessMeter:
         self._pending_fines = np.zeros((0, self.channels))  # fine blocks of the unfinished hop
         self._frames = 0
         self._cache: dict[str, object] = {}
-        self._last_weighted = np.zeros((0, self.channels))
 
     @property
     def hop_s(self) -> float:
@@ -208,15 +207,6 @@ class LoudnessMeter:
         return self._hop_frames / self.sample_rate_hz
 
     @property
-    def last_weighted_frames(self) -> np.ndarray:
-        """The K-weighted version of the block last given to :meth:`add_frames`.
-
-        Shape (n, channels), float64; for meters that want BS.1770 channel energies (stereo
-        balance) without filtering again. Valid until the next ``add_frames``.
-        """
-        return self._last_weighted
-
-    @property
     def duration_s(self) -> float:
         """Audio seen so far, in seconds."""
         return self._frames / self.sample_rate_hz
@@ -229,8 +219,7 @@ class LoudnessMeter:
 
         ``stereo``: a :class:`soundy.analysis.stereo.StereoMeter` to feed from the same C pass
         (its sums of the first two channels, plain and K-weighted: the balance and mono loss
-        are BS.1770 loudness differences). The K-weighted block is then not kept
-        (``last_weighted_frames`` is empty). Give it for every block or for none.
+        are BS.1770 loudness differences). Give it for every block or for none.
         """
         x = as_frames(frames, self.channels)
         n = x.shape[0]
@@ -260,9 +249,7 @@ class LoudnessMeter:
                 out,
             )
             stereo.add_sums(out, done, partial_frames)
-            self._last_weighted = x[:0].astype(np.float64)
         else:
-            y = np.empty((n, self.channels))
             rows, self._partial_frames = kweight_energies(
                 x,
                 self._b,
@@ -272,9 +259,8 @@ class LoudnessMeter:
                 self._partial_frames,
                 self._fine_frames,
                 new,
-                y,
+                None,  # the K-weighted samples themselves are not needed, only their energies
             )
-            self._last_weighted = y
         self._frames += n
         if not (np.all(np.isfinite(new)) and np.all(np.isfinite(self._partial_sum))):
             raise InvalidAudio("the audio contains NaN or infinite sample values")
