@@ -98,7 +98,6 @@ class SpectrumMeter:
         self._framer = StftFramer(sample_rate_hz, channels)
         self.sample_rate_hz = float(sample_rate_hz)
         self._power_sum = np.zeros(self._framer.n_bins, dtype=np.float64)
-        self._n_frames = 0
         self._rhythm = rhythm
         if rhythm is not None:
             rhythm.attach_to(self._framer)
@@ -118,7 +117,6 @@ class SpectrumMeter:
 
     def _add_power(self, power: np.ndarray) -> None:
         self._power_sum += power.sum(axis=0, dtype=np.float64)
-        self._n_frames += power.shape[0]
 
     def result(self) -> dict[str, Any]:
         tail = self._framer.finish_frames()
