@@ -175,3 +175,32 @@ def test_stereo_sums_are_per_hop_sums_in_any_split(dtype: type) -> None:
         results.append(got)
     # The fused pass filters exactly as scipy does, so both give the very same sums.
     np.testing.assert_array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("width", [2, 3, 4])
+def test_pcm_to_float_is_the_integer_scaled_to_full_scale(width: int) -> None:
+    """Every byte pattern at the extremes and at random: the signed little-endian integer,
+    rounded to float32 (only 32-bit values round), times 2^-(8 width - 1): libsndfile's
+    float conversion, which the WAV reader's direct path must match to the bit."""
+    from soundy.analysis._kernels import pcm_to_float
+
+    bits = 8 * width
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    rng = np.random.default_rng(11)
+    values = np.concatenate(
+        [[low, low + 1, -1, 0, 1, high - 1, high], rng.integers(low, high + 1, 10_000)]
+    ).astype(np.int64)
+    raw = b"".join(int(v).to_bytes(width, "little", signed=True) for v in values)
+    out = np.empty(values.size, dtype=np.float32)
+    pcm_to_float(raw, width, out)
+    expected = values.astype(np.float32) * np.float32(2.0 ** -(bits - 1))
+    np.testing.assert_array_equal(out, expected)
+    assert out[0] == -1.0 and out[3] == 0.0
+    assert out[6] < 1.0 or width == 4  # 2^31 - 1 rounds up to 2^31 in float32: exactly 1.0
+
+    with pytest.raises(ValueError):
+        pcm_to_float(raw[: width * 5], width, out)  # fewer samples than out holds
+    with pytest.raises(ValueError):
+        pcm_to_float(raw, 5, out)
+    with pytest.raises(TypeError):
+        pcm_to_float(raw, width, out.astype(np.float64))

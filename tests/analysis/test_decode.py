@@ -299,7 +299,7 @@ def _riff(chunks: list[tuple[bytes, bytes]]) -> bytes:
 
 @pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "PCM_32", "FLOAT"])
 def test_wav_read_without_libsndfile_gives_libsndfile_numbers(tmp_path: Path, subtype: str) -> None:
-    """PCM WAV is read by numpy (faster); every sample must equal libsndfile's conversion,
+    """PCM WAV is read directly (faster); every sample must equal libsndfile's conversion,
     with other chunks before and after the samples, and for a file cut short."""
     rate, frames = 44100, 44100 * 7 + 321  # several blocks and a partial one
     data = _signal(frames, 2, rate, seed=9)

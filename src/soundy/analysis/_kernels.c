@@ -15,11 +15,14 @@
  * interpolated_peaks: polyphase FIR interpolation of whole segments, max |y| per segment.
  * stereo_sums: per-hop sums of L, R, their squares and products (the stereo meter).
  * power_spectrum: |X|^2 of a complex64 spectrum, written or added (the STFT of the spectrum).
+ * pcm_to_float: little-endian 16/24/32-bit integer PCM to float32, libsndfile's scaling (the
+ *   WAV reader's fast path).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #define MAX_ORDER 8
@@ -739,6 +742,81 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------ PCM */
+
+PyDoc_STRVAR(pcm_to_float_doc,
+"pcm_to_float(raw, width, out)\n"
+"\n"
+"Convert little-endian signed integer PCM samples of ``width`` bytes (2, 3 or 4) from the\n"
+"bytes-like ``raw`` into ``out`` (C-contiguous float32, one element per sample, written in\n"
+"place), scaled by 2^-(8 width - 1) so that full scale is 1.0: libsndfile's float\n"
+"conversion. 16- and 24-bit values are exact in float32; a 32-bit value is rounded to the\n"
+"nearest float32 (ties to even) before the scaling, which is exact (a power of two).");
+
+MULTIVERSION static void pcm16_to_float(const unsigned char *p, float *out, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const int16_t v = (int16_t)(uint16_t)(p[2 * i] | (p[2 * i + 1] << 8));
+        out[i] = (float)v * (1.0f / 32768.0f);
+    }
+}
+
+MULTIVERSION static void pcm24_to_float(const unsigned char *p, float *out, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        /* The sample in the top three bytes of an int32: value * 256, exact in float32. */
+        const uint32_t u = ((uint32_t)p[3 * i] << 8) | ((uint32_t)p[3 * i + 1] << 16) |
+                           ((uint32_t)p[3 * i + 2] << 24);
+        out[i] = (float)(int32_t)u * (1.0f / 2147483648.0f);
+    }
+}
+
+MULTIVERSION static void pcm32_to_float(const unsigned char *p, float *out, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint32_t u = (uint32_t)p[4 * i] | ((uint32_t)p[4 * i + 1] << 8) |
+                           ((uint32_t)p[4 * i + 2] << 16) | ((uint32_t)p[4 * i + 3] << 24);
+        out[i] = (float)(int32_t)u * (1.0f / 2147483648.0f);
+    }
+}
+
+static PyObject *pcm_to_float(PyObject *self, PyObject *args) {
+    PyObject *o_raw, *o_out;
+    int width;
+    if (!PyArg_ParseTuple(args, "OiO", &o_raw, &width, &o_out)) return NULL;
+    if (width < 2 || width > 4) {
+        PyErr_SetString(PyExc_ValueError, "width must be 2, 3 or 4 bytes");
+        return NULL;
+    }
+    Buf rb = {0}, ob = {0};
+    PyObject *result = NULL;
+    if (PyObject_GetBuffer(o_raw, &rb.view, PyBUF_C_CONTIGUOUS) < 0) goto done;
+    rb.held = 1;
+    if (PyObject_GetBuffer(o_out, &ob.view,
+                           PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
+        goto done;
+    ob.held = 1;
+    if (float_kind(&ob.view) != 'f') {
+        PyErr_SetString(PyExc_TypeError, "out must be float32");
+        goto done;
+    }
+    {
+        const Py_ssize_t n = ob.view.len / 4;
+        if (rb.view.len < n * width) {
+            PyErr_SetString(PyExc_ValueError, "raw holds fewer samples than out");
+            goto done;
+        }
+        const unsigned char *p = rb.view.buf;
+        float *out = ob.view.buf;
+        Py_BEGIN_ALLOW_THREADS
+        if (width == 2) pcm16_to_float(p, out, n);
+        else if (width == 3) pcm24_to_float(p, out, n);
+        else pcm32_to_float(p, out, n);
+        Py_END_ALLOW_THREADS
+    }
+    result = Py_NewRef(Py_None);
+done:
+    buf_release(&rb); buf_release(&ob);
+    return result;
+}
+
 /* ----------------------------------------------------------------- module */
 
 static PyMethodDef methods[] = {
@@ -749,12 +827,14 @@ static PyMethodDef methods[] = {
     {"interpolated_peaks", interpolated_peaks, METH_VARARGS, interpolated_peaks_doc},
     {"stereo_sums", stereo_sums, METH_VARARGS, stereo_sums_doc},
     {"power_spectrum", power_spectrum, METH_VARARGS, power_spectrum_doc},
+    {"pcm_to_float", pcm_to_float, METH_VARARGS, pcm_to_float_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "soundy.analysis._kernels",
-    "Inner loops of the loudness (BS.1770 K-weighting), true-peak, stereo and spectrum meters.",
+    "Inner loops of the loudness (BS.1770 K-weighting), true-peak, stereo and spectrum meters,\n"
+    "and the WAV reader's PCM conversion.",
     -1, methods,
 };
 

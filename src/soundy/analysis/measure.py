@@ -183,7 +183,7 @@ def _db_max(values: Sequence[float | None]) -> float | None:
 class _Meters:
     """Every meter of one analysis, fed the same blocks in one pass."""
 
-    def __init__(self, info: AudioInfo, *, reads_in_first_lane: bool = False) -> None:
+    def __init__(self, info: AudioInfo) -> None:
         from soundy.analysis.dynamics import DynamicsMeter
         from soundy.analysis.loudness import LoudnessMeter
         from soundy.analysis.peaks import PeakMeter
@@ -207,17 +207,18 @@ class _Meters:
         self.stereo = StereoMeter(rate, channels, hop_s=SERIES_HOP_S) if channels >= 2 else None
         # Two lanes of about equal cost (numpy, scipy and the FFTs release the GIL): this
         # thread runs the first, a helper thread the second, each meter always in one lane.
-        # CPU per 4 minutes of stereo 44.1 kHz (C kernels): loudness and stereo 0.06 s, peaks
-        # 0.07 s (music; more for clipped full-band noise), dynamics 0.02 s; spectrum +
-        # tempo/key 0.15 s; reading 24-bit PCM 0.03 s. The stereo meter takes the
-        # loudness meter's K-weighted samples (balance and mono loss are BS.1770 loudness
-        # differences): its sums come out of the loudness meter's C pass.
-        first: list[Callable[[np.ndarray], None]] = [self._add_loudness_and_stereo]
-        first.append(self.peaks.add_frames)
+        # CPU per 4 minutes of stereo 44.1 kHz (C kernels): reading 24-bit PCM 0.02 s (in this
+        # thread, or a reading thread for compressed formats), loudness and stereo 0.065 s,
+        # peaks 0.065 s (music; more for clipped full-band noise), dynamics 0.02 s; spectrum +
+        # tempo/key 0.15 s. The stereo meter takes the loudness meter's K-weighted samples
+        # (balance and mono loss are BS.1770 loudness differences): its sums come out of the
+        # loudness meter's C pass.
+        first: list[Callable[[np.ndarray], None]] = [
+            self._add_loudness_and_stereo,
+            self.peaks.add_frames,
+            self.dynamics.add_frames,
+        ]
         second: list[Callable[[np.ndarray], None]] = [self.spectrum.add_frames]
-        # When this thread also reads the blocks (~0.03 s, uncompressed PCM without a reading
-        # thread), the dynamics meter goes to the second lane to keep the two even.
-        (second if reads_in_first_lane else first).append(self.dynamics.add_frames)
         self._lanes = [first, second]
         self._helper: ThreadPoolExecutor | None = None
         if (os.cpu_count() or 1) >= 2:
@@ -343,7 +344,7 @@ def measure_file(
         # plain PCM is read in this thread: a third busy thread on two cores cost more than the
         # reading itself (4-minute 24-bit WAV: measuring 0.26 -> 0.22 s wall).
         light = source.light_reading
-        meters = _Meters(info, reads_in_first_lane=light)
+        meters = _Meters(info)
         blocks = (
             _blocks_here(source.blocks(MEASURE_BLOCK_S))
             if light
