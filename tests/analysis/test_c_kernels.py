@@ -204,3 +204,40 @@ def test_pcm_to_float_is_the_integer_scaled_to_full_scale(width: int) -> None:
         pcm_to_float(raw, 5, out)
     with pytest.raises(TypeError):
         pcm_to_float(raw, width, out.astype(np.float64))
+
+
+@pytest.mark.parametrize("channels", [1, 2, 6])
+@pytest.mark.parametrize("factor", [1, 3, 4])
+def test_mix_decimate_is_means_of_the_channel_mean_in_any_split(channels: int, factor: int) -> None:
+    """The onset envelope's input: float32 channel mean, then float32 means of ``factor``
+    frames summed in order, the same whatever the blocks (groups straddle them)."""
+    from soundy.analysis._kernels import mix_decimate
+
+    rng = np.random.default_rng(channels * 10 + factor)
+    frames = rng.standard_normal((1001, channels)).astype(np.float32)
+    weight = np.float32(1.0 / channels)
+    mono = frames[:, 0] * weight if channels > 1 else frames[:, 0].copy()
+    for c in range(1, channels):
+        mono = mono + frames[:, c] * weight
+    groups = mono.size // factor
+    expected = mono[0 : groups * factor : factor].copy()
+    for j in range(1, factor):
+        expected = expected + mono[j : groups * factor : factor]
+    expected = expected * np.float32(1.0 / factor)
+
+    for cuts in ([], [1, 2, 500], [7, 8, 9, 10, 999]):
+        carry, carry_frames, pieces = np.zeros(1, np.float32), 0, []
+        for block in np.split(frames, cuts):
+            out = np.empty((carry_frames + block.shape[0]) // factor, np.float32)
+            written, carry_frames = mix_decimate(block, factor, carry, carry_frames, out)
+            assert written == out.size
+            pieces.append(out)
+        np.testing.assert_array_equal(np.concatenate(pieces), expected)
+        assert carry_frames == mono.size % factor
+
+    with pytest.raises(ValueError):
+        mix_decimate(frames, factor, np.zeros(1, np.float32), factor, np.empty(2000, np.float32))
+    with pytest.raises(ValueError):
+        mix_decimate(frames, factor, np.zeros(1, np.float32), 0, np.empty(1, np.float32))
+    with pytest.raises(TypeError):
+        mix_decimate(frames.astype(np.float64), factor, np.zeros(1, np.float32), 0, out)

@@ -15,6 +15,7 @@
  * interpolated_peaks: polyphase FIR interpolation of whole segments, max |y| per segment.
  * stereo_sums: per-hop sums of L, R, their squares and products (the stereo meter).
  * power_spectrum: |X|^2 of a complex64 spectrum, written or added (the STFT of the spectrum).
+ * mix_decimate: the onset envelope's input, the channels' mean decimated by block means.
  * pcm_to_float: little-endian 16/24/32-bit integer PCM to float32, libsndfile's scaling (the
  *   WAV reader's fast path).
  */
@@ -742,6 +743,107 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------ onset input */
+
+PyDoc_STRVAR(mix_decimate_doc,
+"mix_decimate(frames, factor, carry, carry_frames, out) -> (written, carry_frames)\n"
+"\n"
+"The mono mix of ``frames`` (C-contiguous float32, (n, channels)), each frame's channels\n"
+"times ``float32(1 / channels)`` summed in channel order (the frame itself for one channel),\n"
+"then the mean of every ``factor`` consecutive mixed frames: their float32 sum, in order,\n"
+"times ``float32(1 / factor)``. Groups run on across calls: ``carry`` (float32, one element,\n"
+"updated) holds the sum of the unfinished group, which already has ``carry_frames`` frames.\n"
+"Means go to ``out`` (float32, at least (carry_frames + n) // factor elements). Returns\n"
+"(means written, frames in the unfinished group). Single precision throughout.");
+
+/* One frame's channels times ``weight``, summed in channel order (the frame itself if mono). */
+static inline float mono_of(const float *x, Py_ssize_t i, Py_ssize_t channels, float weight) {
+    const float *frame = x + i * channels;
+    if (channels == 1) return frame[0];
+    float mono = frame[0] * weight;
+    for (Py_ssize_t c = 1; c < channels; c++) mono = mono + frame[c] * weight;
+    return mono;
+}
+
+static PyObject *mix_decimate(PyObject *self, PyObject *args) {
+    PyObject *o_frames, *o_carry, *o_out;
+    Py_ssize_t factor, carry_frames;
+    if (!PyArg_ParseTuple(args, "OnOnO", &o_frames, &factor, &o_carry, &carry_frames, &o_out))
+        return NULL;
+    Buf fr = {0}, cb = {0}, ob = {0};
+    PyObject *result = NULL;
+    if (factor < 1 || carry_frames < 0 || carry_frames >= factor) {
+        PyErr_SetString(PyExc_ValueError, "need factor >= 1 and 0 <= carry_frames < factor");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(o_frames, &fr.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        goto done;
+    fr.held = 1;
+    if (float_kind(&fr.view) != 'f' || fr.view.ndim != 2 || fr.view.shape[1] < 1) {
+        PyErr_SetString(PyExc_TypeError, "frames must be 2-D float32 (n, channels)");
+        goto done;
+    }
+    if (PyObject_GetBuffer(o_carry, &cb.view,
+                           PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
+        goto done;
+    cb.held = 1;
+    if (PyObject_GetBuffer(o_out, &ob.view,
+                           PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
+        goto done;
+    ob.held = 1;
+    if (float_kind(&cb.view) != 'f' || cb.view.len != 4 || float_kind(&ob.view) != 'f') {
+        PyErr_SetString(PyExc_TypeError, "carry (one element) and out must be float32");
+        goto done;
+    }
+    {
+        const Py_ssize_t n = fr.view.shape[0], channels = fr.view.shape[1];
+        const Py_ssize_t written = (carry_frames + n) / factor;
+        if (ob.view.len / 4 < written) {
+            PyErr_SetString(PyExc_ValueError, "out has too few elements");
+            goto done;
+        }
+        const float *x = fr.view.buf;
+        float *out = ob.view.buf, *carry = cb.view.buf;
+        float sum = carry[0];
+        Py_ssize_t count = carry_frames, k = 0, i = 0;
+        Py_BEGIN_ALLOW_THREADS
+        const float weight = 1.0f / (float)channels, scale = 1.0f / (float)factor;
+        /* The unfinished group first, then whole groups (independent sums, which the CPU
+         * overlaps), then what starts the next one. */
+        if (count) {
+            for (; i < n && count < factor; i++, count++) sum = sum + mono_of(x, i, channels, weight);
+            if (count == factor) {
+                out[k++] = sum * scale;
+                count = 0;
+            }
+        }
+        if (!count) {
+            if (channels == 2) {
+                for (; i + factor <= n; i += factor) {
+                    float g = x[2 * i] * weight + x[2 * i + 1] * weight;
+                    for (Py_ssize_t j = 1; j < factor; j++)
+                        g = g + (x[2 * (i + j)] * weight + x[2 * (i + j) + 1] * weight);
+                    out[k++] = g * scale;
+                }
+            } else {
+                for (; i + factor <= n; i += factor) {
+                    float g = mono_of(x, i, channels, weight);
+                    for (Py_ssize_t j = 1; j < factor; j++) g = g + mono_of(x, i + j, channels, weight);
+                    out[k++] = g * scale;
+                }
+            }
+            for (; i < n; i++, count++)
+                sum = count ? sum + mono_of(x, i, channels, weight) : mono_of(x, i, channels, weight);
+        }
+        Py_END_ALLOW_THREADS
+        carry[0] = count ? sum : 0.0f;
+        result = Py_BuildValue("nn", written, count);
+    }
+done:
+    buf_release(&fr); buf_release(&cb); buf_release(&ob);
+    return result;
+}
+
 /* ------------------------------------------------------------------ PCM */
 
 PyDoc_STRVAR(pcm_to_float_doc,
@@ -827,6 +929,7 @@ static PyMethodDef methods[] = {
     {"interpolated_peaks", interpolated_peaks, METH_VARARGS, interpolated_peaks_doc},
     {"stereo_sums", stereo_sums, METH_VARARGS, stereo_sums_doc},
     {"power_spectrum", power_spectrum, METH_VARARGS, power_spectrum_doc},
+    {"mix_decimate", mix_decimate, METH_VARARGS, mix_decimate_doc},
     {"pcm_to_float", pcm_to_float, METH_VARARGS, pcm_to_float_doc},
     {NULL, NULL, 0, NULL},
 };

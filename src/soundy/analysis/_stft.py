@@ -22,9 +22,9 @@ __all__ = ["AlignedBlocks", "StftFramer", "default_fft_size"]
 
 # Arrays: ``frames`` are (n, channels) float, ``power`` is (n_frames, n_fft // 2 + 1) float32.
 
-#: STFT frames processed per rfft call: enough to amortise Python overhead, small enough to
-#: stay in cache (64 x 4096 float32 = 1 MB).
-FRAMES_PER_GROUP = 64
+#: Samples (frames x n_fft) processed per rfft call: enough to amortise the Python overhead,
+#: small enough to stay in cache (1 MB of float32: 64 frames of 4096, 256 frames of 1024).
+GROUP_SAMPLES = 1 << 18
 
 
 def default_fft_size(sample_rate_hz: float) -> int:
@@ -132,14 +132,21 @@ class StftFramer:
         self.hop = hop or self.n_fft // 2
         self.n_bins = self.n_fft // 2 + 1
         self.frames_per_s = self.sample_rate_hz / self.hop
+        self.frames_per_group = max(1, GROUP_SAMPLES // self.n_fft)
         self._window = np.hanning(self.n_fft + 1)[:-1].astype(np.float32)  # periodic Hann
-        # Samples from the next group's first frame on are kept in _buffer[:, :_fill].
-        self._buffer = np.zeros((channels, 4 * self.n_fft), dtype=np.float32)
+        group = self.frames_per_group
+        # Samples from the next group's first frame on are kept in _buffer[:, :_fill]; room for
+        # two groups from the start (it grows only for input blocks longer than a group).
+        self._buffer = np.zeros((channels, 2 * self._group_span()), dtype=np.float32)
         self._fill = 0
-        self._windowed = np.empty((FRAMES_PER_GROUP, self.n_fft), dtype=np.float32)
-        self._power_buffer = np.empty((FRAMES_PER_GROUP, self.n_bins), dtype=np.float32)
-        self._spectrum = np.empty((FRAMES_PER_GROUP, self.n_bins), dtype=np.complex64)
+        self._windowed = np.empty((group, self.n_fft), dtype=np.float32)
+        self._power_buffer = np.empty((group, self.n_bins), dtype=np.float32)
+        self._spectrum = np.empty((group, self.n_bins), dtype=np.complex64)
         self._frames_done = 0
+
+    def _group_span(self) -> int:
+        """Samples covered by one group of frames."""
+        return (self.frames_per_group - 1) * self.hop + self.n_fft
 
     @property
     def frequencies_hz(self) -> np.ndarray:
@@ -179,20 +186,20 @@ class StftFramer:
             self._buffer = grown
         np.copyto(self._buffer[:, self._fill : self._fill + n], block.T, casting="same_kind")
         self._fill += n
-        group_span = (FRAMES_PER_GROUP - 1) * self.hop + self.n_fft
+        group, group_span = self.frames_per_group, self._group_span()
         start = 0
         while self._fill - start >= group_span:
             lanes = self._buffer[:, start : start + group_span]
-            yield self._power(lanes, FRAMES_PER_GROUP)
-            start += FRAMES_PER_GROUP * self.hop
-            self._frames_done += FRAMES_PER_GROUP
+            yield self._power(lanes, group)
+            start += group * self.hop
+            self._frames_done += group
         if start:
             rest = self._fill - start
             self._buffer[:, :rest] = self._buffer[:, start : self._fill].copy()
             self._fill = rest
 
     def finish_frames(self) -> np.ndarray:
-        """Power spectra of the complete frames still buffered, shape (k, n_bins), k < 64.
+        """Power spectra of the complete frames still buffered, (k, n_bins), k < frames_per_group.
 
         When the stream produced no full frame at all (shorter than ``n_fft`` samples but not
         empty), returns one frame of the zero-padded samples.

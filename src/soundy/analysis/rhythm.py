@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from soundy.analysis._frames import as_frames
+from soundy.analysis._kernels import mix_decimate
 from soundy.analysis._stft import StftFramer, default_fft_size
 
 __all__ = ["KEY_NAMES", "RhythmMeter", "estimate_key", "estimate_tempo"]
@@ -212,8 +213,8 @@ class RhythmMeter:
         onset_rate_hz = sample_rate_hz / self._decimation
         onset_fft = default_fft_size(onset_rate_hz)
         self._onset_framer = StftFramer(onset_rate_hz, 1, n_fft=onset_fft, hop=onset_fft // 4)
-        self._mix = np.full(channels, 1.0 / channels, dtype=np.float32)
-        self._carry = np.zeros(0, dtype=np.float32)  # a sample awaiting its pair
+        self._carry = np.zeros(1, dtype=np.float32)  # sum of the unfinished decimation group
+        self._carry_frames = 0
         self._setup_onset(self._onset_framer)
         self._setup_chroma(self._framer)
 
@@ -278,22 +279,13 @@ class RhythmMeter:
 
     def add_onset_frames(self, frames: np.ndarray) -> None:
         """Add a block of samples, shape (n, channels), to the onset envelope's STFT."""
-        block = as_frames(frames, self.channels)
-        if self.channels == 1:
-            mono = block[:, 0].astype(np.float32, copy=False)
-        else:
-            mono = block.astype(np.float32, copy=False) @ self._mix
-        d = self._decimation
-        if d > 1:
-            if self._carry.shape[0]:
-                mono = np.concatenate([self._carry, mono])
-            groups = mono.shape[0] // d
-            self._carry = np.array(mono[d * groups :])
-            # Means of d samples: a crude low-pass; what it lets alias stays an onset.
-            total = mono[0 : d * groups : d].copy()
-            for offset in range(1, d):
-                total += mono[offset : d * groups : d]
-            mono = total * np.float32(1.0 / d)
+        block = np.ascontiguousarray(as_frames(frames, self.channels), dtype=np.float32)
+        # The channels' mean, then means of `_decimation` frames (a crude low-pass; what it
+        # lets alias stays an onset), in one C pass; a group may straddle two blocks.
+        mono = np.empty((self._carry_frames + block.shape[0]) // self._decimation, np.float32)
+        _, self._carry_frames = mix_decimate(
+            block, self._decimation, self._carry, self._carry_frames, mono
+        )
         for power in self._onset_framer.push(mono[:, None]):
             onset, self._last_log = self._onset(power, self._last_log)
             self._onset_chunks.append(onset)
