@@ -39,9 +39,10 @@ SERIES_HOP_S = 0.1
 MAX_SERIES_POINTS = 2000
 # Blocks handed to the meters, in seconds of audio. Every meter's result is the same whatever
 # the split; longer blocks spend less on per-block Python and thread hand-offs (4-minute stereo
-# file: 1.5 s blocks 0.55 CPU s, 3 s 0.50, 6 s 0.45) for a few MB more (~2 MB per second of
-# stereo in flight: the block, its K-weighted copy and two blocks queued per lane).
-MEASURE_BLOCK_S = 6.0
+# file, measuring alone, medians of 15 alternating runs: 6 s blocks 0.206 s, 9 s 0.197, 12 s
+# 0.189, 15 s 0.193) for a few MB more (~2 MB per second of stereo in flight: the block, its
+# copies inside the meters and two blocks queued for the second lane).
+MEASURE_BLOCK_S = 12.0
 # Progress callbacks are rate limited to one per this many seconds (and the last one).
 _PROGRESS_INTERVAL_S = 0.05
 
