@@ -249,22 +249,32 @@ def _riff_data_offset(fh: IO[bytes]) -> int | None:
 _DIRECT_PCM: dict[str, int] = {"PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4}
 
 
-def _read_pcm(fh: io.BufferedReader, frames: int, subtype: str, channels: int) -> np.ndarray:
+def _read_pcm(
+    fh: io.BufferedReader,
+    frames: int,
+    subtype: str,
+    channels: int,
+    scratch: bytearray | None = None,
+) -> np.ndarray:
     """Read up to ``frames`` little-endian PCM frames from ``fh`` as float32 (n, channels).
 
     The same numbers as libsndfile's float conversion (normalised by 2^15, 2^23, 2^31): each
     integer is exact in float32 (16/24-bit) or rounded once (32-bit), then scaled by a power
     of two; the conversion is one C pass (``_kernels.pcm_to_float``), float samples are used
-    as they are.
+    as they are. ``scratch``: a buffer to read integer samples into, reused from call to call
+    (fresh memory costs a page fault per 4 kB: ~5 ms per 4 minutes of 24-bit stereo).
     """
     width = _DIRECT_PCM[subtype]
     frame_bytes = width * channels
-    buf = bytearray(frames * frame_bytes)
-    got = (fh.readinto(buf) or 0) // frame_bytes
-    if subtype == "FLOAT":
+    if subtype == "FLOAT":  # the returned array is this buffer: never reused
+        buf = bytearray(frames * frame_bytes)
+        got = (fh.readinto(buf) or 0) // frame_bytes
         return np.frombuffer(buf, dtype="<f4", count=got * channels).reshape(-1, channels)
+    if scratch is None or len(scratch) < frames * frame_bytes:
+        scratch = bytearray(frames * frame_bytes)
+    got = (fh.readinto(memoryview(scratch)[: frames * frame_bytes]) or 0) // frame_bytes
     out = np.empty((got, channels), dtype=np.float32)
-    pcm_to_float(buf, width, out)
+    pcm_to_float(memoryview(scratch)[: got * frame_bytes], width, out)
     return out
 
 
@@ -444,11 +454,13 @@ class _SoundfileSource(AudioSource):
 
     def _direct_blocks(self, block_frames: int, offset: int) -> Iterator[np.ndarray]:
         remaining = self._frames
+        width = _DIRECT_PCM[self._sf.subtype]
+        scratch = bytearray(min(block_frames, remaining) * self.info.channels * width)
         with open(self.path, "rb") as fh:
             fh.seek(offset)
             while remaining > 0:
                 want = min(block_frames, remaining)
-                block = _read_pcm(fh, want, self._sf.subtype, self.info.channels)
+                block = _read_pcm(fh, want, self._sf.subtype, self.info.channels, scratch)
                 if block.shape[0] == 0:
                     return
                 yield block
