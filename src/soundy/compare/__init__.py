@@ -12,15 +12,17 @@ the result (docs/scoring.md, docs/result.md):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from soundy.compare.metrics import metric_value
 from soundy.compare.normalization import normalization
-from soundy.compare.profiles import GenreProfile, ProfileError, get_profile, list_profiles
 from soundy.compare.reference import compare_reference
 from soundy.compare.scoring import evaluate, score_targets
 from soundy.compare.suggestions import make_suggestions
 from soundy.compare.targets import DESTINATIONS, build_targets
+
+if TYPE_CHECKING:
+    from soundy.compare.profiles import GenreProfile, ProfileError, get_profile, list_profiles
 
 __all__ = [
     "DESTINATIONS",
@@ -30,6 +32,19 @@ __all__ = [
     "get_profile",
     "list_profiles",
 ]
+
+# The genre profiles are pydantic models: soundy.compare.profiles is imported on first use of
+# these names (PEP 562), so that a comparison without a genre, the default of `soundy analyze`,
+# never imports pydantic (~60 ms of start-up).
+_PROFILE_NAMES = frozenset({"GenreProfile", "ProfileError", "get_profile", "list_profiles"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PROFILE_NAMES:
+        from soundy.compare import profiles
+
+        return getattr(profiles, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def compare(

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from soundy.compare.metrics import BAND_KEYS, METRICS, band_levels, metric_value, spec_for
-from soundy.compare.profiles import GenreProfile, get_profile, list_profiles
 from soundy.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from soundy.compare.profiles import GenreProfile
 
 __all__ = ["DESTINATIONS", "Range", "Targets", "build_targets"]
 
@@ -111,6 +113,8 @@ def _profile_targets(profile: GenreProfile) -> tuple[dict[str, Range], dict[str,
 
 
 def _median_master(metric: str) -> Range | None:
+    from soundy.compare.profiles import list_profiles
+
     values = [
         p.metrics[metric] for p in list_profiles() if p.stage == "master" and metric in p.metrics
     ]
@@ -182,7 +186,13 @@ def build_targets(
         raise InvalidRequest(
             f"unknown destination {destination!r}; use one of: {', '.join(DESTINATIONS)}"
         )
-    profile = get_profile(genre) if genre else None
+    profile = None
+    if genre:
+        # The profiles (pydantic models) load only when a genre is asked for: a comparison
+        # with a destination alone imports no pydantic (~60 ms of `soundy analyze`'s start).
+        from soundy.compare.profiles import get_profile
+
+        profile = get_profile(genre)
     if reference_result is None and profile is None and destination is None:
         destination = "streaming"
 
