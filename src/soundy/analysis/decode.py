@@ -3,7 +3,9 @@
 The format is detected from the file's first bytes, never from its name. libsndfile (through
 ``soundfile``) reads WAV (8/16/24/32-bit integer, 32/64-bit float, WAVE_FORMAT_EXTENSIBLE, RF64),
 AIFF, FLAC, Ogg Vorbis and the other PCM containers it knows; FFmpeg (through PyAV, imported only
-when needed) reads MP3, Opus, M4A/AAC, ADTS AAC and whatever else it can open.
+when needed) reads MP3, Opus, M4A/AAC, ADTS AAC and whatever else it can open. Plain PCM WAV
+(16/24/32-bit integer, 32-bit float) skips libsndfile's slower conversion: its samples are read
+directly and converted in one C pass, to the same bits (checked against libsndfile per file).
 
 Gapless: FFmpeg strips the encoder delay and padding of MP3 files that carry a LAME/Xing header
 and of Opus files (pre-skip); for MP4/M4A it skips the priming samples given by the edit list,
