@@ -31,7 +31,10 @@ _DEFAULT_MAX_DURATION_S = 6 * 3600.0
 
 def analyze(
     files: list[Path] = typer.Argument(
-        ..., help="Audio files (WAV, AIFF, FLAC, MP3, OGG, Opus, M4A/AAC).", show_default=False
+        ...,
+        help="Audio files (WAV, AIFF, FLAC, MP3, OGG, Opus, M4A/AAC).",
+        show_default=False,
+        metavar="FILE...",
     ),
     json_output: bool = typer.Option(
         False, "--json", help="Print one JSON document per file (one per line)."
