@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     # On SIGTERM, running jobs get this long to finish before the worker exits anyway
     # (their BullMQ locks lapse and another worker takes them over).
     worker_shutdown_grace_s: float = Field(default=15.0, ge=0)
+    # A `soundy worker` serves its own Prometheus /metrics on this port (None: it does not):
+    # where workers run apart from the API, scrape each one. Ignored in multiprocess mode
+    # (PROMETHEUS_MULTIPROC_DIR, as under `soundy serve`: the API's /metrics adds them up).
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
     # Progress writes to PostgreSQL per job, at most one per this many seconds.
     progress_interval_s: float = Field(default=0.5, ge=0)
     # How long the API waits for Redis when adding a job before leaving it to the reconciler.

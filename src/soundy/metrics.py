@@ -16,9 +16,10 @@ soundy_http_request_duration_seconds   histogram  API latency to the response st
 API and workers are separate processes. When ``PROMETHEUS_MULTIPROC_DIR`` names a directory
 (``soundy serve`` sets it for all its children and empties it at start), every process writes
 its samples there and :func:`render` aggregates them, so the counters the workers increment
-appear on the API's ``/metrics``. Without it, each process reports only its own samples
-(run one scrape target per worker, or rely on ``soundy_jobs{status}`` which comes from the
-database).
+appear on the API's ``/metrics``. Without it, each process reports only its own samples: a
+``soundy worker`` started with ``SOUNDY_WORKER_METRICS_PORT`` serves its own ``/metrics``
+(:func:`serve_worker_metrics`; completions, failures, durations and the process's CPU and
+memory), one scrape target per worker.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import os
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    REGISTRY,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -44,6 +46,7 @@ __all__ = [
     "JOB_DURATION",
     "QUEUE_JOBS",
     "render",
+    "serve_worker_metrics",
 ]
 
 # Buckets in seconds: analysis of one track takes seconds to minutes.
@@ -79,12 +82,36 @@ HTTP_REQUEST_DURATION = Histogram(
 )
 
 
-def render() -> bytes:
-    """The exposition text of every metric (all processes' in multiprocess mode)."""
+def _registry() -> CollectorRegistry:
+    """This process's registry, or one adding up every process's samples (multiprocess mode)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry)
-    return generate_latest()
+        return registry
+    return REGISTRY
+
+
+def render() -> bytes:
+    """The exposition text of every metric (all processes' in multiprocess mode)."""
+    return generate_latest(_registry())
+
+
+def serve_worker_metrics(host: str, port: int) -> None:
+    """Serve ``GET /metrics`` of this process on ``host:port`` from a daemon thread.
+
+    Raises :class:`soundy.errors.SoundyError` when the address cannot be bound (in use, not
+    this machine's): a worker asked for metrics must not run without them.
+    """
+    from prometheus_client import start_http_server
+
+    from soundy.errors import SoundyError
+
+    try:
+        start_http_server(port, addr=host, registry=_registry())
+    except OSError as exc:
+        raise SoundyError(
+            f"cannot serve worker metrics on {host}:{port} ({exc.strerror or exc}); "
+            "set SOUNDY_WORKER_METRICS_PORT to a free port"
+        ) from exc

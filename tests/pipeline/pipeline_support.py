@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -41,6 +42,13 @@ def sine_wav(
     buffer = io.BytesIO()
     sf.write(buffer, np.stack([x, x], axis=1), sample_rate_hz, format="WAV", subtype="PCM_24")
     return buffer.getvalue()
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (the OS's pick), for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 class Proc:

@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from pipeline_support import FAST_RECOVERY_ENV, sine_wav
+from pipeline_support import FAST_RECOVERY_ENV, free_port, sine_wav
 
 pytestmark = pytest.mark.slow
 
@@ -28,12 +27,6 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 # A stereo 1 kHz sine of peak -20 dBFS reads -20 + 0.6977 - 0.691 LUFS at 48 kHz (BS.1770).
 EXPECTED_LUFS = -19.993
 STOP_BUDGET_S = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _readme_api_block() -> str:
@@ -141,7 +134,7 @@ def serve_factory(tmp_path: Path) -> Iterator:
     started: list[Serve] = []
 
     def _start(env: dict[str, str]) -> Serve:
-        serve = Serve(env, _free_port(), tmp_path / f"serve-{len(started)}.log")
+        serve = Serve(env, free_port(), tmp_path / f"serve-{len(started)}.log")
         started.append(serve)
         return serve
 
@@ -167,7 +160,12 @@ def _stop_and_check(serve: Serve, data_dir: Path) -> None:
 def test_readme_flow_against_the_machine_services_then_sigterm_stops_everything(
     serve_factory, soundy_env, settings, tmp_path
 ):
-    serve = serve_factory({**soundy_env, **FAST_RECOVERY_ENV})
+    # Set as an operator may have it for standalone workers: serve's two workers must ignore
+    # it (the API's /metrics adds up their samples), not both try to bind it.
+    worker_metrics_port = free_port()
+    serve = serve_factory(
+        {**soundy_env, **FAST_RECOVERY_ENV, "SOUNDY_WORKER_METRICS_PORT": str(worker_metrics_port)}
+    )
     serve.wait_listening()
     out = serve.output()
     assert "embedded" not in out.split("Soundy is listening on")[1]
@@ -179,6 +177,8 @@ def test_readme_flow_against_the_machine_services_then_sigterm_stops_everything(
     assert job["genre"] == "trap"
     metrics = httpx.get(f"{serve.base_url}/metrics").text
     assert "soundy_jobs_completed_total 1.0" in metrics  # counted by a worker, shown by the API
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{worker_metrics_port}/metrics")
 
     _stop_and_check(serve, settings.data_dir)
 

@@ -15,7 +15,7 @@ import time
 
 import psutil
 import pytest
-from pipeline_support import sine_wav, submit, wait_job
+from pipeline_support import free_port, sine_wav, submit, wait_job
 
 from soundy.pipeline import queue
 
@@ -335,3 +335,32 @@ async def test_an_idle_worker_takes_a_new_job_at_once(
     created = datetime.fromisoformat(job["created_at"])
     started = datetime.fromisoformat(job["started_at"])
     assert (started - created).total_seconds() < 1.0, (job["created_at"], job["started_at"])
+
+
+async def test_a_standalone_worker_serves_its_own_metrics(
+    api, client_token, upload_bytes, start_worker, spawn, worker_env
+):
+    """SOUNDY_WORKER_METRICS_PORT: a worker apart from the API (no PROMETHEUS_MULTIPROC_DIR)
+    counts what it finished on its own /metrics; a port already taken stops it with a reason."""
+    import httpx
+
+    port = free_port()
+    worker = start_worker(SOUNDY_WORKER_METRICS_PORT=str(port))
+    assert f"metrics: http://127.0.0.1:{port}/metrics" in worker.log()
+    good = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
+    bad = await submit(api, client_token, b"not audio at all" * 64, upload_bytes)
+    assert (await wait_job(api, client_token, good, timeout_s=20))["status"] == "completed"
+    failed = await wait_job(api, client_token, bad, timeout_s=20)
+    assert failed["status"] == "failed"
+
+    text = (await asyncio.to_thread(httpx.get, f"http://127.0.0.1:{port}/metrics")).text
+    assert "soundy_jobs_completed_total 1.0" in text
+    assert f'soundy_jobs_failed_total{{code="{failed["error"]["code"]}"}} 1.0' in text
+    assert "soundy_job_duration_seconds_count 2.0" in text
+    assert "process_resident_memory_bytes" in text
+
+    second = spawn(
+        ["worker"], {**worker_env, "SOUNDY_WORKER_METRICS_PORT": str(port)}, name="worker"
+    )
+    assert await asyncio.to_thread(second.popen.wait, 30) == 1
+    assert f"cannot serve worker metrics on 127.0.0.1:{port}" in second.log()

@@ -562,5 +562,17 @@ def _metric(event: str, *, duration_s: float | None = None, code: str | None = N
 async def run_worker(settings: Settings, *, concurrency: int | None = None) -> int:
     """Run one worker until SIGTERM/SIGINT; returns the exit code (0 when asked to stop)."""
     worker = SoundyWorker(settings, concurrency=concurrency)
+    # In multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set by `soundy serve` for its children)
+    # the API's /metrics adds up this process's samples: no port of its own, and the workers of
+    # one `serve` do not all try to bind the same one.
+    if settings.worker_metrics_port is not None and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from soundy.metrics import serve_worker_metrics
+
+        serve_worker_metrics(settings.worker_metrics_host, settings.worker_metrics_port)
+        log.info(
+            "metrics: http://%s:%d/metrics",
+            settings.worker_metrics_host,
+            settings.worker_metrics_port,
+        )
     await worker.run()
     return 1 if worker.failed else 0
