@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     upload_url_ttl_s: int = Field(default=15 * 60, gt=0)
     # An upload no job uses is deleted (row and stored file) this long after its URL expired.
     abandoned_upload_retention_s: float = Field(default=24 * 3600, ge=0)
+    # The stored audio of an analysed upload is deleted this long after the last job on it
+    # finished (jobs and results stay; the upload cannot be analysed or retried again).
+    # None (SOUNDY_AUDIO_RETENTION_S=forever) keeps it.
+    audio_retention_s: float | None = Field(default=30 * 24 * 3600, ge=0)
     job_timeout_s: float = Field(default=10 * 60, gt=0)
     job_attempts: int = Field(default=3, ge=1)
     job_backoff_s: float = Field(default=2.0, gt=0)
@@ -115,6 +119,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("audio_retention_s", mode="before")
+    @classmethod
+    def _forever_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("forever", ""):
+            return None
+        return value
 
     @field_validator("storage_url")
     @classmethod

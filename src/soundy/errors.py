@@ -14,6 +14,7 @@
   + Forbidden                 authenticated but not allowed (403)
   + RateLimited               too many requests or jobs in flight (429)
   + Conflict                  the state forbids the request (409)
+  + AudioDeleted              the upload's audio was deleted after SOUNDY_AUDIO_RETENTION_S (410)
 
 Foreign errors (soundfile, PyAV, boto3, asyncpg, redis) are mapped to these at the boundary
 where they are caught. The API renders every one as ``{"error": {"code", "message"}}`` with
@@ -23,6 +24,7 @@ where they are caught. The API renders every one as ``{"error": {"code", "messag
 from __future__ import annotations
 
 __all__ = [
+    "AudioDeleted",
     "AudioTooLong",
     "Conflict",
     "EmptyAudio",
@@ -135,3 +137,10 @@ class Conflict(SoundyError):
 
     code = "conflict"
     http_status = 409
+
+
+class AudioDeleted(SoundyError):
+    """The stored audio of an upload was deleted (retention); its jobs and results remain."""
+
+    code = "audio_deleted"
+    http_status = 410

@@ -47,7 +47,7 @@ async def _schema_diff(url: str) -> list:
 @pytest.mark.embedded
 async def test_migrations_from_empty_match_models_and_are_idempotent(empty_database_url):
     await run_migrations_async(empty_database_url)
-    assert await _scalar(empty_database_url, "SELECT version_num FROM alembic_version") == "0001"
+    assert await _scalar(empty_database_url, "SELECT version_num FROM alembic_version") == "0002"
     assert await _schema_diff(empty_database_url) == []
     await run_migrations_async(empty_database_url)  # again: nothing to do, no error
     assert await _scalar(empty_database_url, "SELECT count(*) FROM alembic_version") == 1
@@ -56,7 +56,7 @@ async def test_migrations_from_empty_match_models_and_are_idempotent(empty_datab
 async def test_concurrent_migrations_do_not_collide(empty_database_url):
     await asyncio.gather(*(run_migrations_async(empty_database_url) for _ in range(3)))
     assert await _scalar(empty_database_url, "SELECT count(*) FROM jobs") == 0
-    assert await _scalar(empty_database_url, "SELECT version_num FROM alembic_version") == "0001"
+    assert await _scalar(empty_database_url, "SELECT version_num FROM alembic_version") == "0002"
 
 
 async def test_blocking_form_works_inside_a_running_loop(empty_database_url):

@@ -169,3 +169,78 @@ async def test_abandoned_uploads_are_deleted_after_the_retention_and_used_ones_k
         )  # fmt: skip
     assert keys == {fresh, used}
     await storage.aclose()
+
+
+async def test_audio_is_deleted_after_the_retention_and_results_stay(
+    settings, engine, make_api, client_token, upload_bytes, auth, db_session
+):
+    """SOUNDY_AUDIO_RETENTION_S: the stored file of an upload goes once every job on it
+    finished longer ago than that; the jobs and results stay; analysing or retrying it again
+    is a 410 ``audio_deleted``, not a confusing "upload incomplete"."""
+    from soundy.storage import open_storage
+
+    api = await make_api(admin_token="admin-token-for-tests")
+    storage = open_storage(settings)
+
+    async def analysed(data: bytes, *, outcome: str, days_ago: float) -> tuple[str, str]:
+        file_key = await upload_bytes(api, client_token, data)
+        created = await api.post(
+            "/api/audio/analyze",
+            json={"file_key": file_key, "mode": "genre"},
+            headers=auth(client_token),
+        )
+        assert created.status_code == 202, created.text
+        job_id = str(created.json()["job"]["id"])
+        assert await jobs.start_attempt(db_session, job_id)
+        if outcome == "completed":
+            assert await jobs.complete(db_session, job_id, result={"schema_version": 1})
+        else:
+            assert await jobs.fail(db_session, job_id, code="unsupported_format", message="no")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "UPDATE jobs SET finished_at = now() - make_interval(days => :d) WHERE id = :id"
+                ),
+                {"d": days_ago, "id": uuid.UUID(job_id)},
+            )
+        return file_key, job_id
+
+    old_done, old_done_job = await analysed(
+        b"analysed 40 days ago", outcome="completed", days_ago=40
+    )
+    old_failed, old_failed_job = await analysed(
+        b"failed 40 days ago", outcome="failed", days_ago=40
+    )
+    recent, _ = await analysed(b"analysed yesterday", outcome="completed", days_ago=1)
+    in_use, _ = await analysed(b"old job, new one pending", outcome="completed", days_ago=40)
+    again = await api.post(  # a second analysis of the same upload, still pending
+        "/api/audio/analyze", json={"file_key": in_use, "mode": "genre"}, headers=auth(client_token)
+    )
+    assert again.status_code == 202, again.text
+
+    kept = await reconcile_once(settings.model_copy(update={"audio_retention_s": None}), engine)
+    assert kept.purged_audio == []  # "forever"
+
+    report = await reconcile_once(settings, engine)  # the default: 30 days
+    assert sorted(report.purged_audio) == sorted([old_done, old_failed])
+    assert await storage.size(old_done) is None and await storage.size(old_failed) is None
+    for file_key, data in ((recent, b"analysed yesterday"), (in_use, b"old job, new one pending")):
+        assert await storage.size(file_key) == len(data)
+    assert (await reconcile_once(settings, engine)).purged_audio == []  # done once
+
+    job = await api.get(f"/api/jobs/{old_done_job}", headers=auth(client_token))
+    assert job.status_code == 200 and job.json()["result"] == {"schema_version": 1}
+    refused = await api.post(
+        "/api/audio/analyze",
+        json={"file_key": old_done, "mode": "genre"},
+        headers=auth(client_token),
+    )
+    assert refused.status_code == 410, refused.text
+    assert refused.json()["error"]["code"] == "audio_deleted"
+    assert "upload the file again" in refused.json()["error"]["message"]
+    retry = await api.post(
+        f"/api/admin/jobs/{old_failed_job}/retry",
+        headers={"Authorization": "Bearer admin-token-for-tests"},
+    )
+    assert retry.status_code == 410 and retry.json()["error"]["code"] == "audio_deleted"
+    await storage.aclose()

@@ -70,6 +70,9 @@ class Upload(Base):
     # When the upload URL stops working.
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the reconciler deleted the stored file, SOUNDY_AUDIO_RETENTION_S after the last job
+    # on it finished (the jobs and their results stay); None while the audio is kept.
+    audio_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_uploads_client_created", "client_id", "created_at"),)
 

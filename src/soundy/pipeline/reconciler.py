@@ -23,7 +23,11 @@ Completed and failed *rows* are never touched.
 
 The same pass deletes abandoned uploads: announced with ``POST /api/uploads`` but used by no
 job, ``SOUNDY_ABANDONED_UPLOAD_RETENTION_S`` after their upload URL expired (the row first, in
-the locked transaction; then the stored file).
+the locked transaction; then the stored file). And it deletes the stored audio of analysed
+uploads ``SOUNDY_AUDIO_RETENTION_S`` after the last job on them finished, when none is pending
+or processing: the upload row records ``audio_deleted_at`` (in the locked transaction), then
+the file goes; jobs and results stay, and the API answers 410 ``audio_deleted`` to a new
+analysis or an operator's retry of that upload.
 """
 
 from __future__ import annotations
@@ -65,6 +69,8 @@ class ReconcileReport:
     failed: list[str] = field(default_factory=list)
     # File keys of the abandoned uploads deleted.
     purged_uploads: list[str] = field(default_factory=list)
+    # File keys of analysed uploads whose audio was deleted (retention).
+    purged_audio: list[str] = field(default_factory=list)
 
 
 async def reconcile_once(settings: Settings, engine: AsyncEngine) -> ReconcileReport:
@@ -114,7 +120,10 @@ async def reconcile_once(settings: Settings, engine: AsyncEngine) -> ReconcileRe
                 "job %s (%s, queue state %s) was re-added to the queue", job_id, row.status, state
             )
         report.purged_uploads = await _delete_abandoned_upload_rows(settings, conn)
-    await _delete_stored_files(settings, report.purged_uploads)
+        if settings.audio_retention_s is not None:
+            report.purged_audio = await _mark_expired_audio(settings.audio_retention_s, conn)
+    await _delete_stored_files(settings, report.purged_uploads, "abandoned upload")
+    await _delete_stored_files(settings, report.purged_audio, "audio past its retention")
     return report
 
 
@@ -136,8 +145,30 @@ async def _delete_abandoned_upload_rows(settings: Settings, conn: AsyncConnectio
     return [str(key) for key in result.scalars()]
 
 
-async def _delete_stored_files(settings: Settings, file_keys: list[str]) -> None:
-    """Delete the files of purged uploads; a failure only leaves an orphan file (logged)."""
+async def _mark_expired_audio(retention_s: float, conn: AsyncConnection) -> list[str]:
+    """Mark (at most BATCH_LIMIT) analysed uploads whose every job finished more than
+    ``retention_s`` ago as deleted; return their file keys. (A new job created for one in that
+    very instant would find no file and fail with a readable "not found" reason.)"""
+    result = await conn.execute(
+        text(
+            "UPDATE uploads SET audio_deleted_at = now() WHERE id IN ("
+            " SELECT u.id FROM uploads u"
+            " WHERE u.audio_deleted_at IS NULL"
+            " AND EXISTS (SELECT 1 FROM jobs j WHERE j.upload_id = u.id)"
+            " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.upload_id = u.id"
+            "  AND (j.finished_at IS NULL"
+            "   OR j.finished_at >= now() - make_interval(secs => :retention_s)))"
+            " ORDER BY u.created_at LIMIT :limit"
+            ") RETURNING file_key"
+        ),
+        {"retention_s": retention_s, "limit": BATCH_LIMIT},
+    )
+    return [str(key) for key in result.scalars()]
+
+
+async def _delete_stored_files(settings: Settings, file_keys: list[str], what: str) -> None:
+    """Delete the files whose rows were purged or marked; a failure only leaves an orphan file
+    (logged)."""
     if not file_keys:
         return
     from soundy.storage import open_storage
@@ -148,10 +179,10 @@ async def _delete_stored_files(settings: Settings, file_keys: list[str]) -> None
             try:
                 await storage.delete(file_key)
             except (TransientError, OSError) as exc:
-                log.warning("abandoned upload %s: row deleted, file not (%s)", file_key, exc)
+                log.warning("%s %s: row updated, file not deleted (%s)", what, file_key, exc)
     finally:
         await storage.aclose()
-    log.info("deleted %d abandoned upload(s)", len(file_keys))
+    log.info("deleted %d file(s): %s", len(file_keys), what)
 
 
 async def run_reconciler(settings: Settings, engine: AsyncEngine | None) -> None:

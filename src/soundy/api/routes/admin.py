@@ -44,9 +44,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from soundy import metrics
 from soundy.api.deps import SessionDep, StateDep, bearer_token
+from soundy.api.errors import audio_deleted
 from soundy.api.schemas import ErrorBody, JobOut, job_out
 from soundy.config import Settings
-from soundy.db.models import Job
+from soundy.db.models import Job, Upload
 from soundy.errors import Conflict, NotFound, TransientError, Unauthorized
 from soundy.pipeline import jobs
 from soundy.pipeline.jobs import JobStatus
@@ -288,7 +289,10 @@ async def failures(session: SessionDep, limit: int = Query(default=50, ge=1, le=
     "/jobs/{job_id}/retry",
     status_code=202,
     response_model=Retried,
-    responses={409: {"model": ErrorBody, "description": "The job is not failed."}},
+    responses={
+        409: {"model": ErrorBody, "description": "The job is not failed."},
+        410: {"model": ErrorBody, "description": "Its audio was deleted (retention)."},
+    },
     summary="Retry a failed job as a new job with the same inputs",
 )
 async def retry(job_id: str, state: StateDep, session: SessionDep) -> Retried:
@@ -297,6 +301,9 @@ async def retry(job_id: str, state: StateDep, session: SessionDep) -> Retried:
         raise NotFound("no such job")
     if old.status != JobStatus.FAILED.value:
         raise Conflict(f"the job is {old.status}; only a failed job can be retried")
+    upload = None if old.upload_id is None else await session.get(Upload, old.upload_id)
+    if upload is not None and upload.audio_deleted_at is not None:
+        raise audio_deleted(upload.audio_deleted_at)
     new = await jobs.create_job(
         session,
         client_id=old.client_id,

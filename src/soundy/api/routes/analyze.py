@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 
 from soundy import metrics
 from soundy.api.deps import ClientDep, SessionDep, StateDep
-from soundy.api.errors import UploadIncomplete
+from soundy.api.errors import UploadIncomplete, audio_deleted
 from soundy.api.schemas import AnalyzeRequest, ErrorBody, JobResponse, job_out
 from soundy.db.models import Upload
 from soundy.errors import Conflict, InvalidRequest, NotFound, RateLimited, TooLarge, TransientError
@@ -86,6 +86,7 @@ def _validate(body: AnalyzeRequest) -> None:
         401: {"model": ErrorBody},
         404: {"model": ErrorBody},
         409: {"model": ErrorBody},
+        410: {"model": ErrorBody, "description": "The upload's audio was deleted (retention)."},
         413: {"model": ErrorBody},
         422: {"model": ErrorBody},
         429: {"model": ErrorBody},
@@ -110,6 +111,8 @@ async def analyze(
     ).scalar_one_or_none()
     if upload is None:
         raise NotFound("no such upload; create one with POST /api/uploads and PUT the file")
+    if upload.audio_deleted_at is not None:
+        raise audio_deleted(upload.audio_deleted_at)
     stored_bytes = await state.storage.size(upload.file_key)
     if stored_bytes is None or stored_bytes < upload.size_bytes:
         got = stored_bytes or 0
