@@ -109,3 +109,17 @@ async def test_wrong_credentials_and_unreachable_server_are_transient(
         await S3Storage(BUCKET, endpoint_url=f"http://127.0.0.1:{closed}").download(
             "k/w.bin", tmp_path / "w.bin"
         )
+
+
+async def test_presigned_put_takes_only_the_declared_size(s3: S3Storage) -> None:
+    """The Content-Length is signed: a bigger (or smaller) body than declared is refused by
+    S3 itself, so a client cannot store more than it announced in POST /api/uploads."""
+    signed = await s3.presigned_put("uploads/exact.wav", size_bytes=5, expires_s=60)
+    assert signed is not None
+    url, headers = signed
+    for body in (b"0123456789" * 1000, b"0123"):
+        response = httpx.put(url, content=body, headers=headers)
+        assert response.status_code == 403, (len(body), response.text)
+        assert await s3.size("uploads/exact.wav") is None
+    assert httpx.put(url, content=b"01234", headers=headers).status_code == 200
+    assert await s3.size("uploads/exact.wav") == 5

@@ -77,9 +77,16 @@ class S3Storage:
     async def presigned_put(
         self, key: str, *, size_bytes: int, expires_s: int
     ) -> tuple[str, dict[str, str]] | None:
-        """A SigV4 presigned PUT URL. The size is checked after the upload (``size``): a
-        presigned PUT cannot bound it, so the API refuses oversized objects before analysis."""
-        params = {"Bucket": self.bucket, "Key": self.object_key(key)}
+        """A SigV4 presigned PUT URL for exactly ``size_bytes`` bytes: the ``Content-Length``
+        is one of the signed headers, so S3 refuses (403) a body of any other length and no
+        larger object can be stored under the key. (Clients send that header anyway: curl
+        and browsers set it from the body.) The API still checks the stored size before an
+        analysis."""
+        params: dict[str, object] = {
+            "Bucket": self.bucket,
+            "Key": self.object_key(key),
+            "ContentLength": int(size_bytes),
+        }
 
         def _sign() -> str:
             url: str = self._client.generate_presigned_url(
