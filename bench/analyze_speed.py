@@ -11,12 +11,14 @@ Run: ``make bench`` (or ``.venv/bin/python bench/analyze_speed.py [--reps N] [--
    - ``ffmpeg -nostats -hide_banner -i FILE -af ebur128=peak=true -f null -`` (integrated,
      LRA, true peak),
    - pyloudnorm in a Python child (read the file, integrated loudness only),
-   - pyebur128 in a Python child (libebur128: integrated, LRA, true peak; file read in blocks).
+   - pyebur128 in a Python child (libebur128: integrated, LRA, true peak; file read in blocks),
+   - the soundy command again with its tempo and key meter switched off (no-ops patched in
+     that child), to show what tempo and key cost.
 3. Runs ``soundy analyze --json`` (and ffmpeg) on the 60-minute file for time and peak memory.
 
 Prints a table of median seconds, the ratio of each contender's time to soundy's, and peak RSS.
 Targets (issue 3): soundy >= 2x faster than ffmpeg; < 400 MB on the 4-minute file, < 300 MB on
-the 60-minute one.
+the 60-minute one; tempo and key add at most 10 % to the command.
 """
 
 from __future__ import annotations
@@ -54,6 +56,21 @@ with soundfile.SoundFile(sys.argv[1]) as f:
         state.add_frames(np.ascontiguousarray(block).ravel(), block.shape[0])
     peak = max(get_true_peak(state, c) for c in range(f.channels))
 print(get_loudness_global(state), get_loudness_range(state), 20 * np.log10(peak))
+"""
+
+
+# The same command with the tempo and key meter switched off (its methods replaced by no-ops
+# in this child only): what tempo and key add to the whole command (issue 3: at most 10 %).
+NO_TEMPO_KEY_CODE = """
+import sys
+from soundy.analysis import rhythm
+rhythm.RhythmMeter.add_power_spectra = lambda self, power: None
+rhythm.RhythmMeter.add_onset_frames = lambda self, frames: None
+rhythm.RhythmMeter.result = lambda self: dict.fromkeys(
+    ("tempo_bpm", "tempo_confidence", "key", "key_tonic", "key_mode", "key_confidence"))
+from soundy.cli.main import app
+sys.argv = ["soundy", "analyze", "--json", sys.argv[1]]
+app()
 """
 
 
@@ -158,6 +175,7 @@ def contenders(path: Path) -> dict[str, list[str]]:
         ],
         "pyloudnorm (integrated)": [PYTHON, "-c", PYLOUDNORM_CODE, str(path)],
         "pyebur128 (I, LRA, TP)": [PYTHON, "-c", PYEBUR128_CODE, str(path)],
+        "soundy, tempo/key off": [PYTHON, "-c", NO_TEMPO_KEY_CODE, str(path)],
     }
 
 
@@ -218,9 +236,11 @@ def main() -> None:
     )
     soundy_s = statistics.median(times["soundy analyze --json"])
     ffmpeg_s = statistics.median(times["ffmpeg ebur128=peak=true"])
+    no_tempo_key_s = statistics.median(times["soundy, tempo/key off"])
     print(
         f"\nsoundy is {ffmpeg_s / soundy_s:.2f}x faster than ffmpeg (target >= 2); "
-        f"peak {max(rss['soundy analyze --json']):.0f} MB (target < 400)"
+        f"peak {max(rss['soundy analyze --json']):.0f} MB (target < 400); tempo and key add "
+        f"{100 * (soundy_s / no_tempo_key_s - 1):+.0f} % to the command (target <= 10 %)"
     )
 
     if not args.skip_long:
