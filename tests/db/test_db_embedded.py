@@ -130,3 +130,60 @@ def test_redis_of_a_killed_parent_goes_away_and_a_live_one_is_not_taken_over(tmp
         owner.kill()
         owner.wait(10)
     assert _running_under(str(directory)) == []
+
+
+@pytest.mark.embedded
+async def test_hung_servers_are_killed_within_the_stop_budget_and_keep_their_data(
+    private_tmp_dir,
+):
+    """`soundy serve` promises to stop within 20 s: a PostgreSQL or Redis that does not stop
+    (here both are SIGSTOPped) is killed when the time given to stop() runs out, both at once,
+    and what they had committed or written is still there after the next start."""
+    import signal
+    import time
+
+    import redis.asyncio as aioredis
+    from sqlalchemy import text
+
+    from soundy.db.session import create_engine
+
+    settings = Settings(data_dir=private_tmp_dir / "data", database_url=None, redis_url=None)
+    services = await asyncio.to_thread(start_embedded, settings)
+    assert services.postgres is not None and services.redis is not None
+    try:
+        engine = create_engine(services.database_url)
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE kept (v text)"))
+            await conn.execute(text("INSERT INTO kept VALUES ('committed')"))
+        await engine.dispose()
+        client = aioredis.Redis.from_url(services.redis_url)
+        await client.set("kept", "written")
+        await client.aclose()
+        await asyncio.sleep(1.2)  # the append-only file is written within a second
+        servers = _running_under(str(private_tmp_dir))
+        assert {p.name() for p in servers} == {"postgres", "redis-server"}
+        for process in servers:
+            process.send_signal(signal.SIGSTOP)
+    finally:
+        started_s = time.monotonic()
+        await asyncio.to_thread(services.stop, 3.0)
+        elapsed_s = time.monotonic() - started_s
+    assert elapsed_s < 5.0
+    deadline = time.monotonic() + 5
+    while _running_under(str(private_tmp_dir)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)  # backends notice their postmaster is gone
+    assert _running_under(str(private_tmp_dir)) == []
+
+    services = await asyncio.to_thread(start_embedded, settings)
+    try:
+        engine = create_engine(services.database_url)
+        async with engine.connect() as conn:
+            value = (await conn.execute(text("SELECT v FROM kept"))).scalar()
+        await engine.dispose()
+        client = aioredis.Redis.from_url(services.redis_url)
+        kept = await client.get("kept")
+        await client.aclose()
+    finally:
+        await asyncio.to_thread(services.stop)
+    assert (value, kept) == ("committed", b"written")
+    assert _running_under(str(private_tmp_dir)) == []

@@ -199,7 +199,9 @@ def run_serve(settings: Settings, *, workers: int) -> int:
         _say(f"Stopping ({', '.join(reason) or 'stop requested'}) ...")
         return code
     finally:
-        # Stop: SIGTERM to every child, SIGKILL after _CHILD_STOP_S, then the embedded servers.
+        # Stop: SIGTERM to every child, SIGKILL after _CHILD_STOP_S, then the embedded servers
+        # with what is left of SERVE_STOP_BUDGET_S.
+        stop_started_s = time.monotonic()
         for child in children:
             child.signal(signal.SIGTERM)
         deadline = time.monotonic() + _CHILD_STOP_S
@@ -213,7 +215,8 @@ def run_serve(settings: Settings, *, workers: int) -> int:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     child.process.wait(2)
         if services is not None:
-            services.stop()
+            left_s = SERVE_STOP_BUDGET_S - (time.monotonic() - stop_started_s) - 1.0
+            services.stop(timeout_s=max(1.0, left_s))
         shutil.rmtree(metrics_dir, ignore_errors=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
