@@ -62,22 +62,33 @@ async def _persist_and_stop(tmp_path) -> None:
         await asyncio.to_thread(services.stop)
     assert _running_under(str(tmp_path)) == []
 
+    count, kept = await _restart_and_read(
+        settings, "SELECT count(*) FROM clients WHERE token_hash = 'abc'", "kept"
+    )
+    assert count == 1
+    assert kept == b"yes"
+    assert _running_under(str(tmp_path)) == []
+
+
+async def _restart_and_read(settings: Settings, sql: str, redis_key: str) -> tuple[object, object]:
+    """Start the embedded services again, read one SQL value and one Redis key, stop them."""
+    import redis.asyncio as aioredis
+    from sqlalchemy import text
+
+    from soundy.db.session import create_engine
+
     services = await asyncio.to_thread(start_embedded, settings)
     try:
         engine = create_engine(services.database_url)
         async with engine.connect() as conn:
-            count = (
-                await conn.execute(text("SELECT count(*) FROM clients WHERE token_hash = 'abc'"))
-            ).scalar()
+            value = (await conn.execute(text(sql))).scalar()
         await engine.dispose()
         client = aioredis.Redis.from_url(services.redis_url)
-        kept = await client.get("kept")
+        kept = await client.get(redis_key)
         await client.aclose()
     finally:
         await asyncio.to_thread(services.stop)
-    assert count == 1
-    assert kept == b"yes"
-    assert _running_under(str(tmp_path)) == []
+    return value, kept
 
 
 async def test_configured_urls_start_nothing(tmp_path):
@@ -174,16 +185,6 @@ async def test_hung_servers_are_killed_within_the_stop_budget_and_keep_their_dat
         await asyncio.sleep(0.1)  # backends notice their postmaster is gone
     assert _running_under(str(private_tmp_dir)) == []
 
-    services = await asyncio.to_thread(start_embedded, settings)
-    try:
-        engine = create_engine(services.database_url)
-        async with engine.connect() as conn:
-            value = (await conn.execute(text("SELECT v FROM kept"))).scalar()
-        await engine.dispose()
-        client = aioredis.Redis.from_url(services.redis_url)
-        kept = await client.get("kept")
-        await client.aclose()
-    finally:
-        await asyncio.to_thread(services.stop)
+    value, kept = await _restart_and_read(settings, "SELECT v FROM kept", "kept")
     assert (value, kept) == ("committed", b"written")
     assert _running_under(str(private_tmp_dir)) == []

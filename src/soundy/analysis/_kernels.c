@@ -67,21 +67,31 @@ static int is_int64(const Py_buffer *v) {
     return (f[0] == 'l' || f[0] == 'q') && f[1] == 0 && v->itemsize == 8;
 }
 
-/* A C-contiguous buffer of doubles with ``count`` elements (count < 0: any). */
-static int get_doubles(PyObject *obj, Buf *b, Py_ssize_t count, int writable, const char *name) {
+/* A C-contiguous buffer of ``kind`` ('d' float64, 'f' float32) with ``count`` elements
+ * (count < 0: any). */
+static int get_floats_of(PyObject *obj, Buf *b, char kind, Py_ssize_t count, int writable,
+                         const char *name) {
     int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
     if (PyObject_GetBuffer(obj, &b->view, flags) < 0) return -1;
     b->held = 1;
-    if (float_kind(&b->view) != 'd') {
-        PyErr_Format(PyExc_TypeError, "%s must be float64", name);
+    if (float_kind(&b->view) != kind) {
+        PyErr_Format(PyExc_TypeError, "%s must be %s", name, kind == 'd' ? "float64" : "float32");
         return -1;
     }
-    if (count >= 0 && b->view.len / 8 != count) {
+    if (count >= 0 && b->view.len / b->view.itemsize != count) {
         PyErr_Format(PyExc_ValueError, "%s must have %zd elements, not %zd", name, count,
-                     b->view.len / 8);
+                     b->view.len / b->view.itemsize);
         return -1;
     }
     return 0;
+}
+
+static int get_doubles(PyObject *obj, Buf *b, Py_ssize_t count, int writable, const char *name) {
+    return get_floats_of(obj, b, 'd', count, writable, name);
+}
+
+static int get_floats(PyObject *obj, Buf *b, Py_ssize_t count, int writable, const char *name) {
+    return get_floats_of(obj, b, 'f', count, writable, name);
 }
 
 /* ------------------------------------------------------------ K-weighting */
@@ -706,19 +716,8 @@ static PyObject *power_spectrum(PyObject *self, PyObject *args) {
             goto done;
         }
     }
-    if (PyObject_GetBuffer(o_power, &pb.view,
-                           PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
-        goto done;
-    pb.held = 1;
-    if (float_kind(&pb.view) != 'f') {
-        PyErr_SetString(PyExc_TypeError, "power must be float32");
-        goto done;
-    }
     const Py_ssize_t n = sb.view.len / 8;
-    if (pb.view.len / 4 != n) {
-        PyErr_SetString(PyExc_ValueError, "power must have one element per spectrum bin");
-        goto done;
-    }
+    if (get_floats(o_power, &pb, n, 1, "power") < 0) goto done;
     {
         const float *x = sb.view.buf;
         float *p = pb.view.buf;
@@ -783,18 +782,8 @@ static PyObject *mix_decimate(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "frames must be 2-D float32 (n, channels)");
         goto done;
     }
-    if (PyObject_GetBuffer(o_carry, &cb.view,
-                           PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
+    if (get_floats(o_carry, &cb, 1, 1, "carry") < 0 || get_floats(o_out, &ob, -1, 1, "out") < 0)
         goto done;
-    cb.held = 1;
-    if (PyObject_GetBuffer(o_out, &ob.view,
-                           PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
-        goto done;
-    ob.held = 1;
-    if (float_kind(&cb.view) != 'f' || cb.view.len != 4 || float_kind(&ob.view) != 'f') {
-        PyErr_SetString(PyExc_TypeError, "carry (one element) and out must be float32");
-        goto done;
-    }
     {
         const Py_ssize_t n = fr.view.shape[0], channels = fr.view.shape[1];
         const Py_ssize_t written = (carry_frames + n) / factor;
@@ -891,14 +880,7 @@ static PyObject *pcm_to_float(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     if (PyObject_GetBuffer(o_raw, &rb.view, PyBUF_C_CONTIGUOUS) < 0) goto done;
     rb.held = 1;
-    if (PyObject_GetBuffer(o_out, &ob.view,
-                           PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
-        goto done;
-    ob.held = 1;
-    if (float_kind(&ob.view) != 'f') {
-        PyErr_SetString(PyExc_TypeError, "out must be float32");
-        goto done;
-    }
+    if (get_floats(o_out, &ob, -1, 1, "out") < 0) goto done;
     {
         const Py_ssize_t n = ob.view.len / 4;
         if (rb.view.len < n * width) {
