@@ -101,3 +101,11 @@ def test_a_bad_option_value_is_a_usage_error(sine_wav: Path) -> None:
     done = _run("--max-duration", "long", str(sine_wav))
     assert done.returncode == 2
     assert "max-duration" in done.stderr and done.stdout == ""
+
+
+def test_table_shows_the_genre_targets(sine_wav: Path) -> None:
+    done = _run("--genre", "pop", str(sine_wav))
+    assert done.returncode == 0, done.stderr
+    assert "Target" in done.stdout and "Score:" in done.stdout
+    clipped = next(line for line in done.stdout.splitlines() if "Clipped samples" in line)
+    assert clipped.split()[-1] == "0"  # a count, not "0.00"

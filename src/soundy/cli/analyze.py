@@ -266,7 +266,10 @@ def _target(result: dict[str, Any], *metrics: str) -> str:
         if not isinstance(row, dict) or row.get("metric") not in metrics:
             continue
         target, low, high = row.get("target"), row.get("target_min"), row.get("target_max")
-        text = _num(target, digits=2 if abs(target or 0) < 2 else 1)
+        digits = 2 if abs(target or 0) < 2 else 1
+        if row.get("unit") == "samples":  # a count: "0", not "0.00"
+            digits = 0
+        text = _num(target, digits=digits)
         if low is not None and high is not None and low != high:
             text += f" ({low:g}..{high:g})"
         return text
