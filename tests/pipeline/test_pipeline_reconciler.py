@@ -196,12 +196,19 @@ async def test_audio_is_deleted_after_the_retention_and_results_stay(
             assert await jobs.complete(db_session, job_id, result={"schema_version": 1})
         else:
             assert await jobs.fail(db_session, job_id, code="unsupported_format", message="no")
-        async with engine.begin() as conn:
+        async with engine.begin() as conn:  # uploaded a day before its analysis finished
             await conn.execute(
                 text(
                     "UPDATE jobs SET finished_at = now() - make_interval(days => :d) WHERE id = :id"
                 ),
                 {"d": days_ago, "id": uuid.UUID(job_id)},
+            )
+            await conn.execute(
+                text(
+                    "UPDATE uploads SET created_at = now() - make_interval(days => :d)"
+                    " WHERE file_key = :k"
+                ),
+                {"d": days_ago + 1, "k": file_key},
             )
         return file_key, job_id
 

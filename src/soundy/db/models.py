@@ -74,7 +74,15 @@ class Upload(Base):
     # on it finished (the jobs and their results stay); None while the audio is kept.
     audio_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_uploads_client_created", "client_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_uploads_client_created", "client_id", "created_at"),
+        # The reconciler's audio retention: old uploads whose audio is still kept.
+        Index(
+            "ix_uploads_audio_kept_created",
+            "created_at",
+            postgresql_where=text("audio_deleted_at IS NULL"),
+        ),
+    )
 
 
 class Job(Base):
@@ -121,4 +129,6 @@ class Job(Base):
         Index("ix_jobs_client_created", "client_id", text("created_at DESC"), text("id DESC")),
         # The reconciler: pending/processing jobs not updated for a while.
         Index("ix_jobs_status_updated", "status", "updated_at"),
+        # The reconciler's upload purges: the jobs of an upload.
+        Index("ix_jobs_upload", "upload_id"),
     )

@@ -154,6 +154,8 @@ async def _mark_expired_audio(retention_s: float, conn: AsyncConnection) -> list
             "UPDATE uploads SET audio_deleted_at = now() WHERE id IN ("
             " SELECT u.id FROM uploads u"
             " WHERE u.audio_deleted_at IS NULL"
+            # Jobs finish after their upload was created: younger uploads cannot qualify.
+            " AND u.created_at < now() - make_interval(secs => :retention_s)"
             " AND EXISTS (SELECT 1 FROM jobs j WHERE j.upload_id = u.id)"
             " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.upload_id = u.id"
             "  AND (j.finished_at IS NULL"
