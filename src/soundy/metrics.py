@@ -11,6 +11,9 @@ soundy_queue_jobs{state}               gauge      BullMQ jobs per state (read at
 soundy_jobs{status}                    gauge      job rows per status in PostgreSQL (scrape time)
 soundy_http_request_duration_seconds   histogram  API latency to the response start, by method,
                                                   route template and status code, s
+soundy_stored_files_deleted_total      counter    stored uploads the reconciler deleted, by
+         {reason}                                 reason: ``abandoned`` (no job used it) or
+                                                  ``retention`` (SOUNDY_AUDIO_RETENTION_S)
 =====================================  =========  ==============================================
 
 API and workers are separate processes. When ``PROMETHEUS_MULTIPROC_DIR`` names a directory
@@ -45,6 +48,7 @@ __all__ = [
     "JOBS_FAILED",
     "JOB_DURATION",
     "QUEUE_JOBS",
+    "STORED_FILES_DELETED",
     "render",
     "serve_worker_metrics",
 ]
@@ -73,6 +77,11 @@ JOBS_BY_STATUS = Gauge(
     "Job rows per status in PostgreSQL (read at scrape time).",
     ["status"],
     multiprocess_mode="mostrecent",
+)
+STORED_FILES_DELETED = Counter(
+    "soundy_stored_files_deleted",
+    "Stored uploads the reconciler deleted, by reason (abandoned, retention).",
+    ["reason"],
 )
 HTTP_REQUEST_DURATION = Histogram(
     "soundy_http_request_duration_seconds",

@@ -28,6 +28,14 @@ def now_settings(settings):
     return settings.model_copy(update={"reconcile_min_age_s": 0.0})
 
 
+def _files_deleted(reason: str) -> float:
+    """soundy_stored_files_deleted_total{reason} of this process."""
+    from prometheus_client import REGISTRY
+
+    value = REGISTRY.get_sample_value("soundy_stored_files_deleted_total", {"reason": reason})
+    return value or 0.0
+
+
 async def _new_job(db_session, **kwargs):
     client = Client(id=uuid.uuid4(), token_hash=uuid.uuid4().hex + uuid.uuid4().hex)
     db_session.add(client)
@@ -156,8 +164,10 @@ async def test_abandoned_uploads_are_deleted_after_the_retention_and_used_ones_k
             {"k": [abandoned, used]},
         )
 
+    deleted_before = _files_deleted("abandoned")
     report = await reconcile_once(settings, engine)  # retention: the default, one day
     assert abandoned in report.purged_uploads
+    assert _files_deleted("abandoned") == deleted_before + len(report.purged_uploads)
     assert fresh not in report.purged_uploads and used not in report.purged_uploads
     assert await storage.size(abandoned) is None
     assert await storage.size(fresh) == len(b"uploaded a minute ago")
@@ -228,8 +238,10 @@ async def test_audio_is_deleted_after_the_retention_and_results_stay(
     kept = await reconcile_once(settings.model_copy(update={"audio_retention_s": None}), engine)
     assert kept.purged_audio == []  # "forever"
 
+    deleted_before = _files_deleted("retention")
     report = await reconcile_once(settings, engine)  # the default: 30 days
     assert sorted(report.purged_audio) == sorted([old_done, old_failed])
+    assert _files_deleted("retention") == deleted_before + 2
     assert await storage.size(old_done) is None and await storage.size(old_failed) is None
     for file_key, data in ((recent, b"analysed yesterday"), (in_use, b"old job, new one pending")):
         assert await storage.size(file_key) == len(data)

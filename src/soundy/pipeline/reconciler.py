@@ -122,8 +122,8 @@ async def reconcile_once(settings: Settings, engine: AsyncEngine) -> ReconcileRe
         report.purged_uploads = await _delete_abandoned_upload_rows(settings, conn)
         if settings.audio_retention_s is not None:
             report.purged_audio = await _mark_expired_audio(settings.audio_retention_s, conn)
-    await _delete_stored_files(settings, report.purged_uploads, "abandoned upload")
-    await _delete_stored_files(settings, report.purged_audio, "audio past its retention")
+    await _delete_stored_files(settings, report.purged_uploads, "abandoned")
+    await _delete_stored_files(settings, report.purged_audio, "retention")
     return report
 
 
@@ -168,23 +168,27 @@ async def _mark_expired_audio(retention_s: float, conn: AsyncConnection) -> list
     return [str(key) for key in result.scalars()]
 
 
-async def _delete_stored_files(settings: Settings, file_keys: list[str], what: str) -> None:
-    """Delete the files whose rows were purged or marked; a failure only leaves an orphan file
-    (logged)."""
+async def _delete_stored_files(settings: Settings, file_keys: list[str], reason: str) -> None:
+    """Delete the files whose rows were purged or marked (``reason``: "abandoned" or
+    "retention"); a failure only leaves an orphan file (logged)."""
     if not file_keys:
         return
+    from soundy import metrics
     from soundy.storage import open_storage
 
     storage = open_storage(settings)
+    deleted = 0
     try:
         for file_key in file_keys:
             try:
                 await storage.delete(file_key)
+                deleted += 1
             except (TransientError, OSError) as exc:
-                log.warning("%s %s: row updated, file not deleted (%s)", what, file_key, exc)
+                log.warning("%s upload %s: file not deleted (%s)", reason, file_key, exc)
     finally:
         await storage.aclose()
-    log.info("deleted %d file(s): %s", len(file_keys), what)
+    metrics.STORED_FILES_DELETED.labels(reason=reason).inc(deleted)
+    log.info("deleted %d stored upload(s) (%s)", deleted, reason)
 
 
 async def run_reconciler(settings: Settings, engine: AsyncEngine | None) -> None:
