@@ -324,8 +324,9 @@ class AudioSource:
     @property
     def light_reading(self) -> bool:
         """True when a block is read by a plain copy and conversion (uncompressed PCM read with
-        one C pass, ~0.3 ms per 6 s of stereo), not worth a thread of its own; False when decoding
-        costs real CPU time (compressed formats), which a reading thread overlaps."""
+        one C pass, ~0.5 ms per 6 s of 24-bit stereo), not worth a thread of its own; False
+        when decoding costs real CPU time (compressed formats), which a reading thread
+        overlaps."""
         return False
 
     def _raw_blocks(self, block_frames: int) -> Iterator[np.ndarray]:
