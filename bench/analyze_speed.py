@@ -202,7 +202,7 @@ def table(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=5, help="repetitions per contender")
+    parser.add_argument("--reps", type=int, default=9, help="repetitions per contender")
     parser.add_argument("--skip-long", action="store_true", help="skip the 60-minute file")
     parser.add_argument(
         "--cache",
