@@ -122,8 +122,9 @@ async def reconcile_once(settings: Settings, engine: AsyncEngine) -> ReconcileRe
         report.purged_uploads = await _delete_abandoned_upload_rows(settings, conn)
         if settings.audio_retention_s is not None:
             report.purged_audio = await _mark_expired_audio(settings.audio_retention_s, conn)
-    await _delete_stored_files(settings, report.purged_uploads, "abandoned")
-    await _delete_stored_files(settings, report.purged_audio, "retention")
+    await _delete_stored_files(
+        settings, {"abandoned": report.purged_uploads, "retention": report.purged_audio}
+    )
     return report
 
 
@@ -168,27 +169,29 @@ async def _mark_expired_audio(retention_s: float, conn: AsyncConnection) -> list
     return [str(key) for key in result.scalars()]
 
 
-async def _delete_stored_files(settings: Settings, file_keys: list[str], reason: str) -> None:
-    """Delete the files whose rows were purged or marked (``reason``: "abandoned" or
-    "retention"); a failure only leaves an orphan file (logged)."""
-    if not file_keys:
+async def _delete_stored_files(settings: Settings, file_keys: dict[str, list[str]]) -> None:
+    """Delete the files whose rows were purged or marked, by reason ("abandoned" or
+    "retention"), through one storage client; a failure only leaves an orphan file (logged)."""
+    if not any(file_keys.values()):
         return
     from soundy import metrics
     from soundy.storage import open_storage
 
     storage = open_storage(settings)
-    deleted = 0
     try:
-        for file_key in file_keys:
-            try:
-                await storage.delete(file_key)
-                deleted += 1
-            except (TransientError, OSError) as exc:
-                log.warning("%s upload %s: file not deleted (%s)", reason, file_key, exc)
+        for reason, keys in file_keys.items():
+            deleted = 0
+            for file_key in keys:
+                try:
+                    await storage.delete(file_key)
+                    deleted += 1
+                except (TransientError, OSError) as exc:
+                    log.warning("%s upload %s: file not deleted (%s)", reason, file_key, exc)
+            if keys:
+                metrics.STORED_FILES_DELETED.labels(reason=reason).inc(deleted)
+                log.info("deleted %d stored upload(s) (%s)", deleted, reason)
     finally:
         await storage.aclose()
-    metrics.STORED_FILES_DELETED.labels(reason=reason).inc(deleted)
-    log.info("deleted %d stored upload(s) (%s)", deleted, reason)
 
 
 async def run_reconciler(settings: Settings, engine: AsyncEngine | None) -> None:
