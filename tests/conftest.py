@@ -343,3 +343,21 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def analysis_result(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A real ``analyze_file`` result (4 s of stereo noise and a tone, 44.1 kHz, 24-bit WAV),
+    for tests that store or serve a result: it has every key of the contract."""
+    import numpy as np
+    import soundfile as sf
+
+    from soundy.report import analyze_file
+
+    rate = 44100
+    t = np.arange(4 * rate) / rate
+    noise = np.random.default_rng(7).standard_normal((t.size, 2)) * 0.05
+    tone = 0.3 * np.sin(2 * np.pi * 220.0 * t)[:, None]
+    path = tmp_path_factory.mktemp("result") / "track.wav"
+    sf.write(path, noise + tone, rate, subtype="PCM_24")
+    return analyze_file(path)

@@ -1,8 +1,9 @@
 """The one function the worker and the CLI call: measure a file, then compare it with targets.
 
-``analyze_file(path, options) -> dict`` returns the analysis result of DESIGN.md (schema_version 1):
-the measurements of :mod:`soundy.analysis` plus, when ``options`` ask for a comparison, the
-``targets``, ``score``, ``suggestions`` and ``normalization`` of :mod:`soundy.compare`.
+``analyze_file(path, options)`` returns the analysis result, :class:`soundy.result.AnalysisResult`
+(docs/result.md): the measurements of :mod:`soundy.analysis` and their comparison by
+:mod:`soundy.compare` (``targets``, ``score``, ``suggestions``, ``normalization`` and, against a
+reference track, ``reference``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from soundy.result import AnalysisResult, Measurements
 
 __all__ = ["AnalysisOptions", "ProgressCallback", "analyze_file"]
 
@@ -25,8 +27,8 @@ class AnalysisOptions:
     genre: str | None = None
     # "streaming" | "club" | None
     destination: str | None = None
-    # The full result dict of an earlier analysis of the reference track.
-    reference_result: dict[str, Any] | None = None
+    # The measurements of an earlier analysis of the reference track.
+    reference: Measurements | None = None
     # Language of suggestion messages: "en" or "pt-BR".
     lang: str = "en"
     # Longer files fail with AudioTooLong (a permanent error).
@@ -39,13 +41,13 @@ def analyze_file(
     path: str | Path,
     options: AnalysisOptions | None = None,
     progress: ProgressCallback | None = None,
-) -> dict[str, Any]:
-    """Measure ``path`` and, if asked, compare it; returns a JSON-safe dict (no NaN/Inf)."""
+) -> AnalysisResult:
+    """Measure ``path`` and compare it; returns a JSON-safe document (no NaN/Inf)."""
     from soundy.analysis import measure_file
     from soundy.compare import compare
 
     options = options or AnalysisOptions()
-    result = measure_file(
+    measurements = measure_file(
         path,
         max_duration_s=options.max_duration_s,
         display_name=options.display_name,
@@ -53,15 +55,13 @@ def analyze_file(
     )
     if progress is not None:
         progress("comparing", 0.0)
-    result.update(
-        compare(
-            result,
-            genre=options.genre,
-            destination=options.destination,
-            reference_result=options.reference_result,
-            lang=options.lang,
-        )
+    comparison = compare(
+        measurements,
+        genre=options.genre,
+        destination=options.destination,
+        reference=options.reference,
+        lang=options.lang,
     )
     if progress is not None:
         progress("comparing", 1.0)
-    return result
+    return {**measurements, **comparison}

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import signals
 
-from soundy.analysis.spectrum import BANDS, SpectrumMeter
+from soundy.analysis.spectrum import SpectrumMeter
+from soundy.result import BANDS
 
 SR = 44100
 

@@ -20,10 +20,12 @@ async def new_job(api, token, auth, upload_bytes) -> str:
     return str(response.json()["job"]["id"])
 
 
-async def test_job_fields_follow_the_design(api, client_token, auth, upload_bytes, db_session):
+async def test_job_fields_follow_the_design(
+    api, client_token, auth, upload_bytes, db_session, analysis_result
+):
     job_id = await new_job(api, client_token, auth, upload_bytes)
     assert await jobs.start_attempt(db_session, job_id)
-    assert await jobs.complete(db_session, job_id, result={"schema_version": 1, "score": 80})
+    assert await jobs.complete(db_session, job_id, result=analysis_result)
     body = (await api.get(f"/api/jobs/{job_id}", headers=auth(client_token))).json()
     for field in (
         "id", "status", "progress", "stage", "mode", "created_at", "updated_at",
@@ -31,12 +33,18 @@ async def test_job_fields_follow_the_design(api, client_token, auth, upload_byte
     ):  # fmt: skip
         assert field in body
     assert (body["status"], body["progress"], body["attempts"]) == ("completed", 100, 1)
-    assert body["result"] == {"schema_version": 1, "score": 80}
+    assert body["result"] == analysis_result  # served whole: no key dropped or added
 
 
-async def test_large_results_are_sent_compressed(api, client_token, auth, upload_bytes, db_session):
+async def test_large_results_are_sent_compressed(
+    api, client_token, auth, upload_bytes, db_session, analysis_result
+):
     job_id = await new_job(api, client_token, auth, upload_bytes)
-    result = {"series": {"hop_s": 0.1, "momentary_lufs": [-14.25 + i / 1000 for i in range(5000)]}}
+    long_series = [-14.25 + i / 1000 for i in range(5000)]
+    result = {
+        **analysis_result,
+        "series": {**analysis_result["series"], "short_term_lufs": long_series},
+    }
     assert await jobs.start_attempt(db_session, job_id)
     assert await jobs.complete(db_session, job_id, result=result)
     response = await api.get(

@@ -119,11 +119,11 @@ def test_the_healthy_track_scores_higher_than_every_problem(tracks: dict[str, An
 def test_a_track_against_itself_scores_at_least_95(tracks: dict[str, Any]) -> None:
     path = tracks["_paths"]["healthy"]
     reference = analyze_file(path)
-    result = analyze_file(path, AnalysisOptions(reference_result=reference))
+    result = analyze_file(path, AnalysisOptions(reference=reference))
     assert result["reference"]["similarity"] >= 95
     assert result["score"]["overall"] >= 95
     assert result["targets"]["source"] == "reference"
-    quiet = analyze_file(tracks["_paths"]["too_quiet"], AnalysisOptions(reference_result=reference))
+    quiet = analyze_file(tracks["_paths"]["too_quiet"], AnalysisOptions(reference=reference))
     assert quiet["reference"]["similarity"] < result["reference"]["similarity"]
     loud = next(
         m for m in quiet["reference"]["metrics"] if m["metric"] == "loudness.integrated_lufs"

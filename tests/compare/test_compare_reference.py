@@ -9,7 +9,7 @@ from soundy.compare import compare
 
 def test_a_track_against_itself_is_identical() -> None:
     result = on_target_result("house")
-    out = compare(result, reference_result=result)
+    out = compare(result, reference=result)
     assert out["reference"]["similarity"] == 100.0
     assert out["score"]["overall"] == 100.0
     assert out["suggestions"] == []
@@ -23,7 +23,7 @@ def test_differences_are_reference_minus_current_and_lower_the_similarity() -> N
     result = with_changes(
         reference, **{"loudness.integrated_lufs": -13.5, "bands.air": -25.0, "stereo.width": 0.02}
     )
-    out = compare(result, reference_result=reference)
+    out = compare(result, reference=reference)
     rows = {m["metric"]: m for m in out["reference"]["metrics"]}
     assert rows["loudness.integrated_lufs"]["delta"] == -9.5 + 13.5
     bands = {b["key"]: b for b in out["reference"]["bands"]}
@@ -47,7 +47,7 @@ def test_similarity_falls_with_distance() -> None:
             reference,
             **{"loudness.integrated_lufs": -10.5 - offset, "dynamics.dr": 7.0 + offset},
         )
-        values.append(compare(result, reference_result=reference)["reference"]["similarity"])
+        values.append(compare(result, reference=reference)["reference"]["similarity"])
     assert values == sorted(values, reverse=True) and values[0] == 100.0 and values[-1] < 90
 
 
@@ -57,7 +57,7 @@ def test_a_clipping_or_out_of_phase_reference_is_not_a_target_to_match() -> None
         **{"peaks.true_peak_dbtp": 1.2, "peaks.clipped_samples": 500, "stereo.correlation": -0.3},
     )
     targets = {
-        m["metric"]: m for m in compare(reference, reference_result=reference)["targets"]["metrics"]
+        m["metric"]: m for m in compare(reference, reference=reference)["targets"]["metrics"]
     }
     assert targets["peaks.true_peak_dbtp"]["target"] <= 0.0
     assert targets["peaks.clipped_samples"]["target"] == 0.0
@@ -67,6 +67,6 @@ def test_a_clipping_or_out_of_phase_reference_is_not_a_target_to_match() -> None
 def test_reference_mode_with_a_mono_reference_leaves_stereo_out() -> None:
     reference = on_target_result("trap")
     reference["stereo"] = {"correlation": None, "width": None, "balance_db": None}
-    out = compare(on_target_result("trap"), reference_result=reference)
+    out = compare(on_target_result("trap"), reference=reference)
     assert not any(m["metric"].startswith("stereo.") for m in out["reference"]["metrics"])
     assert out["reference"]["similarity"] == 100.0

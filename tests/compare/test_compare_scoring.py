@@ -179,7 +179,7 @@ def test_moving_a_metric_toward_its_target_never_lowers_any_score(
 ) -> None:
     kwargs = {k: v for k, v in mode.items() if k != "reference"}
     if mode.get("reference"):
-        kwargs["reference_result"] = reference
+        kwargs["reference"] = reference
     before = compare(result, **kwargs)
     target = _target_of(before, metric)
     if target is None:

@@ -182,7 +182,7 @@ async def test_abandoned_uploads_are_deleted_after_the_retention_and_used_ones_k
 
 
 async def test_audio_is_deleted_after_the_retention_and_results_stay(
-    settings, engine, make_api, client_token, upload_bytes, auth, db_session
+    settings, engine, make_api, client_token, upload_bytes, auth, db_session, analysis_result
 ):
     """SOUNDY_AUDIO_RETENTION_S: the stored file of an upload goes once every job on it
     finished longer ago than that; the jobs and results stay; analysing or retrying it again
@@ -203,7 +203,7 @@ async def test_audio_is_deleted_after_the_retention_and_results_stay(
         job_id = str(created.json()["job"]["id"])
         assert await jobs.start_attempt(db_session, job_id)
         if outcome == "completed":
-            assert await jobs.complete(db_session, job_id, result={"schema_version": 1})
+            assert await jobs.complete(db_session, job_id, result=analysis_result)
         else:
             assert await jobs.fail(db_session, job_id, code="unsupported_format", message="no")
         async with engine.begin() as conn:  # uploaded a day before its analysis finished
@@ -248,7 +248,7 @@ async def test_audio_is_deleted_after_the_retention_and_results_stay(
     assert (await reconcile_once(settings, engine)).purged_audio == []  # done once
 
     job = await api.get(f"/api/jobs/{old_done_job}", headers=auth(client_token))
-    assert job.status_code == 200 and job.json()["result"] == {"schema_version": 1}
+    assert job.status_code == 200 and job.json()["result"] == analysis_result
     refused = await api.post(
         "/api/audio/analyze",
         json={"file_key": old_done, "mode": "genre"},

@@ -1,9 +1,9 @@
 """``measure_file``: one streaming pass over a file's blocks, feeding every meter.
 
 Memory does not grow with duration: blocks of a few seconds are decoded, handed to each meter
-(which keeps its own filter state and per-block summaries) and dropped. The result follows
-DESIGN.md "Analysis result (schema_version 1)" and docs/result.md; NaN and infinities become
-None (:func:`json_safe`).
+(which keeps its own filter state and per-block summaries) and dropped. The result is
+:class:`soundy.result.Measurements` (docs/result.md); NaN and infinities become None
+(:func:`json_safe`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,17 @@ from typing import Any, TypeVar
 import numpy as np
 
 from soundy.analysis.decode import AudioInfo, open_audio
+from soundy.result import (
+    SCHEMA_VERSION,
+    ChannelPeaks,
+    Dynamics,
+    FileInfo,
+    Loudness,
+    Measurements,
+    Peaks,
+    Series,
+    Stereo,
+)
 
 __all__ = [
     "MAX_SERIES_POINTS",
@@ -32,7 +43,6 @@ __all__ = [
     "pool_series",
 ]
 
-SCHEMA_VERSION = 1
 # Hop of the loudness and correlation series the meters keep, in seconds.
 SERIES_HOP_S = 0.1
 # The series in the result are pooled down to at most this many points.
@@ -254,70 +264,81 @@ class _Meters:
             if self._helper is not None:
                 self._helper.shutdown(wait=True, cancel_futures=True)
 
-    def fill(self, result: dict[str, Any]) -> None:
-        """Add the measurement sections to ``result`` (values may still be NaN/inf)."""
+    def measurements(self, file: FileInfo) -> Measurements:
+        """The measurement sections of ``file`` (values may still be NaN/inf)."""
         from soundy.analysis.peaks import psr_max_db
 
         loud = self.loudness
         integrated = loud.integrated_lufs()
-        result["loudness"] = {
+        loudness: Loudness = {
             "integrated_lufs": integrated,
             "range_lu": loud.range_lu(),
             "momentary_max_lufs": loud.momentary_max_lufs(),
             "short_term_max_lufs": loud.short_term_max_lufs(),
         }
 
-        peaks: dict[str, Any] = dict.fromkeys(
-            ("true_peak_dbtp", "sample_peak_dbfs", "clipped_samples"), None
-        )
-        peaks["channels"] = []
         true_peaks = self.peaks.true_peak_dbtp()
         sample_peaks = self.peaks.sample_peak_dbfs()
-        peaks["true_peak_dbtp"] = _db_max(true_peaks)
-        peaks["sample_peak_dbfs"] = _db_max(sample_peaks)
         dyn = self.dynamics.result()
-        peaks["clipped_samples"] = dyn.pop("clipped_samples", None)
         # Per channel: true and sample peak, clipped samples and DC offset.
-        peaks["channels"] = [
-            {"true_peak_dbtp": tp, "sample_peak_dbfs": sp, **extra}
-            for tp, sp, extra in zip(true_peaks, sample_peaks, dyn.pop("channels"), strict=True)
+        channels: list[ChannelPeaks] = [
+            {
+                "true_peak_dbtp": tp,
+                "sample_peak_dbfs": sp,
+                "clipped_samples": extra["clipped_samples"],
+                "dc_offset": extra["dc_offset"],
+                "dc_offset_dbfs": extra["dc_offset_dbfs"],
+            }
+            for tp, sp, extra in zip(true_peaks, sample_peaks, dyn["channels"], strict=True)
         ]
-        result["peaks"] = peaks
+        peaks: Peaks = {
+            "true_peak_dbtp": _db_max(true_peaks),
+            "sample_peak_dbfs": _db_max(sample_peaks),
+            "clipped_samples": dyn["clipped_samples"],
+            "channels": channels,
+        }
 
         true_peak = peaks["true_peak_dbtp"]
         plr = None if true_peak is None or integrated is None else true_peak - integrated
-        result["dynamics"] = {
+        dynamics: Dynamics = {
             "plr_db": plr,
-            "crest_db": dyn.pop("crest_db", None),
-            "dr": dyn.pop("dr", None),
+            "crest_db": dyn["crest_db"],
+            "dr": dyn["dr"],
             "psr_max_db": psr_max_db(loud, self.peaks),
-            **dyn,
         }
 
-        stereo: dict[str, Any] = dict.fromkeys(
-            ("correlation", "width", "balance_db", "mono_loss_lu"), None
-        )
-        correlation_series: list[float | None] = []
+        stereo: Stereo = {
+            "correlation": None,
+            "width": None,
+            "balance_db": None,
+            "mono_loss_lu": None,
+        }
+        correlation: list[float | None] | None = None
         if self.stereo is not None:
-            stereo.update(self.stereo.result())
+            stereo = self.stereo.result()
             correlation_series = self.stereo.series()["correlation"] or []
-        result["stereo"] = stereo
-
-        result["spectrum"] = self.spectrum.result()
-        result["musical"] = self.rhythm.result()
+            correlation, _ = pool_series(correlation_series, loud.hop_s, how="min")
 
         momentary, hop_s = pool_series(loud.momentary_series_lufs(), loud.hop_s)
         short_term, _ = pool_series(loud.short_term_series_lufs(), loud.hop_s)
-        correlation: list[float | None] | None = None
-        if self.stereo is not None:
-            correlation, _ = pool_series(correlation_series, loud.hop_s, how="min")
         true_peak_series, _ = pool_series(self.peaks.true_peak_series_dbtp(), self.peaks.hop_s)
-        result["series"] = {
+        series: Series = {
             "hop_s": hop_s,
             "momentary_lufs": momentary,
             "short_term_lufs": short_term,
             "correlation": correlation,
             "true_peak_dbtp": true_peak_series,
+        }
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "file": file,
+            "loudness": loudness,
+            "peaks": peaks,
+            "dynamics": dynamics,
+            "stereo": stereo,
+            "spectrum": self.spectrum.result(),
+            "musical": self.rhythm.result(),
+            "series": series,
         }
 
 
@@ -327,14 +348,14 @@ def measure_file(
     max_duration_s: float,
     display_name: str | None = None,
     progress: ProgressCallback | None = None,
-) -> dict[str, Any]:
+) -> Measurements:
     """Decode ``path`` block by block and return the measurement part of the result.
 
     One pass: every block goes to every meter, then is dropped, so peak memory depends on the
     block length (a few seconds), not on the file's duration. Raises the
     :class:`soundy.errors.InputError` subclasses of :func:`soundy.analysis.decode.open_audio`.
-    The returned dict has DESIGN.md's keys plus ``schema_version`` and the extras of
-    docs/result.md; it is JSON-safe (no NaN or infinity; a missing value is None).
+    The returned dict is :class:`soundy.result.Measurements` (docs/result.md); it is JSON-safe
+    (no NaN or infinity; a missing value is None).
     """
     report = _Progress(progress)
     path = Path(path)
@@ -360,22 +381,19 @@ def measure_file(
             meters.finish()
         frames = source.frames_read
     report("measuring", 0.95, force=True)
-    result: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "file": {
-            "name": display_name or path.name,
-            "format": info.format,
-            "codec": info.codec,
-            "duration_s": round(frames / info.sample_rate, 6),
-            "sample_rate": info.sample_rate,
-            "channels": info.channels,
-            "bit_depth": info.bit_depth,
-            "is_float": info.is_float,
-            "channel_layout": info.layout,
-            "channel_mask": info.channel_mask,
-        },
+    file: FileInfo = {
+        "name": display_name or path.name,
+        "format": info.format,
+        "codec": info.codec,
+        "duration_s": round(frames / info.sample_rate, 6),
+        "sample_rate": info.sample_rate,
+        "channels": info.channels,
+        "bit_depth": info.bit_depth,
+        "is_float": info.is_float,
+        "channel_layout": info.layout,
+        "channel_mask": info.channel_mask,
     }
-    meters.fill(result)
+    result = meters.measurements(file)
     report("measuring", 1.0, force=True)
-    safe: dict[str, Any] = json_safe(result)
+    safe: Measurements = json_safe(result)
     return safe

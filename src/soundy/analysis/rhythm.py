@@ -30,13 +30,14 @@ Memory: the onset envelope (4 bytes per hop: 0.6 MB for an hour) and a 12-value 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Literal
 
 import numpy as np
 
 from soundy.analysis._frames import as_frames
 from soundy.analysis._kernels import mix_decimate
 from soundy.analysis._stft import StftFramer, default_fft_size
+from soundy.result import Musical
 
 __all__ = ["KEY_NAMES", "RhythmMeter", "estimate_key", "estimate_tempo"]
 
@@ -162,7 +163,10 @@ def _refine_bpm(acf: np.ndarray, period: float, frames_per_s: float) -> float:
     return 60.0 * frames_per_s / period
 
 
-def estimate_key(chroma: np.ndarray) -> tuple[int, str, float] | None:
+KeyMode = Literal["major", "minor"]
+
+
+def estimate_key(chroma: np.ndarray) -> tuple[int, KeyMode, float] | None:
     """Best Krumhansl-Kessler key for a 12-bin chroma vector (C = index 0).
 
     Returns (tonic pitch class, "major" | "minor", Pearson correlation), or None when the
@@ -171,8 +175,12 @@ def estimate_key(chroma: np.ndarray) -> tuple[int, str, float] | None:
     chroma = np.asarray(chroma, dtype=np.float64)
     if not np.ptp(chroma) > 1e-9 * max(float(np.max(np.abs(chroma))), 1e-300):
         return None
-    best: tuple[int, str, float] | None = None
-    for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):
+    best: tuple[int, KeyMode, float] | None = None
+    modes: tuple[tuple[KeyMode, np.ndarray], ...] = (
+        ("major", MAJOR_PROFILE),
+        ("minor", MINOR_PROFILE),
+    )
+    for mode, profile in modes:
         for tonic in range(12):
             r = float(np.corrcoef(chroma, np.roll(profile, tonic))[0, 1])
             if best is None or r > best[2]:
@@ -313,7 +321,7 @@ class RhythmMeter:
         summed: np.ndarray = (chroma / peak).sum(axis=0, dtype=np.float64)
         return summed
 
-    def result(self) -> dict[str, Any]:
+    def result(self) -> Musical:
         onset_tail, _ = self._onset(self._onset_framer.finish_frames(), self._last_log)
         onset = np.concatenate([*self._onset_chunks, onset_tail])
         bpm, tempo_confidence = estimate_tempo(onset, self._frames_per_s)
@@ -321,7 +329,7 @@ class RhythmMeter:
             bpm = None  # no steady beat; the confidence still says how little there is
         chroma = self._chroma_sum + self._chroma(self._framer.finish_frames())
         key = estimate_key(chroma)
-        out: dict[str, Any] = {
+        out: Musical = {
             "tempo_bpm": None if bpm is None else round(float(bpm), 2),
             "tempo_confidence": tempo_confidence,
             "key": None,
@@ -335,5 +343,5 @@ class RhythmMeter:
             contrast = float(np.std(chroma) / np.mean(chroma))
             if contrast >= MIN_CHROMA_CONTRAST:
                 name = KEY_NAMES[tonic]
-                out.update(key=f"{name} {mode}", key_tonic=name, key_mode=mode)
+                out.update({"key": f"{name} {mode}", "key_tonic": name, "key_mode": mode})
         return out

@@ -18,27 +18,17 @@ same for every track, so comparisons between tracks are unaffected.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from soundy.analysis._stft import StftFramer
+from soundy.result import BANDS, BandLevel, Spectrum, ThirdOctaveLevel
 
 if TYPE_CHECKING:
     from soundy.analysis.rhythm import RhythmMeter
 
-__all__ = ["BANDS", "THIRD_OCTAVE_CENTERS_HZ", "SpectrumMeter"]
-
-#: The seven bands of the original system: (key, low_hz, high_hz).
-BANDS: tuple[tuple[str, float, float], ...] = (
-    ("sub", 20.0, 60.0),
-    ("bass", 60.0, 150.0),
-    ("low_mid", 150.0, 500.0),
-    ("mid", 500.0, 2000.0),
-    ("high_mid", 2000.0, 5000.0),
-    ("presence", 5000.0, 10000.0),
-    ("air", 10000.0, 20000.0),
-)
+__all__ = ["THIRD_OCTAVE_CENTERS_HZ", "SpectrumMeter"]
 
 #: Nominal 1/3-octave centres (IEC 61260-1 base-10 series, 20 Hz to 20 kHz). Exact centres are
 #: 1000 * 10^(n/10) Hz, edges centre * 10^(+-1/20).
@@ -118,12 +108,12 @@ class SpectrumMeter:
     def _add_power(self, power: np.ndarray) -> None:
         self._power_sum += power.sum(axis=0, dtype=np.float64)
 
-    def result(self) -> dict[str, Any]:
+    def result(self) -> Spectrum:
         tail = self._framer.finish_frames()
         power_sum = self._power_sum + tail.sum(axis=0, dtype=np.float64)
         return self._summarise(power_sum)
 
-    def _summarise(self, power_sum: np.ndarray) -> dict[str, Any]:
+    def _summarise(self, power_sum: np.ndarray) -> Spectrum:
         nyquist_hz = self.sample_rate_hz / 2
         freqs = self._framer.frequencies_hz
         bin_hz = self.sample_rate_hz / self._framer.n_fft
@@ -138,11 +128,11 @@ class SpectrumMeter:
             weights = _overlap_weights(freqs, bin_hz, low_hz, min(high_hz, nyquist_hz))
             return _level_db(float(weights @ power_sum), total)
 
-        bands = [
+        bands: list[BandLevel] = [
             {"key": key, "low_hz": low, "high_hz": high, "level_db": band_level(low, high)}
             for key, low, high in BANDS
         ]
-        third: list[dict[str, Any]] = []
+        third: list[ThirdOctaveLevel] = []
         tilt_x: list[float] = []
         tilt_y: list[float] = []
         for n, nominal in zip(range(-17, 14), THIRD_OCTAVE_CENTERS_HZ, strict=True):

@@ -32,6 +32,7 @@ import numpy as np
 
 from soundy.analysis._frames import as_frames
 from soundy.analysis._kernels import stereo_sums
+from soundy.result import Stereo
 
 __all__ = ["MONO_LOSS_LIMIT_LU", "WIDTH_LIMIT", "StereoMeter"]
 
@@ -171,8 +172,8 @@ class StereoMeter:
         self._hops += rows.shape[0]
         self._recent = extended[-(w - 1) :] if w > 1 else extended[:0]
 
-    def result(self) -> dict[str, Any]:
-        empty: dict[str, Any] = {
+    def result(self) -> Stereo:
+        empty: Stereo = {
             "correlation": None,
             "width": None,
             "balance_db": None,

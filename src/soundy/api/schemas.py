@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from soundy.db.models import Job
+from soundy.result import AnalysisResult, JobStatus, Mode
 
 __all__ = [
     "AnalyzeRequest",
@@ -66,7 +67,7 @@ class AnalyzeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     file_key: str = Field(min_length=1, max_length=1000)
-    mode: Literal["genre", "reference"] = "genre"
+    mode: Mode = Mode.GENRE
     genre: str | None = Field(default=None, max_length=100)
     destination: str | None = Field(default=None, max_length=50)
     reference_job_id: uuid.UUID | None = None
@@ -80,12 +81,12 @@ class JobError(BaseModel):
 
 class JobOut(BaseModel):
     id: uuid.UUID
-    status: Literal["pending", "processing", "completed", "failed"]
+    status: JobStatus
     progress: int = Field(description="Percent, 0-100; never decreases.")
     stage: str | None = Field(
         description="queued, downloading, decoding, measuring, comparing, done."
     )
-    mode: str
+    mode: Mode
     genre: str | None
     destination: str | None
     reference_job_id: uuid.UUID | None
@@ -98,7 +99,7 @@ class JobOut(BaseModel):
     finished_at: datetime | None
     attempts: int
     error: JobError | None
-    result: dict[str, Any] | None = Field(
+    result: AnalysisResult | None = Field(
         description="The analysis result (docs/result.md) once completed; null in lists."
     )
 
@@ -116,15 +117,15 @@ def job_out(job: Job, *, with_result: bool = True) -> JobOut:
     """The API's view of a job row."""
     error = (
         JobError(code=job.error_code or "error", message=job.error_message or "")
-        if job.status == "failed" or job.error_code
+        if job.status == JobStatus.FAILED or job.error_code
         else None
     )
     return JobOut(
         id=job.id,
-        status=job.status,  # type: ignore[arg-type]
+        status=JobStatus(job.status),
         progress=job.progress,
         stage=job.stage,
-        mode=job.mode,
+        mode=Mode(job.mode),
         genre=job.genre,
         destination=job.destination,
         reference_job_id=job.reference_job_id,

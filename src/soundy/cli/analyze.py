@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
+    from soundy.result import AnalysisResult, Measurements, Range
+
 __all__ = ["analyze", "render_report"]
 
 # Progress bars appear only for files still being measured after this long (seconds).
@@ -107,10 +109,10 @@ def _analyze(
 
     stderr_tty = sys.stderr.isatty()
     failed = False
-    reference_result: dict[str, Any] | None = None
+    reference_measurements: Measurements | None = None
     if reference is not None:
         try:
-            reference_result = analyze_file(
+            reference_measurements = analyze_file(
                 reference,
                 AnalysisOptions(max_duration_s=max_duration_s, lang=lang),
                 _progress_for(reference, stderr_tty),
@@ -122,7 +124,7 @@ def _analyze(
     options = AnalysisOptions(
         genre=genre,
         destination=destination,
-        reference_result=reference_result,
+        reference=reference_measurements,
         lang=lang,
         max_duration_s=max_duration_s,
     )
@@ -246,11 +248,23 @@ def _duration(seconds: float | None) -> str:
     return f"{int(minutes)}:{secs:06.3f}"
 
 
-def _target(result: dict[str, Any], *metrics: str) -> str:
-    """The comparison target of a metric ("target (min..max)"), when a comparison was made."""
-    targets = result.get("targets")
-    if not isinstance(targets, dict):
-        return ""
+def _target(result: AnalysisResult, *metrics: str) -> str:
+    """The comparison target of a metric ("target (min..max)")."""
+    targets = result["targets"]
+    rows: list[tuple[str, Range, str]] = [(m["metric"], m, m["unit"]) for m in targets["metrics"]]
+    rows += [(f"spectrum.bands.{b['key']}", b, "dB") for b in targets["bands"]]
+    for metric, bounds, unit in rows:
+        if metric not in metrics:
+            continue
+        target, low, high = bounds["target"], bounds["target_min"], bounds["target_max"]
+        digits = 2 if abs(target) < 2 else 1
+        if unit == "samples":  # a count: "0", not "0.00"
+            digits = 0
+        text = _num(target, digits=digits)
+        if low is not None and high is not None and low != high:
+            text += f" ({low:g}..{high:g})"
+        return text
+    return ""
     rows = list(targets.get("metrics") or [])
     for band in targets.get("bands") or []:
         if isinstance(band, dict):
@@ -276,7 +290,7 @@ def _target(result: dict[str, Any], *metrics: str) -> str:
     return ""
 
 
-def render_report(result: dict[str, Any], console: Console) -> None:
+def render_report(result: AnalysisResult, console: Console) -> None:
     """Print one file's result as rich tables: measurements, bands, score and suggestions."""
     from rich.table import Table
 

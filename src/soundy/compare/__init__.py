@@ -1,7 +1,8 @@
 """Targets, score, suggestions and streaming normalisation for an analysis result.
 
-``compare(result, *, genre, destination, reference_result, lang)`` returns the keys to merge into
-the result (docs/scoring.md, docs/result.md):
+``compare(measurements, *, genre, destination, reference, lang)`` takes the measurements of
+:func:`soundy.analysis.measure_file` (and a reference track's) and returns the comparison keys of
+the result, :class:`soundy.result.Comparison` (docs/scoring.md, docs/result.md):
 
 * ``targets``: what the track was compared with (genre profile, reference or destination);
 * ``score``: overall 0-100, parts, classification and one row per metric;
@@ -14,12 +15,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from soundy.compare.metrics import metric_value
 from soundy.compare.normalization import normalization
 from soundy.compare.reference import compare_reference
 from soundy.compare.scoring import evaluate, score_targets
 from soundy.compare.suggestions import make_suggestions
 from soundy.compare.targets import DESTINATIONS, build_targets
+from soundy.result import Comparison, Measurements
 
 if TYPE_CHECKING:
     from soundy.compare.profiles import GenreProfile, ProfileError, get_profile, list_profiles
@@ -48,26 +49,26 @@ def __getattr__(name: str) -> Any:
 
 
 def compare(
-    result: dict[str, Any],
+    measurements: Measurements,
     *,
     genre: str | None = None,
     destination: str | None = None,
-    reference_result: dict[str, Any] | None = None,
+    reference: Measurements | None = None,
     lang: str = "en",
-) -> dict[str, Any]:
+) -> Comparison:
     """Return the keys to add to ``result``: targets, score, suggestions, normalization and,
     with a reference, reference. An unknown genre or destination raises ``InvalidRequest``."""
-    targets = build_targets(genre=genre, destination=destination, reference_result=reference_result)
-    evaluated = evaluate(result, targets)
-    out: dict[str, Any] = {
+    targets = build_targets(genre=genre, destination=destination, reference_result=reference)
+    evaluated = evaluate(measurements, targets)
+    out: Comparison = {
         "targets": targets.to_dict(),
         "score": score_targets(evaluated),
         "suggestions": make_suggestions(evaluated, targets, lang),
         "normalization": normalization(
-            metric_value(result, "loudness.integrated_lufs"),
-            metric_value(result, "peaks.true_peak_dbtp"),
+            measurements["loudness"]["integrated_lufs"],
+            measurements["peaks"]["true_peak_dbtp"],
         ),
     }
-    if reference_result is not None:
-        out["reference"] = compare_reference(result, reference_result)
+    if reference is not None:
+        out["reference"] = compare_reference(measurements, reference)
     return out

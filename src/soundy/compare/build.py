@@ -19,6 +19,7 @@ import numpy as np
 
 from soundy.compare.metrics import BAND_KEYS, band_levels, metric_value
 from soundy.compare.profiles import GenreProfile, ProfileError
+from soundy.result import Measurements
 
 __all__ = ["AUDIO_SUFFIXES", "audio_files", "measure_directory", "profile_from_results"]
 
@@ -47,7 +48,7 @@ def audio_files(directory: Path) -> list[Path]:
     )
 
 
-def _measure(path: str, max_duration_s: float) -> dict[str, Any]:
+def _measure(path: str, max_duration_s: float) -> Measurements:
     from soundy.analysis import measure_file
 
     return measure_file(path, max_duration_s=max_duration_s)
@@ -59,9 +60,9 @@ def measure_directory(
     max_duration_s: float,
     workers: int,
     on_done: Callable[[Path, str | None], None] | None = None,
-) -> tuple[list[dict[str, Any]], dict[Path, str]]:
+) -> tuple[list[Measurements], dict[Path, str]]:
     """Measure ``files`` in ``workers`` processes; returns (results, {failed file: reason})."""
-    results: list[dict[str, Any]] = []
+    results: list[Measurements] = []
     failures: dict[Path, str] = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {pool.submit(_measure, str(path), max_duration_s): path for path in files}
@@ -90,7 +91,7 @@ def _summary(values: list[float], *, ceiling: float | None = None) -> dict[str, 
 
 
 def profile_from_results(
-    results: list[dict[str, Any]], *, key: str, label: str, stage: str = "master"
+    results: list[Measurements], *, key: str, label: str, stage: str = "master"
 ) -> GenreProfile:
     """A validated profile from analysis results (medians and 10-90 % ranges)."""
     if not results:

@@ -11,8 +11,11 @@ a reference track's value in reference mode.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from soundy.result import BAND_KEYS, BANDS
 
 __all__ = [
     "BAND_EDGES_HZ",
@@ -39,17 +42,8 @@ PART_WEIGHTS: dict[str, float] = {
 }
 PARTS: tuple[str, ...] = tuple(PART_WEIGHTS)
 
-#: The seven bands (same edges as ``soundy.analysis.spectrum.BANDS``), Hz.
-BAND_EDGES_HZ: dict[str, tuple[float, float]] = {
-    "sub": (20.0, 60.0),
-    "bass": (60.0, 150.0),
-    "low_mid": (150.0, 500.0),
-    "mid": (500.0, 2000.0),
-    "high_mid": (2000.0, 5000.0),
-    "presence": (5000.0, 10000.0),
-    "air": (10000.0, 20000.0),
-}
-BAND_KEYS: tuple[str, ...] = tuple(BAND_EDGES_HZ)
+#: The seven bands' edges (``soundy.result.BANDS``), Hz.
+BAND_EDGES_HZ: dict[str, tuple[float, float]] = {b.key: (b.low_hz, b.high_hz) for b in BANDS}
 
 #: A ratio read on a log scale is floored here (dB) so that 0 has a finite distance.
 LOG_FLOOR_DB = -60.0
@@ -143,7 +137,7 @@ def _finite(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def metric_value(result: dict[str, Any], metric: str) -> float | None:
+def metric_value(result: Mapping[str, Any], metric: str) -> float | None:
     """The value of ``metric`` in an analysis result, or None when absent, null or not finite."""
     if metric.startswith("spectrum.bands."):
         return band_levels(result).get(metric.removeprefix("spectrum.bands."))
@@ -155,7 +149,7 @@ def metric_value(result: dict[str, Any], metric: str) -> float | None:
     return _finite(node)
 
 
-def band_levels(result: dict[str, Any]) -> dict[str, float]:
+def band_levels(result: Mapping[str, Any]) -> dict[str, float]:
     """``{band key: level_db}`` of the result's spectrum (bands with a finite level only)."""
     spectrum = result.get("spectrum")
     bands = spectrum.get("bands") if isinstance(spectrum, dict) else None

@@ -14,7 +14,9 @@ docs/scoring.md ("Streaming normalisation").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal
+
+from soundy.result import PlatformNormalization
 
 __all__ = ["PLATFORMS", "Platform", "normalization"]
 
@@ -23,7 +25,7 @@ __all__ = ["PLATFORMS", "Platform", "normalization"]
 class Platform:
     name: str
     target_lufs: float
-    rule: str  # "down_only" | "up_to_true_peak"
+    rule: Literal["down_only", "up_to_true_peak"]
     peak_ceiling_dbtp: float | None
     documented: bool
     source: str
@@ -74,11 +76,11 @@ def _gain_db(platform: Platform, integrated_lufs: float, true_peak_dbtp: float |
 
 def normalization(
     integrated_lufs: float | None, true_peak_dbtp: float | None
-) -> list[dict[str, Any]] | None:
+) -> list[PlatformNormalization] | None:
     """One entry per platform, or None when the track has no measured loudness (silence)."""
     if integrated_lufs is None:
         return None
-    out = []
+    out: list[PlatformNormalization] = []
     for platform in PLATFORMS:
         gain = _gain_db(platform, integrated_lufs, true_peak_dbtp)
         out.append(

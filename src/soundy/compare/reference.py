@@ -15,6 +15,7 @@ with itself has similarity 100.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from soundy.compare.metrics import (
@@ -26,6 +27,7 @@ from soundy.compare.metrics import (
     metric_value,
 )
 from soundy.compare.scoring import ZERO_AT_SCALES
+from soundy.result import ReferenceBand, ReferenceComparison, ReferenceMetric
 
 __all__ = ["compare_reference"]
 
@@ -34,7 +36,9 @@ def _closeness(difference_scales: float) -> float:
     return max(0.0, 1.0 - abs(difference_scales) / ZERO_AT_SCALES)
 
 
-def compare_reference(result: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
+def compare_reference(
+    result: Mapping[str, Any], reference: Mapping[str, Any]
+) -> ReferenceComparison:
     """Per-metric and per-band differences and the similarity (0-100)."""
     parts: dict[str, list[float]] = {}
 
@@ -43,7 +47,7 @@ def compare_reference(result: dict[str, Any], reference: dict[str, Any]) -> dict
         acc[0] += weight * closeness
         acc[1] += weight
 
-    metrics = []
+    metrics: list[ReferenceMetric] = []
     for metric, spec in METRICS.items():
         current, ref = metric_value(result, metric), metric_value(reference, metric)
         if current is None or ref is None:
@@ -61,7 +65,7 @@ def compare_reference(result: dict[str, Any], reference: dict[str, Any]) -> dict
             difference = spec.coordinate(ref) - spec.coordinate(current)
             add(spec.part, spec.weight, _closeness(difference / spec.scale))
 
-    bands = []
+    bands: list[ReferenceBand] = []
     current_levels, reference_levels = band_levels(result), band_levels(reference)
     for key in BAND_KEYS:
         if key not in current_levels or key not in reference_levels:

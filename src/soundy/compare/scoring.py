@@ -16,11 +16,13 @@ Every step is monotonic in d, so moving a metric toward its target never lowers 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from soundy.compare.metrics import PART_WEIGHTS, band_metric, metric_value, spec_for
 from soundy.compare.targets import Range, Targets
+from soundy.result import Classification, MetricScore, Score, ScoreParts, Severity, Status
 
 __all__ = [
     "CLASSIFICATION",
@@ -37,13 +39,13 @@ ZERO_AT_SCALES = 3.0
 #: While any metric is critical the overall score stays at or below this ("fair" at best).
 CRITICAL_CAP = 74.0
 #: (lowest overall score, classification), best first.
-CLASSIFICATION: tuple[tuple[float, str], ...] = (
+CLASSIFICATION: tuple[tuple[float, Classification], ...] = (
     (90.0, "excellent"),
     (75.0, "good"),
     (50.0, "fair"),
     (0.0, "poor"),
 )
-SEVERITY_RANK = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
+SEVERITY_RANK: dict[Severity, int] = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
 
 
 @dataclass(frozen=True)
@@ -55,21 +57,19 @@ class MetricResult:
     target: Range
     distance_scales: float
     score: float
-    status: str
-    severity: str
+    status: Status
+    severity: Severity
 
     @property
     def part(self) -> str:
         return spec_for(self.metric).part
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> MetricScore:
         return {
             "metric": self.metric,
             "part": self.part,
-            "value": _round(self.value),
-            "target": _round(self.target.target),
-            "target_min": _round(self.target.min),
-            "target_max": _round(self.target.max),
+            "value": round(self.value, 4),
+            **self.target.as_dict(digits=4),
             "unit": spec_for(self.metric).unit,
             "status": self.status,
             "severity": self.severity,
@@ -77,8 +77,15 @@ class MetricResult:
         }
 
 
-def _round(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None else round(value, digits)
+def _parts(scores: dict[str, float]) -> ScoreParts:
+    """Every part, None where none of its metrics was scored."""
+    return {
+        "loudness": scores.get("loudness"),
+        "peaks": scores.get("peaks"),
+        "dynamics": scores.get("dynamics"),
+        "stereo": scores.get("stereo"),
+        "tonal_balance": scores.get("tonal_balance"),
+    }
 
 
 def _distance_scales(metric: str, target: Range, value: float) -> float:
@@ -91,7 +98,7 @@ def _distance_scales(metric: str, target: Range, value: float) -> float:
     return axis.distance(spec.coordinate(value)) / spec.scale
 
 
-def _severity(metric: str, value: float, distance_scales: float, status: str) -> str:
+def _severity(metric: str, value: float, distance_scales: float, status: Status) -> Severity:
     if (
         (metric == "peaks.clipped_samples" and value > 0)
         or (metric == "peaks.true_peak_dbtp" and value > 0.0)
@@ -107,7 +114,7 @@ def _severity(metric: str, value: float, distance_scales: float, status: str) ->
     return "critical"
 
 
-def evaluate(result: dict[str, Any], targets: Targets) -> list[MetricResult]:
+def evaluate(result: Mapping[str, Any], targets: Targets) -> list[MetricResult]:
     """Every metric that has both a value in ``result`` and a target, in registry order."""
     pairs: list[tuple[str, Range]] = list(targets.metrics.items())
     pairs += [(band_metric(key), r) for key, r in targets.bands.items()]
@@ -131,14 +138,14 @@ def evaluate(result: dict[str, Any], targets: Targets) -> list[MetricResult]:
     return out
 
 
-def classify(overall: float) -> str:
+def classify(overall: float) -> Classification:
     for lowest, name in CLASSIFICATION:
         if overall >= lowest:
             return name
     return CLASSIFICATION[-1][1]
 
 
-def score_targets(evaluated: list[MetricResult]) -> dict[str, Any] | None:
+def score_targets(evaluated: list[MetricResult]) -> Score | None:
     """``score``: overall, parts, classification and per-metric rows; None if nothing scored."""
     if not evaluated:
         return None
@@ -159,7 +166,7 @@ def score_targets(evaluated: list[MetricResult]) -> dict[str, Any] | None:
     return {
         "overall": overall,
         "classification": classify(overall),
-        "parts": {p: (round(parts[p], 1) if p in parts else None) for p in PART_WEIGHTS},
+        "parts": _parts({p: round(score, 1) for p, score in parts.items()}),
         "capped_by_critical": capped,
         "metrics": [item.to_dict() for item in evaluated],
     }

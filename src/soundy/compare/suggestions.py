@@ -10,12 +10,12 @@ own critical "check phase" suggestion.
 from __future__ import annotations
 
 import statistics
-from typing import Any
 
 from soundy.compare.messages import normalise_lang, number, render
 from soundy.compare.metrics import BAND_EDGES_HZ, BAND_SPEC, spec_for
 from soundy.compare.scoring import SEVERITY_RANK, MetricResult
 from soundy.compare.targets import TRUE_PEAK_CEILING_DBTP, Targets
+from soundy.result import Suggestion
 
 __all__ = ["band_eq_gains_db", "format_band_range", "make_suggestions"]
 
@@ -171,7 +171,7 @@ def _texts(
 
 def make_suggestions(
     evaluated: list[MetricResult], targets: Targets, lang: str = "en"
-) -> list[dict[str, Any]]:
+) -> list[Suggestion]:
     """Suggestions for every metric whose severity is not ``ok`` (plus in-range bands that the
     tonal fix needs to move), most severe first."""
     lang = normalise_lang(lang)
@@ -195,7 +195,7 @@ def make_suggestions(
         if item.metric.startswith("spectrum.bands.") and item.severity != "ok"
     ]
     tonal_severity = max(band_severities, default=0)
-    out: list[tuple[tuple[int, bool, float], dict[str, Any]]] = []
+    out: list[tuple[tuple[int, bool, float], Suggestion]] = []
     for item in evaluated:
         severity = item.severity
         move_db = abs(eq_gains.get(item.metric.removeprefix("spectrum.bands."), 0.0))
@@ -227,7 +227,7 @@ def make_suggestions(
             continue
         key, message, action = texts
         spec = spec_for(item.metric)
-        suggestion = {
+        suggestion: Suggestion = {
             "metric": item.metric,
             "severity": severity,
             "status": item.status,
@@ -235,9 +235,7 @@ def make_suggestions(
             "message": message,
             "action": action,
             "current": round(item.value, 4),
-            "target": round(item.target.target, 4),
-            "target_min": None if item.target.min is None else round(item.target.min, 4),
-            "target_max": None if item.target.max is None else round(item.target.max, 4),
+            **item.target.as_dict(digits=4),
             "delta": round(item.target.target - item.value, 4),
             "unit": spec.unit,
         }

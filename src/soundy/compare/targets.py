@@ -19,9 +19,11 @@ balance within +-1 dB when nothing else sets it.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from soundy import result
 from soundy.compare.metrics import BAND_KEYS, METRICS, band_levels, metric_value, spec_for
 from soundy.errors import InvalidRequest
 
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DESTINATIONS", "Range", "Targets", "build_targets"]
 
-DESTINATIONS: tuple[str, ...] = ("streaming", "club")
+DESTINATIONS: tuple[str, ...] = tuple(d.value for d in result.Destination)
 
 STREAMING_LUFS = -14.0
 STREAMING_LUFS_RANGE = (-15.0, -13.0)
@@ -55,7 +57,19 @@ class Range:
             return value - self.max
         return 0.0
 
-    def status(self, value: float) -> str:
+    def as_dict(self, digits: int | None = None) -> result.Range:
+        """The result's one range shape, ``{target, target_min, target_max}``."""
+
+        def rounded(value: float | None) -> float | None:
+            return value if value is None or digits is None else round(value, digits)
+
+        return {
+            "target": self.target if digits is None else round(self.target, digits),
+            "target_min": rounded(self.min),
+            "target_max": rounded(self.max),
+        }
+
+    def status(self, value: float) -> result.Status:
         if self.min is not None and value < self.min:
             return "low"
         if self.max is not None and value > self.max:
@@ -67,20 +81,16 @@ class Range:
 class Targets:
     """Targets for one comparison."""
 
-    source: str  # "genre" | "reference" | "destination"
+    source: result.TargetSource
     genre: str | None = None
     label: str | None = None
-    stage: str | None = None
-    destination: str | None = None
+    stage: result.Stage | None = None
+    destination: result.Destination | None = None
     metrics: dict[str, Range] = field(default_factory=dict)
-    bands: dict[str, Range] = field(default_factory=dict)
+    bands: dict[result.BandKey, Range] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> result.Targets:
         """The ``targets`` key of the result."""
-
-        def unit(metric: str) -> str:
-            return spec_for(metric).unit
-
         return {
             "source": self.source,
             "genre": self.genre,
@@ -88,23 +98,16 @@ class Targets:
             "stage": self.stage,
             "destination": self.destination,
             "metrics": [
-                {
-                    "metric": metric,
-                    "target": r.target,
-                    "target_min": r.min,
-                    "target_max": r.max,
-                    "unit": unit(metric),
-                }
+                {"metric": metric, **r.as_dict(), "unit": spec_for(metric).unit}
                 for metric, r in self.metrics.items()
             ],
-            "bands": [
-                {"key": key, "target_db": r.target, "min_db": r.min, "max_db": r.max}
-                for key, r in self.bands.items()
-            ],
+            "bands": [{"key": key, **r.as_dict()} for key, r in self.bands.items()],
         }
 
 
-def _profile_targets(profile: GenreProfile) -> tuple[dict[str, Range], dict[str, Range]]:
+def _profile_targets(
+    profile: GenreProfile,
+) -> tuple[dict[str, Range], dict[result.BandKey, Range]]:
     metrics: dict[str, Range] = {
         str(k): Range(v.target, v.min, v.max) for k, v in profile.metrics.items()
     }
@@ -132,7 +135,9 @@ def _median_master(metric: str) -> Range | None:
     )
 
 
-def _reference_targets(reference: dict[str, Any]) -> tuple[dict[str, Range], dict[str, Range]]:
+def _reference_targets(
+    reference: Mapping[str, Any],
+) -> tuple[dict[str, Range], dict[result.BandKey, Range]]:
     metrics: dict[str, Range] = {}
     for metric, spec in METRICS.items():
         value = metric_value(reference, metric)
@@ -179,7 +184,7 @@ def build_targets(
     *,
     genre: str | None = None,
     destination: str | None = None,
-    reference_result: dict[str, Any] | None = None,
+    reference_result: Mapping[str, Any] | None = None,
 ) -> Targets:
     """Targets for a comparison; an unknown genre or destination is an InvalidRequest."""
     if destination is not None and destination not in DESTINATIONS:
@@ -193,23 +198,25 @@ def build_targets(
         from soundy.compare.profiles import get_profile
 
         profile = get_profile(genre)
-    if reference_result is None and profile is None and destination is None:
-        destination = "streaming"
+    chosen = None if destination is None else result.Destination(destination)
+    if reference_result is None and profile is None and chosen is None:
+        chosen = result.Destination.STREAMING
 
     if reference_result is not None:
         metrics, bands = _reference_targets(reference_result)
-        targets = Targets(source="reference", destination=destination)
+        targets = Targets(source="reference", destination=chosen)
     elif profile is not None:
         metrics, bands = _profile_targets(profile)
         targets = Targets(
-            source="genre", genre=profile.key, label=profile.label, stage=profile.stage,
-            destination=destination,
+            source="genre", genre=profile.key, label=profile.label,
+            stage=result.Stage.MASTER if profile.stage == "master" else result.Stage.MIX,
+            destination=chosen,
         )  # fmt: skip
     else:
         metrics, bands = {}, {}
-        targets = Targets(source="destination", destination=destination)
+        targets = Targets(source="destination", destination=chosen)
 
-    if destination == "streaming":
+    if chosen is result.Destination.STREAMING:
         low, high = STREAMING_LUFS_RANGE
         metrics["loudness.integrated_lufs"] = Range(STREAMING_LUFS, low, high)
         tp = metrics.get("peaks.true_peak_dbtp")
@@ -218,7 +225,7 @@ def build_targets(
             STREAMING_TRUE_PEAK_MAX_DBTP, tp_min, STREAMING_TRUE_PEAK_MAX_DBTP
         )
     elif (
-        destination == "club"
+        chosen is result.Destination.CLUB
         and reference_result is None
         and (profile is None or profile.stage != "master")
     ):

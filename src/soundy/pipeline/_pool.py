@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from soundy.result import AnalysisResult
+
 __all__ = ["AnalysisCrashed", "AnalysisPool", "AnalysisTimeout", "ProgressHandler"]
 
 log = logging.getLogger("soundy.pipeline.pool")
@@ -96,7 +98,7 @@ def _warm_up() -> int:
     return os.getpid()
 
 
-def _analyze(job_id: str, path: str, options: Any) -> dict[str, Any]:
+def _analyze(job_id: str, path: str, options: Any) -> AnalysisResult:
     """Runs in the child: ``soundy.report.analyze_file`` with progress sent to the parent."""
     from soundy.report import analyze_file
 
@@ -239,7 +241,7 @@ class AnalysisPool:
     # -- work ------------------------------------------------------------------------------
     async def run(
         self, job_id: str, path: Path, options: Any, *, timeout_s: float
-    ) -> dict[str, Any]:
+    ) -> AnalysisResult:
         """Analyse ``path`` in a free slot; returns ``analyze_file``'s result.
 
         Raises the analysis' own errors (``InputError`` etc., re-raised from the child),

@@ -23,7 +23,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
@@ -31,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 
 from soundy.db.models import Job
+from soundy.result import AnalysisResult, JobStatus
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -46,15 +46,6 @@ __all__ = [
     "set_progress",
     "start_attempt",
 ]
-
-
-class JobStatus(StrEnum):
-    """Where a job is in its lifecycle; serialises as its value."""
-
-    PENDING = "pending"
-    PROCESSING = "processing"
-    COMPLETED = "completed"
-    FAILED = "failed"
 
 
 ACTIVE_STATUSES = (JobStatus.PENDING.value, JobStatus.PROCESSING.value)
@@ -164,7 +155,7 @@ async def set_progress(
 
 
 async def complete(
-    session: AsyncSession, job_id: uuid.UUID | str, *, result: dict[str, Any]
+    session: AsyncSession, job_id: uuid.UUID | str, *, result: AnalysisResult
 ) -> bool:
     """``processing -> completed`` with ``result``; progress 100, ``finished_at`` now.
 

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
     from soundy.config import Settings
+    from soundy.result import AnalysisResult, Measurements
     from soundy.storage import Storage
 
 __all__ = ["STAGE_RANGES", "SoundyWorker", "overall_percent", "run_worker"]
@@ -469,7 +470,7 @@ class SoundyWorker:
         duration_s = (row.finished_at - row.started_at).total_seconds()
         return max(0.0, float(duration_s))
 
-    async def _run_job(self, job_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    async def _run_job(self, job_id: str, data: dict[str, Any]) -> AnalysisResult:
         from soundy.pipeline import jobs
         from soundy.report import AnalysisOptions
 
@@ -477,14 +478,14 @@ class SoundyWorker:
         row = await self._db(jobs.get_job, job_id)
         if row is None:
             raise _PermanentFailure("not_found", "the job row disappeared")
-        reference_result = None
+        reference = None
         if row.mode == "reference":
-            reference_result = await self._reference_result(row.reference_job_id)
+            reference = await self._reference_measurements(row.reference_job_id)
         file_key = str(row.file_key or data.get("fileKey") or "")
         options = AnalysisOptions(
             genre=row.genre,
             destination=row.destination,
-            reference_result=reference_result,
+            reference=reference,
             lang=row.lang or "en",
             max_duration_s=self.settings.max_duration_s,
             display_name=PurePosixPath(file_key).name,
@@ -518,7 +519,7 @@ class SoundyWorker:
             self._progress.pop(job_id, None)
             await progress.close()
 
-    async def _reference_result(self, reference_job_id: Any) -> dict[str, Any]:
+    async def _reference_measurements(self, reference_job_id: Any) -> Measurements:
         from soundy.pipeline import jobs
 
         reference = await self._db(jobs.get_job, reference_job_id) if reference_job_id else None
@@ -526,7 +527,8 @@ class SoundyWorker:
             raise InvalidRequest(
                 "the reference job has no result (it does not exist, failed, or is not finished)"
             )
-        return dict(reference.result)
+        measurements: Measurements = reference.result
+        return measurements
 
 
 def _failure(exc: BaseException) -> tuple[str, str]:

@@ -26,6 +26,7 @@ from soundy.db.models import Client, Job
 from soundy.errors import InvalidRequest, NotFound
 from soundy.pipeline import jobs
 from soundy.pipeline.jobs import FINAL_STATUSES
+from soundy.result import AnalysisResult, Measurements
 
 __all__ = ["router"]
 
@@ -105,7 +106,7 @@ async def get_job(
     return out
 
 
-async def _result_in_language(session: AsyncSession, job: Job, lang: str) -> dict[str, Any]:
+async def _result_in_language(session: AsyncSession, job: Job, lang: str) -> AnalysisResult:
     """The stored result with targets, score, suggestions and normalization computed again by
     ``soundy.compare`` (pure, about a millisecond) in ``lang``; the measurements are unchanged.
     The stored result as it is when it is already in ``lang``, or when its reference job is
@@ -117,17 +118,17 @@ async def _result_in_language(session: AsyncSession, job: Job, lang: str) -> dic
     lang = normalise_lang(lang)
     if normalise_lang(job.lang) == lang:
         return job.result
-    reference_result = None
+    reference: Measurements | None = None
     if job.reference_job_id is not None:
-        reference = await jobs.get_job(session, job.reference_job_id)
-        if reference is None or reference.result is None:
+        reference_job = await jobs.get_job(session, job.reference_job_id)
+        if reference_job is None or reference_job.result is None:
             return job.result
-        reference_result = reference.result
+        reference = reference_job.result
     again = compare(
         job.result,
         genre=job.genre,
         destination=job.destination,
-        reference_result=reference_result,
+        reference=reference,
         lang=lang,
     )
     return {**job.result, **again}

@@ -244,7 +244,7 @@ async function streamOnce(path, onUpdate, signal) {
         } catch {
           return;
         }
-        const job = parsed && parsed.job ? parsed.job : parsed;
+        const job = parsed; // each event is the job's state (GET /api/jobs/{id}/events)
         if (!job || typeof job !== "object") return;
         onUpdate(job);
         if (TERMINAL.has(job.status)) {

@@ -294,7 +294,7 @@ async function onRetry() {
 const referenceCache = new Map();
 
 async function referenceResult(job, referenceId) {
-  const id = referenceId || job.reference_job_id || (job.result && job.result.reference && job.result.reference.job_id);
+  const id = referenceId || job.reference_job_id;
   if (!id) return null;
   if (!referenceCache.has(id)) {
     try {

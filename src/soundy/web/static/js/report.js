@@ -51,12 +51,8 @@ function h(tag, attrs = {}, ...children) {
 }
 
 const isNum = (v) => typeof v === "number" && Number.isFinite(v);
-const pick = (obj, ...keys) => {
-  for (const key of keys) {
-    if (obj && obj[key] !== undefined && obj[key] !== null) return obj[key];
-  }
-  return null;
-};
+/** The result's one range shape ({target, target_min, target_max}) as {target, min, max}. */
+const rangeOf = (row) => ({ target: row.target, min: row.target_min, max: row.target_max });
 
 function lastSegment(key) {
   return String(key).split(".").pop();
@@ -155,76 +151,22 @@ function metricRows(result) {
   for (const [section, keys] of Object.entries(raw)) {
     for (const key of keys) {
       const value = result[section] ? result[section][key] : undefined;
-      if (value !== undefined) rows.push({ metric: `${section}.${key}`, current: value });
+      if (value !== undefined) rows.push({ metric: `${section}.${key}`, value });
     }
   }
   return rows;
 }
 
-/** The target for a metric key (e.g. "integrated_lufs"), from score.metrics or targets. */
+/** The target range of a metric key (e.g. "integrated_lufs"): score.metrics, else targets. */
 function targetFor(result, key) {
-  const rows = result.score && Array.isArray(result.score.metrics) ? result.score.metrics : [];
-  const row = rows.find((m) => lastSegment(m.metric || m.key || "") === key);
-  if (row) {
-    return {
-      target: pick(row, "target"),
-      min: pick(row, "target_min", "min"),
-      max: pick(row, "target_max", "max"),
-    };
-  }
-  const targets = result.targets || {};
-  for (const section of [targets, ...Object.values(targets).filter((v) => v && typeof v === "object")]) {
-    const found = section[key];
-    if (found === undefined || found === null) continue;
-    if (isNum(found)) return { target: found, min: null, max: null };
-    if (typeof found === "object") {
-      return {
-        target: pick(found, "target"),
-        min: pick(found, "target_min", "min"),
-        max: pick(found, "target_max", "max"),
-      };
-    }
-  }
-  return null;
+  const rows = [...(result.score?.metrics || []), ...(result.targets?.metrics || [])];
+  const row = rows.find((m) => lastSegment(m.metric) === key);
+  return row ? rangeOf(row) : null;
 }
 
-/** Target range per band key, from targets.bands (list or map) or score.metrics "band" rows. */
+/** Target range per band key, from targets.bands. */
 function bandTargets(result) {
-  const out = {};
-  const targets = result.targets || {};
-  const bands = targets.bands || (targets.spectrum && targets.spectrum.bands) || null;
-  if (Array.isArray(bands)) {
-    for (const b of bands) {
-      out[b.key] = {
-        target: pick(b, "target", "target_db", "level_db"),
-        min: pick(b, "target_min", "min", "min_db"),
-        max: pick(b, "target_max", "max", "max_db"),
-      };
-    }
-  } else if (bands && typeof bands === "object") {
-    for (const [key, b] of Object.entries(bands)) {
-      if (isNum(b)) out[key] = { target: b, min: null, max: null };
-      else out[key] = {
-        target: pick(b, "target", "level_db"),
-        min: pick(b, "target_min", "min", "min_db"),
-        max: pick(b, "target_max", "max", "max_db"),
-      };
-    }
-  }
-  const rows = result.score && Array.isArray(result.score.metrics) ? result.score.metrics : [];
-  for (const row of rows) {
-    const key = row.metric || row.key || "";
-    if (!/band/.test(key)) continue;
-    const band = lastSegment(key).replace(/_level_db$|_db$/, "");
-    if (!out[band]) {
-      out[band] = {
-        target: pick(row, "target"),
-        min: pick(row, "target_min", "min"),
-        max: pick(row, "target_max", "max"),
-      };
-    }
-  }
-  return out;
+  return Object.fromEntries((result.targets?.bands || []).map((b) => [b.key, rangeOf(b)]));
 }
 
 function fmtHz(hz) {
@@ -379,9 +321,7 @@ function severityBadge(severity) {
 
 /** "min … max unit", "≤ max", "≥ min" or the target; the unit only when `showUnit`. */
 function targetText(m, unit, showUnit = true) {
-  const min = pick(m, "target_min", "min");
-  const max = pick(m, "target_max", "max");
-  const target = pick(m, "target");
+  const { target, min, max } = rangeOf(m);
   const suffix = showUnit && unit ? " " + unit : "";
   if (isNum(min) && isNum(max)) return `${formatNumber(min, unit)} … ${formatNumber(max, unit)}${suffix}`;
   if (isNum(max) && !isNum(target)) return `≤ ${formatNumber(max, unit)}${suffix}`;
@@ -399,9 +339,9 @@ function metricsTable(result) {
     body.append(
       h(
         "tr",
-        { class: "sev-row sev-" + (m.severity || "none"), "data-metric": m.metric || m.key || "" },
+        { class: "sev-row sev-" + (m.severity || "none"), "data-metric": m.metric },
         h("th", { scope: "row", text: metricLabel(m) }),
-        h("td", { class: "num", text: formatValue(pick(m, "current", "value"), unit) }),
+        h("td", { class: "num", text: formatValue(m.value, unit) }),
         h("td", { class: "num", text: targetText(m, unit, false) }),
         h(
           "td",
@@ -567,10 +507,10 @@ function referenceCard(result, reference) {
   } else if (Array.isArray(ref.metrics)) {
     // No reference result at hand: the comparison's own per-metric differences.
     for (const m of ref.metrics) {
-      addRow(metricLabel(m), pick(m, "current", "value"), pick(m, "reference", "target"), unitOf(m));
+      addRow(metricLabel(m), m.current, m.reference, unitOf(m));
     }
   }
-  const similarity = pick(ref, "similarity", "similarity_score");
+  const similarity = ref.similarity;
   return h(
     "section",
     { class: "card", "aria-labelledby": "ref-title", "data-testid": "reference" },
@@ -628,11 +568,11 @@ export function renderReport(container, job, { reference = null, genreLabel = nu
   const result = job.result || {};
   const file = result.file || {};
   const score = result.score || {};
-  const overall = pick(score, "overall");
+  const overall = score.overall;
   const parts = score.parts || {};
   const context = [];
   if (reference || result.reference) {
-    const refName = (reference && reference.file && reference.file.name) || result.reference?.name || "";
+    const refName = (reference && reference.file && reference.file.name) || "";
     context.push(t("report.vs_reference", { name: refName }));
   } else if (job.genre || result.targets?.genre) {
     context.push(t("report.vs_genre", { genre: genreLabel || result.targets?.label || job.genre || result.targets?.genre }));

@@ -1,0 +1,375 @@
+"""The analysis result, typed: one contract from the engine to the page (docs/result.md).
+
+Every layer speaks these names. :func:`soundy.analysis.measure_file` returns
+:class:`Measurements`; :func:`soundy.compare.compare` takes them and returns a
+:class:`Comparison`; :func:`soundy.report.analyze_file` returns both merged as an
+:class:`AnalysisResult`, which the worker stores, ``JobOut.result`` declares (so
+``/openapi.json`` documents every key) and the page reads.
+
+The vocabulary shared by the CLI, the API, the queue and the page lives here too: job statuses,
+modes, destinations, stages, languages and the seven bands.
+
+TypedDicts, ``Literal`` and ``StrEnum`` cost nothing per value at run time (the documents stay
+plain dicts, JSON as they are); ``typing_extensions.TypedDict`` because pydantic needs it on
+Python 3.11 to validate them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal, NamedTuple, NotRequired
+
+from typing_extensions import TypedDict
+
+__all__ = [
+    "BANDS",
+    "BAND_KEYS",
+    "LANGS",
+    "SCHEMA_VERSION",
+    "AnalysisResult",
+    "Band",
+    "BandKey",
+    "BandLevel",
+    "BandTarget",
+    "ChannelPeaks",
+    "Classification",
+    "Comparison",
+    "Destination",
+    "Dynamics",
+    "FileInfo",
+    "JobStatus",
+    "Lang",
+    "Loudness",
+    "Measurements",
+    "MetricScore",
+    "MetricTarget",
+    "Mode",
+    "Musical",
+    "Peaks",
+    "PlatformNormalization",
+    "Range",
+    "ReferenceBand",
+    "ReferenceComparison",
+    "ReferenceMetric",
+    "Score",
+    "ScoreParts",
+    "Series",
+    "Severity",
+    "Spectrum",
+    "Stage",
+    "Status",
+    "Stereo",
+    "Suggestion",
+    "TargetSource",
+    "Targets",
+    "ThirdOctaveLevel",
+]
+
+#: Version of the result's shape; keys are only ever added within one version.
+SCHEMA_VERSION = 1
+
+
+# --- The shared vocabulary -----------------------------------------------------------------
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its lifecycle: ``pending -> processing -> completed | failed``."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class Mode(StrEnum):
+    """What a job compares the track with: a genre profile or a reference track's analysis."""
+
+    GENRE = "genre"
+    REFERENCE = "reference"
+
+
+class Destination(StrEnum):
+    """Where the master is going; sets the loudness and true-peak targets (docs/scoring.md)."""
+
+    STREAMING = "streaming"
+    CLUB = "club"
+
+
+class Stage(StrEnum):
+    """What the file is: a mix before mastering, or a finished master."""
+
+    MIX = "mix"
+    MASTER = "master"
+
+
+class Lang(StrEnum):
+    """Languages of the suggestion texts."""
+
+    EN = "en"
+    PT_BR = "pt-BR"
+
+
+LANGS: tuple[str, ...] = tuple(lang.value for lang in Lang)
+
+BandKey = Literal["sub", "bass", "low_mid", "mid", "high_mid", "presence", "air"]
+
+
+class Band(NamedTuple):
+    """One of the seven tonal-balance bands: its key and edges in Hz."""
+
+    key: BandKey
+    low_hz: float
+    high_hz: float
+
+
+#: The seven bands of the original system, low to high; the analysis measures them and the
+#: comparison targets them, so both read this one table.
+BANDS: tuple[Band, ...] = (
+    Band("sub", 20.0, 60.0),
+    Band("bass", 60.0, 150.0),
+    Band("low_mid", 150.0, 500.0),
+    Band("mid", 500.0, 2000.0),
+    Band("high_mid", 2000.0, 5000.0),
+    Band("presence", 5000.0, 10000.0),
+    Band("air", 10000.0, 20000.0),
+)
+BAND_KEYS: tuple[BandKey, ...] = tuple(band.key for band in BANDS)
+
+Severity = Literal["ok", "info", "warning", "critical"]
+#: Where a value lies against its range.
+Status = Literal["low", "ok", "high"]
+TargetSource = Literal["genre", "reference", "destination"]
+Classification = Literal["excellent", "good", "fair", "poor"]
+
+
+# --- Measurements (soundy.analysis) --------------------------------------------------------
+
+
+class FileInfo(TypedDict):
+    name: str
+    format: str
+    codec: str | None
+    duration_s: float
+    sample_rate: int
+    channels: int
+    bit_depth: int | None
+    is_float: bool
+    channel_layout: str | None
+    channel_mask: int | None
+
+
+class Loudness(TypedDict):
+    """ITU-R BS.1770 / EBU R128 loudness."""
+
+    integrated_lufs: float | None
+    range_lu: float | None
+    momentary_max_lufs: float | None
+    short_term_max_lufs: float | None
+
+
+class ChannelPeaks(TypedDict):
+    true_peak_dbtp: float | None
+    sample_peak_dbfs: float | None
+    clipped_samples: int | None
+    dc_offset: float | None
+    dc_offset_dbfs: float | None
+
+
+class Peaks(TypedDict):
+    true_peak_dbtp: float | None
+    sample_peak_dbfs: float | None
+    clipped_samples: int | None
+    channels: list[ChannelPeaks]
+
+
+class Dynamics(TypedDict):
+    plr_db: float | None
+    crest_db: float | None
+    dr: int | None
+    psr_max_db: float | None
+
+
+class Stereo(TypedDict):
+    """All None for a mono file."""
+
+    correlation: float | None
+    width: float | None
+    balance_db: float | None
+    mono_loss_lu: float | None
+
+
+class BandLevel(TypedDict):
+    key: BandKey
+    low_hz: float
+    high_hz: float
+    level_db: float | None
+
+
+class ThirdOctaveLevel(TypedDict):
+    center_hz: float
+    level_db: float | None
+
+
+class Spectrum(TypedDict):
+    """Levels relative to the track's own total power (20 Hz-20 kHz), dB."""
+
+    bands: list[BandLevel]
+    third_octave: list[ThirdOctaveLevel]
+    centroid_hz: float | None
+    rolloff_hz: float | None
+    flatness: float | None
+    tilt_db_per_octave: float | None
+
+
+class Musical(TypedDict):
+    tempo_bpm: float | None
+    tempo_confidence: float | None
+    key: str | None
+    key_tonic: str | None
+    key_mode: Literal["major", "minor"] | None
+    key_confidence: float | None
+
+
+class Series(TypedDict):
+    """Chart series, at most 2000 points each, ``hop_s`` apart."""
+
+    hop_s: float
+    momentary_lufs: list[float | None]
+    short_term_lufs: list[float | None]
+    correlation: list[float | None] | None
+    true_peak_dbtp: list[float | None]
+
+
+class Measurements(TypedDict):
+    """What :func:`soundy.analysis.measure_file` returns: the file's measurements alone."""
+
+    schema_version: int
+    file: FileInfo
+    loudness: Loudness
+    peaks: Peaks
+    dynamics: Dynamics
+    stereo: Stereo
+    spectrum: Spectrum
+    musical: Musical
+    series: Series
+
+
+# --- Comparison (soundy.compare) -----------------------------------------------------------
+
+
+class Range(TypedDict):
+    """A target and its ok-range, the one shape of a range everywhere (None: unbounded)."""
+
+    target: float
+    target_min: float | None
+    target_max: float | None
+
+
+class MetricTarget(Range):
+    metric: str
+    unit: str
+
+
+class BandTarget(Range):
+    """A band's target level, dB of the track's total power."""
+
+    key: BandKey
+
+
+class Targets(TypedDict):
+    """What the track was compared with."""
+
+    source: TargetSource
+    genre: str | None
+    label: str | None
+    stage: Stage | None
+    destination: Destination | None
+    metrics: list[MetricTarget]
+    bands: list[BandTarget]
+
+
+class ScoreParts(TypedDict):
+    """Each part's score, 0-100; None when none of its metrics could be scored."""
+
+    loudness: float | None
+    peaks: float | None
+    dynamics: float | None
+    stereo: float | None
+    tonal_balance: float | None
+
+
+class MetricScore(Range):
+    metric: str
+    part: str
+    value: float
+    unit: str
+    status: Status
+    severity: Severity
+    score: float
+
+
+class Score(TypedDict):
+    overall: float
+    classification: Classification
+    parts: ScoreParts
+    capped_by_critical: bool
+    metrics: list[MetricScore]
+
+
+class Suggestion(Range):
+    metric: str
+    severity: Severity
+    status: Status
+    key: str
+    message: str
+    action: str
+    current: float
+    delta: float
+    unit: str
+
+
+class PlatformNormalization(TypedDict):
+    platform: str
+    target_lufs: float
+    gain_db: float
+    loudness_after_lufs: float
+    true_peak_after_dbtp: float | None
+    rule: Literal["down_only", "up_to_true_peak"]
+    peak_ceiling_dbtp: float | None
+    documented: bool
+    source: str
+
+
+class ReferenceMetric(TypedDict):
+    metric: str
+    current: float
+    reference: float
+    delta: float
+    unit: str
+
+
+class ReferenceBand(TypedDict):
+    key: BandKey
+    current_db: float
+    reference_db: float
+    delta_db: float
+
+
+class ReferenceComparison(TypedDict):
+    metrics: list[ReferenceMetric]
+    bands: list[ReferenceBand]
+    similarity: float | None
+
+
+class Comparison(TypedDict):
+    """What :func:`soundy.compare.compare` returns."""
+
+    targets: Targets
+    score: Score | None
+    suggestions: list[Suggestion]
+    normalization: list[PlatformNormalization] | None
+    reference: NotRequired[ReferenceComparison]
+
+
+class AnalysisResult(Measurements, Comparison):
+    """The whole document: the measurements and their comparison, merged."""
