@@ -3,7 +3,8 @@
 For each job (one asyncio task per job, up to ``concurrency`` at once):
 
 1. ``jobs.start_attempt``: ``pending | processing -> processing``. False means the job already
-   finished (a duplicate delivery): return without doing anything.
+   finished (a duplicate delivery): return without doing anything. A queue job whose ``jobId``
+   names no job row (not a UUID, or no such row) is failed in BullMQ at once with the reason.
 2. download the upload from storage into a temporary folder (stage ``downloading``);
 3. ``soundy.report.analyze_file`` in the process pool (stages ``decoding``, ``measuring``,
    ``comparing``), progress written to PostgreSQL (throttled) and published live to Redis;
@@ -36,6 +37,7 @@ import signal
 import socket
 import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -374,18 +376,27 @@ class SoundyWorker:
     async def _process(self, bull_job: Any, token: str) -> dict[str, Any]:
         from soundy.pipeline import jobs
 
-        data = bull_job.data or {}
+        data = bull_job.data if isinstance(bull_job.data, dict) else {}
         job_id = str(data.get("jobId") or "")
         token_var = job_id_var.set(job_id or None)
         attempt = int(bull_job.attemptsMade or 0) + 1
         max_attempts = int((bull_job.opts or {}).get("attempts") or 1)
         started_s = time.monotonic()
         try:
-            if not job_id:
-                raise UnrecoverableError(f"queue job {bull_job.id} carries no jobId")
-            if not await self._db(jobs.start_attempt, job_id):
-                log.info("job already finished (or unknown): duplicate delivery skipped")
-                return {"skipped": "finished"}
+            # Any producer may add to the queue (a Node one too): a job that names no job row
+            # fails at once with the reason, instead of being retried or completed as a no-op.
+            reason = _unusable_job_id(job_id)
+            if reason is None and not await self._db(jobs.start_attempt, job_id):
+                if await self._db(jobs.get_job, job_id) is not None:
+                    log.info("job already finished: duplicate delivery skipped")
+                    return {"skipped": "finished"}
+                reason = (
+                    f"no job {job_id} in the database: the producer must insert the job row "
+                    "(status pending) before it adds the job to the queue"
+                )
+            if reason is not None:
+                log.warning("queue job %s rejected: %s", bull_job.id, reason)
+                raise UnrecoverableError(reason)
             log.info("attempt %d/%d started (queue job %s)", attempt, max_attempts, bull_job.id)
             try:
                 result = await self._run_job(job_id, data)
@@ -529,6 +540,17 @@ class SoundyWorker:
             )
         measurements: Measurements = reference.result
         return measurements
+
+
+def _unusable_job_id(job_id: str) -> str | None:
+    """Why a queue job's ``jobId`` cannot name a job row (None when it can: a UUID)."""
+    if not job_id:
+        return 'the queue job\'s data carries no "jobId"'
+    try:
+        uuid.UUID(job_id)
+    except ValueError:
+        return f"jobId {job_id!r} is not a job id (a UUID)"
+    return None
 
 
 def _failure(exc: BaseException) -> tuple[str, str]:
