@@ -14,6 +14,7 @@
   + Forbidden                 authenticated but not allowed (403)
   + RateLimited               too many requests or jobs in flight (429)
   + Conflict                  the state forbids the request (409)
+    - UploadIncomplete        the upload's bytes have not (all) arrived in storage
   + AudioDeleted              the upload's audio was deleted after SOUNDY_AUDIO_RETENTION_S (410)
 
 Foreign errors (soundfile, PyAV, boto3, asyncpg, redis) are mapped to these at the boundary
@@ -22,6 +23,8 @@ where they are caught. The API renders every one as ``{"error": {"code", "messag
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 __all__ = [
     "AudioDeleted",
@@ -39,6 +42,8 @@ __all__ = [
     "TransientError",
     "Unauthorized",
     "UnsupportedFormat",
+    "UploadIncomplete",
+    "audio_deleted",
 ]
 
 
@@ -144,3 +149,17 @@ class AudioDeleted(SoundyError):
 
     code = "audio_deleted"
     http_status = 410
+
+
+def audio_deleted(deleted_at: datetime) -> AudioDeleted:
+    """The 410 for an upload whose audio the retention deleted (its results remain)."""
+    return AudioDeleted(
+        f"the audio of this upload was deleted on {deleted_at:%Y-%m-%d}, after the retention "
+        "period that follows its last analysis; upload the file again to analyse it"
+    )
+
+
+class UploadIncomplete(Conflict):
+    """The upload's bytes have not (all) arrived in storage yet."""
+
+    code = "upload_incomplete"

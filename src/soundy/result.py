@@ -279,6 +279,7 @@ class BandTarget(Range):
 class Targets(TypedDict):
     """What the track was compared with."""
 
+    version: str
     source: TargetSource
     genre: str | None
     label: str | None

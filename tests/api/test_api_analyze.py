@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from soundy.pipeline import jobs
+from soundy import jobs
 
 
 async def analyze(api, headers, **body):

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from soundy.pipeline import jobs
+from soundy import jobs
 
 
 async def new_job(api, token, auth, upload_bytes) -> str:

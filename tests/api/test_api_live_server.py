@@ -14,7 +14,8 @@ import textwrap
 import httpx
 import pytest
 
-from soundy.pipeline import events, jobs
+from soundy import jobs
+from soundy.pipeline import events
 from soundy.pipeline.queue import redis_client
 
 

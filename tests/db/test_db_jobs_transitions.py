@@ -8,10 +8,10 @@ import uuid
 
 import pytest
 
+from soundy import jobs
 from soundy.db.models import Client
 from soundy.db.session import create_engine, sessionmaker
-from soundy.pipeline import jobs
-from soundy.pipeline.jobs import JobStatus
+from soundy.jobs import JobStatus
 
 
 @pytest.fixture

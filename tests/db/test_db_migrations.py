@@ -15,7 +15,7 @@ from soundy.db.migrate import run_migrations, run_migrations_async
 from soundy.db.models import Base
 from soundy.db.session import to_async_url
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ async def test_0003_converts_stored_results_to_the_one_range_shape(
             id=id_, client=client_id, result=json.dumps(result),
         )  # fmt: skip
 
-    await run_migrations_async(url)
+    await run_migrations_async(url, revision="0003")
     converted = await _stored_result(url, job_id)
     assert converted["targets"]["bands"] == new_bands
     assert converted["targets"]["stage"] == "mix"
@@ -126,7 +126,7 @@ async def test_0003_converts_stored_results_to_the_one_range_shape(
     # A result already in the new shape is left as it was.
     assert await _stored_result(url, plain_id) == json.loads(json.dumps(analysis_result))
 
-    await run_migrations_async(url)  # idempotent
+    await run_migrations_async(url, revision="0003")  # idempotent
     assert await _stored_result(url, job_id) == converted
 
     from alembic import command
@@ -135,3 +135,27 @@ async def test_0003_converts_stored_results_to_the_one_range_shape(
 
     await asyncio.to_thread(command.downgrade, alembic_config(url), "0002")
     assert await _stored_result(url, job_id) == old
+
+
+async def test_0004_keeps_the_measurements_and_drops_the_frozen_comparison(
+    empty_database_url, analysis_result
+):
+    """After 0004 a job stores its measurements only (the comparison is derived on read)."""
+    url = empty_database_url
+    await run_migrations_async(url, revision="0003")
+    client_id, job_id = uuid.uuid4(), uuid.uuid4()
+    await _execute(url, "INSERT INTO clients (id, token_hash) VALUES (:id, :hash)",
+                   id=client_id, hash="h" * 64)  # fmt: skip
+    await _execute(
+        url,
+        "INSERT INTO jobs (id, client_id, file_key, mode, status, result) "
+        "VALUES (:id, :client, 'k', 'genre', 'completed', CAST(:result AS jsonb))",
+        id=job_id, client=client_id, result=json.dumps(analysis_result),
+    )  # fmt: skip
+    await run_migrations_async(url)
+    stored = await _stored_result(url, job_id)
+    comparison = {"targets", "score", "suggestions", "normalization", "reference"}
+    assert set(stored) == set(analysis_result) - comparison
+    assert stored == {
+        k: v for k, v in json.loads(json.dumps(analysis_result)).items() if k in stored
+    }

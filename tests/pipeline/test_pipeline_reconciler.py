@@ -9,9 +9,10 @@ import uuid
 import pytest
 from sqlalchemy import text
 
+from soundy import jobs
 from soundy.db.models import Client
 from soundy.db.session import create_engine
-from soundy.pipeline import jobs, queue
+from soundy.pipeline import queue
 from soundy.pipeline.reconciler import LOCK_KEY, reconcile_once
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from soundy.pipeline import jobs
+from soundy import jobs
 from soundy.pipeline.queue import queue_state
 
 ADMIN = "admin-token-for-tests"

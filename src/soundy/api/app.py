@@ -115,6 +115,7 @@ class BodyLimitMiddleware:
 def _open_state(settings: Settings) -> AppState:
     from soundy.api.auth import load_secret_key
     from soundy.db.session import create_engine, sessionmaker
+    from soundy.jobs.results import ComparisonCache
     from soundy.pipeline.queue import redis_client
     from soundy.storage import open_storage
 
@@ -132,6 +133,7 @@ def _open_state(settings: Settings) -> AppState:
         redis=redis_client(settings),
         storage=open_storage(settings),
         secret_key=load_secret_key(settings.secret_key, settings.data_dir),
+        comparisons=ComparisonCache(settings.comparison_cache_entries),
     )
 
 

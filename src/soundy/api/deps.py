@@ -22,6 +22,7 @@ from soundy.db.models import Client
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
+    from soundy.jobs.results import ComparisonCache
     from soundy.storage import Storage
 
 __all__ = [
@@ -46,6 +47,8 @@ class AppState:
     storage: Storage
     # Signs local upload URLs (see soundy.api.auth.load_secret_key).
     secret_key: bytes
+    # Jobs' comparisons computed on read (soundy.jobs.results).
+    comparisons: ComparisonCache
 
 
 def get_state(request: Request) -> AppState:

@@ -10,7 +10,6 @@ database or Redis outages -> 503 ``temporarily_unavailable``; anything else -> 5
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,14 +17,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from soundy.errors import AudioDeleted, Conflict, Forbidden, RateLimited, SoundyError
+from soundy.errors import Forbidden, RateLimited, SoundyError
 
 __all__ = [
     "InvalidSignature",
     "RetryLater",
     "UploadExpired",
-    "UploadIncomplete",
-    "audio_deleted",
     "error_response",
     "install_error_handlers",
 ]
@@ -56,20 +53,6 @@ class RetryLater(RateLimited):
     def __init__(self, message: str, *, retry_after_s: int) -> None:
         super().__init__(message)
         self.headers = {"Retry-After": str(max(1, int(retry_after_s)))}
-
-
-def audio_deleted(deleted_at: datetime) -> AudioDeleted:
-    """The 410 for an upload whose audio the retention deleted (its results remain)."""
-    return AudioDeleted(
-        f"the audio of this upload was deleted on {deleted_at:%Y-%m-%d}, after the retention "
-        "period that follows its last analysis; upload the file again to analyse it"
-    )
-
-
-class UploadIncomplete(Conflict):
-    """The upload's bytes have not (all) arrived in storage yet."""
-
-    code = "upload_incomplete"
 
 
 class UploadExpired(Forbidden):

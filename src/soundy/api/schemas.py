@@ -84,7 +84,7 @@ class JobOut(BaseModel):
     status: JobStatus
     progress: int = Field(description="Percent, 0-100; never decreases.")
     stage: str | None = Field(
-        description="queued, downloading, decoding, measuring, comparing, done."
+        description="queued, downloading, decoding, measuring, done."
     )
     mode: Mode
     genre: str | None
@@ -113,8 +113,8 @@ class JobList(BaseModel):
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page.")
 
 
-def job_out(job: Job, *, with_result: bool = True) -> JobOut:
-    """The API's view of a job row."""
+def job_out(job: Job, result: AnalysisResult | None = None) -> JobOut:
+    """The API's view of a job row, with ``result`` (:func:`soundy.jobs.results.result_of`)."""
     error = (
         JobError(code=job.error_code or "error", message=job.error_message or "")
         if job.status == JobStatus.FAILED or job.error_code
@@ -138,5 +138,5 @@ def job_out(job: Job, *, with_result: bool = True) -> JobOut:
         finished_at=job.finished_at,
         attempts=job.attempts,
         error=error,
-        result=job.result if with_result else None,
+        result=result,
     )

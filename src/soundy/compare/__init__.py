@@ -19,7 +19,7 @@ from soundy.compare.normalization import normalization
 from soundy.compare.reference import compare_reference
 from soundy.compare.scoring import evaluate, score_targets
 from soundy.compare.suggestions import make_suggestions
-from soundy.compare.targets import DESTINATIONS, build_targets
+from soundy.compare.targets import DESTINATIONS, build_targets, targets_version
 from soundy.result import Comparison, Measurements
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ __all__ = [
     "compare",
     "get_profile",
     "list_profiles",
+    "targets_version",
 ]
 
 # The genre profiles are pydantic models: soundy.compare.profiles is imported on first use of

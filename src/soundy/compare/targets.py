@@ -18,9 +18,12 @@ balance within +-1 dB when nothing else sets it.
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from soundy import result
@@ -30,7 +33,7 @@ from soundy.errors import InvalidRequest
 if TYPE_CHECKING:
     from soundy.compare.profiles import GenreProfile
 
-__all__ = ["DESTINATIONS", "Range", "Targets", "build_targets"]
+__all__ = ["DESTINATIONS", "Range", "Targets", "build_targets", "targets_version"]
 
 DESTINATIONS: tuple[str, ...] = tuple(d.value for d in result.Destination)
 
@@ -77,10 +80,47 @@ class Range:
         return "ok"
 
 
+#: The modules whose code decides a comparison: their source is part of the targets' version.
+_RULE_MODULES = (
+    "__init__.py",
+    "metrics.py",
+    "messages.py",
+    "normalization.py",
+    "reference.py",
+    "scoring.py",
+    "suggestions.py",
+    "targets.py",
+)
+
+
+@lru_cache(maxsize=1)
+def _rules_digest() -> bytes:
+    """SHA-256 of the comparison code itself: any change to a rule, constant or message
+    gives stored analyses a new version, so their advice is computed again."""
+    package = resources.files("soundy.compare")
+    digest = hashlib.sha256()
+    for name in _RULE_MODULES:
+        digest.update(name.encode() + b"\0" + package.joinpath(name).read_bytes() + b"\0")
+    return digest.digest()
+
+
+def targets_version(profile: GenreProfile | None = None) -> str:
+    """The version of the targets and rules a comparison used (12 hex digits).
+
+    It changes when the comparison code changes or when ``profile`` (the genre compared with)
+    changes, so a comparison cached or stored under it is current exactly while it is equal.
+    """
+    digest = hashlib.sha256(_rules_digest())
+    if profile is not None:
+        digest.update(profile.model_dump_json().encode())
+    return digest.hexdigest()[:12]
+
+
 @dataclass
 class Targets:
     """Targets for one comparison."""
 
+    version: str
     source: result.TargetSource
     genre: str | None = None
     label: str | None = None
@@ -92,6 +132,7 @@ class Targets:
     def to_dict(self) -> result.Targets:
         """The ``targets`` key of the result."""
         return {
+            "version": self.version,
             "source": self.source,
             "genre": self.genre,
             "label": self.label,
@@ -204,17 +245,17 @@ def build_targets(
 
     if reference_result is not None:
         metrics, bands = _reference_targets(reference_result)
-        targets = Targets(source="reference", destination=chosen)
+        targets = Targets(targets_version(), source="reference", destination=chosen)
     elif profile is not None:
         metrics, bands = _profile_targets(profile)
         targets = Targets(
-            source="genre", genre=profile.key, label=profile.label,
+            targets_version(profile), source="genre", genre=profile.key, label=profile.label,
             stage=result.Stage.MASTER if profile.stage == "master" else result.Stage.MIX,
             destination=chosen,
         )  # fmt: skip
     else:
         metrics, bands = {}, {}
-        targets = Targets(source="destination", destination=chosen)
+        targets = Targets(targets_version(), source="destination", destination=chosen)
 
     if chosen is result.Destination.STREAMING:
         low, high = STREAMING_LUFS_RANGE

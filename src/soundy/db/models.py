@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from soundy.result import AnalysisResult
+from soundy.result import Measurements
 
 __all__ = ["Base", "Client", "Job", "Upload"]
 
@@ -87,7 +87,7 @@ class Upload(Base):
 
 
 class Job(Base):
-    """One analysis job; ``status`` moves only forward (see ``soundy.pipeline.jobs``)."""
+    """One analysis job; ``status`` moves only forward (see ``soundy.jobs.store``)."""
 
     __tablename__ = "jobs"
 
@@ -115,8 +115,9 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
-    # soundy.result.AnalysisResult (docs/result.md), stored as it was written.
-    result: Mapped[AnalysisResult | None] = mapped_column(JSONB)
+    # The measurements (soundy.result.Measurements); the comparison is derived on read from
+    # them and the columns above (soundy.jobs.results).
+    result: Mapped[Measurements | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from soundy.result import AnalysisResult
+from soundy.result import Measurements
 
 __all__ = ["AnalysisCrashed", "AnalysisPool", "AnalysisTimeout", "ProgressHandler"]
 
@@ -90,7 +90,7 @@ def _init_child(progress_pipe: Any) -> None:
 
 def _warm_up() -> int:
     """Import the analysis stack now, so the first job does not pay for it."""
-    import soundy.report  # noqa: F401
+    import soundy.analysis.measure  # noqa: F401
 
     with contextlib.suppress(Exception):
         import numpy  # noqa: F401
@@ -98,9 +98,13 @@ def _warm_up() -> int:
     return os.getpid()
 
 
-def _analyze(job_id: str, path: str, options: Any) -> AnalysisResult:
-    """Runs in the child: ``soundy.report.analyze_file`` with progress sent to the parent."""
-    from soundy.report import analyze_file
+def _analyze(job_id: str, path: str, options: Any) -> Measurements:
+    """Runs in the child: ``soundy.analysis.measure_file`` with progress sent to the parent.
+
+    Only the measurements: a job's comparison is computed from them when it is read
+    (:mod:`soundy.jobs.results`), so it follows the targets of the day.
+    """
+    from soundy.analysis import measure_file
 
     def progress(stage: str, fraction: float) -> None:
         with contextlib.suppress(Exception):
@@ -113,7 +117,12 @@ def _analyze(job_id: str, path: str, options: Any) -> AnalysisResult:
             while (left := deadline - time.monotonic()) > 0:
                 progress("decoding", 0.0)
                 time.sleep(min(0.2, left))
-        return analyze_file(Path(path), options, progress)
+        return measure_file(
+            Path(path),
+            max_duration_s=options.max_duration_s,
+            display_name=options.display_name,
+            progress=progress,
+        )
     finally:
         # Written after every progress message of this job (the pipe keeps order), so the
         # parent knows when it has seen them all.
@@ -239,10 +248,8 @@ class AnalysisPool:
         return [pid for slot in self._slots for pid in slot.pids()]
 
     # -- work ------------------------------------------------------------------------------
-    async def run(
-        self, job_id: str, path: Path, options: Any, *, timeout_s: float
-    ) -> AnalysisResult:
-        """Analyse ``path`` in a free slot; returns ``analyze_file``'s result.
+    async def run(self, job_id: str, path: Path, options: Any, *, timeout_s: float) -> Measurements:
+        """Measure ``path`` in a free slot; returns ``measure_file``'s measurements.
 
         Raises the analysis' own errors (``InputError`` etc., re-raised from the child),
         :class:`AnalysisCrashed` when the child died, :class:`AnalysisTimeout` after

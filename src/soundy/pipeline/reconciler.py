@@ -75,8 +75,8 @@ class ReconcileReport:
 
 async def reconcile_once(settings: Settings, engine: AsyncEngine) -> ReconcileReport:
     """One pass; ``locked=False`` when another process holds the lock (nothing done)."""
+    from soundy import jobs
     from soundy.db.session import sessionmaker
-    from soundy.pipeline import jobs
 
     report = ReconcileReport()
     # The lock lives as long as this transaction, on this connection only.

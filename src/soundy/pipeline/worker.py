@@ -6,14 +6,15 @@ For each job (one asyncio task per job, up to ``concurrency`` at once):
    finished (a duplicate delivery): return without doing anything. A queue job whose ``jobId``
    names no job row (not a UUID, or no such row) is failed in BullMQ at once with the reason.
 2. download the upload from storage into a temporary folder (stage ``downloading``);
-3. ``soundy.report.analyze_file`` in the process pool (stages ``decoding``, ``measuring``,
-   ``comparing``), progress written to PostgreSQL (throttled) and published live to Redis;
-4. ``jobs.complete(result)``, publish the final event.
+3. ``soundy.analysis.measure_file`` in the process pool (stages ``decoding``, ``measuring``),
+   progress written to PostgreSQL (throttled) and published live to Redis;
+4. ``jobs.complete(measurements)``, publish the final event. The comparison (targets, score,
+   suggestions) is not stored: :mod:`soundy.jobs.results` computes it when the job is read.
 
 Faults:
 
-* ``InputError`` (not audio, unsupported, too long, empty), a missing upload, a missing
-  reference result, the analysis process crashing or running past ``SOUNDY_JOB_TIMEOUT_S``:
+* ``InputError`` (not audio, unsupported, too long, empty), a missing upload, the analysis
+  process crashing or running past ``SOUNDY_JOB_TIMEOUT_S``:
   ``jobs.fail`` with a code and a readable message at once, and BullMQ is told not to retry
   (``UnrecoverableError``).
 * anything else (storage, network, database): raised, so BullMQ retries with exponential
@@ -46,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from bullmq import UnrecoverableError
 from bullmq import Worker as BullWorker
 
-from soundy.errors import InputError, InvalidRequest, NotFound, SoundyError
+from soundy.errors import InputError, NotFound, SoundyError
 from soundy.pipeline import events, queue
 from soundy.pipeline._pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout
 from soundy.pipeline.logs import job_id_var
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
     from soundy.config import Settings
-    from soundy.result import AnalysisResult, Measurements
+    from soundy.result import Measurements
     from soundy.storage import Storage
 
 __all__ = ["STAGE_RANGES", "SoundyWorker", "overall_percent", "run_worker"]
@@ -67,8 +68,7 @@ log = logging.getLogger("soundy.worker")
 STAGE_RANGES: dict[str, tuple[float, float]] = {
     "downloading": (0.0, 5.0),
     "decoding": (5.0, 25.0),
-    "measuring": (25.0, 90.0),
-    "comparing": (90.0, 99.0),
+    "measuring": (25.0, 99.0),
 }
 # Live events are published at most this often per job (seconds), besides stage changes.
 _PUBLISH_INTERVAL_S = 0.1
@@ -374,7 +374,7 @@ class SoundyWorker:
 
     # -- one job ---------------------------------------------------------------------------
     async def _process(self, bull_job: Any, token: str) -> dict[str, Any]:
-        from soundy.pipeline import jobs
+        from soundy import jobs
 
         data = bull_job.data if isinstance(bull_job.data, dict) else {}
         job_id = str(data.get("jobId") or "")
@@ -452,7 +452,7 @@ class SoundyWorker:
             job_id_var.reset(token_var)
 
     async def _finish_failed(self, job_id: str, code: str, message: str) -> None:
-        from soundy.pipeline import jobs
+        from soundy import jobs
 
         try:
             won = await self._db(jobs.fail, job_id, code=code, message=message)
@@ -470,7 +470,7 @@ class SoundyWorker:
 
     async def _job_duration_s(self, job_id: str) -> float | None:
         """Seconds from the job's first start to its end, as stored (for the metrics)."""
-        from soundy.pipeline import jobs
+        from soundy import jobs
 
         try:
             row = await self._db(jobs.get_job, job_id)
@@ -481,23 +481,16 @@ class SoundyWorker:
         duration_s = (row.finished_at - row.started_at).total_seconds()
         return max(0.0, float(duration_s))
 
-    async def _run_job(self, job_id: str, data: dict[str, Any]) -> AnalysisResult:
-        from soundy.pipeline import jobs
+    async def _run_job(self, job_id: str, data: dict[str, Any]) -> Measurements:
+        from soundy import jobs
         from soundy.report import AnalysisOptions
 
         assert self.storage is not None and self.pool is not None
         row = await self._db(jobs.get_job, job_id)
         if row is None:
             raise _PermanentFailure("not_found", "the job row disappeared")
-        reference = None
-        if row.mode == "reference":
-            reference = await self._reference_measurements(row.reference_job_id)
         file_key = str(row.file_key or data.get("fileKey") or "")
         options = AnalysisOptions(
-            genre=row.genre,
-            destination=row.destination,
-            reference=reference,
-            lang=row.lang or "en",
             max_duration_s=self.settings.max_duration_s,
             display_name=PurePosixPath(file_key).name,
         )
@@ -529,17 +522,6 @@ class SoundyWorker:
         finally:
             self._progress.pop(job_id, None)
             await progress.close()
-
-    async def _reference_measurements(self, reference_job_id: Any) -> Measurements:
-        from soundy.pipeline import jobs
-
-        reference = await self._db(jobs.get_job, reference_job_id) if reference_job_id else None
-        if reference is None or reference.result is None:
-            raise InvalidRequest(
-                "the reference job has no result (it does not exist, failed, or is not finished)"
-            )
-        measurements: Measurements = reference.result
-        return measurements
 
 
 def _unusable_job_id(job_id: str) -> str | None:

@@ -42,15 +42,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from soundy import metrics
 from soundy.api.deps import SessionDep, StateDep, bearer_token
-from soundy.api.errors import audio_deleted
 from soundy.api.schemas import ErrorBody, JobOut, job_out
 from soundy.config import Settings
-from soundy.db.models import Job, Upload
-from soundy.errors import Conflict, NotFound, TransientError, Unauthorized
-from soundy.pipeline import jobs
-from soundy.pipeline.jobs import JobStatus
+from soundy.db.models import Job
+from soundy.errors import NotFound, TransientError, Unauthorized
+from soundy.jobs import JobStatus, service
 
 __all__ = ["router"]
 
@@ -296,32 +293,5 @@ async def failures(session: SessionDep, limit: int = Query(default=50, ge=1, le=
     summary="Retry a failed job as a new job with the same inputs",
 )
 async def retry(job_id: str, state: StateDep, session: SessionDep) -> Retried:
-    old = await jobs.get_job(session, job_id)
-    if old is None:
-        raise NotFound("no such job")
-    if old.status != JobStatus.FAILED.value:
-        raise Conflict(f"the job is {old.status}; only a failed job can be retried")
-    upload = None if old.upload_id is None else await session.get(Upload, old.upload_id)
-    if upload is not None and upload.audio_deleted_at is not None:
-        raise audio_deleted(upload.audio_deleted_at)
-    new = await jobs.create_job(
-        session,
-        client_id=old.client_id,
-        upload_id=old.upload_id,
-        file_key=old.file_key,
-        mode=old.mode,
-        genre=old.genre,
-        destination=old.destination,
-        reference_job_id=old.reference_job_id,
-        lang=old.lang,
-    )
-    metrics.JOBS_CREATED.inc()
-    _log.info("job %s: retried by an operator as job %s", old.id, new.id)
-
-    from soundy.pipeline.queue import enqueue
-
-    try:
-        await enqueue(state.settings, job_id=new.id, file_key=new.file_key, mode=new.mode)
-    except TransientError as exc:
-        _log.warning("job %s: queue add failed (%s); the reconciler will add it", new.id, exc)
-    return Retried(job=job_out(new), retry_of=old.id)
+    new = await service.retry(session, settings=state.settings, job_id=job_id)
+    return Retried(job=job_out(new), retry_of=uuid.UUID(job_id))

@@ -20,13 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 from sse_starlette import EventSourceResponse
 
+from soundy import jobs
 from soundy.api.deps import ClientDep, SessionDep, StateDep
 from soundy.api.schemas import ErrorBody, JobList, JobOut, job_out
 from soundy.db.models import Client, Job
 from soundy.errors import InvalidRequest, NotFound
-from soundy.pipeline import jobs
-from soundy.pipeline.jobs import FINAL_STATUSES
-from soundy.result import AnalysisResult, Measurements
+from soundy.jobs import FINAL_STATUSES
+from soundy.jobs.results import result_of
 
 __all__ = ["router"]
 
@@ -79,7 +79,7 @@ async def list_jobs(
     )
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
-    return JobList(jobs=[job_out(j, with_result=False) for j in page], next_cursor=next_cursor)
+    return JobList(jobs=[job_out(j) for j in page], next_cursor=next_cursor)
 
 
 @router.get(
@@ -92,6 +92,7 @@ async def get_job(
     job_id: str,
     client: ClientDep,
     session: SessionDep,
+    state: StateDep,
     lang: str | None = Query(
         default=None,
         pattern=r"^[A-Za-z]{2}([-_][A-Za-z]{2})?$",
@@ -100,38 +101,8 @@ async def get_job(
     ),
 ) -> JobOut:
     job = await _own_job(session, client, job_id)
-    out = job_out(job)
-    if lang is not None and out.result is not None:
-        out.result = await _result_in_language(session, job, lang)
-    return out
-
-
-async def _result_in_language(session: AsyncSession, job: Job, lang: str) -> AnalysisResult:
-    """The stored result with targets, score, suggestions and normalization computed again by
-    ``soundy.compare`` (pure, about a millisecond) in ``lang``; the measurements are unchanged.
-    The stored result as it is when it is already in ``lang``, or when its reference job is
-    gone (the comparison could not be the same)."""
-    from soundy.compare import compare
-    from soundy.compare.messages import normalise_lang
-
-    assert job.result is not None
-    lang = normalise_lang(lang)
-    if normalise_lang(job.lang) == lang:
-        return job.result
-    reference: Measurements | None = None
-    if job.reference_job_id is not None:
-        reference_job = await jobs.get_job(session, job.reference_job_id)
-        if reference_job is None or reference_job.result is None:
-            return job.result
-        reference = reference_job.result
-    again = compare(
-        job.result,
-        genre=job.genre,
-        destination=job.destination,
-        reference=reference,
-        lang=lang,
-    )
-    return {**job.result, **again}
+    result = await result_of(session, job, lang=lang, cache=state.comparisons)
+    return job_out(job, result)
 
 
 def _state(job: Job) -> dict[str, Any]:

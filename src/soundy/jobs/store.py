@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 
 from soundy.db.models import Job
-from soundy.result import AnalysisResult, JobStatus
+from soundy.result import JobStatus, Measurements
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -154,9 +154,7 @@ async def set_progress(
     return await _transition(session, stmt)
 
 
-async def complete(
-    session: AsyncSession, job_id: uuid.UUID | str, *, result: AnalysisResult
-) -> bool:
+async def complete(session: AsyncSession, job_id: uuid.UUID | str, *, result: Measurements) -> bool:
     """``processing -> completed`` with ``result``; progress 100, ``finished_at`` now.
 
     Returns False when the job is not processing (already completed, failed, or never

@@ -1,0 +1,121 @@
+"""A job's result: its stored measurements, compared on read with the current targets.
+
+A job stores only what cannot change: the measurements of its file (``jobs.result``,
+:class:`soundy.result.Measurements`) and the inputs of its comparison (genre, destination,
+reference job, language: columns of the row). The comparison is a pure function of those and
+of the targets, so it is computed here when the job is read, and an analysis made before the
+targets changed shows today's advice. ``targets.version`` (:func:`soundy.compare.targets_version`)
+names the targets and rules it used.
+
+A comparison costs about a millisecond; :class:`ComparisonCache` keeps the recent ones per API
+process, keyed by (job, targets version, language), so a job read again costs a dict lookup.
+A finished job's measurements never change, and neither do its reference's (a reference must
+be completed), so an entry is right for as long as its version is current.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+from soundy.errors import InvalidRequest
+from soundy.jobs import store
+from soundy.result import AnalysisResult, Comparison, Measurements
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from soundy.db.models import Job
+
+__all__ = ["ComparisonCache", "result_of"]
+
+_log = logging.getLogger(__name__)
+
+CacheKey = tuple[uuid.UUID, str, str]
+
+
+class ComparisonCache:
+    """The most recently used comparisons, at most ``max_entries`` (0 keeps none)."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[CacheKey, Comparison] = OrderedDict()
+
+    def get(self, key: CacheKey) -> Comparison | None:
+        comparison = self._entries.get(key)
+        if comparison is not None:
+            self._entries.move_to_end(key)
+        return comparison
+
+    def put(self, key: CacheKey, comparison: Comparison) -> None:
+        if self.max_entries <= 0:
+            return
+        self._entries[key] = comparison
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _current_genre(genre: str | None) -> tuple[str | None, str]:
+    """(the genre to compare with, the current targets version for it).
+
+    A genre whose profile is gone (an operator removed it) is compared without a genre, with a
+    log line, rather than failing the read of an old job.
+    """
+    from soundy.compare import get_profile, targets_version
+
+    if genre is None:
+        return None, targets_version()
+    try:
+        return genre, targets_version(get_profile(genre))
+    except InvalidRequest:
+        _log.warning("genre %r is no longer known; comparing without it", genre)
+        return None, targets_version()
+
+
+async def _reference_measurements(session: AsyncSession, job: Job) -> Measurements | None:
+    """The reference job's measurements, read once per comparison (None without a reference)."""
+    if job.reference_job_id is None:
+        return None
+    reference = await store.get_job(session, job.reference_job_id)
+    if reference is None or reference.result is None:
+        _log.warning("job %s: its reference job %s has no result", job.id, job.reference_job_id)
+        return None
+    return reference.result
+
+
+async def result_of(
+    session: AsyncSession,
+    job: Job,
+    *,
+    lang: str | None = None,
+    cache: ComparisonCache | None = None,
+) -> AnalysisResult | None:
+    """The job's result (None until it completed): measurements plus their comparison against
+    the current targets, with suggestions in ``lang`` (default: the job's own language)."""
+    from soundy.compare import compare
+    from soundy.compare.messages import normalise_lang
+
+    if job.result is None:
+        return None
+    measurements = job.result
+    language = normalise_lang(lang or job.lang)
+    genre, version = _current_genre(job.genre)
+    key = (job.id, version, language)
+    comparison = None if cache is None else cache.get(key)
+    if comparison is None:
+        comparison = compare(
+            measurements,
+            genre=genre,
+            destination=job.destination,
+            reference=await _reference_measurements(session, job),
+            lang=language,
+        )
+        if cache is not None:
+            cache.put(key, comparison)
+    return {**measurements, **comparison}
