@@ -83,9 +83,7 @@ class JobOut(BaseModel):
     id: uuid.UUID
     status: JobStatus
     progress: int = Field(description="Percent, 0-100; never decreases.")
-    stage: str | None = Field(
-        description="queued, downloading, decoding, measuring, done."
-    )
+    stage: str | None = Field(description="queued, downloading, decoding, measuring, done.")
     mode: Mode
     genre: str | None
     destination: str | None
