@@ -268,7 +268,7 @@ class _Meters:
         }
 
         peaks: dict[str, Any] = dict.fromkeys(
-            ("true_peak_dbtp", "sample_peak_dbfs", "clipped_samples"), None
+            ("true_peak_dbtp", "sample_peak_dbfs", "clipped_samples", "clip_events"), None
         )
         peaks["channels"] = []
         true_peaks = self.peaks.true_peak_dbtp()
@@ -277,7 +277,8 @@ class _Meters:
         peaks["sample_peak_dbfs"] = _db_max(sample_peaks)
         dyn = self.dynamics.result()
         peaks["clipped_samples"] = dyn.pop("clipped_samples", None)
-        # Per channel: true and sample peak, clipped samples and DC offset.
+        peaks["clip_events"] = dyn.pop("clip_events", None)
+        # Per channel: true and sample peak, clipped samples, clip events and DC offset.
         peaks["channels"] = [
             {"true_peak_dbtp": tp, "sample_peak_dbfs": sp, **extra}
             for tp, sp, extra in zip(true_peaks, sample_peaks, dyn.pop("channels"), strict=True)
