@@ -171,6 +171,7 @@ class ChannelPeaks(TypedDict):
     true_peak_dbtp: float | None
     sample_peak_dbfs: float | None
     clipped_samples: int | None
+    clip_events: int | None
     dc_offset: float | None
     dc_offset_dbfs: float | None
 
@@ -179,6 +180,7 @@ class Peaks(TypedDict):
     true_peak_dbtp: float | None
     sample_peak_dbfs: float | None
     clipped_samples: int | None
+    clip_events: int | None
     channels: list[ChannelPeaks]
 
 

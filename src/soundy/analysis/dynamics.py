@@ -20,16 +20,21 @@ the mean.
 Crest factor: per channel ``20 log10(peak / RMS)`` over the whole track (plain RMS, so a sine
 reads 3.01 dB), averaged over the channels that carry signal.
 
-Clipping: in integer files, samples in runs of at least ``clip_run_samples`` (default 3)
-consecutive samples at full scale of one sign (the largest code, either polarity, within half an
-LSB); in float files, every sample with ``|x| > 1.0`` (float files may exceed full scale; the
-samples are reported, never clipped). DC offset: per channel mean, and in dBFS.
+Clipping, per channel. A sample is *at full scale* when it is the largest code of its polarity,
++-0.5 LSB (integer files: +32767 or -32767/-32768 at 16 bits; float files: the largest 24-bit
+code, |x| >= 1 - 1.5 * 2**-23), and *over* full scale when |x| > 1.0 (only float files and
+lossy decodes hold those; they clip on any conversion to fixed point). A channel clips when it
+has at least ``clip_min_samples`` (default 3) samples at or over full scale, or one over: then
+all of them are *clipped samples*, and each run of consecutive ones of one polarity is a *clip
+event*. A channel with one or two samples at full scale has its peak there, not clipping.
+Counted across block boundaries. Clipping below full scale (a clipper's ceiling at -0.3 dBFS)
+is not detected. DC offset: per channel mean, and in dBFS.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,40 +45,41 @@ __all__ = ["DR_BLOCK_S", "DynamicsMeter"]
 
 DR_BLOCK_S = 3.0
 DR_TOP_FRACTION = 0.2
-DEFAULT_CLIP_RUN_SAMPLES = 3
+# A lone peak, or a peak and one sample within 0.5 LSB of it, is not clipping; three samples
+# at full scale are (Pro Tools' and Audacity's rule of three consecutive ones, counted anywhere
+# in the channel). On 49 real tracks (Debian's fretsonfire and wesnoth music) peak-normalised
+# to full scale at 16 and 24 bits, no channel had more than 2 samples at full scale. Raised
+# 4 dB and hard-clipped, a dense rock song has 6,411 clipped samples in 4,675 places, mostly
+# one or two samples long: three consecutive ones found 1,021 of them.
+DEFAULT_CLIP_MIN_SAMPLES = 3
+# The largest 24-bit code, +-0.5 LSB: "at full scale" for float sources.
+_FLOAT_FULL_SCALE = 1.0 - 1.5 * 2.0**-23
 
 
 @dataclass
 class _ClipState:
-    """Open run lengths at the end of the data seen so far, per channel and polarity."""
+    """Per channel and polarity, whether the last sample seen was at or over full scale; per
+    channel, the samples at or over full scale, their runs and whether one was over."""
 
-    positive: list[int]
-    negative: list[int]
-    counted: list[int] = field(default_factory=list)
+    last_positive: list[bool]
+    last_negative: list[bool]
+    samples: list[int]
+    runs: list[int]
+    over: list[bool]
 
+    @classmethod
+    def empty(cls, channels: int) -> _ClipState:
+        no = [False] * channels
+        return cls(list(no), list(no), [0] * channels, [0] * channels, list(no))
 
-def _count_runs(mask: np.ndarray, carry: int, min_run: int) -> tuple[int, int]:
-    """Samples in completed runs of >= min_run True values, and the open run at the end.
-
-    ``carry`` is the length of the run open at the end of the previous data.
-    """
-    if not mask.any():
-        return (carry if carry >= min_run else 0), 0
-    edges = np.diff(mask.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-    lengths = ends - starts
-    counted = 0
-    if starts[0] == 0:
-        lengths[0] += carry
-    elif carry >= min_run:
-        counted += carry
-    open_run = 0
-    if ends[-1] == mask.shape[0]:
-        open_run = int(lengths[-1])
-        lengths = lengths[:-1]
-    counted += int(lengths[lengths >= min_run].sum())
-    return counted, open_run
+    def copy(self) -> _ClipState:
+        return _ClipState(
+            list(self.last_positive),
+            list(self.last_negative),
+            list(self.samples),
+            list(self.runs),
+            list(self.over),
+        )
 
 
 class DynamicsMeter:
@@ -86,15 +92,17 @@ class DynamicsMeter:
     channels : int
         Channels in the blocks given to ``add_frames``.
     is_float : bool
-        True for float sources (and lossy decodes): clipping = samples beyond full scale.
+        True for float sources (and lossy decodes): samples may be over full scale.
     bit_depth : int, optional
         Bits per sample of an integer source (required when ``is_float`` is False).
-    clip_run_samples : int
-        Minimum run of consecutive full-scale samples counted as clipping (integer sources).
+    clip_min_samples : int
+        Fewest samples at full scale that make a channel's full-scale samples clipping, not
+        its peak (module docstring).
 
     ``result()`` keys: ``crest_db``, ``dr`` (int) - the ``dynamics`` section; ``clipped_samples``
-    (int, all channels) - for ``peaks.clipped_samples``; ``channels``: per channel
-    ``{clipped_samples, dc_offset, dc_offset_dbfs}`` - to merge into ``peaks.channels``.
+    and ``clip_events`` (int, all channels) - for the ``peaks`` section; ``channels``: per
+    channel ``{clipped_samples, clip_events, dc_offset, dc_offset_dbfs}`` - to merge into
+    ``peaks.channels``.
     """
 
     def __init__(
@@ -104,7 +112,7 @@ class DynamicsMeter:
         *,
         is_float: bool = True,
         bit_depth: int | None = None,
-        clip_run_samples: int = DEFAULT_CLIP_RUN_SAMPLES,
+        clip_min_samples: int = DEFAULT_CLIP_MIN_SAMPLES,
     ) -> None:
         if sample_rate_hz <= 0 or channels < 1:
             raise ValueError("sample_rate_hz must be positive and channels at least 1")
@@ -113,17 +121,17 @@ class DynamicsMeter:
         self.sample_rate_hz = float(sample_rate_hz)
         self.channels = channels
         self.is_float = is_float
-        self.clip_run_samples = max(1, clip_run_samples)
+        self.clip_min_samples = max(1, clip_min_samples)
         if is_float:
-            self._clip_threshold = 1.0  # strictly above
+            self._full_scale = _FLOAT_FULL_SCALE
         else:
             assert bit_depth is not None
             lsb = 2.0 ** -(bit_depth - 1)
-            self._clip_threshold = 1.0 - 1.5 * lsb  # at or above: the largest code, +-0.5 LSB
+            self._full_scale = 1.0 - 1.5 * lsb  # at or above: the largest code, +-0.5 LSB
         self._block = max(1, round(DR_BLOCK_S * sample_rate_hz))
         self._blocks = AlignedBlocks(self._block, channels)
         self._stats: list[np.ndarray] = []  # each (4, channels): n, sum x^2, peak, sum x
-        self._clip = _ClipState([0] * channels, [0] * channels, [0] * channels)
+        self._clip = _ClipState.empty(channels)
 
     def add_frames(self, frames: np.ndarray) -> None:
         """Add a block of samples, shape (n, channels), any n."""
@@ -136,23 +144,25 @@ class DynamicsMeter:
     def _analyse(self, lanes: np.ndarray, clip: _ClipState) -> tuple[np.ndarray, _ClipState]:
         """Statistics of one block, (channels, n) float32, and the clip state after it."""
         stats = np.empty((4, self.channels), dtype=np.float64)
-        new = _ClipState(list(clip.positive), list(clip.negative), list(clip.counted))
+        new = clip.copy()
+        full_scale = self._full_scale
         for c, lane in enumerate(lanes):
             high, low = float(lane.max()), float(lane.min())
             stats[0, c] = lane.shape[0]
             stats[1, c] = float(np.dot(lane, lane))
             stats[2, c] = max(high, -low)
             stats[3, c] = float(lane.sum())
-            threshold = self._clip_threshold
-            if self.is_float:
-                if high > threshold or low < -threshold:
-                    new.counted[c] += int(np.count_nonzero(np.abs(lane) > threshold))
-                continue
-            for sign, carries in ((1.0, new.positive), (-1.0, new.negative)):
-                reaches = (high if sign > 0 else -low) >= threshold
-                mask = (sign * lane >= threshold) if reaches else np.zeros(0, dtype=bool)
-                done, carries[c] = _count_runs(mask, carries[c], self.clip_run_samples)
-                new.counted[c] += done
+            for sign, last in ((1.0, new.last_positive), (-1.0, new.last_negative)):
+                extreme = high if sign > 0 else -low
+                if extreme < full_scale:  # most blocks of music: no mask needed
+                    last[c] = False
+                    continue
+                mask = sign * lane >= full_scale
+                starts = np.count_nonzero(mask[1:] & ~mask[:-1]) + int(mask[0] and not last[c])
+                new.samples[c] += int(np.count_nonzero(mask))
+                new.runs[c] += int(starts)
+                new.over[c] = new.over[c] or extreme > 1.0
+                last[c] = bool(mask[-1])
         return stats, new
 
     def result(self) -> dict[str, Any]:
@@ -162,12 +172,11 @@ class DynamicsMeter:
         if tail.shape[1]:
             tail_stats, clip = self._analyse(tail, clip)
             stats.append(tail_stats)
-        # Runs still open at the end of the stream are complete now.
-        min_run = self.clip_run_samples
-        clipped = [
-            clip.counted[c] + sum(r for r in (clip.positive[c], clip.negative[c]) if r >= min_run)
-            for c in range(self.channels)
+        clips = [
+            clip.samples[c] >= self.clip_min_samples or clip.over[c] for c in range(self.channels)
         ]
+        clipped = [clip.samples[c] if clips[c] else 0 for c in range(self.channels)]
+        events = [clip.runs[c] if clips[c] else 0 for c in range(self.channels)]
         # (blocks, 4, channels)
         table = np.stack(stats) if stats else np.zeros((0, 4, self.channels))
         counts, sumsq, peaks, sums = (table[:, i, :] for i in range(4))
@@ -177,12 +186,18 @@ class DynamicsMeter:
             mean = float(sums[:, c].sum() / n[c]) if n[c] else None
             dbfs = 20.0 * math.log10(abs(mean)) if mean else None
             channels_out.append(
-                {"clipped_samples": clipped[c], "dc_offset": mean, "dc_offset_dbfs": dbfs}
+                {
+                    "clipped_samples": clipped[c],
+                    "clip_events": events[c],
+                    "dc_offset": mean,
+                    "dc_offset_dbfs": dbfs,
+                }
             )
         return {
             "crest_db": self._crest_db(n, sumsq, peaks),
             "dr": self._dr(counts, sumsq, peaks),
             "clipped_samples": int(sum(clipped)),
+            "clip_events": int(sum(events)),
             "channels": channels_out,
         }
 

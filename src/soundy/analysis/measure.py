@@ -280,12 +280,13 @@ class _Meters:
         true_peaks = self.peaks.true_peak_dbtp()
         sample_peaks = self.peaks.sample_peak_dbfs()
         dyn = self.dynamics.result()
-        # Per channel: true and sample peak, clipped samples and DC offset.
+        # Per channel: true and sample peak, clipped samples, clip events and DC offset.
         channels: list[ChannelPeaks] = [
             {
                 "true_peak_dbtp": tp,
                 "sample_peak_dbfs": sp,
                 "clipped_samples": extra["clipped_samples"],
+                "clip_events": extra["clip_events"],
                 "dc_offset": extra["dc_offset"],
                 "dc_offset_dbfs": extra["dc_offset_dbfs"],
             }
@@ -295,6 +296,7 @@ class _Meters:
             "true_peak_dbtp": _db_max(true_peaks),
             "sample_peak_dbfs": _db_max(sample_peaks),
             "clipped_samples": dyn["clipped_samples"],
+            "clip_events": dyn["clip_events"],
             "channels": channels,
         }
 
