@@ -63,11 +63,9 @@ def _imported_modules(path: Path) -> set[str]:
 
 def test_the_rooms_table_covers_every_package_and_module() -> None:
     rooms = set(_allowed_imports())
-    present = {
-        f"soundy.{p.stem if p.is_file() else p.name}"
-        for p in SRC.iterdir()
-        if (p.is_dir() and (p / "__init__.py").is_file()) or (p.suffix == ".py" and p.stem != "__init__")
-    }
+    packages = {p.name for p in SRC.iterdir() if (p / "__init__.py").is_file()}
+    modules = {p.stem for p in SRC.glob("*.py") if p.stem != "__init__"}
+    present = {f"soundy.{name}" for name in packages | modules}
     assert rooms == present
 
 
