@@ -1,8 +1,9 @@
 """The one function the worker and the CLI call: measure a file, then compare it with targets.
 
-``analyze_file(path, options) -> dict`` returns the analysis result of DESIGN.md (schema_version 1):
-the measurements of :mod:`soundy.analysis` plus, when ``options`` ask for a comparison, the
-``targets``, ``score``, ``suggestions`` and ``normalization`` of :mod:`soundy.compare`.
+``analyze_file(path, options) -> dict`` returns the analysis result of docs/result.md
+(schema_version 1): the measurements of :mod:`soundy.analysis` plus, when ``options`` ask for a
+comparison, the ``targets``, ``score``, ``suggestions`` and ``normalization`` of
+:mod:`soundy.compare`.
 """
 
 from __future__ import annotations

@@ -2,8 +2,7 @@
 
 Memory does not grow with duration: blocks of a few seconds are decoded, handed to each meter
 (which keeps its own filter state and per-block summaries) and dropped. The result follows
-DESIGN.md "Analysis result (schema_version 1)" and docs/result.md; NaN and infinities become
-None (:func:`json_safe`).
+docs/result.md (schema_version 1); NaN and infinities become None (:func:`json_safe`).
 """
 
 from __future__ import annotations
@@ -333,8 +332,8 @@ def measure_file(
     One pass: every block goes to every meter, then is dropped, so peak memory depends on the
     block length (a few seconds), not on the file's duration. Raises the
     :class:`soundy.errors.InputError` subclasses of :func:`soundy.analysis.decode.open_audio`.
-    The returned dict has DESIGN.md's keys plus ``schema_version`` and the extras of
-    docs/result.md; it is JSON-safe (no NaN or infinity; a missing value is None).
+    The returned dict has the keys of docs/result.md (its extras included); it is JSON-safe
+    (no NaN or infinity; a missing value is None).
     """
     report = _Progress(progress)
     path = Path(path)

@@ -1,7 +1,7 @@
 """Convert the original system's 17 genre targets into Soundy profiles (``genres/*.json``).
 
 Run ``python -m soundy.compare.convert_original`` to (re)write the shipped files from
-``original_genre_targets.json`` (a copy of shared/reference/original-genre-targets.json);
+``original_genre_targets.json`` (a copy of the original system's data of 2025-12-27);
 ``--check`` only reports whether the shipped files match. docs/scoring.md explains every step.
 
 Band levels. The original stored per band ``e = -40 + 5*log10(mean FFT bin power)`` of the raw

@@ -21,12 +21,12 @@ Routes:
 ``POST /api/admin/jobs/{id}/retry``        retry a failed job as a NEW job (see below)
 =========================================  ===================================================
 
-Retry: a job's status never moves backwards (DESIGN.md "Job lifecycle"), so a failed job stays
-failed. Retrying creates a new ``pending`` job of the same client with the same inputs (file,
-mode, genre, destination, reference, language) and queues it; the answer is 202 with the new
-job and ``retry_of`` (the failed job's id). The client sees the new job in its own list. A job
-that is not failed cannot be retried (409 ``conflict``). The per-client in-flight limit does
-not apply to an operator's retry.
+Retry: a job's status never moves backwards (docs/architecture.md#states-and-transitions), so a
+failed job stays failed. Retrying creates a new ``pending`` job of the same client with the same
+inputs (file, mode, genre, destination, reference, language) and queues it; the answer is 202
+with the new job and ``retry_of`` (the failed job's id). The client sees the new job in its own
+list. A job that is not failed cannot be retried (409 ``conflict``). The per-client in-flight
+limit does not apply to an operator's retry.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``POST /api/audio/analyze``: check the request, write the job row (commit), then queue it.
 
 The row is the source of truth: if the queue add fails the answer is still 202 and the
-reconciler adds the job later (DESIGN.md "Job lifecycle").
+reconciler adds the job later (docs/architecture.md#retries-and-idempotency).
 """
 
 from __future__ import annotations
