@@ -1,4 +1,4 @@
-# The two commands a newcomer needs: `make run` and `make test`.
+# The two commands a newcomer needs: `make run` and `make test` (`make test-fast` while editing).
 # Both create .venv on first use and reinstall when the package's build inputs change.
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +10,7 @@ TESTS ?=
 # Reinstall (and so rebuild the C kernels) when any of these change.
 INSTALL_INPUTS := pyproject.toml setup.py $(wildcard src/soundy/analysis/*.c)
 
-.PHONY: run test lint bench browser clean
+.PHONY: run test test-fast lint bench browser clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ browser:
 
 test: $(VENV)/.installed-test browser
 	$(PY) -m pytest $(TESTS)
+
+# The edit loop: everything but the browser and slow tests (multi-process, S3 server).
+test-fast: $(VENV)/.installed-test
+	$(PY) -m pytest -m "not slow and not browser" $(TESTS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check src tests bench
