@@ -41,9 +41,9 @@ test-fast: $(VENV)/.installed-test
 	$(PY) -m pytest -m "not slow and not browser" $(TESTS)
 
 lint: $(VENV)/.installed-test
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
-	$(VENV)/bin/mypy src
+	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/ruff format --check src tests bench scripts
+	$(VENV)/bin/mypy src scripts/convert_original.py
 
 bench: $(VENV)/.installed-test
 	@scripts/ensure-ffmpeg
