@@ -42,6 +42,8 @@ def analyze_file(
     progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Measure ``path`` and, if asked, compare it; returns a JSON-safe dict (no NaN/Inf)."""
+    # numpy loads on the first call, not on import: the worker's parent never needs it, and an
+    # analysis process imports this module before it pins its BLAS threads (pipeline/_pool.py).
     from soundy.analysis import measure_file
     from soundy.compare import compare
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -32,6 +33,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+# soundy.report loads numpy only when called, so a child pins BLAS threads first (_init_child).
+from soundy.report import analyze_file
 
 __all__ = ["AnalysisCrashed", "AnalysisPool", "AnalysisTimeout", "ProgressHandler"]
 
@@ -76,8 +80,6 @@ def _init_child(progress_pipe: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with contextlib.suppress(Exception):
-        import ctypes
-
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() == 1:  # the parent died before prctl took effect
@@ -88,9 +90,8 @@ def _init_child(progress_pipe: Any) -> None:
 
 def _warm_up() -> int:
     """Import the analysis stack now, so the first job does not pay for it."""
-    import soundy.report  # noqa: F401
-
     with contextlib.suppress(Exception):
+        # Importing is this function's work: in the child, after _init_child pinned the threads.
         import numpy  # noqa: F401
         import scipy.signal  # noqa: F401
     return os.getpid()
@@ -98,7 +99,6 @@ def _warm_up() -> int:
 
 def _analyze(job_id: str, path: str, options: Any) -> dict[str, Any]:
     """Runs in the child: ``soundy.report.analyze_file`` with progress sent to the parent."""
-    from soundy.report import analyze_file
 
     def progress(stage: str, fraction: float) -> None:
         with contextlib.suppress(Exception):

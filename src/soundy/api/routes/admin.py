@@ -60,6 +60,7 @@ from soundy.db.models import Job, Upload
 from soundy.errors import Conflict, NotFound, TransientError, Unauthorized
 from soundy.pipeline import jobs
 from soundy.pipeline.jobs import JobStatus
+from soundy.pipeline.queue import enqueue, queue_counts, queue_workers
 
 __all__ = ["router"]
 
@@ -93,8 +94,6 @@ router = APIRouter(
 
 
 async def _queue_counts(settings: Settings) -> QueueCounts:
-    from soundy.pipeline.queue import queue_counts
-
     try:
         return QueueCounts.model_validate(await queue_counts(settings))
     except TransientError as exc:
@@ -103,8 +102,6 @@ async def _queue_counts(settings: Settings) -> QueueCounts:
 
 async def _workers(settings: Settings) -> Workers:
     """BullMQ's worker list (Redis CLIENT LIST), one entry per worker name."""
-    from soundy.pipeline.queue import queue_workers
-
     try:
         clients = await queue_workers(settings)
     except TransientError as exc:
@@ -258,8 +255,6 @@ async def retry(job_id: str, state: StateDep, session: SessionDep) -> Retried:
     )
     metrics.JOBS_CREATED.inc()
     _log.info("job %s: retried by an operator as job %s", old.id, new.id)
-
-    from soundy.pipeline.queue import enqueue
 
     try:
         await enqueue(state.settings, job_id=new.id, file_key=new.file_key, mode=new.mode)

@@ -16,10 +16,12 @@ from soundy import metrics
 from soundy.api.deps import ClientDep, SessionDep, StateDep
 from soundy.api.errors import UploadIncomplete, audio_deleted
 from soundy.api.schemas import AnalyzeRequest, ErrorBody, JobResponse, job_out
+from soundy.compare import DESTINATIONS, list_profiles
 from soundy.db.models import Upload
 from soundy.errors import Conflict, InvalidRequest, NotFound, RateLimited, TooLarge, TransientError
 from soundy.pipeline import jobs
 from soundy.pipeline.jobs import JobStatus
+from soundy.pipeline.queue import enqueue
 
 __all__ = ["known_destinations", "known_genres", "router"]
 
@@ -30,15 +32,11 @@ router = APIRouter(tags=["jobs"])
 
 def known_genres() -> set[str]:
     """Genre keys a job may name (the comparison's profiles, incl. SOUNDY_GENRES_DIR)."""
-    from soundy.compare import list_profiles
-
     return {profile.key for profile in list_profiles()}
 
 
 def known_destinations() -> tuple[str, ...]:
     """Destination keys a job may name (``soundy.compare.DESTINATIONS``)."""
-    from soundy.compare import DESTINATIONS
-
     return DESTINATIONS
 
 
@@ -162,8 +160,6 @@ async def analyze(
         lang=body.lang or language_from_header(accept_language),
     )
     metrics.JOBS_CREATED.inc()
-
-    from soundy.pipeline.queue import enqueue
 
     try:
         await enqueue(settings, job_id=job.id, file_key=job.file_key, mode=job.mode)

@@ -22,9 +22,11 @@ from sse_starlette import EventSourceResponse
 
 from soundy.api.deps import ClientDep, SessionDep, StateDep
 from soundy.api.schemas import ErrorBody, JobList, JobOut, job_out
+from soundy.compare import compare
+from soundy.compare.messages import normalise_lang
 from soundy.db.models import Client, Job
 from soundy.errors import InvalidRequest, NotFound
-from soundy.pipeline import jobs
+from soundy.pipeline import events, jobs
 from soundy.pipeline.jobs import FINAL_STATUSES
 
 __all__ = ["router"]
@@ -110,9 +112,6 @@ async def _result_in_language(session: AsyncSession, job: Job, lang: str) -> dic
     ``soundy.compare`` (pure, about a millisecond) in ``lang``; the measurements are unchanged.
     The stored result as it is when it is already in ``lang``, or when its reference job is
     gone (the comparison could not be the same)."""
-    from soundy.compare import compare
-    from soundy.compare.messages import normalise_lang
-
     assert job.result is not None
     lang = normalise_lang(lang)
     if normalise_lang(job.lang) == lang:
@@ -173,8 +172,6 @@ async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncIterator[byt
     delays an update and the final state is always the stored one. Without Redis it reads the
     row alone. Status and progress never go backwards in the stream.
     """
-    from soundy.pipeline import events
-
     last: dict[str, Any] | None = None
 
     async def read() -> dict[str, Any] | None:
