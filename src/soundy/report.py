@@ -1,4 +1,4 @@
-"""The one function the worker and the CLI call: measure a file, then compare it with targets.
+"""The one function the CLI calls: measure a file, then compare it with targets.
 
 ``analyze_file(path, options)`` returns the analysis result, :class:`soundy.result.AnalysisResult`
 (docs/result.md): the measurements of :mod:`soundy.analysis` and their comparison by
@@ -43,6 +43,8 @@ def analyze_file(
     progress: ProgressCallback | None = None,
 ) -> AnalysisResult:
     """Measure ``path`` and compare it; returns a JSON-safe document (no NaN/Inf)."""
+    # numpy loads on the first call, not on import: `soundy --help` and the other commands
+    # never need it.
     from soundy.analysis import measure_file
     from soundy.compare import compare
 

@@ -74,7 +74,7 @@ def test_grid_is_100ms_hop_split_into_at_most_10ms(fs: int) -> None:
 def test_stereo_1k_sine_reads_peak_plus_k_gain_minus_0691(peak_dbfs: float) -> None:
     meter = LoudnessMeter(48000, 2)
     meter.add_frames(signals.sine(48000, 5.0, peak_dbfs=peak_dbfs))
-    expected = peak_dbfs + 0.6977 - 0.691  # DESIGN.md: G_K(1 kHz) = +0.6977 dB at 48 kHz
+    expected = peak_dbfs + 0.6977 - 0.691  # G_K(1 kHz) = +0.6977 dB at 48 kHz
     assert meter.integrated_lufs() == pytest.approx(expected, abs=0.01)
     assert meter.momentary_max_lufs() == pytest.approx(expected, abs=0.01)
     assert meter.short_term_max_lufs() == pytest.approx(expected, abs=0.01)
@@ -244,7 +244,8 @@ def test_series_hop_and_length() -> None:
 
 
 def literal_k_filter(fs: float) -> list[tuple[list[float], list[float]]]:
-    """BS.1770-4 Annex 1 filters, re-derived for fs as DESIGN.md states (written independently)."""
+    """BS.1770-4 Annex 1 filters, re-derived for fs from the analogue prototypes (libebur128's
+    derivation, docs/measurements.md), written independently of soundy.analysis._kweighting."""
     f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
     k = math.tan(math.pi * f0 / fs)
     vh = 10 ** (gain_db / 20)

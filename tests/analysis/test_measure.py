@@ -1,8 +1,8 @@
 """``measure_file``: the whole pass on real files, checked against the standards' numbers.
 
 A stereo sine of per-channel peak X dBFS at 1 kHz reads X + G_K(1 kHz) - 0.691 LUFS with
-G_K(1 kHz) = +0.6977 dB at 48 kHz (ITU-R BS.1770-4, DESIGN.md); its crest factor is 3.01 dB,
-its sample and true peaks are X, and it sits in the ``mid`` band (500 Hz-2 kHz).
+G_K(1 kHz) = +0.6977 dB at 48 kHz (ITU-R BS.1770-4, docs/measurements.md); its crest factor is
+3.01 dB, its sample and true peaks are X, and it sits in the ``mid`` band (500 Hz-2 kHz).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import soundfile as sf
 from soundy.analysis import measure_file
 from soundy.analysis.measure import MAX_SERIES_POINTS, json_safe, pool_series
 
-DESIGN_KEYS: dict[str, tuple[str, ...]] = {
+RESULT_KEYS: dict[str, tuple[str, ...]] = {
     "file": ("name", "format", "duration_s", "sample_rate", "channels", "bit_depth"),
     "loudness": ("integrated_lufs", "range_lu", "momentary_max_lufs", "short_term_max_lufs"),
     "peaks": ("true_peak_dbtp", "sample_peak_dbfs", "clipped_samples", "channels"),
@@ -85,7 +85,7 @@ def sine_result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_result_has_every_design_key_and_is_strict_json(sine_result: dict[str, Any]) -> None:
     assert sine_result["schema_version"] == 1
-    for section, keys in DESIGN_KEYS.items():
+    for section, keys in RESULT_KEYS.items():
         assert isinstance(sine_result[section], dict), section
         for key in keys:
             assert key in sine_result[section], f"{section}.{key}"

@@ -1,4 +1,4 @@
-"""Builders for hand-made analysis results (the DESIGN.md "Analysis result" shape).
+"""Builders for hand-made analysis results (the shape of docs/result.md).
 
 A plain module (not conftest.py: another directory has one, and ``import conftest`` would be
 ambiguous); tests import it by name.

@@ -1,5 +1,6 @@
 """Job transitions are conditional: a duplicate or late worker never overwrites a finished job,
-status never moves backwards, progress never decreases (DESIGN.md "Job lifecycle")."""
+status never moves backwards, progress never decreases
+(docs/architecture.md#states-and-transitions)."""
 
 from __future__ import annotations
 

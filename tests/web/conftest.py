@@ -39,7 +39,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 # Per-channel peak of the test sine (dBFS) and its frequency (Hz): it reads
-# SINE_PEAK_DBFS + G_K(1 kHz) - 0.691 = -19.99 LUFS (DESIGN.md, BS.1770 at 48 kHz).
+# SINE_PEAK_DBFS + G_K(1 kHz) - 0.691 = -19.99 LUFS (BS.1770 at 48 kHz;
+# docs/architecture.md#measurement-facts-the-code-cites).
 SINE_PEAK_DBFS = -20.0
 SINE_HZ = 1000.0
 SINE_RATE_HZ = 48_000

@@ -66,7 +66,7 @@ def rfft(x: np.ndarray, axis: int = -1, out: np.ndarray | None = None) -> np.nda
     if _r2c is None:
         _r2c = getattr(_load_extension("scipy.fft._pocketfft.pypocketfft"), "r2c", None)
         if _r2c is None:
-            import scipy.fft
+            import scipy.fft  # the slow path only: ~0.15 s of start-up (module docstring)
 
             _r2c = scipy.fft.rfft
             return scipy.fft.rfft(x, axis=axis)  # type: ignore[no-any-return]

@@ -439,7 +439,7 @@ class _SoundfileSource(AudioSource):
         if self._data_offset is not None:
             yield from self._direct_blocks(block_frames, self._data_offset)
             return
-        import soundfile as sf
+        import soundfile as sf  # loaded already by _open_soundfile; see there
 
         while True:
             try:
@@ -523,7 +523,7 @@ class _PyAVSource(AudioSource):
         More than ``_MAX_BAD_PACKETS`` undecodable packets, or more than 1 in 20, raise
         InvalidAudio.
         """
-        import av
+        import av  # loaded already by _open_pyav; see there
 
         stream = self._stream
         good = bad = 0
@@ -595,7 +595,7 @@ class _PyAVSource(AudioSource):
 
 
 def _open_soundfile(path: Path, fmt: str, max_duration_s: float | None) -> AudioSource:
-    import soundfile as sf
+    import soundfile as sf  # start-up of `soundy analyze`: only for the files libsndfile reads
 
     try:
         handle = sf.SoundFile(str(path))
@@ -612,7 +612,7 @@ def _open_soundfile(path: Path, fmt: str, max_duration_s: float | None) -> Audio
 
 def _open_pyav(path: Path, fmt: str | None, head: bytes) -> AudioSource | None:
     """Open with FFmpeg; None when FFmpeg cannot open it as audio."""
-    import av
+    import av  # start-up of `soundy analyze`: only for what libsndfile cannot read
 
     try:
         container = av.open(str(path), mode="r")

@@ -47,6 +47,12 @@ from soundy.analysis._arrays import GrowableArray
 from soundy.analysis._frames import as_frames
 from soundy.analysis._kernels import interpolated_peaks, segment_scan
 from soundy.analysis._kweighting import gating_grid
+from soundy.analysis.loudness import (
+    ABSOLUTE_GATE_LUFS,
+    LRA_RELATIVE_GATE_LU,
+    LoudnessMeter,
+    energy_to_lufs,
+)
 from soundy.errors import InvalidAudio
 
 __all__ = [
@@ -464,13 +470,6 @@ def psr_max_db(loudness: object, peaks: PeakMeter) -> float | None:
 
     ``loudness`` is the :class:`~soundy.analysis.loudness.LoudnessMeter` fed the same frames.
     """
-    from soundy.analysis.loudness import (
-        ABSOLUTE_GATE_LUFS,
-        LRA_RELATIVE_GATE_LU,
-        LoudnessMeter,
-        energy_to_lufs,
-    )
-
     if not isinstance(loudness, LoudnessMeter):
         raise TypeError("loudness must be a LoudnessMeter")
     energies = loudness.short_term_hop_energies()

@@ -12,16 +12,24 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from soundy import metrics
+from soundy import metrics, web
+from soundy.api.auth import load_secret_key
 from soundy.api.deps import AppState
-from soundy.api.errors import install_error_handlers
+from soundy.api.errors import error_response, install_error_handlers
+from soundy.api.routes import admin, analyze, clients, genres, health, jobs, uploads
 from soundy.config import Settings, get_settings
+from soundy.db.session import create_engine, sessionmaker
+from soundy.jobs.results import ComparisonCache
+from soundy.pipeline.queue import close_queues, redis_client
+from soundy.storage import open_storage
 
 __all__ = ["create_app"]
 
@@ -91,8 +99,6 @@ class BodyLimitMiddleware:
                 and value.isdigit()
                 and int(value) > MAX_REQUEST_BODY_BYTES
             ):
-                from soundy.api.errors import error_response
-
                 await error_response(413, "too_large", _BODY_LIMIT_MESSAGE)(scope, receive, send)
                 return
         received = 0
@@ -104,8 +110,6 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > MAX_REQUEST_BODY_BYTES:
                     # An HTTPException passes FastAPI's body parsing unchanged (-> 413).
-                    from starlette.exceptions import HTTPException
-
                     raise HTTPException(413, _BODY_LIMIT_MESSAGE)
             return message
 
@@ -113,12 +117,6 @@ class BodyLimitMiddleware:
 
 
 def _open_state(settings: Settings) -> AppState:
-    from soundy.api.auth import load_secret_key
-    from soundy.db.session import create_engine, sessionmaker
-    from soundy.jobs.results import ComparisonCache
-    from soundy.pipeline.queue import redis_client
-    from soundy.storage import open_storage
-
     if not settings.database_url:
         raise RuntimeError(
             "SOUNDY_DATABASE_URL is not set (use `soundy serve` for embedded services)"
@@ -138,8 +136,6 @@ def _open_state(settings: Settings) -> AppState:
 
 
 async def _close_state(state: AppState) -> None:
-    from soundy.pipeline.queue import close_queues
-
     for closer in (close_queues, state.storage.aclose, state.redis.aclose, state.engine.dispose):
         try:
             await closer()
@@ -175,19 +171,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(LatencyMiddleware)
 
-    from soundy.api.routes import admin, analyze, clients, genres, health, jobs, uploads
-
     for module in (clients, uploads, analyze, jobs, genres, admin, health):
         app.include_router(module.router)
-    from soundy import web
-
     app.include_router(web.router)
     return app
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("soundy")
     except PackageNotFoundError:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
 import uuid
 from pathlib import Path
 
@@ -74,8 +75,6 @@ def load_secret_key(secret_key: str | None, data_dir: Path) -> bytes:
         value = path.read_text().strip()
         if value:
             return value.encode("utf-8")
-        import time
-
         time.sleep(0.02)
     raise RuntimeError(f"{path} is empty; delete it or set SOUNDY_SECRET_KEY")
 

@@ -29,7 +29,6 @@ __all__ = [
     "AppState",
     "ClientDep",
     "SessionDep",
-    "SettingsDep",
     "StateDep",
     "bearer_token",
     "get_state",
@@ -57,13 +56,6 @@ def get_state(request: Request) -> AppState:
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
-
-
-def get_settings_dep(state: StateDep) -> Settings:
-    return state.settings
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis.exceptions
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -141,9 +143,6 @@ async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that give every error the ``{"error": {...}}`` shape."""
-    import redis.exceptions
-    import sqlalchemy.exc
-
     app.add_exception_handler(SoundyError, _soundy_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -19,12 +19,20 @@ __all__ = [
     "ClientCreated",
     "ErrorBody",
     "ErrorInfo",
+    "Failure",
+    "Failures",
     "JobError",
     "JobList",
     "JobOut",
     "JobResponse",
+    "Overview",
+    "QueueCounts",
+    "Retried",
+    "Throughput",
     "UploadCreate",
     "UploadCreated",
+    "WorkerInfo",
+    "Workers",
     "job_out",
 ]
 
@@ -138,3 +146,74 @@ def job_out(job: Job, result: AnalysisResult | None = None) -> JobOut:
         error=error,
         result=result,
     )
+
+
+# The operator dashboard's API (/api/admin, soundy.api.routes.admin).
+
+
+class QueueCounts(BaseModel):
+    """Jobs per BullMQ state in queue ``audio-analysis``; all None when Redis is unreachable."""
+
+    waiting: int | None = None
+    active: int | None = None
+    delayed: int | None = None
+    completed: int | None = None
+    failed: int | None = None
+    error: str | None = Field(default=None, description="Why the counts are missing.")
+
+
+class WorkerInfo(BaseModel):
+    name: str = Field(description="The worker's name: host:pid.")
+    addr: str | None = Field(default=None, description="Its Redis connection's address.")
+    age_s: int | None = Field(default=None, description="Seconds since it connected.")
+    idle_s: int | None = Field(default=None, description="Seconds since its last command.")
+    connections: int = Field(description="Its open Redis connections.")
+
+
+class Workers(BaseModel):
+    workers: list[WorkerInfo]
+    error: str | None = None
+
+
+class Throughput(BaseModel):
+    """From Postgres (the source of truth), by ``finished_at``."""
+
+    completed_last_minute: int
+    completed_last_hour: int
+    failed_last_minute: int
+    failed_last_hour: int
+    median_duration_s_last_hour: float | None = Field(
+        description="Median started_at -> finished_at of the jobs completed in the last hour (s)."
+    )
+    jobs_by_status: dict[str, int] = Field(description="All jobs in the database, per status.")
+
+
+class Failure(BaseModel):
+    id: uuid.UUID
+    client_id: uuid.UUID
+    filename: str
+    mode: str
+    genre: str | None
+    destination: str | None
+    attempts: int
+    error_code: str | None
+    error_message: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class Failures(BaseModel):
+    failures: list[Failure]
+
+
+class Overview(BaseModel):
+    generated_at: datetime
+    queue: QueueCounts
+    workers: Workers
+    throughput: Throughput
+    failures: list[Failure]
+
+
+class Retried(BaseModel):
+    job: JobOut
+    retry_of: uuid.UUID

@@ -10,6 +10,7 @@ exits on its own is started again after a second; one that keeps dying (more tha
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import shutil
@@ -22,6 +23,9 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+from soundy.db.migrate import run_migrations
 
 if TYPE_CHECKING:
     from soundy.config import Settings
@@ -45,8 +49,6 @@ _READY_TIMEOUT_S = 60.0
 def _parent_death_signal() -> None:  # runs in the child between fork and exec
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
-            import ctypes
-
             ctypes.CDLL(None).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
@@ -135,6 +137,7 @@ def run_serve(settings: Settings, *, workers: int) -> int:
     code = 0
     try:
         if settings.database_url is None or settings.redis_url is None:
+            # Only in embedded mode: its wheels are the optional 'embedded' extra.
             from soundy.embedded import start_embedded
 
             _say(f"Starting embedded services under {settings.data_dir} ...")
@@ -142,8 +145,6 @@ def run_serve(settings: Settings, *, workers: int) -> int:
             settings = settings.model_copy(update=services.urls())
         if stop.is_set():
             return 0
-        from soundy.db import run_migrations
-
         assert settings.database_url is not None
         run_migrations(settings.database_url)
         if stop.is_set():
@@ -226,8 +227,6 @@ def run_serve(settings: Settings, *, workers: int) -> int:
 
 def _redact(url: str) -> str:
     """The URL without its password."""
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     if parts.password:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")

@@ -1,8 +1,9 @@
 """``soundy analyze FILE...``: measure audio files and print a report (or JSON).
 
-Only typer is imported at module level: numpy, the decoders and rich load inside the command,
-PyAV only for the formats libsndfile cannot read, and nothing of the service (FastAPI,
-SQLAlchemy, settings) at all, so the command starts fast.
+Only typer and the error classes (``soundy.errors``, which imports nothing) are imported at
+module level: numpy, the decoders and rich load inside the command, PyAV only for the formats
+libsndfile cannot read, and nothing of the service (FastAPI, SQLAlchemy, settings) at all, so the
+command starts fast (cli/main.py imports every command module at start-up).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+
+from soundy.errors import SoundyError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -88,7 +91,7 @@ def _analyze(
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
 
-    from soundy.errors import SoundyError
+    # Start-up path: the engine loads when this command runs, not at every `soundy` start.
     from soundy.report import AnalysisOptions, analyze_file
 
     if destination is not None and destination not in ("streaming", "club"):
@@ -99,6 +102,7 @@ def _analyze(
         raise typer.Exit(2)
 
     if genre is not None:
+        # Only with --genre: the profiles are pydantic models (~60 ms of start-up).
         from soundy.compare import get_profile
 
         try:
@@ -141,13 +145,13 @@ def _analyze(
             failed = True
             continue
         if json_output:
-            import json
+            import json  # start-up path: only --json needs it
 
             sys.stdout.write(json.dumps(result, allow_nan=False, ensure_ascii=False) + "\n")
             sys.stdout.flush()
         else:
             if console is None:
-                from rich.console import Console
+                from rich.console import Console  # start-up path: only the tables need rich
 
                 console = Console()
             render_report(result, console)
@@ -156,8 +160,6 @@ def _analyze(
 
 
 def _reason(path: Path, exc: BaseException) -> str:
-    from soundy.errors import SoundyError
-
     if isinstance(exc, SoundyError):
         message = exc.message
         # Decoder messages start with the file name; show the path the user typed instead.
@@ -192,6 +194,7 @@ class _ProgressBar:
         if self._progress is None:
             if time.monotonic() - self._started_s < _PROGRESS_AFTER_S or fraction >= 1.0:
                 return
+            # Start-up path: rich loads only once a file takes a while.
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
@@ -292,7 +295,7 @@ def _target(result: AnalysisResult, *metrics: str) -> str:
 
 def render_report(result: AnalysisResult, console: Console) -> None:
     """Print one file's result as rich tables: measurements, bands, score and suggestions."""
-    from rich.table import Table
+    from rich.table import Table  # start-up path: --json never loads rich
 
     file = result.get("file") or {}
     loud = result.get("loudness") or {}

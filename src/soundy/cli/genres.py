@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -13,6 +14,7 @@ def genres(
     json_output: bool = typer.Option(False, "--json", help="Print a JSON list of {key, label}."),
 ) -> None:
     """List the genre profiles (shipped ones and those in SOUNDY_GENRES_DIR)."""
+    # Start-up path: cli/main.py imports this module for every command; this one's needs load here.
     import json
 
     from rich.console import Console
@@ -62,8 +64,7 @@ def build(
 
     Put the file into SOUNDY_GENRES_DIR to offer the genre in the CLI and the API.
     """
-    import os
-
+    # Start-up path: cli/main.py imports this module for every command; this one's needs load here.
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from soundy.compare import ProfileError

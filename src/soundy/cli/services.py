@@ -4,6 +4,9 @@
 migrations, then the API and the worker processes as children; Ctrl-C or SIGTERM stops all of it
 within 20 seconds. ``api``, ``worker`` and ``migrate`` are the parts, for production, where each
 runs under its own supervisor (systemd, Kubernetes, ...). See docs/operations.md.
+
+cli/main.py imports this module for every command, `soundy analyze` included, whose start-up is
+measured: so each command imports what it needs (settings, uvicorn, the worker) in its body.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from soundy.errors import SoundyError
+
 if TYPE_CHECKING:
     from soundy.config import Settings
 
@@ -20,6 +25,7 @@ keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 
 
 def _settings(**overrides: object) -> Settings:
+    # Start-up path (module docstring): pydantic-settings loads only for the service commands.
     from soundy.config import get_settings
     from soundy.pipeline.logs import configure_logging
 
@@ -49,11 +55,15 @@ def serve(
     ] = None,
 ) -> None:
     """Run everything: embedded services when needed, migrations, the API and the workers."""
-    from soundy.cli._serve import run_serve
+    from soundy.cli._serve import run_serve  # start-up path (module docstring)
 
     settings = _settings(host=host, port=port)
     n_workers = settings.worker_concurrency if workers is None else workers
-    raise typer.Exit(run_serve(settings, workers=n_workers))
+    try:
+        code = run_serve(settings, workers=n_workers)
+    except SoundyError as exc:  # e.g. embedded mode without the 'embedded' extra
+        raise _fail(exc.message) from exc
+    raise typer.Exit(code)
 
 
 def api(
@@ -61,7 +71,7 @@ def api(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Run the HTTP API only (needs SOUNDY_DATABASE_URL and SOUNDY_REDIS_URL)."""
-    import uvicorn
+    import uvicorn  # start-up path (module docstring)
 
     settings = _settings(host=host, port=port)
     if not settings.database_url or not settings.redis_url:
@@ -85,9 +95,9 @@ def worker(
     ] = None,
 ) -> None:
     """Run a worker: take analysis jobs from the queue until SIGTERM (needs the two URLs)."""
+    # Start-up path (module docstring).
     import asyncio
 
-    from soundy.errors import SoundyError
     from soundy.pipeline.worker import run_worker
 
     settings = _settings()
@@ -100,7 +110,7 @@ def worker(
 
 def migrate() -> None:
     """Apply database migrations (safe to run while other processes run them too)."""
-    from soundy.db import run_migrations
+    from soundy.db.migrate import run_migrations  # start-up path (module docstring)
 
     settings = _settings()
     if not settings.database_url:
@@ -114,6 +124,7 @@ def keys_create(
     name: Annotated[str, typer.Argument(help="A name to recognise the key by.")],
 ) -> None:
     """Create a named API key and print its token (shown once; only its hash is stored)."""
+    # Start-up path (module docstring).
     import asyncio
 
     from soundy.api.auth import create_client

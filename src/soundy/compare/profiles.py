@@ -1,9 +1,9 @@
 """Genre profiles: one JSON file per genre, validated on load.
 
 The shipped profiles live in ``soundy/compare/genres/*.json`` (converted from the original system
-by :mod:`soundy.compare.convert_original`); an operator can add or override genres with files in
-``SOUNDY_GENRES_DIR`` (written by ``soundy targets build``). A file that does not validate raises
-:class:`ProfileError` naming the file and the field.
+by the repository's ``scripts/convert_original.py``); an operator can add or override genres
+with files in ``SOUNDY_GENRES_DIR`` (written by ``soundy targets build``). A file that does not
+validate raises :class:`ProfileError` naming the file and the field.
 
 File shape (docs/scoring.md)::
 

@@ -1,6 +1,7 @@
 """Tables: clients, uploads, jobs (SQLAlchemy 2 ``Mapped[]`` declarative models).
 
-PostgreSQL is the source of truth for jobs and their results (DESIGN.md "Architecture").
+PostgreSQL is the source of truth for jobs and their results
+(docs/architecture.md#how-the-parts-run).
 Timestamps are ``timestamptz`` in UTC. A client's bearer token is never stored: only its
 SHA-256 hex digest (``token_hash``).
 """

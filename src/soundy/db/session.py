@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
-__all__ = ["create_engine", "sessionmaker", "to_async_url", "to_sync_url"]
+__all__ = ["create_engine", "sessionmaker", "to_async_url"]
 
 
 def to_async_url(database_url: str) -> str:
@@ -14,12 +14,6 @@ def to_async_url(database_url: str) -> str:
         if database_url.startswith(prefix):
             return "postgresql+asyncpg://" + database_url[len(prefix) :]
     return database_url
-
-
-def to_sync_url(database_url: str) -> str:
-    """The plain ``postgresql://`` form (for asyncpg.connect and psql)."""
-    url = to_async_url(database_url)
-    return "postgresql://" + url[len("postgresql+asyncpg://") :] if "+asyncpg" in url else url
 
 
 def create_engine(database_url: str, *, pool_size: int = 5) -> AsyncEngine:

@@ -20,6 +20,8 @@ import uuid
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+from soundy.compare import compare, get_profile, targets_version
+from soundy.compare.messages import normalise_lang
 from soundy.errors import InvalidRequest
 from soundy.jobs import store
 from soundy.result import AnalysisResult, Comparison, Measurements
@@ -67,8 +69,6 @@ def _current_genre(genre: str | None) -> tuple[str | None, str]:
     A genre whose profile is gone (an operator removed it) is compared without a genre, with a
     log line, rather than failing the read of an old job.
     """
-    from soundy.compare import get_profile, targets_version
-
     if genre is None:
         return None, targets_version()
     try:
@@ -98,9 +98,6 @@ async def result_of(
 ) -> AnalysisResult | None:
     """The job's result (None until it completed): measurements plus their comparison against
     the current targets, with suggestions in ``lang`` (default: the job's own language)."""
-    from soundy.compare import compare
-    from soundy.compare.messages import normalise_lang
-
     if job.result is None:
         return None
     measurements = job.result

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, text
 
 from soundy import metrics
+from soundy.compare import DESTINATIONS, list_profiles
 from soundy.db.models import Job, Upload
 from soundy.errors import (
     Conflict,
@@ -29,6 +30,7 @@ from soundy.errors import (
     audio_deleted,
 )
 from soundy.jobs import store
+from soundy.pipeline.queue import enqueue
 from soundy.result import JobStatus, Mode
 
 if TYPE_CHECKING:
@@ -57,15 +59,11 @@ class Submission:
 
 def _known_genres() -> set[str]:
     """Genre keys a job may name (the comparison's profiles, incl. SOUNDY_GENRES_DIR)."""
-    from soundy.compare import list_profiles
-
     return {profile.key for profile in list_profiles()}
 
 
 def _known_destinations() -> tuple[str, ...]:
     """Destination keys a job may name (``soundy.compare.DESTINATIONS``)."""
-    from soundy.compare import DESTINATIONS
-
     return DESTINATIONS
 
 
@@ -127,8 +125,6 @@ async def _check_reference(
 
 
 async def _queue(settings: Settings, job: Job) -> None:
-    from soundy.pipeline.queue import enqueue
-
     try:
         await enqueue(settings, job_id=job.id, file_key=job.file_key, mode=job.mode)
     except TransientError as exc:

@@ -3,9 +3,9 @@
 Every transition is ONE conditional ``UPDATE ... WHERE id = :id AND status IN (...) RETURNING``
 and reports whether it won (``True``) or found the job in a state it may not leave (``False``).
 A late or duplicate worker therefore can never overwrite a finished job, and a status never
-moves backwards (DESIGN.md "Job lifecycle"). Each function commits its own transaction.
-A ``Job`` object of the same session is refreshed by a transition that wins; ``get_job``
-always returns the stored state.
+moves backwards (docs/architecture.md#states-and-transitions). Each function commits its own
+transaction. A ``Job`` object of the same session is refreshed by a transition that wins;
+``get_job`` always returns the stored state.
 
 =============  ==========================  ===============================================
 function       from                        to / effect

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -78,8 +79,6 @@ def _init_child(progress_pipe: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with contextlib.suppress(Exception):
-        import ctypes
-
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() == 1:  # the parent died before prctl took effect
@@ -90,9 +89,11 @@ def _init_child(progress_pipe: Any) -> None:
 
 def _warm_up() -> int:
     """Import the analysis stack now, so the first job does not pay for it."""
+    # The analysis stack, numpy and scipy: in the child, after _init_child pinned the threads.
     import soundy.analysis.measure  # noqa: F401
 
     with contextlib.suppress(Exception):
+        # Importing is this function's work: in the child, after _init_child pinned the threads.
         import numpy  # noqa: F401
         import scipy.signal  # noqa: F401
     return os.getpid()
@@ -104,6 +105,7 @@ def _analyze(job_id: str, path: str, options: Any) -> Measurements:
     Only the measurements: a job's comparison is computed from them when it is read
     (:mod:`soundy.jobs.results`), so it follows the targets of the day.
     """
+    # Here, not at the top: numpy must load after _init_child pinned the BLAS threads.
     from soundy.analysis import measure_file
 
     def progress(stage: str, fraction: float) -> None:

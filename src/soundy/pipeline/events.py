@@ -22,6 +22,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from soundy.config import get_settings
+
 __all__ = ["TERMINAL_STATUSES", "channel", "publish", "subscribe"]
 
 TERMINAL_STATUSES = frozenset({"completed", "failed"})
@@ -30,8 +32,6 @@ TERMINAL_STATUSES = frozenset({"completed", "failed"})
 def _prefix(prefix: str | None) -> str:
     if prefix is not None:
         return prefix
-    from soundy.config import get_settings
-
     return get_settings().queue_prefix
 
 

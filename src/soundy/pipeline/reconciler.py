@@ -41,8 +41,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from soundy import jobs, metrics
+from soundy.db.session import sessionmaker
 from soundy.errors import TransientError
 from soundy.pipeline import queue
+from soundy.storage import open_storage
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -75,9 +78,6 @@ class ReconcileReport:
 
 async def reconcile_once(settings: Settings, engine: AsyncEngine) -> ReconcileReport:
     """One pass; ``locked=False`` when another process holds the lock (nothing done)."""
-    from soundy import jobs
-    from soundy.db.session import sessionmaker
-
     report = ReconcileReport()
     # The lock lives as long as this transaction, on this connection only.
     async with engine.connect() as conn, conn.begin():
@@ -174,9 +174,6 @@ async def _delete_stored_files(settings: Settings, file_keys: dict[str, list[str
     "retention"), through one storage client; a failure only leaves an orphan file (logged)."""
     if not any(file_keys.values()):
         return
-    from soundy import metrics
-    from soundy.storage import open_storage
-
     storage = open_storage(settings)
     try:
         for reason, keys in file_keys.items():

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import math
 import os
@@ -47,10 +48,15 @@ from typing import TYPE_CHECKING, Any
 from bullmq import UnrecoverableError
 from bullmq import Worker as BullWorker
 
+from soundy import jobs, metrics
+from soundy.db.session import create_engine, sessionmaker
 from soundy.errors import InputError, NotFound, SoundyError
 from soundy.pipeline import events, queue
 from soundy.pipeline._pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout
 from soundy.pipeline.logs import job_id_var
+from soundy.pipeline.reconciler import run_reconciler
+from soundy.report import AnalysisOptions
+from soundy.storage import open_storage
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -193,9 +199,6 @@ class SoundyWorker:
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        from soundy.db.session import create_engine, sessionmaker
-        from soundy.storage import open_storage
-
         s = self.settings
         assert s.database_url is not None and s.redis_url is not None
         self.engine = create_engine(s.database_url, pool_size=max(2, self.concurrency))
@@ -259,8 +262,6 @@ class SoundyWorker:
 
     def dump_tasks(self) -> None:
         """Log every asyncio task with its stack (SIGUSR1; for diagnosing a stuck worker)."""
-        import io
-
         for task in asyncio.all_tasks():
             out = io.StringIO()
             task.print_stack(file=out)
@@ -268,8 +269,6 @@ class SoundyWorker:
 
     async def run(self, *, install_signals: bool = True) -> str:
         """Run until stopped; returns why it stopped."""
-        from soundy.pipeline.reconciler import run_reconciler
-
         loop = asyncio.get_running_loop()
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -374,8 +373,6 @@ class SoundyWorker:
 
     # -- one job ---------------------------------------------------------------------------
     async def _process(self, bull_job: Any, token: str) -> dict[str, Any]:
-        from soundy import jobs
-
         data = bull_job.data if isinstance(bull_job.data, dict) else {}
         job_id = str(data.get("jobId") or "")
         token_var = job_id_var.set(job_id or None)
@@ -452,8 +449,6 @@ class SoundyWorker:
             job_id_var.reset(token_var)
 
     async def _finish_failed(self, job_id: str, code: str, message: str) -> None:
-        from soundy import jobs
-
         try:
             won = await self._db(jobs.fail, job_id, code=code, message=message)
         except Exception:
@@ -470,8 +465,6 @@ class SoundyWorker:
 
     async def _job_duration_s(self, job_id: str) -> float | None:
         """Seconds from the job's first start to its end, as stored (for the metrics)."""
-        from soundy import jobs
-
         try:
             row = await self._db(jobs.get_job, job_id)
         except Exception:
@@ -482,9 +475,6 @@ class SoundyWorker:
         return max(0.0, float(duration_s))
 
     async def _run_job(self, job_id: str, data: dict[str, Any]) -> Measurements:
-        from soundy import jobs
-        from soundy.report import AnalysisOptions
-
         assert self.storage is not None and self.pool is not None
         row = await self._db(jobs.get_job, job_id)
         if row is None:
@@ -551,8 +541,6 @@ def _failure(exc: BaseException) -> tuple[str, str]:
 def _metric(event: str, *, duration_s: float | None = None, code: str | None = None) -> None:
     """Count a job's end in :mod:`soundy.metrics` (shared with the API via multiprocess mode)."""
     try:
-        from soundy import metrics
-
         if event == "job_completed":
             metrics.JOBS_COMPLETED.inc()
         elif event == "job_failed":
@@ -572,9 +560,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> i
     # the API's /metrics adds up this process's samples: no port of its own, and the workers of
     # one `serve` do not all try to bind the same one.
     if settings.worker_metrics_port is not None and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from soundy.metrics import serve_worker_metrics
-
-        serve_worker_metrics(settings.worker_metrics_host, settings.worker_metrics_port)
+        metrics.serve_worker_metrics(settings.worker_metrics_host, settings.worker_metrics_port)
         log.info(
             "metrics: http://%s:%d/metrics",
             settings.worker_metrics_host,

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -28,8 +29,6 @@ def open_storage(settings: Settings) -> Storage:
     url = settings.resolved_storage_url
     parts = urlsplit(url)
     if parts.scheme == "file":
-        from pathlib import Path
-
         return LocalStorage(Path(url2pathname(unquote(parts.path))))
     if parts.scheme == "s3":
         if not parts.netloc:

@@ -21,12 +21,12 @@ Routes:
 ``POST /api/admin/jobs/{id}/retry``        retry a failed job as a NEW job (see below)
 =========================================  ===================================================
 
-Retry: a job's status never moves backwards (DESIGN.md "Job lifecycle"), so a failed job stays
-failed. Retrying creates a new ``pending`` job of the same client with the same inputs (file,
-mode, genre, destination, reference, language) and queues it; the answer is 202 with the new
-job and ``retry_of`` (the failed job's id). The client sees the new job in its own list. A job
-that is not failed cannot be retried (409 ``conflict``). The per-client in-flight limit does
-not apply to an operator's retry.
+Retry: a job's status never moves backwards (docs/architecture.md#states-and-transitions), so a
+failed job stays failed. Retrying creates a new ``pending`` job of the same client with the same
+inputs (file, mode, genre, destination, reference, language) and queues it; the answer is 202
+with the new job and ``retry_of`` (the failed job's id). The client sees the new job in its own
+list. A job that is not failed cannot be retried (409 ``conflict``). The per-client in-flight
+limit does not apply to an operator's retry.
 """
 
 from __future__ import annotations
@@ -38,16 +38,27 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from soundy.api.deps import SessionDep, StateDep, bearer_token
-from soundy.api.schemas import ErrorBody, JobOut, job_out
+from soundy.api.schemas import (
+    ErrorBody,
+    Failure,
+    Failures,
+    Overview,
+    QueueCounts,
+    Retried,
+    Throughput,
+    WorkerInfo,
+    Workers,
+    job_out,
+)
 from soundy.config import Settings
 from soundy.db.models import Job
 from soundy.errors import NotFound, TransientError, Unauthorized
 from soundy.jobs import JobStatus, service
+from soundy.pipeline.queue import queue_counts, queue_workers
 
 __all__ = ["router"]
 
@@ -80,77 +91,7 @@ router = APIRouter(
 )
 
 
-class QueueCounts(BaseModel):
-    """Jobs per BullMQ state in queue ``audio-analysis``; all None when Redis is unreachable."""
-
-    waiting: int | None = None
-    active: int | None = None
-    delayed: int | None = None
-    completed: int | None = None
-    failed: int | None = None
-    error: str | None = Field(default=None, description="Why the counts are missing.")
-
-
-class WorkerInfo(BaseModel):
-    name: str = Field(description="The worker's name: host:pid.")
-    addr: str | None = Field(default=None, description="Its Redis connection's address.")
-    age_s: int | None = Field(default=None, description="Seconds since it connected.")
-    idle_s: int | None = Field(default=None, description="Seconds since its last command.")
-    connections: int = Field(description="Its open Redis connections.")
-
-
-class Workers(BaseModel):
-    workers: list[WorkerInfo]
-    error: str | None = None
-
-
-class Throughput(BaseModel):
-    """From Postgres (the source of truth), by ``finished_at``."""
-
-    completed_last_minute: int
-    completed_last_hour: int
-    failed_last_minute: int
-    failed_last_hour: int
-    median_duration_s_last_hour: float | None = Field(
-        description="Median started_at -> finished_at of the jobs completed in the last hour (s)."
-    )
-    jobs_by_status: dict[str, int] = Field(description="All jobs in the database, per status.")
-
-
-class Failure(BaseModel):
-    id: uuid.UUID
-    client_id: uuid.UUID
-    filename: str
-    mode: str
-    genre: str | None
-    destination: str | None
-    attempts: int
-    error_code: str | None
-    error_message: str | None
-    created_at: datetime
-    finished_at: datetime | None
-
-
-class Failures(BaseModel):
-    failures: list[Failure]
-
-
-class Overview(BaseModel):
-    generated_at: datetime
-    queue: QueueCounts
-    workers: Workers
-    throughput: Throughput
-    failures: list[Failure]
-
-
-class Retried(BaseModel):
-    job: JobOut
-    retry_of: uuid.UUID
-
-
 async def _queue_counts(settings: Settings) -> QueueCounts:
-    from soundy.pipeline.queue import queue_counts
-
     try:
         return QueueCounts.model_validate(await queue_counts(settings))
     except TransientError as exc:
@@ -159,8 +100,6 @@ async def _queue_counts(settings: Settings) -> QueueCounts:
 
 async def _workers(settings: Settings) -> Workers:
     """BullMQ's worker list (Redis CLIENT LIST), one entry per worker name."""
-    from soundy.pipeline.queue import queue_workers
-
     try:
         clients = await queue_workers(settings)
     except TransientError as exc:

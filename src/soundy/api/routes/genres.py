@@ -11,6 +11,8 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from soundy.compare import list_profiles
+
 __all__ = ["GenreOut", "GenresOut", "router"]
 
 router = APIRouter(tags=["genres"])
@@ -29,8 +31,6 @@ class GenresOut(BaseModel):
 @router.get("/api/genres", response_model=GenresOut)
 def list_genres() -> GenresOut:
     """Every genre profile, sorted by label."""
-    from soundy.compare import list_profiles
-
     return GenresOut(
         genres=[GenreOut(key=p.key, label=p.label, stage=p.stage) for p in list_profiles()]
     )

@@ -13,6 +13,7 @@ from soundy import metrics
 from soundy.api.deps import StateDep
 from soundy.api.errors import error_response
 from soundy.db.models import Job
+from soundy.pipeline.queue import queue_counts
 
 __all__ = ["router"]
 
@@ -66,8 +67,6 @@ async def readyz(state: StateDep) -> Response:
 
 async def _refresh_scrape_gauges(state: StateDep) -> None:
     """Queue depth (from BullMQ) and job rows per status (from PostgreSQL), best effort."""
-    from soundy.pipeline.queue import queue_counts
-
     try:
         counts = await asyncio.wait_for(queue_counts(state.settings), timeout=READY_TIMEOUT_S)
         for queue_state, n in counts.items():

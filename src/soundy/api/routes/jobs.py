@@ -27,6 +27,7 @@ from soundy.db.models import Client, Job
 from soundy.errors import InvalidRequest, NotFound
 from soundy.jobs import FINAL_STATUSES
 from soundy.jobs.results import result_of
+from soundy.pipeline import events
 
 __all__ = ["router"]
 
@@ -145,8 +146,6 @@ async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncIterator[byt
     delays an update and the final state is always the stored one. Without Redis it reads the
     row alone. Status and progress never go backwards in the stream.
     """
-    from soundy.pipeline import events
-
     last: dict[str, Any] | None = None
 
     async def read() -> dict[str, Any] | None:

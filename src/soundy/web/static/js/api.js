@@ -1,4 +1,4 @@
-// The page's side of the HTTP API in DESIGN.md: the anonymous client token, JSON calls with the
+// The page's side of the HTTP API in docs/api.md: the anonymous client token, JSON calls with the
 // error shape {"error": {"code", "message"}}, the upload with progress, and live job status
 // (Server-Sent Events read through fetch, since EventSource cannot send a bearer token).
 

@@ -1,6 +1,6 @@
 // The report: score and parts, charts, suggestions, every metric against its target, the
 // streaming normalization table, and (reference mode) both tracks side by side.
-// It reads the result JSON of DESIGN.md ("Analysis result", schema_version 1) plus the
+// It reads the result JSON of docs/result.md (schema_version 1) plus the
 // comparison keys (targets, score, suggestions, normalization, reference).
 
 import { bandChart, lineChart } from "./charts.js";
@@ -21,7 +21,7 @@ const COLORS = {
 const PART_KEYS = ["loudness", "peaks", "dynamics", "stereo", "tonal_balance"];
 const BAND_ORDER = ["sub", "bass", "low_mid", "mid", "high_mid", "presence", "air"];
 
-// Units shown after values, by the suffix of a metric key (DESIGN: units are in the names).
+// Units shown after values, by the suffix of a metric key (docs/result.md: units are in the names).
 const UNIT_BY_SUFFIX = [
   ["_lufs", "LUFS"],
   ["_lu", "LU"],

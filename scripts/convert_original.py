@@ -1,7 +1,8 @@
 """Convert the original system's 17 genre targets into Soundy profiles (``genres/*.json``).
 
-Run ``python -m soundy.compare.convert_original`` to (re)write the shipped files from
-``original_genre_targets.json`` (a copy of shared/reference/original-genre-targets.json);
+A tool for the repository, not part of the package: run ``python scripts/convert_original.py``
+from a checkout to (re)write the shipped ``src/soundy/compare/genres/*.json`` from
+``scripts/original_genre_targets.json`` (a copy of the original system's data of 2025-12-27);
 ``--check`` only reports whether the shipped files match. docs/scoring.md explains every step.
 
 Band levels. The original stored per band ``e = -40 + 5*log10(mean FFT bin power)`` of the raw
@@ -31,18 +32,23 @@ import argparse
 import json
 import math
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 __all__ = [
     "BAND_HALF_WIDTH_WITHOUT_RANGE_DB",
+    "GENRES_DIR",
     "ORIGINAL_BANDWIDTH_HZ",
+    "SOURCE_FILE",
     "convert_all",
     "convert_genre",
     "correlation_to_width",
     "render_profile",
 ]
+
+#: The original system's targets, and the shipped profiles this script writes.
+SOURCE_FILE = Path(__file__).resolve().with_name("original_genre_targets.json")
+GENRES_DIR = Path(__file__).resolve().parents[1] / "src" / "soundy" / "compare" / "genres"
 
 #: Bandwidth (Hz) of each band of the original, as used for the bin count. low_bass/upper_bass
 #: split at 100 Hz is our assumption (the original only says "together 60-150").
@@ -73,14 +79,6 @@ _SOURCE = (
     "original-genre-targets.json (the original system's data of 2025-12-27), "
     "converted by soundy.compare.convert_original"
 )
-
-
-def _source_path() -> Path:
-    return Path(str(resources.files("soundy.compare").joinpath("original_genre_targets.json")))
-
-
-def _genres_dir() -> Path:
-    return Path(str(resources.files("soundy.compare").joinpath("genres")))
 
 
 def _db_sum(levels_db: list[float]) -> float:
@@ -218,7 +216,7 @@ def render_profile(profile: dict[str, Any]) -> str:
 
 def convert_all(source: Path | None = None) -> dict[str, str]:
     """``{file name: text}`` for every genre of the original file."""
-    data = json.loads((source or _source_path()).read_text(encoding="utf-8"))
+    data = json.loads((source or SOURCE_FILE).read_text(encoding="utf-8"))
     return {
         f"{key}.json": render_profile(convert_genre(key, raw))
         for key, raw in data["genres"].items()
@@ -231,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="output directory")
     parser.add_argument("--check", action="store_true", help="only compare with the files")
     args = parser.parse_args(argv)
-    out_dir: Path = args.out or _genres_dir()
+    out_dir: Path = args.out or GENRES_DIR
     files = convert_all(args.source)
     stale = [
         name
