@@ -21,7 +21,14 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from soundy.analysis.channels import channel_weights, channel_weights_from_mask
 from soundy.analysis.decode import AudioInfo, open_audio
+from soundy.analysis.dynamics import DynamicsMeter
+from soundy.analysis.loudness import LoudnessMeter
+from soundy.analysis.peaks import PeakMeter, psr_max_db
+from soundy.analysis.rhythm import RhythmMeter
+from soundy.analysis.spectrum import SpectrumMeter
+from soundy.analysis.stereo import StereoMeter
 from soundy.result import (
     SCHEMA_VERSION,
     ChannelPeaks,
@@ -179,8 +186,6 @@ def _blocks_here(blocks: Iterable[T]) -> Generator[T, None, None]:
 
 def _weights(info: AudioInfo) -> tuple[float, ...]:
     """BS.1770 channel weights: from the file's speaker mask when it has one, else by count."""
-    from soundy.analysis.channels import channel_weights, channel_weights_from_mask
-
     if info.channel_mask is not None:
         return channel_weights_from_mask(info.channel_mask, info.channels)
     return channel_weights(info.channels)
@@ -195,12 +200,6 @@ class _Meters:
     """Every meter of one analysis, fed the same blocks in one pass."""
 
     def __init__(self, info: AudioInfo) -> None:
-        from soundy.analysis.dynamics import DynamicsMeter
-        from soundy.analysis.loudness import LoudnessMeter
-        from soundy.analysis.peaks import PeakMeter
-        from soundy.analysis.rhythm import RhythmMeter
-        from soundy.analysis.spectrum import SpectrumMeter
-        from soundy.analysis.stereo import StereoMeter
 
         rate, channels = info.sample_rate, info.channels
         self.info = info
@@ -266,8 +265,6 @@ class _Meters:
 
     def measurements(self, file: FileInfo) -> Measurements:
         """The measurement sections of ``file`` (values may still be NaN/inf)."""
-        from soundy.analysis.peaks import psr_max_db
-
         loud = self.loudness
         integrated = loud.integrated_lufs()
         loudness: Loudness = {

@@ -43,6 +43,7 @@ _PROFILE_NAMES = frozenset({"GenreProfile", "ProfileError", "get_profile", "list
 
 def __getattr__(name: str) -> Any:
     if name in _PROFILE_NAMES:
+        # On first use, not at import: pydantic's start-up (above).
         from soundy.compare import profiles
 
         return getattr(profiles, name)

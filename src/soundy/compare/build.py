@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from soundy.analysis import measure_file
 from soundy.compare.metrics import BAND_KEYS, band_levels, metric_value
 from soundy.compare.profiles import GenreProfile, ProfileError
 from soundy.result import Measurements
@@ -49,8 +50,6 @@ def audio_files(directory: Path) -> list[Path]:
 
 
 def _measure(path: str, max_duration_s: float) -> Measurements:
-    from soundy.analysis import measure_file
-
     return measure_file(path, max_duration_s=max_duration_s)
 
 

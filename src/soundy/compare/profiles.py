@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from soundy.config import get_settings
 from soundy.errors import InvalidRequest, SoundyError
 
 __all__ = [
@@ -155,8 +156,6 @@ def _package_dir() -> Path:
 
 
 def _extra_dir() -> Path | None:
-    from soundy.config import get_settings
-
     return getattr(get_settings(), "genres_dir", None)
 
 

@@ -157,6 +157,7 @@ def _profile_targets(
 
 
 def _median_master(metric: str) -> Range | None:
+    # pydantic (the profiles) loads only when a club target needs the master genres.
     from soundy.compare.profiles import list_profiles
 
     values = [
