@@ -122,14 +122,16 @@ async def test_events_stream_current_state_then_progress_then_end(
 
     async def worker() -> None:
         async with sessionmaker(engine)() as session:
-            await asyncio.sleep(0.3)  # let the stream send the current state
+            # Wait until the stream has subscribed (it reads and sends the current state after).
+            channel = events.channel(job_id, prefix=settings.queue_prefix)
+            while (await redis.pubsub_numsub(channel))[0][1] < 1:
+                await asyncio.sleep(0.01)
             assert await jobs.start_attempt(session, job_id)
             assert await jobs.set_progress(session, job_id, progress=40, stage="measuring")
             await events.publish(
                 redis, job_id, {"status": "processing", "progress": 40, "stage": "measuring"},
                 prefix=settings.queue_prefix,
             )  # fmt: skip
-            await asyncio.sleep(0.3)
             assert await jobs.complete(session, job_id, result={"schema_version": 1})
             await events.publish(
                 redis, job_id, {"status": "completed", "progress": 100, "stage": "done"},
