@@ -85,5 +85,8 @@ def sign(key: bytes, *parts: str) -> str:
 
 
 def verify(key: bytes, signature: str, *parts: str) -> bool:
-    """Constant-time check of a :func:`sign` result."""
-    return hmac.compare_digest(sign(key, *parts), signature)
+    """Constant-time check of a :func:`sign` result; any string is safe (bytes are compared, so
+    a non-ASCII ``signature`` is simply wrong, not an error)."""
+    return hmac.compare_digest(
+        sign(key, *parts).encode(), signature.encode("utf-8", errors="surrogateescape")
+    )

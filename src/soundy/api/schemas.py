@@ -74,7 +74,8 @@ class UploadCreated(BaseModel):
 class AnalyzeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    file_key: str = Field(min_length=1, max_length=1000)
+    # No control characters: a key is printable (PostgreSQL text cannot hold a NUL byte).
+    file_key: str = Field(min_length=1, max_length=1000, pattern=r"^[^\x00-\x1f\x7f]+$")
     mode: Mode = Mode.GENRE
     genre: str | None = Field(default=None, max_length=100)
     destination: str | None = Field(default=None, max_length=50)

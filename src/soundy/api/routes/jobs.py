@@ -12,7 +12,7 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -57,8 +57,13 @@ def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created, _, job_id = raw.partition("|")
-        return datetime.fromisoformat(created), uuid.UUID(job_id)
-    except (ValueError, UnicodeDecodeError) as exc:
+        when = datetime.fromisoformat(created)
+        # Ours are UTC times of this era; anything else (naive, year 1 at +14:00, which
+        # PostgreSQL cannot bind) is not one of them.
+        if when.tzinfo is None or not 2000 <= when.astimezone(UTC).year <= 9000:
+            raise ValueError(created)
+        return when, uuid.UUID(job_id)
+    except (ValueError, UnicodeDecodeError, OverflowError) as exc:
         raise InvalidRequest("cursor: not a cursor returned by GET /api/jobs") from exc
 
 

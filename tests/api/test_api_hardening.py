@@ -1,0 +1,62 @@
+"""Crafted input gets a clear 4xx, never a 500 (issue: the API hardened against abuse)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+
+def _cursor(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        _cursor("0001-01-01T00:00:00|00000000-0000-0000-0000-000000000000"),
+        _cursor("9999-12-31T23:59:59.999999+00:00|00000000-0000-0000-0000-000000000000"),
+        _cursor("2026-01-01T00:00:00|00000000-0000-0000-0000-000000000000"),  # no time zone
+        _cursor("0001-01-01T00:00:00+14:00|00000000-0000-0000-0000-000000000000"),
+        "%%%",
+        "A" * 5000,
+    ],
+)
+async def test_a_crafted_cursor_is_a_422(api, client_token, auth, cursor):
+    response = await api.get("/api/jobs", params={"cursor": cursor}, headers=auth(client_token))
+    assert response.status_code in (200, 422), response.text
+    if response.status_code == 422:
+        assert response.json()["error"]["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize("file_key", ["a\x00b", "uploads/\x00", "\x00"])
+async def test_a_nul_byte_in_a_file_key_is_a_4xx(api, client_token, auth, file_key):
+    response = await api.post(
+        "/api/audio/analyze", json={"file_key": file_key}, headers=auth(client_token)
+    )
+    assert response.status_code in (404, 422), response.text
+    assert response.json()["error"]["code"] in ("not_found", "invalid_request")
+
+
+async def test_a_non_ascii_upload_signature_is_refused_not_a_500(api, client_token, auth):
+    created = await api.post(
+        "/api/uploads", json={"filename": "a.wav", "size": 10}, headers=auth(client_token)
+    )
+    assert created.status_code == 201, created.text
+    url = created.json()["upload_url"]
+    base, _, query = url.partition("?")
+    params = dict(p.split("=", 1) for p in query.split("&"))
+    params["signature"] = "é" * len(params.get("signature", "x"))
+    response = await api.put(base, params=params, content=b"0123456789")
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "invalid_signature"
+
+
+@pytest.mark.parametrize("filename", ["a\x00.wav", "\x00", "x\x7f.wav"])
+async def test_a_control_character_in_an_upload_name_is_not_a_500(
+    api, client_token, auth, filename
+):
+    response = await api.post(
+        "/api/uploads", json={"filename": filename, "size": 10}, headers=auth(client_token)
+    )
+    assert response.status_code in (201, 422), response.text
