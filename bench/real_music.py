@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
     deviations: list[float] = []
     shape_deviations: list[float] = []
+    by_band: dict[str, list[float]] = {}
     scores: list[float] = []
     capped = 0
     eq_moves: list[float] = [0.0]
@@ -131,13 +132,17 @@ def main(argv: list[str] | None = None) -> int:
             for key, level in levels.items():
                 if level is None:
                     continue
-                deviations.append(abs(level - targets.bands[key].target))  # type: ignore[index]
+                deviation = level - targets.bands[key].target  # type: ignore[index]
+                deviations.append(abs(deviation))
+                by_band.setdefault(f"{kind}/{key}", []).append(deviation)
                 shape_deviations.append(abs(level - shaped[key].target))
             score = out["score"]
             assert score is not None
             scores.append(score["overall"])
             capped += score["capped_by_critical"]
-            nearest = ", ".join(f"{n['genre']} {n['distance_db']:.1f}" for n in out["nearest_genres"] or [])
+            nearest = ", ".join(
+                f"{n['genre']} {n['distance_db']:.1f}" for n in out["nearest_genres"] or []
+            )
             print(
                 f"  vs {genre}: score {score['overall']:.0f} ({score['classification']}"
                 f"{', capped by critical' if score['capped_by_critical'] else ''}); "
@@ -166,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         f"  after the tilt is taken out (what the bands are judged on): median "
         f"{shape_median:.1f} dB, 90th percentile {shape_p90:.1f} dB"
     )
+    for key, values in by_band.items():
+        print(
+            f"  {key}: median deviation {statistics.median(values):+.1f} dB, "
+            f"median absolute {statistics.median(abs(v) for v in values):.1f} dB"
+        )
     print(f"largest EQ move asked: {max(eq_moves):.1f} dB (target <= {EQ_MOVE_MAX_DB:g})")
     print(
         "scores: min {:.0f}, quartiles {:.0f} / {:.0f} / {:.0f}, max {:.0f}; {} distinct values; "

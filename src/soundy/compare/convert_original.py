@@ -96,9 +96,18 @@ TILT_HALF_WIDTH_DB_PER_OCTAVE = 1.0
 #: outweighs its evidence.
 MAX_PERCUSSION_DB = 3.0
 #: Genres whose original band data is not used at all, and why.
+_PRE_MASTER = (
+    "was measured on pre-master mixes that put three quarters of the power below 60 Hz, which "
+    "no finished track does; the genre takes the mean spectrum of commercial music, which pop "
+    "and rock dominate"
+)
 _NO_BAND_DATA: dict[str, str] = {
     "funk_consciente": "comes from an older data format (no band ranges, loudness -14, "
     "correlation 0.18) that differs from every other genre",
+    "pop": _PRE_MASTER,
+    "rock_indie": _PRE_MASTER,
+    "sertanejo": _PRE_MASTER,
+    "piseiro_forro": _PRE_MASTER,
 }
 #: Genres the original does not have: key -> (label, percussion dB, note).
 EXTRA_GENRES: dict[str, tuple[str, float, str]] = {

@@ -182,6 +182,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{band} ({range}) is inside its range at {current} dB of the total, but matching the balance of the other bands needs it moved by about {cut} dB.",
         "pt-BR": "{band} ({range}) está dentro da faixa, em {current} dB do total, mas equilibrar as outras bandas pede movê-la em cerca de {cut} dB.",
     },
+    "band.move_far.message": {
+        "en": "{band} ({range}) is inside its range at {current} dB of the total, but against the balance of the other bands it sits {cut} dB off {name}'s.",
+        "pt-BR": "{band} ({range}) está dentro da faixa, em {current} dB do total, mas diante do equilíbrio das outras bandas fica {cut} dB fora do de {name}.",
+    },
+    "band.follows_far.action": {
+        "en": "Leave this band to the EQ: it reads off because the balance of the others is far from {name}. The track is closest to {nearest}.",
+        "pt-BR": "Não corrija esta banda com EQ: ela aparece fora porque o equilíbrio das outras está longe de {name}. A faixa está mais perto de {nearest}.",
+    },
     "band.cut.action": {
         "en": "Cut {range} by about {cut} dB.",
         "pt-BR": "Corte {range} em cerca de {cut} dB.",
@@ -204,12 +212,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     # the overall tilt of the balance
     "tilt.low.message": {
-        "en": "The balance is darker than {name}: it falls {current} dB per octave, the {against} is {target} dB per octave.",
-        "pt-BR": "O equilíbrio está mais escuro que {name}: ele cai {current} dB por oitava, o {against} é {target} dB por oitava.",
+        "en": "The balance is darker than {name}: its tilt is {current} dB per octave, the {against} {target} dB per octave.",
+        "pt-BR": "O equilíbrio está mais escuro que {name}: a inclinação é {current} dB por oitava, o {against} {target} dB por oitava.",
     },
     "tilt.high.message": {
-        "en": "The balance is brighter than {name}: it falls {current} dB per octave, the {against} is {target} dB per octave.",
-        "pt-BR": "O equilíbrio está mais brilhante que {name}: ele cai {current} dB por oitava, o {against} é {target} dB por oitava.",
+        "en": "The balance is brighter than {name}: its tilt is {current} dB per octave, the {against} {target} dB per octave.",
+        "pt-BR": "O equilíbrio está mais brilhante que {name}: a inclinação é {current} dB por oitava, o {against} {target} dB por oitava.",
     },
     "tilt.low.action": {
         "en": "Brighten the whole track with one broad tilt EQ (two shelves around 1 kHz), about +{high} dB at 10 kHz and -{low} dB at 50 Hz, rather than band by band.",

@@ -201,13 +201,17 @@ def _texts(
         values = {**common, "band": render(f"band.{band}", lang), "range": band_range}
         gain = eq_gains.get(band, target - value)
         if status == "ok":  # in range, but the balance of the others needs it moved
-            message = render("band.move.message", lang, **values, cut=n(abs(gain)))
+            far = abs(gain) > EQ_MAX_DB
+            message = render(
+                "band.move_far.message" if far else "band.move.message", lang, **values,
+                cut=n(abs(gain)), name=_name(targets, lang),
+            )  # fmt: skip
         else:
             message = render(f"band.{status}.message", lang, **values)
         cut = n(abs(gain))
         if abs(gain) < _EQ_DEADBAND_DB:
             moves = sorted(
-                (k for k, g in eq_gains.items() if abs(g) >= _EQ_DEADBAND_DB),
+                (k for k, g in eq_gains.items() if _EQ_DEADBAND_DB <= abs(g) <= EQ_MAX_DB),
                 key=lambda k: -abs(eq_gains[k]),
             )
             listed = ", ".join(
@@ -215,7 +219,13 @@ def _texts(
                 f"{n(abs(eq_gains[k]))} dB"
                 for k in moves
             )
-            action = render("band.follows.action", lang, moves=listed)
+            if any(abs(g) > EQ_MAX_DB for g in eq_gains.values()):
+                action = render(
+                    "band.follows_far.action", lang, name=_name(targets, lang),
+                    nearest=_nearest_text(nearest, targets, lang),
+                )  # fmt: skip
+            else:
+                action = render("band.follows.action", lang, moves=listed)
         elif abs(gain) > EQ_MAX_DB:
             direction = "cut" if gain < 0 else "boost"
             action = render(
