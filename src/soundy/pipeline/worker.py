@@ -496,6 +496,7 @@ class SoundyWorker:
         options = AnalysisOptions(
             genre=row.genre,
             destination=row.destination,
+            stage=row.analysis_stage,
             reference=reference,
             lang=row.lang or "en",
             max_duration_s=self.settings.max_duration_s,

@@ -158,6 +158,7 @@ async def analyze(
         mode=body.mode,
         genre=body.genre,
         destination=body.destination,
+        analysis_stage=body.stage.value,
         reference_job_id=body.reference_job_id,
         lang=body.lang or language_from_header(accept_language),
     )
