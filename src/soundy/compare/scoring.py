@@ -53,6 +53,9 @@ CRITICAL_CAP = 74.0
 #: Folded to mono, unrelated channels lose 3 LU; a negative correlation that loses more than
 #: this cancels audibly (for broadband channels of equal level: correlation below -0.5).
 PHASE_MONO_LOSS_LU = 6.0
+#: The band targets are turned by at most this tilt difference (dB/octave): about what a tilt
+#: EQ of 6 dB at 50 Hz does (soundy.compare.suggestions.EQ_MAX_DB).
+MAX_TURN_DB_PER_OCTAVE = 1.5
 #: Without a mono loss, a correlation below this is taken as cancelling.
 PHASE_CORRELATION = -0.5
 #: (lowest overall score, classification), best first.
