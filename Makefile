@@ -10,7 +10,9 @@ TESTS ?=
 # Reinstall (and so rebuild the C kernels) when any of these change.
 INSTALL_INPUTS := pyproject.toml setup.py $(wildcard src/soundy/analysis/*.c)
 
-.PHONY: run test test-fast lint bench browser clean
+.PHONY: run test test-fast lint bench bench-real browser clean
+# bench/real_music.py arguments, e.g. `make bench-real BENCH_REAL_ARGS="--limit 6"`
+BENCH_REAL_ARGS ?=
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +50,11 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	@scripts/ensure-ffmpeg
 	$(PY) bench/analyze_speed.py
+
+# Soundy's advice on real music (Debian's wesnoth-music and fretsonfire-songs-sectoid).
+bench-real: $(VENV)/.installed-test
+	@scripts/ensure-real-music
+	$(PY) bench/real_music.py $(BENCH_REAL_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

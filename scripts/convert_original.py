@@ -1,24 +1,26 @@
-"""Convert the original system's 17 genre targets into Soundy profiles (``genres/*.json``).
+"""Build the shipped genre profiles (``genres/*.json``) from the original system's 17 genres and
+the published mean spectrum of commercial music.
 
 A tool for the repository, not part of the package: run ``python scripts/convert_original.py``
 from a checkout to (re)write the shipped ``src/soundy/compare/genres/*.json`` from
 ``scripts/original_genre_targets.json`` (a copy of the original system's data of 2025-12-27);
 ``--check`` only reports whether the shipped files match. docs/scoring.md explains every step.
 
-Band levels. The original stored per band ``e = -40 + 5*log10(mean FFT bin power)`` of the raw
-signal, so ``2*(e_a - e_b) = 10*log10(meanpow_a / meanpow_b)``. A band's total power is its mean
-bin power times its number of bins, which is proportional to its bandwidth in Hz, so in dB, up to
-one constant shared by all bands::
+Band targets. The original's own band levels cannot be right (four genres put three quarters of
+the power below 60 Hz; presence 25 to 37 dB below the total, where real masters measure 14 to
+26), so they are not copied. Each genre's bands are :mod:`soundy.compare.tonal`'s mean spectrum
+plus the genre's *percussion*: the one difference between genres the evidence supports (more
+percussion, more energy below 100 Hz and above 2-4.5 kHz). A genre's percussion is the
+projection of the original's genre-to-genre differences on that pattern, read in plain dB
+(``u_a = e_a + 10*log10(bw_a / 1 Hz)``; the stated factor 2 implies slopes no real master has),
+limited to +-:data:`MAX_PERCUSSION_DB`. The rest of the original's differences is dropped.
+Ranges are the target +- :data:`BAND_HALF_WIDTH_DB` (wider below 150 Hz, where real tracks
+differ most), and ``spectrum.tilt_db_per_octave`` gets the curve's own tilt +-
+:data:`TILT_HALF_WIDTH_DB_PER_OCTAVE`.
 
-    u_a = 2*e_a + 10*log10(bw_a / 1 Hz)
-
-Soundy's ``level_db`` is band power over the total 20 Hz-20 kHz power. The seven bands tile that
-range, so the constant ``C`` is fixed by ``10*log10(sum_a 10^((u_a + C)/10)) = 0`` on the target
-values, and ``level_a = u_a + C``. Range ends (min, max) use the same ``C``. The original's
-``low_bass`` and ``upper_bass`` both cover our ``bass`` (60-150 Hz); we assume the split at
-100 Hz (low_bass 60-100 Hz, upper_bass 100-150 Hz) and add their powers:
-``u_bass = 10*log10(10^(u_low_bass/10) + 10^(u_upper_bass/10))``. Where the two carry the same
-density (16 of 17 genres) the result does not depend on the split.
+Loudness, true peak and DR. A master genre's are its master targets; the four "pre-master mix"
+genres' are a mix's, and the stage sets those for every genre now (soundy.compare.targets), so
+they are left out of the profile.
 
 Stereo. The original's stereo target is the Pearson correlation of left and right (its data files
 call it ``stereo_correlation`` and its target normaliser gives the unit "correlation"), so it maps
@@ -35,14 +37,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from soundy.compare import tonal
+from soundy.compare.profiles import SCHEMA_VERSION
+from soundy.result import BAND_KEYS, BandKey
+
 __all__ = [
-    "BAND_HALF_WIDTH_WITHOUT_RANGE_DB",
+    "BAND_HALF_WIDTH_DB",
+    "EXTRA_GENRES",
     "GENRES_DIR",
+    "MAX_PERCUSSION_DB",
     "ORIGINAL_BANDWIDTH_HZ",
     "SOURCE_FILE",
+    "TILT_HALF_WIDTH_DB_PER_OCTAVE",
     "convert_all",
     "convert_genre",
     "correlation_to_width",
+    "genre_bands",
+    "original_band_levels",
+    "percussion_of_genres",
     "render_profile",
 ]
 
@@ -63,7 +75,7 @@ ORIGINAL_BANDWIDTH_HZ: dict[str, float] = {
     "air": 20000.0 - 10000.0,
 }
 #: Our bands, each made of the original's bands listed.
-_OUR_BANDS: dict[str, tuple[str, ...]] = {
+_OUR_BANDS: dict[BandKey, tuple[str, ...]] = {
     "sub": ("sub",),
     "bass": ("low_bass", "upper_bass"),
     "low_mid": ("low_mid",),
@@ -72,12 +84,55 @@ _OUR_BANDS: dict[str, tuple[str, ...]] = {
     "presence": ("presence",),
     "air": ("air",),
 }
-#: The one genre without band ranges (funk_consciente) gets target +-this, dB.
-BAND_HALF_WIDTH_WITHOUT_RANGE_DB = 3.0
+#: Half-width of each band's ok-range around its target (dB). Real tracks differ from the mean
+#: most below 150 Hz (deviations of up to 10 dB are common there) and above 10 kHz (lossy
+#: encoders' low-pass, production era), least in the mids.
+BAND_HALF_WIDTH_DB: dict[BandKey, float] = {
+    "sub": 7.0,
+    "bass": 5.0,
+    "low_mid": 4.0,
+    "mid": 3.5,
+    "high_mid": 4.0,
+    "presence": 5.0,
+    "air": 6.0,
+}
+#: Half-width of the tilt's ok-range (dB/octave of 1/3-octave levels).
+TILT_HALF_WIDTH_DB_PER_OCTAVE = 1.0
+#: Genres' percussion is kept within +-this (dB): beyond it the original's unit question
+#: outweighs its evidence.
+MAX_PERCUSSION_DB = 3.0
+#: Genres whose original band data is not used at all, and why.
+_PRE_MASTER = (
+    "was measured on pre-master mixes that put three quarters of the power below 60 Hz, which "
+    "no finished track does; the genre takes the mean spectrum of commercial music, which pop "
+    "and rock dominate"
+)
+_NO_BAND_DATA: dict[str, str] = {
+    "funk_consciente": "comes from an older data format (no band ranges, loudness -14, "
+    "correlation 0.18) that differs from every other genre",
+    "pop": _PRE_MASTER,
+    "rock_indie": _PRE_MASTER,
+    "sertanejo": _PRE_MASTER,
+    "piseiro_forro": _PRE_MASTER,
+}
+#: Genres the original does not have: key -> (label, percussion dB, note).
+EXTRA_GENRES: dict[str, tuple[str, float, str]] = {
+    "orchestral": (
+        "Orchestral / soundtrack",
+        -MAX_PERCUSSION_DB,
+        "Not in the original data: the mean spectrum with the least percussion any genre gets "
+        "(orchestras have little), and no stereo, DR or master loudness targets of its own.",
+    ),
+}
 _DECIMALS = 2
 _SOURCE = (
-    "original-genre-targets.json (the original system's data of 2025-12-27), "
-    "converted by soundy.compare.convert_original"
+    "bands: mean spectrum of commercial music (Elowsson & Friberg, AES 142nd Convention, 2017, "
+    "paper 9762) with the genre's percussion; other targets: original-genre-targets.json (the "
+    "original system's data of 2025-12-27); built by soundy.compare.convert_original"
+)
+_SOURCE_EXTRA = (
+    "bands: mean spectrum of commercial music (Elowsson & Friberg, AES 142nd Convention, 2017, "
+    "paper 9762) with the genre's percussion; built by soundy.compare.convert_original"
 )
 
 
@@ -85,50 +140,66 @@ def _db_sum(levels_db: list[float]) -> float:
     return 10.0 * math.log10(sum(10.0 ** (level / 10.0) for level in levels_db))
 
 
-def _unnormalised(density: dict[str, dict[str, Any]], field: str) -> dict[str, float]:
-    """u for each of our bands from the original's densities (``field``: target, min or max)."""
-    u: dict[str, float] = {}
-    for ours, originals in _OUR_BANDS.items():
-        parts = [
-            2.0 * float(density[name][field]) + 10.0 * math.log10(ORIGINAL_BANDWIDTH_HZ[name])
-            for name in originals
-        ]
-        u[ours] = _db_sum(parts)
-    return u
-
-
-def convert_bands(density: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
-    """Our band targets (level relative to total power, dB) from the original's densities."""
-    notes: list[str] = []
-    u_target = _unnormalised(density, "target")
-    offset_db = -_db_sum(list(u_target.values()))
-    has_range = all(
-        density[name].get("min") is not None and density[name].get("max") is not None
-        for name in ORIGINAL_BANDWIDTH_HZ
-    )
-    if has_range:
-        u_min = _unnormalised(density, "min")
-        u_max = _unnormalised(density, "max")
-    else:
-        notes.append(
-            "The original gives no band ranges for this genre; each band's range is its target "
-            f"+-{BAND_HALF_WIDTH_WITHOUT_RANGE_DB:g} dB."
+def original_band_levels(density: dict[str, dict[str, Any]]) -> dict[BandKey, float]:
+    """The original's band targets as levels relative to the total (dB), read in plain dB."""
+    u = {
+        ours: _db_sum(
+            [
+                float(density[name]["target"]) + 10.0 * math.log10(ORIGINAL_BANDWIDTH_HZ[name])
+                for name in originals
+            ]
         )
+        for ours, originals in _OUR_BANDS.items()
+    }
+    offset = -_db_sum(list(u.values()))
+    return {k: v + offset for k, v in u.items()}
+
+
+def _centred(values: dict[BandKey, float]) -> dict[BandKey, float]:
+    mean = sum(values.values()) / len(values)
+    return {k: v - mean for k, v in values.items()}
+
+
+def percussion_of_genres(genres: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Each genre's percussion (dB): its difference from the mean of all genres' original band
+    levels, projected (least squares, levels centred) on what one dB of percussion does to the
+    band levels; limited to +-MAX_PERCUSSION_DB, 0 for a genre whose data is not used."""
+    levels = {key: original_band_levels(raw["band_density_db"]) for key, raw in genres.items()}
+    used = [key for key in levels if key not in _NO_BAND_DATA]
+    mean = {b: sum(levels[g][b] for g in used) / len(used) for b in BAND_KEYS}
+    base = tonal.band_levels_db(tonal.mean_density_db)
+    one = tonal.band_levels_db(tonal.genre_density_db(1.0))
+    pattern = _centred({b: one[b] - base[b] for b in BAND_KEYS})
+    norm = sum(v * v for v in pattern.values())
+    out: dict[str, float] = {}
+    for key, genre_levels in levels.items():
+        if key in _NO_BAND_DATA:
+            out[key] = 0.0
+            continue
+        difference = _centred({b: genre_levels[b] - mean[b] for b in BAND_KEYS})
+        k = sum(difference[b] * pattern[b] for b in BAND_KEYS) / norm
+        out[key] = round(max(-MAX_PERCUSSION_DB, min(MAX_PERCUSSION_DB, k)), _DECIMALS)
+    return out
+
+
+def genre_bands(percussion: float) -> tuple[dict[str, Any], dict[str, float]]:
+    """A genre's band targets and tilt target (``{target, min, max}``) from its percussion."""
+    curve = tonal.genre_density_db(percussion)
     bands: dict[str, Any] = {}
-    for key in _OUR_BANDS:
-        target = u_target[key] + offset_db
-        if has_range:
-            low, high = u_min[key] + offset_db, u_max[key] + offset_db
-        else:
-            low = target - BAND_HALF_WIDTH_WITHOUT_RANGE_DB
-            high = target + BAND_HALF_WIDTH_WITHOUT_RANGE_DB
-        high = min(high, 0.0)
+    for key, level in tonal.band_levels_db(curve).items():
+        half = BAND_HALF_WIDTH_DB[key]
         bands[key] = {
-            "target_db": round(target, _DECIMALS),
-            "min_db": round(min(low, target), _DECIMALS),
-            "max_db": round(max(high, target), _DECIMALS),
+            "target": round(level, _DECIMALS),
+            "target_min": round(level - half, _DECIMALS),
+            "target_max": round(min(level + half, 0.0), _DECIMALS),
         }
-    return bands, notes
+    tilt = tonal.third_octave_tilt_db_per_octave(curve)
+    half = TILT_HALF_WIDTH_DB_PER_OCTAVE
+    return bands, {
+        "target": round(tilt, _DECIMALS),
+        "min": round(tilt - half, _DECIMALS),
+        "max": round(tilt + half, _DECIMALS),
+    }
 
 
 def correlation_to_width(correlation: float) -> float:
@@ -161,19 +232,36 @@ def _range(entry: dict[str, Any], name: str, notes: list[str]) -> dict[str, floa
     return out
 
 
-def convert_genre(key: str, raw: dict[str, Any]) -> dict[str, Any]:
+def _tonal_part(percussion: float, notes: list[str]) -> tuple[dict[str, Any], dict[str, float]]:
+    bands, tilt = genre_bands(percussion)
+    notes.append(
+        f"bands and spectrum.tilt_db_per_octave: the mean spectrum of commercial music with "
+        f"{percussion:+.2f} dB of percussion (docs/scoring.md)."
+    )
+    return bands, tilt
+
+
+def convert_genre(key: str, raw: dict[str, Any], percussion: float) -> dict[str, Any]:
     """One profile (a JSON-ready dict) from one genre of the original file."""
     notes: list[str] = []
     metrics: dict[str, Any] = {}
+    master = raw["stage"] == "master"
     for ours, theirs in (
         ("loudness.integrated_lufs", "lufs"),
         ("peaks.true_peak_dbtp", "true_peak"),
         ("dynamics.dr", "dr"),
         ("loudness.range_lu", "lra"),
     ):
+        if not master and ours != "loudness.range_lu":
+            continue
         converted = _range(raw[theirs], ours, notes)
         if converted is not None:
             metrics[ours] = converted
+    if not master:
+        notes.append(
+            "The original gave this genre a pre-master mix's loudness, true-peak and DR targets; "
+            "the stage sets those for every genre now, so they are not the genre's."
+        )
     if "dynamics.dr" in metrics:
         notes.append(
             "dynamics.dr: the original's DR (max minus mean RMS of 300 ms windows) is carried "
@@ -195,16 +283,35 @@ def convert_genre(key: str, raw: dict[str, Any]) -> dict[str, Any]:
             "min": round(correlation_to_width(r_max), 4),
             "max": round(correlation_to_width(r_min), 4),
         }
-    bands, band_notes = convert_bands(raw["band_density_db"])
-    notes.extend(band_notes)
+    if key in _NO_BAND_DATA:
+        notes.append(f"The original's band data is not used: it {_NO_BAND_DATA[key]}.")
+    bands, tilt = _tonal_part(percussion, notes)
+    metrics["spectrum.tilt_db_per_octave"] = tilt
     return {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "key": key,
         "label": raw["label"],
-        "stage": raw["stage"],
         "source": _SOURCE,
         "notes": notes,
+        "percussion_db": percussion,
         "metrics": metrics,
+        "bands": bands,
+    }
+
+
+def extra_genre(key: str) -> dict[str, Any]:
+    """A profile of :data:`EXTRA_GENRES` (not in the original data)."""
+    label, percussion, note = EXTRA_GENRES[key]
+    notes = [note]
+    bands, tilt = _tonal_part(percussion, notes)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "key": key,
+        "label": label,
+        "source": _SOURCE_EXTRA,
+        "notes": notes,
+        "percussion_db": percussion,
+        "metrics": {"spectrum.tilt_db_per_octave": tilt},
         "bands": bands,
     }
 
@@ -217,10 +324,13 @@ def render_profile(profile: dict[str, Any]) -> str:
 def convert_all(source: Path | None = None) -> dict[str, str]:
     """``{file name: text}`` for every genre of the original file."""
     data = json.loads((source or SOURCE_FILE).read_text(encoding="utf-8"))
-    return {
-        f"{key}.json": render_profile(convert_genre(key, raw))
+    percussion = percussion_of_genres(data["genres"])
+    files = {
+        f"{key}.json": render_profile(convert_genre(key, raw, percussion[key]))
         for key, raw in data["genres"].items()
     }
+    files |= {f"{key}.json": render_profile(extra_genre(key)) for key in EXTRA_GENRES}
+    return files
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,8 @@ class AnalysisOptions:
     genre: str | None = None
     # "streaming" | "club" | None
     destination: str | None = None
+    # "mix" (before mastering) | "master" | None (= master): sets loudness, true-peak, DR targets
+    stage: str | None = None
     # The measurements of an earlier analysis of the reference track.
     reference: Measurements | None = None
     # Language of suggestion messages: "en" or "pt-BR".
@@ -63,6 +65,7 @@ def analyze_file(
         destination=options.destination,
         reference=options.reference,
         lang=options.lang,
+        stage=options.stage,
     )
     if progress is not None:
         progress("comparing", 1.0)

@@ -45,6 +45,7 @@ __all__ = [
     "MetricTarget",
     "Mode",
     "Musical",
+    "NearestGenre",
     "Peaks",
     "PlatformNormalization",
     "Range",
@@ -329,6 +330,15 @@ class Suggestion(Range):
     current: float
     delta: float
     unit: str
+    source: str
+
+
+class NearestGenre(TypedDict):
+    """A genre profile the track's balance is close to (soundy.compare.nearest)."""
+
+    genre: str
+    label: str
+    distance_db: float
 
 
 class PlatformNormalization(TypedDict):
@@ -371,6 +381,7 @@ class Comparison(TypedDict):
     score: Score | None
     suggestions: list[Suggestion]
     normalization: list[PlatformNormalization] | None
+    nearest_genres: list[NearestGenre] | None
     reference: NotRequired[ReferenceComparison]
 
 

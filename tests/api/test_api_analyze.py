@@ -97,6 +97,7 @@ async def test_invalid_mode_destination_and_reference_combinations_are_422(
         {"mode": "genre", "reference_job_id": str(uuid.uuid4())},
         {"reference_job_id": "not-a-uuid", "mode": "reference"},
         {"lang": "english please"},
+        {"stage": "pre-master mix"},
     ):
         response = await analyze(api, auth(client_token), file_key=file_key, **body)
         assert response.status_code == 422, (body, response.text)
@@ -140,6 +141,19 @@ async def test_queue_down_still_answers_202_and_keeps_the_row(
     assert response.status_code == 202, response.text
     job = await jobs.get_job(db_session, response.json()["job"]["id"])
     assert job is not None and job.status == "pending"
+
+
+async def test_stage_is_kept_on_the_job_and_defaults_to_master(
+    api, client_token, auth, upload_bytes
+):
+    file_key = await upload_bytes(api, client_token, b"0123456789")
+    mix = await analyze(api, auth(client_token), file_key=file_key, genre="pop", stage="mix")
+    assert mix.status_code == 202, mix.text
+    master = await analyze(api, auth(client_token), file_key=file_key, genre="pop")
+    for response, stage in ((mix, "mix"), (master, "master")):
+        job_id = response.json()["job"]["id"]
+        fetched = (await api.get(f"/api/jobs/{job_id}", headers=auth(client_token))).json()
+        assert (fetched["analysis_stage"], fetched["genre"]) == (stage, "pop")
 
 
 async def test_known_genre_is_accepted(api, client_token, auth, upload_bytes):

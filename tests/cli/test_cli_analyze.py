@@ -109,3 +109,19 @@ def test_table_shows_the_genre_targets(sine_wav: Path) -> None:
     assert "Target" in done.stdout and "Score:" in done.stdout
     clipped = next(line for line in done.stdout.splitlines() if "Clipped samples" in line)
     assert clipped.split()[-1] == "0"  # a count, not "0.00"
+
+
+def test_table_shows_the_stage_the_nearest_genres_and_each_targets_source(sine_wav: Path) -> None:
+    done = _run("--genre", "rock_indie", "--stage", "mix", str(sine_wav))
+    assert done.returncode == 0, done.stderr
+    out = " ".join(done.stdout.split())  # rich wraps long lines
+    assert "Compared with genre Rock / Indie, stage: mix" in out
+    assert "Nearest genres: " in out and out.count(" dB),") >= 2
+    # a -20 LUFS sine is right for a mix, so no loudness suggestion; a master would get one.
+    # Its true peak (-20 dBTP) leaves more headroom than a mix needs, and says whose target.
+    assert "(target: a mix before mastering" in out
+    assert "LU too quiet" not in out
+    master = " ".join(_run("--genre", "rock_indie", str(sine_wav)).stdout.split())
+    assert "stage: master" in master and "LU too quiet" in master
+    bad = _run("--stage", "premaster", str(sine_wav))
+    assert bad.returncode == 2 and "--stage must be mix or master" in bad.stderr

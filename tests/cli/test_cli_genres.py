@@ -19,15 +19,15 @@ def test_genres_json_is_a_list_of_key_and_label() -> None:
     result = runner.invoke(app, ["genres", "--json"])
     assert result.exit_code == 0, result.output
     genres = json.loads(result.stdout)
-    assert isinstance(genres, list) and len(genres) == 17
+    assert isinstance(genres, list) and len(genres) == 18
     assert all(isinstance(g["key"], str) and isinstance(g["label"], str) for g in genres)
-    assert {"key": "funk_mandela", "label": "Funk BR", "stage": "master"} in genres
+    assert {"key": "funk_mandela", "label": "Funk BR"} in genres
 
 
 def test_genres_table_names_every_genre() -> None:
     result = runner.invoke(app, ["genres"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    for label in ("Trap", "Funk Bruxaria", "Piseiro/Forró", "pre-master mix"):
+    for label in ("Trap", "Funk Bruxaria", "Piseiro/Forró", "Orchestral"):
         assert label in result.stdout
 
 
@@ -58,7 +58,7 @@ def test_targets_build_writes_a_valid_profile_from_medians(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     assert "from 3 tracks (1 skipped)" in result.stdout
     profile = load_profile_file(out)
-    assert (profile.key, profile.label, profile.stage) == ("club_refs", "Club refs", "master")
+    assert (profile.key, profile.label) == ("club_refs", "Club refs")
     tp = profile.metrics["peaks.true_peak_dbtp"]
     assert tp.min <= tp.target <= tp.max
     assert -3.5 < tp.target < -2.5  # median of the three peak levels (-1, -3, -5 dBFS)
@@ -68,7 +68,7 @@ def test_targets_build_writes_a_valid_profile_from_medians(tmp_path: Path) -> No
     listed = _genres_with_dir(tmp_path)
     assert listed.exit_code == 0, listed.output
     keys = [g["key"] for g in json.loads(listed.stdout)]
-    assert "club_refs" in keys and len(keys) == 18
+    assert "club_refs" in keys and len(keys) == 19
 
 
 def _genres_with_dir(directory: Path) -> Result:

@@ -1,4 +1,4 @@
-"""Builders for hand-made analysis results (the shape of docs/result.md).
+"""Builders for hand-made analysis results (soundy.result.Measurements, docs/result.md).
 
 A plain module (not conftest.py: another directory has one, and ``import conftest`` would be
 ambiguous); tests import it by name.
@@ -12,11 +12,16 @@ from typing import Any
 from soundy.compare.metrics import BAND_EDGES_HZ
 from soundy.compare.profiles import get_profile
 
+#: A master's loudness, true peak and DR where the genre has no master targets of its own.
+_MASTER = {"loudness.integrated_lufs": -14.0, "peaks.true_peak_dbtp": -1.0, "dynamics.dr": 8.0}
+_STEREO = {"stereo.correlation": 0.5, "stereo.width": 0.33}
+
 
 def on_target_result(genre: str) -> dict[str, Any]:
-    """A result whose every metric and band sits on ``genre``'s targets."""
+    """A result whose every metric and band sits on ``genre``'s targets (a genre without master
+    targets: on the streaming destination's, which is then its default)."""
     p = get_profile(genre)
-    m = {k: v.target for k, v in p.metrics.items()}
+    m = {**_MASTER, **_STEREO, **{k: v.target for k, v in p.metrics.items()}}
     return {
         "schema_version": 1,
         "file": {
@@ -48,12 +53,12 @@ def on_target_result(genre: str) -> dict[str, Any]:
         },
         "spectrum": {
             "bands": [
-                {"key": k, "low_hz": lo, "high_hz": hi, "level_db": p.bands[k].target_db}
+                {"key": k, "low_hz": lo, "high_hz": hi, "level_db": p.bands[k].target}
                 for k, (lo, hi) in BAND_EDGES_HZ.items()
             ],
             "centroid_hz": 2000.0,
             "rolloff_hz": 8000.0,
-            "tilt_db_per_octave": -3.0,
+            "tilt_db_per_octave": m["spectrum.tilt_db_per_octave"],
         },
     }
 

@@ -17,7 +17,7 @@ async def test_get_api_genres_lists_every_profile() -> None:
         response = await client.get("/api/genres")
     assert response.status_code == 200
     genres = response.json()["genres"]
-    assert len(genres) == 17
-    assert {"key": "trap", "label": "Trap", "stage": "master"} in genres
+    assert len(genres) == 18
+    assert {"key": "trap", "label": "Trap"} in genres
     assert {g["key"] for g in genres} == {p.key for p in list_profiles()}
-    assert all(set(g) == {"key", "label", "stage"} for g in genres)
+    assert all(set(g) == {"key", "label"} for g in genres)  # no genre is tied to a stage

@@ -7,6 +7,7 @@ profile, against a shipped genre, and against the healthy track as a reference.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -63,7 +64,7 @@ def test_the_profile_was_used(tracks: dict[str, Any]) -> None:
 def test_too_quiet_gets_raise_the_loudness(tracks: dict[str, Any]) -> None:
     s = _suggestion(tracks["too_quiet"], "loudness.integrated_lufs")
     assert s["delta"] == pytest.approx(14.0, abs=1.0)  # 14 dB quieter than the healthy ones
-    assert s["severity"] == "critical"
+    assert s["severity"] == "warning"  # far off, but no damage: never critical
     assert "Raise the loudness by about" in s["action"]
     assert s["delta"] == pytest.approx(s["target"] - s["current"], abs=1e-3)
 
@@ -87,18 +88,20 @@ def test_narrow_gets_widen(tracks: dict[str, Any]) -> None:
 
 
 def test_too_much_low_end_gets_reduce_the_low_end(tracks: dict[str, Any]) -> None:
+    """+12 dB of kick and bass: the advice cuts the low end, as a low-end cut or as the tilt EQ
+    (the bass pulls the whole balance darker) with its cut at 50 Hz; never a critical."""
     result = tracks["low_end"]
-    lows = [
+    tonal = [s for s in result["suggestions"] if s["metric"].startswith("spectrum.")]
+    assert tonal
+    cuts_low_end = [
         s
-        for s in result["suggestions"]
-        if s["metric"] in ("spectrum.bands.sub", "spectrum.bands.bass")
+        for s in tonal
+        if "Reduce the low end below 150 Hz" in s["action"]
+        or re.search(r"-[0-9.]+ dB at 50 Hz", s["action"])
+        or (s["key"] == "band.far" and "too strong" in s["action"])
     ]
-    assert lows
-    for s in lows:
-        assert s["status"] == "high" and s["delta"] < 0
-        assert "Reduce the low end below 150 Hz" in s["action"]
-    highs = [s for s in result["suggestions"] if s["metric"] == "spectrum.bands.air"]
-    assert all(s["delta"] > 0 for s in highs)  # the rest of the spectrum is now relatively low
+    assert cuts_low_end, [s["action"] for s in tonal]
+    assert all(s["severity"] != "critical" for s in tonal)
 
 
 def test_phase_inverted_gets_critical_check_phase(tracks: dict[str, Any]) -> None:
@@ -113,7 +116,9 @@ def test_the_healthy_track_scores_higher_than_every_problem(tracks: dict[str, An
     healthy = tracks["healthy"]["score"]["overall"]
     for name in PROBLEMS:
         assert tracks[name]["score"]["overall"] < healthy, name
-        assert tracks[name]["score"]["overall"] <= 74.0, name  # every problem is critical
+    for name in ("clipping", "phase_inverted"):  # damage on playback: capped
+        assert tracks[name]["score"]["capped_by_critical"], name
+        assert tracks[name]["score"]["overall"] <= 74.0, name
 
 
 def test_a_track_against_itself_scores_at_least_95(tracks: dict[str, Any]) -> None:

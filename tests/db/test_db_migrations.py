@@ -15,7 +15,7 @@ from soundy.db.migrate import run_migrations, run_migrations_async
 from soundy.db.models import Base
 from soundy.db.session import to_async_url
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 @pytest.fixture
@@ -154,7 +154,7 @@ async def test_0004_keeps_the_measurements_and_drops_the_frozen_comparison(
     )  # fmt: skip
     await run_migrations_async(url)
     stored = await _stored_result(url, job_id)
-    comparison = {"targets", "score", "suggestions", "normalization", "reference"}
+    comparison = {"targets", "score", "suggestions", "normalization", "nearest_genres", "reference"}
     assert set(stored) == set(analysis_result) - comparison
     assert stored == {
         k: v for k, v in json.loads(json.dumps(analysis_result)).items() if k in stored

@@ -5,6 +5,7 @@ repeated reads are served from a bounded cache."""
 from __future__ import annotations
 
 import json
+import typing
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,9 @@ from soundy import jobs
 from soundy.compare import profiles
 from soundy.config import get_settings
 from soundy.jobs.results import ComparisonCache
+from soundy.result import Comparison
 
-COMPARISON_KEYS = {"targets", "score", "suggestions", "normalization", "reference"}
+COMPARISON_KEYS = set(typing.get_type_hints(Comparison))
 SHIPPED = Path(profiles.__file__).parent / "genres"
 
 

@@ -41,7 +41,13 @@ async def _drop_file(page: Any, selector: str, audio: Path) -> None:
 
 
 async def _analyze(
-    page: Any, base_url: str, audio: Path, *, genre: str | None = "trap", drop: bool = False
+    page: Any,
+    base_url: str,
+    audio: Path,
+    *,
+    genre: str | None = "trap",
+    drop: bool = False,
+    stage: str | None = None,
 ) -> str:
     """Open the page, choose the file (button, or drag and drop) and genre, press Analyse;
     returns the job id."""
@@ -50,6 +56,8 @@ async def _analyze(
     await page.wait_for_function("() => document.querySelectorAll('#genre option').length > 1")
     if genre is not None:
         await page.select_option("#genre", genre)
+    if stage is not None:
+        await page.select_option("#stage", stage)
     if drop:
         await _drop_file(page, "[data-testid=dropzone]", audio)
         assert audio.name in await page.locator("#file-name").inner_text()
@@ -87,7 +95,7 @@ async def test_upload_shows_live_progress_report_and_charts(
                 else None
             ),
         )
-        job_id = await _analyze(page, web_server, sine_wav)
+        job_id = await _analyze(page, web_server, sine_wav, stage="mix")
         report = page.locator("[data-testid=report]")
         await report.wait_for(state="visible", timeout=JOB_TIMEOUT_MS)
         # The page followed the job over Server-Sent Events (with its bearer token).
@@ -100,6 +108,21 @@ async def test_upload_shows_live_progress_report_and_charts(
         job = await _api_job(web_server, page, job_id)
         assert job["status"] == "completed"
         result = job["result"]
+
+        # The stage chosen on the page reached the comparison, and the report says so.
+        assert job["analysis_stage"] == "mix" and result["targets"]["stage"] == "mix"
+        compared = await report.locator("[data-testid=context]").inner_text()
+        assert "a mix before mastering" in compared and "Trap" in compared
+        # The nearest genres, with their distances, as the comparison lists them.
+        nearest = report.locator("[data-testid=nearest-genres] li")
+        assert await nearest.count() == len(result["nearest_genres"]) == 3
+        for row, genre in zip(
+            await nearest.all_inner_texts(), result["nearest_genres"], strict=True
+        ):
+            assert genre["label"] in row and f"{genre['distance_db']:.1f} dB" in row
+        # Each suggestion says where its target comes from.
+        first = report.locator("[data-testid=suggestion]").first
+        assert f"target from: {result['suggestions'][0]['source']}" in await first.inner_text()
 
         # The score and its parts.
         score_text = await report.locator("[data-testid=score] .score-value").inner_text()

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from soundy.db.models import Job
-from soundy.result import AnalysisResult, JobStatus, Mode
+from soundy.result import AnalysisResult, JobStatus, Mode, Stage
 
 __all__ = [
     "AnalyzeRequest",
@@ -79,6 +79,11 @@ class AnalyzeRequest(BaseModel):
     mode: Mode = Mode.GENRE
     genre: str | None = Field(default=None, max_length=100)
     destination: str | None = Field(default=None, max_length=50)
+    stage: Stage = Field(
+        default=Stage.MASTER,
+        description="What the file is: mix (before mastering) or master (finished); sets the "
+        "loudness, true-peak and DR targets (docs/scoring.md).",
+    )
     reference_job_id: uuid.UUID | None = None
     lang: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")
 
@@ -96,6 +101,9 @@ class JobOut(BaseModel):
     mode: Mode
     genre: str | None
     destination: str | None
+    analysis_stage: Stage = Field(
+        description="The stage the file was compared as: mix or master (the request's stage)."
+    )
     reference_job_id: uuid.UUID | None
     lang: str | None
     file_key: str
@@ -135,6 +143,7 @@ def job_out(job: Job, result: AnalysisResult | None = None) -> JobOut:
         mode=Mode(job.mode),
         genre=job.genre,
         destination=job.destination,
+        analysis_stage=Stage(job.analysis_stage or Stage.MASTER),
         reference_job_id=job.reference_job_id,
         lang=job.lang,
         file_key=job.file_key,

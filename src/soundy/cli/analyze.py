@@ -48,6 +48,12 @@ def analyze(
     destination: str | None = typer.Option(
         None, "--destination", help="Compare with a destination's targets: streaming or club."
     ),
+    stage: str = typer.Option(
+        "master",
+        "--stage",
+        help="What the file is: mix (before mastering) or master; sets the loudness, true-peak "
+        "and DR targets.",
+    ),
     reference: Path | None = typer.Option(
         None, "--reference", help="Compare with a reference track (analysed first)."
     ),
@@ -71,7 +77,7 @@ def analyze(
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
     try:
-        _analyze(files, json_output, genre, destination, reference, lang, max_duration_s)
+        _analyze(files, json_output, genre, destination, stage, reference, lang, max_duration_s)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -82,6 +88,7 @@ def _analyze(
     json_output: bool,
     genre: str | None,
     destination: str | None,
+    stage: str,
     reference: Path | None,
     lang: str,
     max_duration_s: float,
@@ -96,6 +103,9 @@ def _analyze(
 
     if destination is not None and destination not in ("streaming", "club"):
         _fail_line(f"--destination must be streaming or club, not {destination!r}")
+        raise typer.Exit(2)
+    if stage not in ("mix", "master"):
+        _fail_line(f"--stage must be mix or master, not {stage!r}")
         raise typer.Exit(2)
     if lang not in ("en", "pt-BR"):
         _fail_line(f"--lang must be en or pt-BR, not {lang!r}")
@@ -128,6 +138,7 @@ def _analyze(
     options = AnalysisOptions(
         genre=genre,
         destination=destination,
+        stage=stage,
         reference=reference_measurements,
         lang=lang,
         max_duration_s=max_duration_s,
@@ -268,29 +279,6 @@ def _target(result: AnalysisResult, *metrics: str) -> str:
             text += f" ({low:g}..{high:g})"
         return text
     return ""
-    rows = list(targets.get("metrics") or [])
-    for band in targets.get("bands") or []:
-        if isinstance(band, dict):
-            rows.append(
-                {
-                    "metric": f"spectrum.bands.{band.get('key')}",
-                    "target": band.get("target_db"),
-                    "target_min": band.get("min_db"),
-                    "target_max": band.get("max_db"),
-                }
-            )
-    for row in rows:
-        if not isinstance(row, dict) or row.get("metric") not in metrics:
-            continue
-        target, low, high = row.get("target"), row.get("target_min"), row.get("target_max")
-        digits = 2 if abs(target or 0) < 2 else 1
-        if row.get("unit") == "samples":  # a count: "0", not "0.00"
-            digits = 0
-        text = _num(target, digits=digits)
-        if low is not None and high is not None and low != high:
-            text += f" ({low:g}..{high:g})"
-        return text
-    return ""
 
 
 def render_report(result: AnalysisResult, console: Console) -> None:
@@ -364,6 +352,25 @@ def render_report(result: AnalysisResult, console: Console) -> None:
         row("", "Key", _num(musical.get("key")))
     console.print(table)
 
+    targets = result.get("targets")
+    if isinstance(targets, dict):
+        against = {
+            "genre": f"genre {targets.get('label') or targets.get('genre')}",
+            "reference": "a reference track",
+            "destination": "the destination's targets",
+        }[targets["source"]]
+        context = [f"Compared with {against}", f"stage: {targets.get('stage') or 'master'}"]
+        if targets.get("destination"):
+            context.append(f"destination: {targets['destination']}")
+        console.print(", ".join(context), markup=False)
+    nearest = result.get("nearest_genres")
+    if nearest:
+        console.print(
+            "Nearest genres: "
+            + ", ".join(f"{n['label']} ({n['distance_db']:.1f} dB)" for n in nearest),
+            markup=False,
+        )
+
     score = result.get("score")
     if isinstance(score, dict) and score.get("overall") is not None:
         label = score.get("classification") or ""
@@ -382,5 +389,11 @@ def render_report(result: AnalysisResult, console: Console) -> None:
         message = suggestion.get("message", "")
         action = suggestion.get("action")
         line = f"[{severity}] {message}" if severity else str(message)
-        console.print(f"  - {line}" + (f" {action}" if action else ""), markup=False)
+        source = suggestion.get("source")
+        console.print(
+            f"  - {line}"
+            + (f" {action}" if action else "")
+            + (f" (target: {source})" if source else ""),
+            markup=False,
+        )
     console.print()

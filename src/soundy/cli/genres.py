@@ -28,23 +28,26 @@ def genres(
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
     if json_output:
-        rows = [{"key": p.key, "label": p.label, "stage": p.stage} for p in profiles]
+        rows = [{"key": p.key, "label": p.label} for p in profiles]
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
     table = Table(title="Genres")
-    for column in ("Key", "Label", "Stage", "Loudness (LUFS)", "True peak (dBTP)"):
+    for column in ("Key", "Label", "Master loudness (LUFS)", "True peak (dBTP)", "Tilt (dB/oct)"):
         table.add_column(column)
     for p in profiles:
-        lufs = p.metrics["loudness.integrated_lufs"]
+        lufs = p.metrics.get("loudness.integrated_lufs")
         tp = p.metrics.get("peaks.true_peak_dbtp")
+        tilt = p.metrics.get("spectrum.tilt_db_per_octave")
         table.add_row(
             p.key,
             p.label,
-            p.stage,
-            f"{lufs.target:g} ({lufs.min:g}..{lufs.max:g})"
+            ""
+            if lufs is None
+            else f"{lufs.target:g} ({lufs.min:g}..{lufs.max:g})"
             if lufs.min is not None and lufs.max is not None
             else f"{lufs.target:g}",
             "" if tp is None else f"{tp.target:g}",
+            "" if tilt is None else f"{tilt.target:g}",
         )
     Console().print(table)
 
@@ -57,7 +60,6 @@ def build(
     genre: str = typer.Option(..., "--genre", help="Profile key, e.g. 'deep_house'."),
     label: str = typer.Option(..., "--label", help="Name shown to users, e.g. 'Deep House'."),
     out: Path | None = typer.Option(None, "--out", help="Output file (default: ./KEY.json)."),
-    stage: str = typer.Option("master", "--stage", help="'master' or 'pre-master mix'."),
     workers: int = typer.Option(0, "--workers", help="Processes (0 = one per CPU)."),
 ) -> None:
     """Measure every audio file in DIR and write a profile from their medians and 10-90 % ranges.
@@ -96,7 +98,7 @@ def build(
             on_done=done,
         )
     try:
-        profile = profile_from_results(results, key=genre, label=label, stage=stage)
+        profile = profile_from_results(results, key=genre, label=label)
     except ProfileError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None

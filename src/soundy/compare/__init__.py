@@ -1,13 +1,17 @@
 """Targets, score, suggestions and streaming normalisation for an analysis result.
 
-``compare(measurements, *, genre, destination, reference, lang)`` takes the measurements of
-:func:`soundy.analysis.measure_file` (and a reference track's) and returns the comparison keys of
-the result, :class:`soundy.result.Comparison` (docs/scoring.md, docs/result.md):
+``compare(measurements, *, genre, destination, reference, lang, stage)`` takes the measurements
+of :func:`soundy.analysis.measure_file` (and a reference track's) and returns the comparison keys
+of the result, :class:`soundy.result.Comparison` (docs/scoring.md, docs/result.md). It is a pure
+function of the measurements and those choices, so a stored result can be compared again.
 
-* ``targets``: what the track was compared with (genre profile, reference or destination);
+* ``targets``: what the track was compared with (genre profile, reference or destination, and
+  the stage: a mix before mastering or a finished master);
 * ``score``: overall 0-100, parts, classification and one row per metric;
 * ``suggestions``: concrete fixes, most severe first, in ``lang`` ("en" or "pt-BR");
 * ``normalization``: what each streaming platform will do to the track (None for silence);
+* ``nearest_genres``: the three genre profiles the balance is closest to (with a genre or a
+  reference; None otherwise, so that a plain measurement loads no profile);
 * ``reference``: differences from the reference track and a similarity (reference mode only).
 """
 
@@ -15,11 +19,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from soundy.compare.nearest import nearest_genres
 from soundy.compare.normalization import normalization
 from soundy.compare.reference import compare_reference
 from soundy.compare.scoring import evaluate, score_targets
 from soundy.compare.suggestions import make_suggestions
-from soundy.compare.targets import DESTINATIONS, build_targets, targets_version
+from soundy.compare.targets import DESTINATIONS, STAGES, build_targets, targets_version
 from soundy.result import Comparison, Measurements
 
 if TYPE_CHECKING:
@@ -27,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DESTINATIONS",
+    "STAGES",
     "GenreProfile",
     "ProfileError",
     "compare",
@@ -57,19 +63,27 @@ def compare(
     destination: str | None = None,
     reference: Measurements | None = None,
     lang: str = "en",
+    stage: str | None = None,
 ) -> Comparison:
-    """Return the keys to add to ``result``: targets, score, suggestions, normalization and,
-    with a reference, reference. An unknown genre or destination raises ``InvalidRequest``."""
-    targets = build_targets(genre=genre, destination=destination, reference_result=reference)
+    """Return the keys to add to ``result``: targets, score, suggestions, normalization,
+    nearest_genres and, with a reference, reference. ``stage`` is ``"mix"`` or ``"master"``
+    (None: master). An unknown genre, destination or stage raises ``InvalidRequest``."""
+    targets = build_targets(
+        genre=genre, destination=destination, reference_result=reference, stage=stage
+    )
     evaluated = evaluate(measurements, targets)
+    nearest = None
+    if targets.source != "destination":
+        nearest = nearest_genres(measurements)
     out: Comparison = {
         "targets": targets.to_dict(),
         "score": score_targets(evaluated),
-        "suggestions": make_suggestions(evaluated, targets, lang),
+        "suggestions": make_suggestions(evaluated, targets, lang, nearest),
         "normalization": normalization(
             measurements["loudness"]["integrated_lufs"],
             measurements["peaks"]["true_peak_dbtp"],
         ),
+        "nearest_genres": nearest,
     }
     if reference is not None:
         out["reference"] = compare_reference(measurements, reference)

@@ -2,8 +2,10 @@
 
 Every audio file in a folder is measured with :func:`soundy.analysis.measure_file` in a process
 pool; the profile's target for each metric and band is the median over the tracks, its ok-range
-the 10th to 90th percentile (linear interpolation between ranks, numpy's default). Metrics a
-track does not have (stereo of a mono file, loudness of silence) are left out for that track.
+the 10th to 90th percentile (linear interpolation between ranks, numpy's default). The tracks
+are taken to be finished masters: their loudness, true peak and DR become the genre's master
+targets. Metrics a track does not have (stereo of a mono file, loudness of silence) are left
+out for that track.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 from soundy.analysis import measure_file
 from soundy.compare.metrics import BAND_KEYS, band_levels, metric_value
-from soundy.compare.profiles import GenreProfile, ProfileError
+from soundy.compare.profiles import SCHEMA_VERSION, GenreProfile, ProfileError
 from soundy.result import Measurements
 
 __all__ = ["AUDIO_SUFFIXES", "audio_files", "measure_directory", "profile_from_results"]
@@ -35,6 +37,7 @@ PROFILE_METRICS: tuple[str, ...] = (
     "loudness.range_lu",
     "stereo.correlation",
     "stereo.width",
+    "spectrum.tilt_db_per_octave",
 )
 LOW_PERCENTILE = 10.0
 HIGH_PERCENTILE = 90.0
@@ -89,9 +92,7 @@ def _summary(values: list[float], *, ceiling: float | None = None) -> dict[str, 
     return {"target": round(target, 4), "min": round(low, 4), "max": round(high, 4)}
 
 
-def profile_from_results(
-    results: list[Measurements], *, key: str, label: str, stage: str = "master"
-) -> GenreProfile:
+def profile_from_results(results: list[Measurements], *, key: str, label: str) -> GenreProfile:
     """A validated profile from analysis results (medians and 10-90 % ranges)."""
     if not results:
         raise ProfileError("no track could be measured; a profile needs at least one")
@@ -107,16 +108,15 @@ def profile_from_results(
         summary = _summary(values, ceiling=0.0)
         if summary is not None:
             bands[band] = {
-                "target_db": summary["target"],
-                "min_db": summary["min"],
-                "max_db": summary["max"],
+                "target": summary["target"],
+                "target_min": summary["min"],
+                "target_max": summary["max"],
             }
     today = dt.datetime.now(dt.UTC).date().isoformat()
     raw = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "key": key,
         "label": label,
-        "stage": stage,
         "source": f"soundy targets build, {len(results)} tracks, {today}",
         "notes": [
             f"Targets are medians over {len(results)} tracks; ranges are the "

@@ -16,7 +16,8 @@ __all__ = ["CATALOGUE", "LANGS", "normalise_lang", "number", "placeholders", "re
 LANGS: tuple[str, ...] = ("en", "pt-BR")
 
 # Each entry: {"en": str, "pt-BR": str}. Placeholders: current, target, min, max, amount, unit,
-# against ("target"/"reference" word), band, range, ceiling, count, cut, moves.
+# against ("target"/"reference" word), band, range, ceiling, count, cut, moves, name (what the
+# track is compared with), nearest (the closest genres), max_eq, high, low.
 CATALOGUE: dict[str, dict[str, str]] = {
     # words used inside other messages
     "against.target": {"en": "target", "pt-BR": "alvo"},
@@ -181,6 +182,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{band} ({range}) is inside its range at {current} dB of the total, but matching the balance of the other bands needs it moved by about {cut} dB.",
         "pt-BR": "{band} ({range}) está dentro da faixa, em {current} dB do total, mas equilibrar as outras bandas pede movê-la em cerca de {cut} dB.",
     },
+    "band.move_far.message": {
+        "en": "{band} ({range}) is inside its range at {current} dB of the total, but against the balance of the other bands it sits {cut} dB off {name}'s.",
+        "pt-BR": "{band} ({range}) está dentro da faixa, em {current} dB do total, mas diante do equilíbrio das outras bandas fica {cut} dB fora do de {name}.",
+    },
+    "band.follows_far.action": {
+        "en": "Leave this band to the EQ: it reads off because the balance of the others is far from {name}. The track is closest to {nearest}.",
+        "pt-BR": "Não corrija esta banda com EQ: ela aparece fora porque o equilíbrio das outras está longe de {name}. A faixa está mais perto de {nearest}.",
+    },
     "band.cut.action": {
         "en": "Cut {range} by about {cut} dB.",
         "pt-BR": "Corte {range} em cerca de {cut} dB.",
@@ -194,16 +203,56 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "Realce {range} em cerca de {cut} dB.",
     },
     "band.far_cut.action": {
-        "en": "{range} is {cut} dB too strong, more than an EQ should fix: rethink the sounds or the "
-        "arrangement in this range (cut it by {max_eq} dB at most with EQ).",
-        "pt-BR": "{range} está {cut} dB forte demais, mais do que um EQ deve corrigir: reveja os "
-        "timbres ou o arranjo nessa faixa (corte no máximo {max_eq} dB com EQ).",
+        "en": "{range} is {cut} dB too strong for {name}, more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {name}. It is closest to {nearest}; choose one of those, or compare it with a reference track, before reaching for an EQ.",
+        "pt-BR": "{range} está {cut} dB forte demais para {name}, mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe de {name}. Ela está mais perto de {nearest}; escolha um desses, ou compare com uma faixa de referência, antes de recorrer ao EQ.",
     },
     "band.far_boost.action": {
-        "en": "{range} is {cut} dB too weak, more than an EQ should fix: add sounds or parts that "
-        "fill this range (boost it by {max_eq} dB at most with EQ).",
-        "pt-BR": "{range} está {cut} dB fraco demais, mais do que um EQ deve corrigir: acrescente "
-        "timbres ou partes que preencham essa faixa (realce no máximo {max_eq} dB com EQ).",
+        "en": "{range} is {cut} dB too weak for {name}, more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {name}. It is closest to {nearest}; choose one of those, or compare it with a reference track, before reaching for an EQ.",
+        "pt-BR": "{range} está {cut} dB fraco demais para {name}, mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe de {name}. Ela está mais perto de {nearest}; escolha um desses, ou compare com uma faixa de referência, antes de recorrer ao EQ.",
+    },
+    # the overall tilt of the balance
+    "tilt.low.message": {
+        "en": "The balance is darker than {name}: its tilt is {current} dB per octave, the {against} {target} dB per octave.",
+        "pt-BR": "O equilíbrio está mais escuro que {name}: a inclinação é {current} dB por oitava, o {against} {target} dB por oitava.",
+    },
+    "tilt.high.message": {
+        "en": "The balance is brighter than {name}: its tilt is {current} dB per octave, the {against} {target} dB per octave.",
+        "pt-BR": "O equilíbrio está mais brilhante que {name}: a inclinação é {current} dB por oitava, o {against} {target} dB por oitava.",
+    },
+    "tilt.low.action": {
+        "en": "Brighten the whole track with one broad tilt EQ (two shelves around 1 kHz), about +{high} dB at 10 kHz and -{low} dB at 50 Hz, rather than band by band.",
+        "pt-BR": "Clareie a faixa inteira com um único EQ de inclinação (dois shelves em torno de 1 kHz), cerca de +{high} dB em 10 kHz e -{low} dB em 50 Hz, em vez de banda por banda.",
+    },
+    "tilt.high.action": {
+        "en": "Darken the whole track with one broad tilt EQ (two shelves around 1 kHz), about -{high} dB at 10 kHz and +{low} dB at 50 Hz, rather than band by band.",
+        "pt-BR": "Escureça a faixa inteira com um único EQ de inclinação (dois shelves em torno de 1 kHz), cerca de -{high} dB em 10 kHz e +{low} dB em 50 Hz, em vez de banda por banda.",
+    },
+    "tilt.far.action": {
+        "en": "That is more tilt than an EQ should fix ({max_eq} dB at most at either end): this track's balance is far from {name}. It is closest to {nearest}; choose one of those, or compare it with a reference track.",
+        "pt-BR": "É inclinação demais para um EQ corrigir (no máximo {max_eq} dB em cada ponta): o equilíbrio desta faixa está longe de {name}. Ela está mais perto de {nearest}; escolha um desses, ou compare com uma faixa de referência.",
+    },
+    "nearest.none": {"en": "no other genre", "pt-BR": "nenhum outro gênero"},
+    "name.reference": {"en": "the reference track", "pt-BR": "a faixa de referência"},
+    "name.targets": {"en": "the targets", "pt-BR": "os alvos"},
+    # where a target comes from (a suggestion's source)
+    "source.genre": {"en": "the {name} genre profile", "pt-BR": "o perfil do gênero {name}"},
+    "source.reference": {"en": "the reference track", "pt-BR": "a faixa de referência"},
+    "source.stage.mix": {
+        "en": "a mix before mastering (headroom for the mastering limiter)",
+        "pt-BR": "uma mixagem antes da masterização (headroom para o limiter da master)",
+    },
+    "source.stage.master": {"en": "a finished master", "pt-BR": "uma master finalizada"},
+    "source.destination.streaming": {
+        "en": "streaming (platforms play at -14 LUFS with -1 dBTP of headroom)",
+        "pt-BR": "streaming (as plataformas tocam a -14 LUFS com -1 dBTP de headroom)",
+    },
+    "source.destination.club": {
+        "en": "club playback (the genre's master targets)",
+        "pt-BR": "reprodução em clube (os alvos de master do gênero)",
+    },
+    "source.limit": {
+        "en": "what plays back without damage (full scale, mono compatibility, centred image)",
+        "pt-BR": "o que toca sem danos (fundo de escala, compatibilidade mono, imagem centrada)",
     },
     "band.follows.action": {
         "en": "Leave this band: it follows the bigger moves of the balance ({moves}).",

@@ -109,6 +109,11 @@ METRICS: dict[str, MetricSpec] = {
             key="stereo.balance_db", part="stereo", unit="dB", scale=1.0, weight=0.5,
             default_half_width=1.0,
         ),
+        # The overall tilt of the balance; the bands are judged on the shape around it.
+        MetricSpec(
+            key="spectrum.tilt_db_per_octave", part="tonal_balance", unit="dB/oct", scale=0.5,
+            weight=2.0, default_half_width=0.5,
+        ),
     )
 }  # fmt: skip
 

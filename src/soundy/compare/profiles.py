@@ -5,12 +5,19 @@ by the repository's ``scripts/convert_original.py``); an operator can add or ove
 with files in ``SOUNDY_GENRES_DIR`` (written by ``soundy targets build``). A file that does not
 validate raises :class:`ProfileError` naming the file and the field.
 
-File shape (docs/scoring.md)::
+File shape (schema_version 2, docs/scoring.md)::
 
-    {"schema_version": 1, "key": "trap", "label": "Trap", "stage": "master",
-     "source": "...", "notes": ["..."],
+    {"schema_version": 2, "key": "trap", "label": "Trap", "source": "...", "notes": ["..."],
+     "percussion_db": 0.34,
      "metrics": {"loudness.integrated_lufs": {"target": -10.5, "min": -12.5, "max": -8.5}, ...},
-     "bands": {"sub": {"target_db": -4.5, "min_db": -12.0, "max_db": 2.9}, ...}}
+     "bands": {"sub": {"target": -11.2, "target_min": -18.2, "target_max": -4.2}, ...}}
+
+A genre is never tied to a stage: its ``loudness.integrated_lufs``, ``peaks.true_peak_dbtp`` and
+``dynamics.dr`` are its *master* targets (used for a finished master going to a club), and every
+other metric and band is a matter of the genre whatever the stage. Operator files of
+schema_version 1 still load: their band entries ``{target_db, min_db, max_db}`` are read as the
+one range shape, and a version-1 ``"stage": "pre-master mix"`` profile's loudness, true-peak
+and DR targets are dropped (they were a mix's, which now come from the stage).
 """
 
 from __future__ import annotations
@@ -26,8 +33,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from soundy.config import get_settings
 from soundy.errors import InvalidRequest, SoundyError
+from soundy.result import BandKey
 
 __all__ = [
+    "MASTER_METRICS",
+    "SCHEMA_VERSION",
     "BandTarget",
     "GenreProfile",
     "MetricTarget",
@@ -37,7 +47,6 @@ __all__ = [
     "load_profile_file",
 ]
 
-Stage = Literal["master", "pre-master mix"]
 ProfileMetric = Literal[
     "loudness.integrated_lufs",
     "loudness.range_lu",
@@ -46,8 +55,18 @@ ProfileMetric = Literal[
     "stereo.correlation",
     "stereo.width",
     "stereo.balance_db",
+    "spectrum.tilt_db_per_octave",
 ]
-BandKey = Literal["sub", "bass", "low_mid", "mid", "high_mid", "presence", "air"]
+#: The metrics of a profile that are a finished master's (the stage decides when they apply).
+MASTER_METRICS: tuple[str, ...] = (
+    "loudness.integrated_lufs",
+    "peaks.true_peak_dbtp",
+    "dynamics.dr",
+)
+
+
+#: The version profile files are written in; version 1 files still load.
+SCHEMA_VERSION = 2
 
 
 class ProfileError(SoundyError):
@@ -87,19 +106,29 @@ class MetricTarget(BaseModel):
 
 
 class BandTarget(BaseModel):
-    """A band level target relative to the track's total power (dB) and its ok-range."""
+    """A band level target relative to the track's total power (dB) and its ok-range, in the
+    result's one range shape (``soundy.result.Range``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    target_db: float
-    min_db: float
-    max_db: float
+    target: float
+    target_min: float
+    target_max: float
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_1(cls, raw: Any) -> Any:
+        # schema_version 1 named them target_db / min_db / max_db.
+        if isinstance(raw, dict) and "target_db" in raw:
+            names = {"target_db": "target", "min_db": "target_min", "max_db": "target_max"}
+            return {names.get(k, k): v for k, v in raw.items()}
+        return raw
 
     @model_validator(mode="after")
     def _ordered(self) -> BandTarget:
-        _check_order(self.min_db, self.target_db, self.max_db)
-        if self.max_db > 0.0:
-            raise ValueError("a band cannot hold more than the total power (max_db > 0)")
+        _check_order(self.target_min, self.target, self.target_max)
+        if self.target_max > 0.0:
+            raise ValueError("a band cannot hold more than the total power (target_max > 0)")
         return self
 
 
@@ -108,20 +137,30 @@ class GenreProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 2
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=64)
     label: str = Field(min_length=1, max_length=100)
-    stage: Stage
     source: str = ""
     notes: list[str] = Field(default_factory=list)
-    metrics: dict[ProfileMetric, MetricTarget]
+    #: The genre's percussion (dB of the pattern of soundy.compare.tonal) its bands were built
+    #: with; None for a profile built from tracks.
+    percussion_db: float | None = None
+    metrics: dict[ProfileMetric, MetricTarget] = Field(default_factory=dict)
     bands: dict[BandKey, BandTarget] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _required(self) -> GenreProfile:
-        if "loudness.integrated_lufs" not in self.metrics:
-            raise ValueError("metrics must include loudness.integrated_lufs")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _version_1(cls, raw: Any) -> Any:
+        # schema_version 1 tied a genre to a stage; a pre-master genre's loudness, true-peak and
+        # DR targets were a mix's, which the stage now sets for every genre.
+        if not isinstance(raw, dict) or raw.get("schema_version") != 1 or "stage" not in raw:
+            return raw
+        out = {k: v for k, v in raw.items() if k != "stage"}
+        if raw["stage"] not in ("master", "pre-master mix"):
+            raise ValueError(f"stage: {raw['stage']!r} is neither 'master' nor 'pre-master mix'")
+        if raw["stage"] == "pre-master mix" and isinstance(raw.get("metrics"), dict):
+            out["metrics"] = {k: v for k, v in raw["metrics"].items() if k not in MASTER_METRICS}
+        return out
 
 
 def _format_error(path: Path, error: ValidationError) -> str:

@@ -5,13 +5,21 @@ For a metric with value ``v``, ok-range ``[min, max]`` and scale ``s`` (``metric
     d     = distance of v outside [min, max] / s        (0 inside; log metrics in dB)
     score = 100 * max(0, 1 - d / 3)                      (100 inside, 0 at three scales out)
 
-severity: ``ok`` when d = 0, ``info`` when d <= 1, ``warning`` when d <= 2, else ``critical``;
-clipped samples, a true peak over 0 dBTP and a negative correlation are always ``critical``; a
-true peak below its range (unused headroom) is at most ``info``.
+severity: ``ok`` when d = 0, ``info`` when d <= 1, else ``warning``. ``critical`` is kept for
+damage on playback and nothing else (:func:`is_damage`): clipped samples, a true peak over
+0 dBTP, and left and right cancelling in mono (negative correlation with a mono loss over
+:data:`PHASE_MONO_LOSS_LU`). A matter of taste (tonal balance, width, loudness range against a
+genre) is never critical. A true peak below its range (unused headroom) is at most ``info``.
+
+Bands are judged on the shape of the balance, not its tilt: when the track has a
+``spectrum.tilt_db_per_octave`` and the targets one, the band targets are first turned by the
+difference (:func:`soundy.compare.tonal.tilted_targets`); the tilt itself is one metric.
+
 A part is the weighted mean of its metrics' scores; ``overall`` is the weighted mean of the
-parts present (``metrics.PART_WEIGHTS``), capped at ``CRITICAL_CAP`` while any metric is
-critical. A metric without a value or without a target is left out, never counted as zero.
-Every step is monotonic in d, so moving a metric toward its target never lowers any score.
+parts present (``metrics.PART_WEIGHTS``), scaled by ``CRITICAL_CAP / 100`` while any metric is
+critical (so it stays below "good" and still tells two damaged tracks apart). A metric without a
+value or without a target is left out, never counted as zero. Every step is monotonic in d, so
+moving a metric toward its target never lowers any score.
 """
 
 from __future__ import annotations
@@ -22,22 +30,34 @@ from typing import Any
 
 from soundy.compare.metrics import PART_WEIGHTS, band_metric, metric_value, spec_for
 from soundy.compare.targets import Range, Targets
+from soundy.compare.tonal import tilted_targets
 from soundy.result import Classification, MetricScore, Score, ScoreParts, Severity, Status
 
 __all__ = [
     "CLASSIFICATION",
     "CRITICAL_CAP",
+    "PHASE_MONO_LOSS_LU",
     "SEVERITY_RANK",
     "MetricResult",
+    "band_targets_for",
     "classify",
     "evaluate",
+    "is_damage",
     "score_targets",
 ]
 
 #: Scales outside the range at which a metric's score reaches 0.
 ZERO_AT_SCALES = 3.0
-#: While any metric is critical the overall score stays at or below this ("fair" at best).
+#: While any metric is critical the overall score is scaled by this / 100 ("fair" at best).
 CRITICAL_CAP = 74.0
+#: Folded to mono, unrelated channels lose 3 LU; a negative correlation that loses more than
+#: this cancels audibly (for broadband channels of equal level: correlation below -0.5).
+PHASE_MONO_LOSS_LU = 6.0
+#: The band targets are turned by at most this tilt difference (dB/octave): about what a tilt
+#: EQ of 6 dB at 50 Hz does (soundy.compare.suggestions.EQ_MAX_DB).
+MAX_TURN_DB_PER_OCTAVE = 1.5
+#: Without a mono loss, a correlation below this is taken as cancelling.
+PHASE_CORRELATION = -0.5
 #: (lowest overall score, classification), best first.
 CLASSIFICATION: tuple[tuple[float, Classification], ...] = (
     (90.0, "excellent"),
@@ -98,32 +118,63 @@ def _distance_scales(metric: str, target: Range, value: float) -> float:
     return axis.distance(spec.coordinate(value)) / spec.scale
 
 
-def _severity(metric: str, value: float, distance_scales: float, status: Status) -> Severity:
-    if (
-        (metric == "peaks.clipped_samples" and value > 0)
-        or (metric == "peaks.true_peak_dbtp" and value > 0.0)
-        or (metric == "stereo.correlation" and value < 0.0)
-    ):
+def is_damage(metric: str, value: float, mono_loss_lu: float | None = None) -> bool:
+    """Damage on playback: clipped samples, a true peak over 0 dBTP, or left and right that
+    cancel in mono (negative correlation and a mono loss over PHASE_MONO_LOSS_LU)."""
+    if metric == "peaks.clipped_samples":
+        return value > 0
+    if metric == "peaks.true_peak_dbtp":
+        return value > 0.0
+    if metric == "stereo.correlation" and value < 0.0:
+        if mono_loss_lu is not None:
+            return mono_loss_lu > PHASE_MONO_LOSS_LU
+        return value < PHASE_CORRELATION
+    return False
+
+
+def _severity(metric: str, distance_scales: float, status: Status, damage: bool) -> Severity:
+    if damage:
         return "critical"
     if distance_scales <= 0.0:
         return "ok"
     if distance_scales <= 1.0 or (metric == "peaks.true_peak_dbtp" and status == "low"):
         return "info"  # unused headroom below the true-peak target is never a fault
-    if distance_scales <= 2.0:
-        return "warning"
-    return "critical"
+    return "warning"
+
+
+def band_targets_for(result: Mapping[str, Any], targets: Targets) -> dict[str, Range]:
+    """The band ranges a track is judged against: the targets turned by the difference between
+    the track's tilt and the target tilt (when both exist), so the bands judge the shape."""
+    tilt_target = targets.metrics.get("spectrum.tilt_db_per_octave")
+    tilt = metric_value(result, "spectrum.tilt_db_per_octave")
+    if tilt_target is None or tilt is None or not targets.bands:
+        return {str(k): r for k, r in targets.bands.items()}
+    turned = tilted_targets(
+        {k: r.target for k, r in targets.bands.items()}, tilt - tilt_target.target
+    )
+    out: dict[str, Range] = {}
+    for key, r in targets.bands.items():
+        shift = turned[key] - r.target
+        out[key] = Range(
+            turned[key],
+            None if r.min is None else r.min + shift,
+            None if r.max is None else min(0.0, max(r.max + shift, turned[key])),
+        )
+    return out
 
 
 def evaluate(result: Mapping[str, Any], targets: Targets) -> list[MetricResult]:
     """Every metric that has both a value in ``result`` and a target, in registry order."""
     pairs: list[tuple[str, Range]] = list(targets.metrics.items())
-    pairs += [(band_metric(key), r) for key, r in targets.bands.items()]
+    pairs += [(band_metric(key), r) for key, r in band_targets_for(result, targets).items()]
+    mono_loss = metric_value(result, "stereo.mono_loss_lu")
     out: list[MetricResult] = []
     for metric, target in pairs:
         value = metric_value(result, metric)
         if value is None:
             continue
         d = _distance_scales(metric, target, value)
+        status = target.status(value)
         out.append(
             MetricResult(
                 metric=metric,
@@ -131,8 +182,8 @@ def evaluate(result: Mapping[str, Any], targets: Targets) -> list[MetricResult]:
                 target=target,
                 distance_scales=d,
                 score=100.0 * max(0.0, 1.0 - d / ZERO_AT_SCALES),
-                status=target.status(value),
-                severity=_severity(metric, value, d, target.status(value)),
+                status=status,
+                severity=_severity(metric, d, status, is_damage(metric, value, mono_loss)),
             )
         )
     return out
@@ -158,10 +209,9 @@ def score_targets(evaluated: list[MetricResult]) -> Score | None:
     parts = {part: sums[part][0] / sums[part][1] for part in PART_WEIGHTS if part in sums}
     total_weight = sum(PART_WEIGHTS[p] for p in parts)
     overall = sum(PART_WEIGHTS[p] * s for p, s in parts.items()) / total_weight
-    critical = any(item.severity == "critical" for item in evaluated)
-    capped = critical and overall > CRITICAL_CAP
+    capped = any(item.severity == "critical" for item in evaluated)
     if capped:
-        overall = CRITICAL_CAP
+        overall *= CRITICAL_CAP / 100.0
     overall = round(overall, 1)
     return {
         "overall": overall,

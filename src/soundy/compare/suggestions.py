@@ -1,32 +1,46 @@
 """Suggestions: one concrete fix per metric that is off target, most severe first.
 
 Each suggestion: ``{metric, severity, status, key, message, action, current, target, target_min,
-target_max, delta, unit}`` with ``delta = target - current`` (positive: raise it). Texts come from
-:mod:`soundy.compare.messages` in the requested language. A narrow or wide image reported by both
-correlation and width yields one suggestion (from width); a negative correlation is always its
-own critical "check phase" suggestion.
+target_max, delta, unit, source}`` with ``delta = target - current`` (positive: raise it) and
+``source`` naming where the target comes from. Texts come from :mod:`soundy.compare.messages` in
+the requested language. A narrow or wide image reported by both correlation and width yields one
+suggestion (from width); a negative correlation is always its own "check phase" suggestion.
+
+No action asks for an EQ move over :data:`EQ_MAX_DB`: a larger mismatch of a band, or a tilt
+that would need more at either end, is reported as what it is, a balance far from the genre,
+with the closest genres offered instead.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 
 from soundy.compare.messages import normalise_lang, number, render
 from soundy.compare.metrics import BAND_EDGES_HZ, BAND_SPEC, spec_for
 from soundy.compare.scoring import SEVERITY_RANK, MetricResult
 from soundy.compare.targets import TRUE_PEAK_CEILING_DBTP, Targets
-from soundy.result import Suggestion
+from soundy.result import NearestGenre, Suggestion
 
-__all__ = ["band_eq_gains_db", "format_band_range", "make_suggestions"]
+__all__ = [
+    "EQ_MAX_DB",
+    "TILT_EQ_POINTS_HZ",
+    "band_eq_gains_db",
+    "format_band_range",
+    "make_suggestions",
+    "tilt_eq_db",
+]
 
 _LOW_END_BANDS = ("sub", "bass")
 #: An EQ move smaller than this (dB) is "leave this band alone".
 _EQ_DEADBAND_DB = 1.0
 #: An in-range band whose EQ move reaches this (dB) is suggested along with out-of-range ones.
 _EQ_MOVE_DB = 3.0
-#: An EQ move larger than this (dB) is a sound-selection or arrangement problem, not an EQ one:
-#: the action says so instead of asking for a 40 dB boost.
-_EQ_MAX_DB = 18.0
+#: No suggestion asks a broad EQ for more than this (dB): a larger mismatch is a balance far
+#: from the genre (other sounds, arrangement, or another genre), not an EQ move.
+EQ_MAX_DB = 6.0
+#: Where a tilt suggestion states its EQ gains (Hz): the ends of the tilt fit's range.
+TILT_EQ_POINTS_HZ = (50.0, 10000.0)
 #: Below this side/mid ratio (-40 dB) the file is mono for practical purposes.
 _MONO_WIDTH = 1e-4
 
@@ -56,6 +70,42 @@ def band_eq_gains_db(current_db: dict[str, float], target_db: dict[str, float]) 
     return {k: d + offset for k, d in deltas.items()}
 
 
+def tilt_eq_db(tilt_difference_db_per_octave: float) -> tuple[float, float]:
+    """The gains (dB) a tilt EQ pivoting at 1 kHz applies at 50 Hz and at 10 kHz to change a
+    track's tilt by ``tilt_difference`` dB/octave."""
+    low, high = TILT_EQ_POINTS_HZ
+    return (
+        tilt_difference_db_per_octave * math.log2(low / 1000.0),
+        tilt_difference_db_per_octave * math.log2(high / 1000.0),
+    )
+
+
+def _name(targets: Targets, lang: str) -> str:
+    """What the track is compared with, as words: the genre's label or "the reference track"."""
+    if targets.source == "reference":
+        return render("name.reference", lang)
+    return targets.label or render("name.targets", lang)
+
+
+def _nearest_text(nearest: list[NearestGenre], targets: Targets, lang: str) -> str:
+    others = [n for n in nearest if n["genre"] != targets.genre]
+    if not others:
+        return render("nearest.none", lang)
+    return ", ".join(f"{n['label']} ({number(n['distance_db'], lang)} dB)" for n in others)
+
+
+def source_text(metric: str, targets: Targets, lang: str) -> str:
+    """Where ``metric``'s target comes from, as words (a suggestion's ``source``)."""
+    origin = targets.origin(metric)
+    if origin == "genre":
+        return render("source.genre", lang, name=targets.label or targets.genre or "?")
+    if origin == "stage":
+        return render(f"source.stage.{targets.stage or 'master'}", lang)
+    if origin == "destination":
+        return render(f"source.destination.{targets.destination or 'streaming'}", lang)
+    return render(f"source.{origin}", lang)
+
+
 def _ceiling(targets: Targets) -> float:
     """The limiter ceiling to recommend: the true-peak target (never above 0 dBTP)."""
     tp = targets.metrics.get("peaks.true_peak_dbtp")
@@ -65,7 +115,11 @@ def _ceiling(targets: Targets) -> float:
 
 
 def _texts(
-    item: MetricResult, targets: Targets, lang: str, eq_gains: dict[str, float]
+    item: MetricResult,
+    targets: Targets,
+    lang: str,
+    eq_gains: dict[str, float],
+    nearest: list[NearestGenre],
 ) -> tuple[str, str, str] | None:
     """(message key, message, action) for an off-target metric, or None for none."""
     metric, value, target = item.metric, item.value, item.target.target
@@ -129,19 +183,35 @@ def _texts(
             render(f"{key}.message", lang, amount=off),
             render(f"{key}.action", lang, amount=off),
         )
+    if metric == "spectrum.tilt_db_per_octave":
+        key = f"tilt.{status}"
+        values = {**common, "current": n(value, 2), "target": n(target, 2)}
+        message = render(f"{key}.message", lang, **values, name=_name(targets, lang))
+        low, high = tilt_eq_db(target - value)
+        if max(abs(low), abs(high)) > EQ_MAX_DB:
+            action = render(
+                "tilt.far.action", lang, max_eq=n(EQ_MAX_DB), name=_name(targets, lang),
+                nearest=_nearest_text(nearest, targets, lang),
+            )  # fmt: skip
+            return "tilt.far", message, action
+        return key, message, render(f"{key}.action", lang, high=n(abs(high)), low=n(abs(low)))
     if metric.startswith("spectrum.bands."):
         band = metric.removeprefix("spectrum.bands.")
         band_range = format_band_range(*BAND_EDGES_HZ[band])
         values = {**common, "band": render(f"band.{band}", lang), "range": band_range}
         gain = eq_gains.get(band, target - value)
         if status == "ok":  # in range, but the balance of the others needs it moved
-            message = render("band.move.message", lang, **values, cut=n(abs(gain)))
+            far = abs(gain) > EQ_MAX_DB
+            message = render(
+                "band.move_far.message" if far else "band.move.message", lang, **values,
+                cut=n(abs(gain)), name=_name(targets, lang),
+            )  # fmt: skip
         else:
             message = render(f"band.{status}.message", lang, **values)
         cut = n(abs(gain))
         if abs(gain) < _EQ_DEADBAND_DB:
             moves = sorted(
-                (k for k, g in eq_gains.items() if abs(g) >= _EQ_DEADBAND_DB),
+                (k for k, g in eq_gains.items() if _EQ_DEADBAND_DB <= abs(g) <= EQ_MAX_DB),
                 key=lambda k: -abs(eq_gains[k]),
             )
             listed = ", ".join(
@@ -149,16 +219,25 @@ def _texts(
                 f"{n(abs(eq_gains[k]))} dB"
                 for k in moves
             )
-            action = render("band.follows.action", lang, moves=listed)
-        elif abs(gain) > _EQ_MAX_DB:
+            if any(abs(g) > EQ_MAX_DB for g in eq_gains.values()):
+                action = render(
+                    "band.follows_far.action", lang, name=_name(targets, lang),
+                    nearest=_nearest_text(nearest, targets, lang),
+                )  # fmt: skip
+            else:
+                action = render("band.follows.action", lang, moves=listed)
+        elif abs(gain) > EQ_MAX_DB:
             direction = "cut" if gain < 0 else "boost"
             action = render(
                 f"band.far_{direction}.action",
                 lang,
                 range=band_range,
                 cut=cut,
-                max_eq=n(_EQ_MAX_DB),
+                max_eq=n(EQ_MAX_DB),
+                name=_name(targets, lang),
+                nearest=_nearest_text(nearest, targets, lang),
             )
+            return "band.far", message, action
         elif gain < 0 and band in _LOW_END_BANDS:
             action = render("band.low_end_cut.action", lang, range=band_range, cut=cut)
         elif gain < 0:
@@ -170,7 +249,10 @@ def _texts(
 
 
 def make_suggestions(
-    evaluated: list[MetricResult], targets: Targets, lang: str = "en"
+    evaluated: list[MetricResult],
+    targets: Targets,
+    lang: str = "en",
+    nearest: list[NearestGenre] | None = None,
 ) -> list[Suggestion]:
     """Suggestions for every metric whose severity is not ``ok`` (plus in-range bands that the
     tonal fix needs to move), most severe first."""
@@ -180,11 +262,12 @@ def make_suggestions(
     correlation = by_metric.get("stereo.correlation")
     # Out of phase: the side outweighs the mid (width reads huge) and EQ or width moves made
     # before the polarity is fixed would be undone by it; the phase fix comes first, alone.
-    phase = correlation is not None and correlation.value < 0.0
+    phase = correlation is not None and correlation.severity == "critical"
     eq_gains = band_eq_gains_db(
         {m.removeprefix("spectrum.bands."): item.value for m, item in by_metric.items()
          if m.startswith("spectrum.bands.")},
-        {k: r.target for k, r in targets.bands.items()},
+        {m.removeprefix("spectrum.bands."): item.target.target for m, item in by_metric.items()
+         if m.startswith("spectrum.bands.")},
     )  # fmt: skip
     # An in-range band whose EQ move is large is part of the fix for the bands that are out of
     # range (too much low end reads as every other band being low): it gets a suggestion too,
@@ -220,9 +303,9 @@ def make_suggestions(
             and {item.status, width.status} == {"low", "high"}
         ):
             continue  # the same narrow/wide image, reported once by width
-        if phase and (item.metric == "stereo.width" or item.metric.startswith("spectrum.bands.")):
+        if phase and (item.metric == "stereo.width" or item.metric.startswith("spectrum.")):
             continue
-        texts = _texts(item, targets, lang, eq_gains)
+        texts = _texts(item, targets, lang, eq_gains, nearest or [])
         if texts is None:
             continue
         key, message, action = texts
@@ -238,6 +321,7 @@ def make_suggestions(
             **item.target.as_dict(digits=4),
             "delta": round(item.target.target - item.value, 4),
             "unit": spec.unit,
+            "source": source_text(item.metric, targets, lang),
         }
         band = item.metric.removeprefix("spectrum.bands.")
         follows = band in eq_gains and abs(eq_gains[band]) < _EQ_DEADBAND_DB

@@ -103,6 +103,10 @@ class Job(Base):
     mode: Mapped[str] = mapped_column(String(20), nullable=False)
     genre: Mapped[str | None] = mapped_column(String(100))
     destination: Mapped[str | None] = mapped_column(String(50))
+    # What the file is, "mix" or "master" (soundy.result.Stage); not the progress ``stage``.
+    analysis_stage: Mapped[str] = mapped_column(
+        String(10), nullable=False, server_default=text("'master'")
+    )
     reference_job_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("jobs.id", ondelete="SET NULL")
     )

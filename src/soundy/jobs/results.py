@@ -2,7 +2,7 @@
 
 A job stores only what cannot change: the measurements of its file (``jobs.result``,
 :class:`soundy.result.Measurements`) and the inputs of its comparison (genre, destination,
-reference job, language: columns of the row). The comparison is a pure function of those and
+stage, reference job, language: columns of the row). The comparison is a pure function of those and
 of the targets, so it is computed here when the job is read, and an analysis made before the
 targets changed shows today's advice. ``targets.version`` (:func:`soundy.compare.targets_version`)
 names the targets and rules it used.
@@ -63,19 +63,21 @@ class ComparisonCache:
         return len(self._entries)
 
 
-def _current_genre(genre: str | None) -> tuple[str | None, str]:
-    """(the genre to compare with, the current targets version for it).
+def _current_genre(job: Job) -> tuple[str | None, str]:
+    """(the genre to compare with, the current targets version for the job's comparison).
 
     A genre whose profile is gone (an operator removed it) is compared without a genre, with a
     log line, rather than failing the read of an old job.
     """
-    if genre is None:
-        return None, targets_version()
-    try:
-        return genre, targets_version(get_profile(genre))
-    except InvalidRequest:
-        _log.warning("genre %r is no longer known; comparing without it", genre)
-        return None, targets_version()
+    genre = job.genre
+    if genre is not None:
+        try:
+            get_profile(genre)
+        except InvalidRequest:
+            _log.warning("genre %r is no longer known; comparing without it", genre)
+            genre = None
+    profiles = genre is not None or job.reference_job_id is not None
+    return genre, targets_version(profiles=profiles)
 
 
 async def _reference_measurements(session: AsyncSession, job: Job) -> Measurements | None:
@@ -102,7 +104,7 @@ async def result_of(
         return None
     measurements = job.result
     language = normalise_lang(lang or job.lang)
-    genre, version = _current_genre(job.genre)
+    genre, version = _current_genre(job)
     key = (job.id, version, language)
     comparison = None if cache is None else cache.get(key)
     if comparison is None:
@@ -110,6 +112,7 @@ async def result_of(
             measurements,
             genre=genre,
             destination=job.destination,
+            stage=job.analysis_stage,
             reference=await _reference_measurements(session, job),
             lang=language,
         )

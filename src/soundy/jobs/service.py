@@ -31,7 +31,7 @@ from soundy.errors import (
 )
 from soundy.jobs import store
 from soundy.pipeline.queue import enqueue
-from soundy.result import JobStatus, Mode
+from soundy.result import JobStatus, Mode, Stage
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +52,8 @@ class Submission:
     mode: Mode = Mode.GENRE
     genre: str | None = None
     destination: str | None = None
+    # A mix before mastering or a finished master: sets the loudness, true-peak and DR targets.
+    stage: Stage = Stage.MASTER
     reference_job_id: uuid.UUID | None = None
     # "en" | "pt-BR"; None = English.
     lang: str | None = None
@@ -172,6 +174,7 @@ async def submit(
         mode=request.mode,
         genre=request.genre,
         destination=request.destination,
+        analysis_stage=request.stage.value,
         reference_job_id=request.reference_job_id,
         lang=request.lang,
     )
@@ -202,6 +205,7 @@ async def retry(session: AsyncSession, *, settings: Settings, job_id: str) -> Jo
         mode=old.mode,
         genre=old.genre,
         destination=old.destination,
+        analysis_stage=old.analysis_stage,
         reference_job_id=old.reference_job_id,
         lang=old.lang,
     )

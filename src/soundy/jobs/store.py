@@ -73,6 +73,7 @@ async def create_job(
     reference_job_id: uuid.UUID | None = None,
     lang: str | None = None,
     job_id: uuid.UUID | None = None,
+    analysis_stage: str = "master",
 ) -> Job:
     """Insert a ``pending`` job and commit, so it exists before anything is queued."""
     job = Job(
@@ -83,6 +84,7 @@ async def create_job(
         mode=mode,
         genre=genre,
         destination=destination,
+        analysis_stage=analysis_stage,
         reference_job_id=reference_job_id,
         lang=lang,
         status=JobStatus.PENDING.value,

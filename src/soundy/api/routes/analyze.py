@@ -73,6 +73,7 @@ async def analyze(
             mode=body.mode,
             genre=body.genre,
             destination=body.destination,
+            stage=body.stage,
             reference_job_id=body.reference_job_id,
             lang=body.lang or language_from_header(accept_language),
         ),

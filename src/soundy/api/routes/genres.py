@@ -1,12 +1,10 @@
-"""``GET /api/genres``: the genre profiles a job may name (``{"genres": [{key, label, stage}]}``).
+"""``GET /api/genres``: the genre profiles a job may name (``{"genres": [{key, label}]}``).
 
 The list is the same for every client and holds nothing private, so it needs no bearer token
 (sending one does no harm); clients fetch it before they have uploaded anything.
 """
 
 from __future__ import annotations
-
-from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -21,7 +19,6 @@ router = APIRouter(tags=["genres"])
 class GenreOut(BaseModel):
     key: str
     label: str
-    stage: Literal["master", "pre-master mix"]
 
 
 class GenresOut(BaseModel):
@@ -31,6 +28,4 @@ class GenresOut(BaseModel):
 @router.get("/api/genres", response_model=GenresOut)
 def list_genres() -> GenresOut:
     """Every genre profile, sorted by label."""
-    return GenresOut(
-        genres=[GenreOut(key=p.key, label=p.label, stage=p.stage) for p in list_profiles()]
-    )
+    return GenresOut(genres=[GenreOut(key=p.key, label=p.label) for p in list_profiles()])

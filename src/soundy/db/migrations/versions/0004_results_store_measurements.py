@@ -24,7 +24,14 @@ down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-COMPARISON_KEYS = ("targets", "score", "suggestions", "normalization", "reference")
+COMPARISON_KEYS = (
+    "targets",
+    "score",
+    "suggestions",
+    "normalization",
+    "nearest_genres",
+    "reference",
+)
 
 
 def upgrade() -> None:

@@ -236,11 +236,12 @@ async function onSubmit(event) {
   try {
     const genre = $("genre").value || null;
     const destination = $("destination").value || null;
+    const stage = $("stage").value || "master";
     let referenceId = mode === "job" ? refJob : null;
     if (mode === "file") {
       const refKey = await uploadWithProgress(refFile, "progress.upload_reference");
       const refJobCreated = await startJob(
-        { file_key: refKey, mode: "genre", genre, destination, lang: lang() },
+        { file_key: refKey, mode: "genre", genre, destination, stage, lang: lang() },
         refFile.name,
       );
       const refDone = await follow(refJobCreated.id, { label: t("progress.reference") });
@@ -254,8 +255,8 @@ async function onSubmit(event) {
     }
     const fileKey = await uploadWithProgress(state.file, "progress.upload");
     const body = referenceId
-      ? { file_key: fileKey, mode: "reference", genre, destination, reference_job_id: referenceId, lang: lang() }
-      : { file_key: fileKey, mode: "genre", genre, destination, lang: lang() };
+      ? { file_key: fileKey, mode: "reference", genre, destination, stage, reference_job_id: referenceId, lang: lang() }
+      : { file_key: fileKey, mode: "genre", genre, destination, stage, lang: lang() };
     await runAnalysis(body, state.file.name, referenceId);
   } catch (error) {
     $("progress").hidden = true;

@@ -391,6 +391,7 @@ function suggestionsCard(result) {
       numbers.push(`${t("report.target")}: ${targetText(s, unit)}`);
     }
     if (isNum(s.delta)) numbers.push(`Δ ${signed(s.delta, unit, true)}`);
+    if (s.source) numbers.push(`${t("report.source")}: ${s.source}`);
     ul.append(
       h(
         "li",
@@ -407,6 +408,30 @@ function suggestionsCard(result) {
     { class: "card", "aria-labelledby": "suggestions-title", "data-testid": "suggestions" },
     h("h3", { id: "suggestions-title", text: t("report.suggestions") }),
     list.length ? ul : h("p", { class: "empty", text: t("report.suggestions.none") }),
+  );
+}
+
+function nearestCard(result) {
+  const rows = Array.isArray(result.nearest_genres) ? result.nearest_genres : [];
+  if (!rows.length) return null;
+  const chosen = result.targets?.genre;
+  const list = h("ol", { class: "nearest" });
+  for (const n of rows) {
+    list.append(
+      h(
+        "li",
+        { "data-genre": n.genre, class: n.genre === chosen ? "chosen" : null },
+        h("strong", { text: n.label }),
+        ` ${formatNumber(n.distance_db, "dB")} dB`,
+      ),
+    );
+  }
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "nearest-title", "data-testid": "nearest-genres" },
+    h("h3", { id: "nearest-title", text: t("report.nearest") }),
+    h("p", { class: "hint", text: t("report.nearest.hint") }),
+    list,
   );
 }
 
@@ -577,6 +602,8 @@ export function renderReport(container, job, { reference = null, genreLabel = nu
   } else if (job.genre || result.targets?.genre) {
     context.push(t("report.vs_genre", { genre: genreLabel || result.targets?.label || job.genre || result.targets?.genre }));
   }
+  const stage = result.targets?.stage || job.analysis_stage;
+  if (stage && has("report.stage." + stage)) context.push(t("report.stage." + stage));
   const destination = job.destination || result.targets?.destination;
   if (destination) {
     const key = "form.destination." + destination;
@@ -630,7 +657,7 @@ export function renderReport(container, job, { reference = null, genreLabel = nu
           channels: isNum(file.channels) ? file.channels : "?",
         }),
       ),
-      context.length ? h("p", { class: "meta" }, context.join(" · ")) : null,
+      context.length ? h("p", { class: "meta", "data-testid": "context" }, context.join(" · ")) : null,
       musicalText(result.musical) ? h("p", { class: "meta", text: musicalText(result.musical) }) : null,
       download,
     ),
@@ -668,6 +695,7 @@ export function renderReport(container, job, { reference = null, genreLabel = nu
       reference || result.reference ? referenceCard(result, reference) : null,
       charts,
       h("div", { class: "grid-2" }, suggestionsCard(result), metricsTable(result)),
+      nearestCard(result),
       normalizationCard(result),
     ].filter(Boolean),
   );
