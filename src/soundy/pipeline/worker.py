@@ -184,7 +184,6 @@ class SoundyWorker:
         self.settings = settings
         self.concurrency = concurrency or settings.worker_concurrency
         self.name = f"{socket.gethostname()}:{os.getpid()}"
-        self._progress: dict[str, _Progress] = {}
         self._stop = asyncio.Event()
         self.stop_reason = ""
         self.pool: AnalysisPool | None = None
@@ -205,7 +204,7 @@ class SoundyWorker:
         self.sessions = sessionmaker(self.engine)
         self.storage = open_storage(s)
         self.redis = queue.redis_client(s, timeout_s=max(5.0, s.redis_timeout_s))
-        self.pool = AnalysisPool(self.concurrency, on_progress=self._on_child_progress)
+        self.pool = AnalysisPool(self.concurrency)
         await self.pool.start()
         lock_ms = round(s.worker_lock_duration_s * 1000)
         self.bull = BullWorker(
@@ -354,11 +353,6 @@ class SoundyWorker:
             await self.engine.dispose()
 
     # -- progress --------------------------------------------------------------------------
-    def _on_child_progress(self, job_id: str, stage: str, fraction: float) -> None:
-        progress = self._progress.get(job_id)
-        if progress is not None:
-            progress.update(stage, overall_percent(stage, fraction))
-
     async def _publish(self, job_id: str, event: dict[str, Any]) -> None:
         assert self.redis is not None
         try:
@@ -493,7 +487,6 @@ class SoundyWorker:
             send=lambda event: self._publish(job_id, event),
             db_interval_s=self.settings.progress_interval_s,
         )
-        self._progress[job_id] = progress
         progress.start()
         try:
             await progress.flush(force=True)
@@ -507,10 +500,14 @@ class SoundyWorker:
                     ) from exc
                 progress.update("downloading", overall_percent("downloading", 1.0))
                 return await self.pool.run(
-                    job_id, path, options, timeout_s=self.settings.job_timeout_s
+                    path,
+                    options,
+                    on_progress=lambda stage, fraction: progress.update(
+                        stage, overall_percent(stage, fraction)
+                    ),
+                    timeout_s=self.settings.job_timeout_s,
                 )
         finally:
-            self._progress.pop(job_id, None)
             await progress.close()
 
 
