@@ -1,13 +1,18 @@
 """Soundy's errors, one tree.
 
 * SoundyError                 base of everything Soundy raises on purpose
-  + InputError                permanent: the input itself is wrong; never retried
-    - UnsupportedFormat       not audio, or a format no decoder reads
-    - AudioTooLong            longer than SOUNDY_MAX_DURATION_S
-    - EmptyAudio              no samples
-    - InvalidAudio            decodes, but the samples are unusable (NaN, Inf)
-    - TooLarge                upload bigger than SOUNDY_MAX_UPLOAD_BYTES
-    - InvalidRequest          a request's fields do not make sense together
+  + PermanentError            retrying cannot help: a job fails at once, never retried
+    + InputError              the input itself is wrong
+      - UnsupportedFormat     not audio, or a format no decoder reads
+      - AudioTooLong          longer than SOUNDY_MAX_DURATION_S
+      - EmptyAudio            no samples
+      - InvalidAudio          decodes, but the samples are unusable (NaN, Inf)
+      - TooLarge              upload bigger than SOUNDY_MAX_UPLOAD_BYTES
+      - InvalidRequest        a request's fields do not make sense together
+    - UploadMissing           a job's upload is no longer in storage
+    - JobMissing              a job's row is no longer in the database
+    - AnalysisCrashed         the analysis process died (killed, out of memory, a crash)
+    - AnalysisTimeout         the analysis ran past SOUNDY_JOB_TIMEOUT_S and was stopped
   + TransientError            storage, network or database hiccup; the job is retried
   + NotFound                  does not exist, or belongs to another client (same answer: 404)
   + Unauthorized              no or unknown bearer token (401)
@@ -18,8 +23,10 @@
   + AudioDeleted              the upload's audio was deleted after SOUNDY_AUDIO_RETENTION_S (410)
 
 Foreign errors (soundfile, PyAV, boto3, asyncpg, redis) are mapped to these at the boundary
-where they are caught. The API renders every one as ``{"error": {"code", "message"}}`` with
-``http_status``; ``code`` is a stable snake_case string that clients may switch on.
+where they are caught. The worker fails a job at once on a ``PermanentError`` and lets the queue
+retry anything else. ``code`` is a stable snake_case string that clients may switch on; the API
+renders every error as ``{"error": {"code", "message"}}`` with the HTTP status that
+``soundy.api.errors`` maps each class to.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from __future__ import annotations
 from datetime import datetime
 
 __all__ = [
+    "AnalysisCrashed",
+    "AnalysisTimeout",
     "AudioDeleted",
     "AudioTooLong",
     "Conflict",
@@ -35,7 +44,9 @@ __all__ = [
     "InputError",
     "InvalidAudio",
     "InvalidRequest",
+    "JobMissing",
     "NotFound",
+    "PermanentError",
     "RateLimited",
     "SoundyError",
     "TooLarge",
@@ -43,6 +54,7 @@ __all__ = [
     "Unauthorized",
     "UnsupportedFormat",
     "UploadIncomplete",
+    "UploadMissing",
     "audio_deleted",
 ]
 
@@ -58,8 +70,14 @@ class SoundyError(Exception):
         self.message = message
 
 
-class InputError(SoundyError):
-    """The input is wrong; retrying cannot help (a job fails at once)."""
+class PermanentError(SoundyError):
+    """Retrying cannot help: a job fails at once and the queue is told not to retry it."""
+
+    code = "permanent_error"
+
+
+class InputError(PermanentError):
+    """The input is wrong (a job fails at once)."""
 
     code = "invalid_input"
     http_status = 422
@@ -100,6 +118,30 @@ class InvalidRequest(InputError):
     """A request whose fields are malformed or contradict each other."""
 
     code = "invalid_request"
+
+
+class UploadMissing(PermanentError):
+    """A job's uploaded file is no longer in storage."""
+
+    code = "upload_missing"
+
+
+class JobMissing(PermanentError):
+    """A job's row is no longer in the database (nothing deletes one; an operator did)."""
+
+    code = "not_found"
+
+
+class AnalysisCrashed(PermanentError):
+    """The analysis process died (killed, out of memory, a crash in native code)."""
+
+    code = "analysis_crashed"
+
+
+class AnalysisTimeout(PermanentError):
+    """The analysis ran longer than ``SOUNDY_JOB_TIMEOUT_S``; its process was killed."""
+
+    code = "timeout"
 
 
 class TransientError(SoundyError):

@@ -35,10 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from soundy.errors import AnalysisCrashed, AnalysisTimeout
 from soundy.report import AnalysisOptions, ProgressCallback
 from soundy.result import Measurements
 
-__all__ = ["AnalysisCrashed", "AnalysisPool", "AnalysisTimeout"]
+__all__ = ["AnalysisPool"]
 
 log = logging.getLogger("soundy.pipeline.pool")
 
@@ -59,14 +60,6 @@ _END = "__end__"
 _END_WAIT_S = 5.0
 # prctl(2) option: signal to receive when the parent dies.
 _PR_SET_PDEATHSIG = 1
-
-
-class AnalysisCrashed(Exception):
-    """The analysis process died (killed, out of memory, a crash in native code)."""
-
-
-class AnalysisTimeout(Exception):
-    """The analysis ran longer than ``SOUNDY_JOB_TIMEOUT_S``; its process was killed."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -55,9 +55,15 @@ from bullmq import Worker as BullWorker
 
 from soundy import jobs, metrics
 from soundy.db.session import create_engine, sessionmaker
-from soundy.errors import InputError, NotFound, SoundyError
+from soundy.errors import (
+    JobMissing,
+    NotFound,
+    PermanentError,
+    SoundyError,
+    UploadMissing,
+)
 from soundy.pipeline import events, queue
-from soundy.pipeline._pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout
+from soundy.pipeline._pool import AnalysisPool
 from soundy.pipeline.logs import job_id_var
 from soundy.pipeline.reconciler import run_reconciler
 from soundy.report import AnalysisOptions
@@ -90,15 +96,6 @@ def overall_percent(stage: str, fraction: float) -> int:
     start, end = STAGE_RANGES.get(stage, (0.0, 99.0))
     fraction = min(1.0, max(0.0, fraction if fraction == fraction else 0.0))
     return int(start + (end - start) * fraction)
-
-
-class _PermanentFailure(Exception):
-    """A fault that retrying cannot fix; ``code`` and ``message`` go into the job row."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass
@@ -380,10 +377,9 @@ class SoundyWorker:
                 return {"skipped": "finished"}
             try:
                 measurements = await self._attempt(job)
-            except (InputError, _PermanentFailure, AnalysisCrashed, AnalysisTimeout) as exc:
-                code, message = _failure(exc)
-                await self._permanent_failure(job, code, message)
-                raise UnrecoverableError(f"{code}: {message}") from exc
+            except PermanentError as exc:
+                await self._permanent_failure(job, exc)
+                raise UnrecoverableError(f"{exc.code}: {exc.message}") from exc
             except asyncio.CancelledError:
                 log.warning("interrupted by shutdown; handed back to the queue")
                 raise
@@ -427,7 +423,7 @@ class SoundyWorker:
         assert self.storage is not None and self.pool is not None
         row = await self._db(jobs.get_job, job.job_id)
         if row is None:
-            raise _PermanentFailure("not_found", "the job row disappeared")
+            raise JobMissing("the job row disappeared")
         file_key = str(row.file_key or job.data.get("fileKey") or "")
         options = AnalysisOptions(
             max_duration_s=self.settings.max_duration_s,
@@ -449,9 +445,7 @@ class SoundyWorker:
                 try:
                     await self.storage.download(file_key, path)
                 except NotFound as exc:
-                    raise _PermanentFailure(
-                        "upload_missing", "the uploaded file is no longer in storage"
-                    ) from exc
+                    raise UploadMissing("the uploaded file is no longer in storage") from exc
                 progress.update("downloading", overall_percent("downloading", 1.0))
                 return await self.pool.run(
                     path,
@@ -474,10 +468,10 @@ class SoundyWorker:
         await self._publish(job.job_id, {"status": "completed", "progress": 100, "stage": None})
         await self._count_end(job, failed_code=None)
 
-    async def _permanent_failure(self, job: _Delivery, code: str, message: str) -> None:
+    async def _permanent_failure(self, job: _Delivery, error: PermanentError) -> None:
         """Retrying cannot help: the job fails now (the caller tells BullMQ not to retry)."""
-        log.warning("failed (%s): %s", code, message)
-        await self._failed(job, code, message)
+        log.warning("failed (%s): %s", error.code, error.message)
+        await self._failed(job, error.code, error.message)
 
     async def _transient_failure(self, job: _Delivery, exc: Exception) -> None:
         """A fault that may pass: BullMQ retries with backoff (the stage ``retrying`` is
@@ -579,19 +573,6 @@ def _unusable_job_id(job_id: str) -> str | None:
     except ValueError:
         return f"jobId {job_id!r} is not a job id (a UUID)"
     return None
-
-
-def _failure(exc: BaseException) -> tuple[str, str]:
-    """(code, message) for a permanent failure."""
-    if isinstance(exc, _PermanentFailure):
-        return exc.code, exc.message
-    if isinstance(exc, AnalysisCrashed):
-        return "analysis_crashed", str(exc)
-    if isinstance(exc, AnalysisTimeout):
-        return "timeout", str(exc)
-    if isinstance(exc, SoundyError):
-        return exc.code, exc.message
-    return "invalid_input", str(exc)
 
 
 def _transient_reason(exc: Exception, attempt: int) -> tuple[str, str, str]:
