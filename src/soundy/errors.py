@@ -63,7 +63,6 @@ class SoundyError(Exception):
     """Base of Soundy's own errors; ``message`` is a sentence a user can read."""
 
     code: str = "error"
-    http_status: int = 500
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -80,7 +79,6 @@ class InputError(PermanentError):
     """The input is wrong (a job fails at once)."""
 
     code = "invalid_input"
-    http_status = 422
 
 
 class UnsupportedFormat(InputError):
@@ -111,7 +109,6 @@ class TooLarge(InputError):
     """An upload over the configured size limit."""
 
     code = "too_large"
-    http_status = 413
 
 
 class InvalidRequest(InputError):
@@ -148,49 +145,42 @@ class TransientError(SoundyError):
     """A fault outside the input (storage, network, database); the job is retried with backoff."""
 
     code = "temporarily_unavailable"
-    http_status = 503
 
 
 class NotFound(SoundyError):
     """Does not exist, or belongs to another client: both answer 404 so ids leak nothing."""
 
     code = "not_found"
-    http_status = 404
 
 
 class Unauthorized(SoundyError):
     """No bearer token, or one that matches no client."""
 
     code = "unauthorized"
-    http_status = 401
 
 
 class Forbidden(SoundyError):
     """Authenticated, but not allowed to do this."""
 
     code = "forbidden"
-    http_status = 403
 
 
 class RateLimited(SoundyError):
     """Too many requests, or too many jobs in flight for one client."""
 
     code = "rate_limited"
-    http_status = 429
 
 
 class Conflict(SoundyError):
     """The current state forbids the request."""
 
     code = "conflict"
-    http_status = 409
 
 
 class AudioDeleted(SoundyError):
     """The stored audio of an upload was deleted (retention); its jobs and results remain."""
 
     code = "audio_deleted"
-    http_status = 410
 
 
 def audio_deleted(deleted_at: datetime) -> AudioDeleted:
