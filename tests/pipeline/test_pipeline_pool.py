@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from soundy.errors import InputError
-from soundy.pipeline._pool import AnalysisPool
+from soundy.pipeline._pool import AnalysisPool, measure
 from soundy.report import AnalysisOptions
 
 
@@ -109,6 +109,32 @@ async def test_each_call_gets_all_of_its_own_progress_before_it_returns(tmp_path
             assert seen == [("decoding", 0.0)]
             result, seen = await _measure_with_progress(pool, short_wav)
             assert result == short_result and _one_call(seen)
+    finally:
+        await pool.close(kill=True)
+
+
+_FLOOD = 20_000
+
+
+def _measure_then_flood(path: Path, options: AnalysisOptions, progress) -> dict:
+    """Runs in a child: the real measurement, then far more progress than the pipe buffers, so
+    the result reaches the parent while the last messages are still on their way."""
+    result = measure(path, options, progress)
+    for i in range(_FLOOD):
+        progress("flood", float(i))
+    return result
+
+
+async def test_run_returns_only_after_the_last_progress_message(tmp_path: Path):
+    wav = _tone(tmp_path / "tone.wav", 3.0)
+    pool = AnalysisPool(1, analyze=_measure_then_flood)
+    await pool.start()
+    try:
+        for _ in range(2):
+            result, seen = await _measure_with_progress(pool, wav)
+            assert result["file"]["duration_s"] == pytest.approx(3.0)
+            assert seen[-_FLOOD:] == [("flood", float(i)) for i in range(_FLOOD)]
+            assert _one_call(seen[:-_FLOOD])
     finally:
         await pool.close(kill=True)
 

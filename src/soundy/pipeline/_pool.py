@@ -16,6 +16,10 @@ while the other slots go on. Children:
   Every call ends with an end marker, and :meth:`AnalysisPool.run` returns only after its
   ``on_progress`` has seen all of the call's progress. A slot whose end marker did not arrive is
   replaced, so a late message can never reach the next call.
+
+What a child runs is :func:`measure` unless the pool is given another ``analyze`` function (a
+module-level one, so that it pickles): the tests pass one that first waits, to act while a job
+runs.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -39,7 +43,7 @@ from soundy.errors import AnalysisCrashed, AnalysisTimeout
 from soundy.report import AnalysisOptions, ProgressCallback
 from soundy.result import Measurements
 
-__all__ = ["AnalysisPool"]
+__all__ = ["Analysis", "AnalysisPool", "measure"]
 
 log = logging.getLogger("soundy.pipeline.pool")
 
@@ -50,9 +54,6 @@ _THREAD_VARIABLES = (
     "VECLIB_MAXIMUM_THREADS",
     "NUMEXPR_NUM_THREADS",
 )
-# Test-only hook (docs/operations.md): the child sleeps this many seconds before analysing,
-# reporting "decoding" progress, so tests can kill a worker in the middle of a job.
-TEST_DELAY_ENV = "SOUNDY_TEST_ANALYSIS_DELAY_S"
 # Progress "stage" that marks the end of one call's messages.
 _END = "__end__"
 # How long run() waits for the end marker once the child returned (s). The child writes it
@@ -94,8 +95,8 @@ def _warm_up() -> int:
     return os.getpid()
 
 
-def _analyze(path: str, options: AnalysisOptions) -> Measurements:
-    """Runs in the child: ``soundy.analysis.measure_file`` with progress sent to the parent.
+def measure(path: Path, options: AnalysisOptions, progress: ProgressCallback) -> Measurements:
+    """Runs in the child: ``soundy.analysis.measure_file`` within the options' limits.
 
     Only the measurements: a job's comparison is computed from them when it is read
     (:mod:`soundy.jobs.results`), so it follows the targets of the day.
@@ -103,23 +104,27 @@ def _analyze(path: str, options: AnalysisOptions) -> Measurements:
     # Here, not at the top: numpy must load after _init_child pinned the BLAS threads.
     from soundy.analysis import measure_file
 
+    return measure_file(
+        path,
+        max_duration_s=options.max_duration_s,
+        display_name=options.display_name,
+        progress=progress,
+    )
+
+
+# What a child runs for one file: analyze(path, options, progress) -> the measurements.
+Analysis = Callable[[Path, AnalysisOptions, ProgressCallback], Measurements]
+
+
+def _analyze(analyze: Analysis, path: str, options: AnalysisOptions) -> Measurements:
+    """Runs in the child: ``analyze`` with its progress sent to the parent, then the end."""
+
     def progress(stage: str, fraction: float) -> None:
         with contextlib.suppress(Exception):
             _child_progress.send((stage, float(fraction)))
 
     try:
-        delay_s = float(os.environ.get(TEST_DELAY_ENV) or 0)
-        if delay_s > 0:
-            deadline = time.monotonic() + delay_s
-            while (left := deadline - time.monotonic()) > 0:
-                progress("decoding", 0.0)
-                time.sleep(min(0.2, left))
-        return measure_file(
-            Path(path),
-            max_duration_s=options.max_duration_s,
-            display_name=options.display_name,
-            progress=progress,
-        )
+        return analyze(Path(path), options, progress)
     finally:
         # Written after every progress message of this call (the pipe keeps order), so the
         # parent knows when it has seen them all.
@@ -153,11 +158,13 @@ class _Slot:
 
 
 class AnalysisPool:
-    """``slots`` analysis processes; :meth:`run` analyses one file in a free one."""
+    """``slots`` analysis processes; :meth:`run` analyses one file in a free one with
+    ``analyze`` (default :func:`measure`)."""
 
-    def __init__(self, slots: int) -> None:
+    def __init__(self, slots: int, *, analyze: Analysis = measure) -> None:
         if slots < 1:
             raise ValueError("an analysis pool needs at least one slot")
+        self._analyze = analyze
         self._context = multiprocessing.get_context("spawn")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: list[_Slot] = []
@@ -321,4 +328,6 @@ class AnalysisPool:
 
     def _submit(self, slot: _Slot, path: Path, options: AnalysisOptions) -> asyncio.Future[Any]:
         assert self._loop is not None
-        return self._loop.run_in_executor(slot.executor, _analyze, str(path), options)
+        return self._loop.run_in_executor(
+            slot.executor, _analyze, self._analyze, str(path), options
+        )

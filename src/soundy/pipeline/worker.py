@@ -63,7 +63,7 @@ from soundy.errors import (
     UploadMissing,
 )
 from soundy.pipeline import events, queue
-from soundy.pipeline._pool import AnalysisPool
+from soundy.pipeline._pool import Analysis, AnalysisPool, measure
 from soundy.pipeline.logs import job_id_var
 from soundy.pipeline.reconciler import run_reconciler
 from soundy.report import AnalysisOptions
@@ -175,9 +175,19 @@ class _Progress:
 
 
 class SoundyWorker:
-    """One BullMQ worker with its process pool, database engine, storage and Redis client."""
+    """One BullMQ worker with its process pool, database engine, storage and Redis client.
 
-    def __init__(self, settings: Settings, *, concurrency: int | None = None) -> None:
+    ``analyze`` is what the pool's processes run for each file (:func:`measure`; tests pass one
+    that first waits, to act while a job runs).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        concurrency: int | None = None,
+        analyze: Analysis = measure,
+    ) -> None:
         if not settings.database_url or not settings.redis_url:
             raise SoundyError(
                 "soundy worker needs SOUNDY_DATABASE_URL and SOUNDY_REDIS_URL "
@@ -185,6 +195,7 @@ class SoundyWorker:
             )
         self.settings = settings
         self.concurrency = concurrency or settings.worker_concurrency
+        self.analyze = analyze
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._stop = asyncio.Event()
         self.stop_reason = ""
@@ -206,7 +217,7 @@ class SoundyWorker:
         self.sessions = sessionmaker(self.engine)
         self.storage = open_storage(s)
         self.redis = queue.redis_client(s, timeout_s=max(5.0, s.redis_timeout_s))
-        self.pool = AnalysisPool(self.concurrency)
+        self.pool = AnalysisPool(self.concurrency, analyze=self.analyze)
         await self.pool.start()
         lock_ms = round(s.worker_lock_duration_s * 1000)
         self.bull = BullWorker(
@@ -587,9 +598,11 @@ def _transient_reason(exc: Exception, attempt: int) -> tuple[str, str, str]:
     return "temporarily_unavailable", message, f"{type(exc).__name__}: {exc}"
 
 
-async def run_worker(settings: Settings, *, concurrency: int | None = None) -> int:
+async def run_worker(
+    settings: Settings, *, concurrency: int | None = None, analyze: Analysis = measure
+) -> int:
     """Run one worker until SIGTERM/SIGINT; returns the exit code (0 when asked to stop)."""
-    worker = SoundyWorker(settings, concurrency=concurrency)
+    worker = SoundyWorker(settings, concurrency=concurrency, analyze=analyze)
     # In multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set by `soundy serve` for its children)
     # the API's /metrics adds up this process's samples: no port of its own, and the workers of
     # one `serve` do not all try to bind the same one.
