@@ -1,13 +1,18 @@
 """Soundy's errors, one tree.
 
 * SoundyError                 base of everything Soundy raises on purpose
-  + InputError                permanent: the input itself is wrong; never retried
-    - UnsupportedFormat       not audio, or a format no decoder reads
-    - AudioTooLong            longer than SOUNDY_MAX_DURATION_S
-    - EmptyAudio              no samples
-    - InvalidAudio            decodes, but the samples are unusable (NaN, Inf)
-    - TooLarge                upload bigger than SOUNDY_MAX_UPLOAD_BYTES
-    - InvalidRequest          a request's fields do not make sense together
+  + PermanentError            retrying cannot help: a job fails at once, never retried
+    + InputError              the input itself is wrong
+      - UnsupportedFormat     not audio, or a format no decoder reads
+      - AudioTooLong          longer than SOUNDY_MAX_DURATION_S
+      - EmptyAudio            no samples
+      - InvalidAudio          decodes, but the samples are unusable (NaN, Inf)
+      - TooLarge              upload bigger than SOUNDY_MAX_UPLOAD_BYTES
+      - InvalidRequest        a request's fields do not make sense together
+    - UploadMissing           a job's upload is no longer in storage
+    - JobMissing              a job's row is no longer in the database
+    - AnalysisCrashed         the analysis process died (killed, out of memory, a crash)
+    - AnalysisTimeout         the analysis ran past SOUNDY_JOB_TIMEOUT_S and was stopped
   + TransientError            storage, network or database hiccup; the job is retried
   + NotFound                  does not exist, or belongs to another client (same answer: 404)
   + Unauthorized              no or unknown bearer token (401)
@@ -18,8 +23,10 @@
   + AudioDeleted              the upload's audio was deleted after SOUNDY_AUDIO_RETENTION_S (410)
 
 Foreign errors (soundfile, PyAV, boto3, asyncpg, redis) are mapped to these at the boundary
-where they are caught. The API renders every one as ``{"error": {"code", "message"}}`` with
-``http_status``; ``code`` is a stable snake_case string that clients may switch on.
+where they are caught. The worker fails a job at once on a ``PermanentError`` and lets the queue
+retry anything else. ``code`` is a stable snake_case string that clients may switch on; the API
+renders every error as ``{"error": {"code", "message"}}`` with the HTTP status that
+``soundy.api.errors`` maps each class to.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from __future__ import annotations
 from datetime import datetime
 
 __all__ = [
+    "AnalysisCrashed",
+    "AnalysisTimeout",
     "AudioDeleted",
     "AudioTooLong",
     "Conflict",
@@ -35,7 +44,9 @@ __all__ = [
     "InputError",
     "InvalidAudio",
     "InvalidRequest",
+    "JobMissing",
     "NotFound",
+    "PermanentError",
     "RateLimited",
     "SoundyError",
     "TooLarge",
@@ -43,6 +54,7 @@ __all__ = [
     "Unauthorized",
     "UnsupportedFormat",
     "UploadIncomplete",
+    "UploadMissing",
     "audio_deleted",
 ]
 
@@ -51,18 +63,22 @@ class SoundyError(Exception):
     """Base of Soundy's own errors; ``message`` is a sentence a user can read."""
 
     code: str = "error"
-    http_status: int = 500
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-class InputError(SoundyError):
-    """The input is wrong; retrying cannot help (a job fails at once)."""
+class PermanentError(SoundyError):
+    """Retrying cannot help: a job fails at once and the queue is told not to retry it."""
+
+    code = "permanent_error"
+
+
+class InputError(PermanentError):
+    """The input is wrong (a job fails at once)."""
 
     code = "invalid_input"
-    http_status = 422
 
 
 class UnsupportedFormat(InputError):
@@ -93,7 +109,6 @@ class TooLarge(InputError):
     """An upload over the configured size limit."""
 
     code = "too_large"
-    http_status = 413
 
 
 class InvalidRequest(InputError):
@@ -102,53 +117,70 @@ class InvalidRequest(InputError):
     code = "invalid_request"
 
 
+class UploadMissing(PermanentError):
+    """A job's uploaded file is no longer in storage."""
+
+    code = "upload_missing"
+
+
+class JobMissing(PermanentError):
+    """A job's row is no longer in the database (nothing deletes one; an operator did)."""
+
+    code = "not_found"
+
+
+class AnalysisCrashed(PermanentError):
+    """The analysis process died (killed, out of memory, a crash in native code)."""
+
+    code = "analysis_crashed"
+
+
+class AnalysisTimeout(PermanentError):
+    """The analysis ran longer than ``SOUNDY_JOB_TIMEOUT_S``; its process was killed."""
+
+    code = "timeout"
+
+
 class TransientError(SoundyError):
     """A fault outside the input (storage, network, database); the job is retried with backoff."""
 
     code = "temporarily_unavailable"
-    http_status = 503
 
 
 class NotFound(SoundyError):
     """Does not exist, or belongs to another client: both answer 404 so ids leak nothing."""
 
     code = "not_found"
-    http_status = 404
 
 
 class Unauthorized(SoundyError):
     """No bearer token, or one that matches no client."""
 
     code = "unauthorized"
-    http_status = 401
 
 
 class Forbidden(SoundyError):
     """Authenticated, but not allowed to do this."""
 
     code = "forbidden"
-    http_status = 403
 
 
 class RateLimited(SoundyError):
     """Too many requests, or too many jobs in flight for one client."""
 
     code = "rate_limited"
-    http_status = 429
 
 
 class Conflict(SoundyError):
     """The current state forbids the request."""
 
     code = "conflict"
-    http_status = 409
 
 
 class AudioDeleted(SoundyError):
     """The stored audio of an upload was deleted (retention); its jobs and results remain."""
 
     code = "audio_deleted"
-    http_status = 410
 
 
 def audio_deleted(deleted_at: datetime) -> AudioDeleted:

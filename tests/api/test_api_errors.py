@@ -1,8 +1,21 @@
-"""Every error has the shape {"error": {"code", "message"}}: 401, 404, 405, 413, 422, 429, 500."""
+"""Every error has the shape {"error": {"code", "message"}}: 401, 404, 405, 413, 422, 429, 500;
+each of Soundy's error classes has its HTTP status in one table (soundy.api.errors)."""
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
+
+from soundy import errors
+from soundy.api.errors import (
+    ERROR_STATUSES,
+    InvalidSignature,
+    RetryLater,
+    UploadExpired,
+    http_status,
+)
+from soundy.compare.profiles import ProfileError
 
 
 def assert_error(response, status: int, code: str) -> dict:
@@ -140,3 +153,68 @@ async def test_oversized_chunked_json_body_is_413(api, client_token, auth):
         headers={**auth(client_token), "Content-Type": "application/json"},
     )
     assert_error(response, 413, "too_large")
+
+
+def test_every_error_class_of_soundy_errors_has_its_http_status() -> None:
+    defined = [
+        cls
+        for _, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, errors.SoundyError) and cls.__module__ == errors.__name__
+    ]
+    assert [cls.__name__ for cls in defined if cls not in ERROR_STATUSES] == []
+    # Most specific first: an entry below one of its bases would never be used.
+    listed = list(ERROR_STATUSES)
+    hidden = [
+        f"{later.__name__} is listed after its base {earlier.__name__}"
+        for i, earlier in enumerate(listed)
+        for later in listed[i + 1 :]
+        if issubclass(later, earlier)
+    ]
+    assert hidden == []
+    assert all(http_status(cls) == status for cls, status in ERROR_STATUSES.items())
+
+
+# Statuses and codes as docs/api.md lists them ("Errors"); errors defined outside soundy.errors
+# take their base's status.
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (errors.TooLarge("the file is too large"), 413, "too_large"),
+        (errors.UnsupportedFormat("not audio"), 422, "unsupported_format"),
+        (errors.InvalidRequest("genre: unknown"), 422, "invalid_request"),
+        (errors.NotFound("no such job"), 404, "not_found"),
+        (errors.UploadIncomplete("not all bytes yet"), 409, "upload_incomplete"),
+        (errors.Conflict("already uploaded"), 409, "conflict"),
+        (errors.AudioDeleted("deleted"), 410, "audio_deleted"),
+        (UploadExpired("expired"), 403, "upload_url_expired"),
+        (InvalidSignature("bad signature"), 403, "invalid_signature"),
+        (RetryLater("slow down", retry_after_s=7), 429, "rate_limited"),
+        (errors.TransientError("storage unreachable"), 503, "temporarily_unavailable"),
+        (ProfileError("pop.json: bad field"), 500, "invalid_profile"),
+        (errors.AnalysisCrashed("the analysis process died"), 500, "analysis_crashed"),
+    ],
+)
+async def test_a_soundy_error_is_answered_with_its_status_and_code(make_api, error, status, code):
+    api = await make_api(raise_app_exceptions=False)
+
+    async def fail() -> None:
+        raise error
+
+    api.app.add_api_route("/api/fail-for-test", fail)
+    response = await api.get("/api/fail-for-test")
+    body = assert_error(response, status, code)
+    assert body["error"]["message"] == error.message
+    if isinstance(error, RetryLater):
+        assert response.headers["retry-after"] == "7"
+
+
+async def test_unauthorized_asks_for_a_bearer_token(make_api):
+    api = await make_api(raise_app_exceptions=False)
+
+    async def fail() -> None:
+        raise errors.Unauthorized("no token")
+
+    api.app.add_api_route("/api/fail-for-test", fail)
+    response = await api.get("/api/fail-for-test")
+    assert_error(response, 401, "unauthorized")
+    assert response.headers["www-authenticate"] == "Bearer"

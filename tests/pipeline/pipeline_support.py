@@ -11,12 +11,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import psutil
 import soundfile as sf
+
+from soundy.pipeline._pool import measure
+from soundy.report import AnalysisOptions, ProgressCallback
+from soundy.result import Measurements
+
+# `soundy worker` with SlowAnalysis (run as a script: see its docstring).
+SLOW_WORKER = Path(__file__).resolve().parent / "slow_worker.py"
 
 # Settings that make failure recovery fast enough for tests (seconds instead of tens).
 FAST_RECOVERY_ENV = {
@@ -44,6 +52,25 @@ def sine_wav(
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class SlowAnalysis:
+    """The real analysis (``soundy.pipeline._pool.measure``) after ``delay_s`` seconds of
+    "decoding" progress at 0 %, in the analysis process: a job that stays running long enough
+    for a test to kill its worker or its process, or to pass the time limit. A long file would
+    not do: the engine measures 60 minutes of audio in about 4 s (docs/benchmarks.md)."""
+
+    delay_s: float
+
+    def __call__(
+        self, path: Path, options: AnalysisOptions, progress: ProgressCallback
+    ) -> Measurements:
+        deadline = time.monotonic() + self.delay_s
+        while (left := deadline - time.monotonic()) > 0:
+            progress("decoding", 0.0)
+            time.sleep(min(0.2, left))
+        return measure(path, options, progress)
+
+
 def free_port() -> int:
     """A TCP port nothing listens on now (the OS's pick), for a server a test starts."""
     with socket.socket() as sock:
@@ -52,13 +79,21 @@ def free_port() -> int:
 
 
 class Proc:
-    """A `soundy` subprocess in its own session, its output in a log file."""
+    """A `soundy` subprocess in its own session, its output in a log file. ``program`` is what
+    runs with ``args`` (default: the `soundy` command)."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        program: list[str] | None = None,
+    ) -> None:
         self.log_path = log_path
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "soundy.cli.main", *args],
+            [*(program or [sys.executable, "-m", "soundy.cli.main"]), *args],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -1,6 +1,7 @@
-"""The analysis process pool: children pin BLAS/OpenMP to one thread; a child that died while
-idle is replaced without blaming the next job. (Crashes and timeouts during a job are tested
-end to end in test_pipeline_worker.py.)"""
+"""The analysis process pool: children pin BLAS/OpenMP to one thread; each call's progress goes
+to that call's callback, all of it before the call returns; a child that died while idle is
+replaced without blaming the next job. (Crashes and timeouts during a job are tested end to end
+in test_pipeline_worker.py.)"""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from soundy.pipeline._pool import AnalysisPool
+from soundy.errors import InputError
+from soundy.pipeline._pool import AnalysisPool, measure
 from soundy.report import AnalysisOptions
 
 
@@ -51,6 +53,92 @@ async def test_children_run_blas_on_one_thread():
     assert threads == 1
 
 
+def _tone(path: Path, duration_s: float) -> Path:
+    import numpy as np
+    import soundfile as sf
+
+    t = np.arange(int(duration_s * 48000)) / 48000
+    sf.write(path, np.stack([0.1 * np.sin(2 * np.pi * 1000 * t)] * 2, axis=1), 48000)
+    return path
+
+
+async def _measure_with_progress(pool: AnalysisPool, path: Path):
+    """(measurements or the error raised, the progress this call's callback had seen when
+    ``run`` came back)."""
+    seen: list[tuple[str, float]] = []
+    try:
+        result = await pool.run(
+            path, AnalysisOptions(), on_progress=lambda *m: seen.append(m), timeout_s=60
+        )
+    except InputError as exc:
+        return exc, list(seen)
+    return result, list(seen)
+
+
+def _one_call(seen: list[tuple[str, float]]) -> bool:
+    """The whole progress of exactly one measure_file call: starts once, ends once, in order."""
+    return (
+        seen[0] == ("decoding", 0.0)
+        and seen[-1] == ("measuring", 1.0)
+        and seen.count(("decoding", 0.0)) == 1
+        and seen.count(("measuring", 1.0)) == 1
+        and [f for _, f in seen] == sorted(f for _, f in seen)
+    )
+
+
+async def test_each_call_gets_all_of_its_own_progress_before_it_returns(tmp_path: Path):
+    long_wav = _tone(tmp_path / "long.wav", 40.0)
+    short_wav = _tone(tmp_path / "short.wav", 3.0)
+    not_audio = tmp_path / "notes.wav"
+    not_audio.write_bytes(b"not audio at all" * 64)
+    pool = AnalysisPool(2)
+    await pool.start()
+    try:
+        # Two calls at once, one per slot: neither sees the other's messages.
+        (long_result, long_seen), (short_result, short_seen) = await asyncio.gather(
+            _measure_with_progress(pool, long_wav), _measure_with_progress(pool, short_wav)
+        )
+        assert long_result["file"]["duration_s"] == pytest.approx(40.0)
+        assert short_result["file"]["duration_s"] == pytest.approx(3.0)
+        assert _one_call(long_seen) and _one_call(short_seen)
+        # Slots are reused: the next calls start clean, and a call that raises has also had
+        # all of its progress (decoding began, then the file was refused).
+        for _ in range(2):
+            error, seen = await _measure_with_progress(pool, not_audio)
+            assert isinstance(error, InputError)
+            assert seen == [("decoding", 0.0)]
+            result, seen = await _measure_with_progress(pool, short_wav)
+            assert result == short_result and _one_call(seen)
+    finally:
+        await pool.close(kill=True)
+
+
+_FLOOD = 20_000
+
+
+def _measure_then_flood(path: Path, options: AnalysisOptions, progress) -> dict:
+    """Runs in a child: the real measurement, then far more progress than the pipe buffers, so
+    the result reaches the parent while the last messages are still on their way."""
+    result = measure(path, options, progress)
+    for i in range(_FLOOD):
+        progress("flood", float(i))
+    return result
+
+
+async def test_run_returns_only_after_the_last_progress_message(tmp_path: Path):
+    wav = _tone(tmp_path / "tone.wav", 3.0)
+    pool = AnalysisPool(1, analyze=_measure_then_flood)
+    await pool.start()
+    try:
+        for _ in range(2):
+            result, seen = await _measure_with_progress(pool, wav)
+            assert result["file"]["duration_s"] == pytest.approx(3.0)
+            assert seen[-_FLOOD:] == [("flood", float(i)) for i in range(_FLOOD)]
+            assert _one_call(seen[:-_FLOOD])
+    finally:
+        await pool.close(kill=True)
+
+
 async def test_an_analysis_process_that_died_while_idle_does_not_fail_the_next_job(
     tmp_path: Path,
 ):
@@ -65,7 +153,7 @@ async def test_an_analysis_process_that_died_while_idle_does_not_fail_the_next_j
     try:
         with pytest.raises(Exception):  # noqa: B017 - the child dies: BrokenProcessPool
             await _in_slot(pool, _suicide)
-        result = await pool.run("job-1", wav, AnalysisOptions(), timeout_s=60)
+        result = await pool.run(wav, AnalysisOptions(), timeout_s=60)
         assert result["file"]["channels"] == 2
         assert result["loudness"]["integrated_lufs"] == pytest.approx(-19.993, abs=0.1)
     finally:

@@ -1,8 +1,9 @@
 """`soundy worker` processes against real PostgreSQL and Redis: failures, crashes, kills.
 
 Jobs are created through the API (in-process app on the test's database and queue); workers
-are real subprocesses. ``SOUNDY_TEST_ANALYSIS_DELAY_S`` (a test-only hook, docs/operations.md)
-makes an analysis take a few seconds so a test can act while a job is running.
+are real subprocesses. ``start_worker(analysis_delay_s=N)`` starts one whose analyses first
+wait N seconds (slow_worker.py: the same worker, given a slower analysis function), so a test
+can act while a job is running.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ async def test_redis_down_at_creation_then_the_reconciler_queues_the_job(
 async def test_worker_killed_mid_job_another_worker_completes_it_once(
     api, client_token, upload_bytes, start_worker, settings
 ):
-    first = start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="4")
+    first = start_worker(analysis_delay_s=4)
     job_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
     job = await wait_job(api, client_token, job_id, until=_is_processing, timeout_s=10)
     assert job["attempts"] == 1
@@ -130,7 +131,7 @@ async def test_worker_killed_mid_job_another_worker_completes_it_once(
     _gone, alive = psutil.wait_procs(analysis, timeout=5)
     assert not alive
 
-    second = start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="1")
+    second = start_worker(analysis_delay_s=1)
     job = await wait_job(api, client_token, job_id, timeout_s=30)
     assert job["status"] == "completed", job
     assert job["attempts"] == 2
@@ -150,7 +151,7 @@ async def test_worker_killed_mid_job_another_worker_completes_it_once(
 async def test_analysis_crash_fails_that_job_and_the_worker_goes_on(
     api, client_token, upload_bytes, start_worker
 ):
-    worker = start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="3")
+    worker = start_worker(analysis_delay_s=3)
     job_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
     await wait_job(api, client_token, job_id, until=_is_processing, timeout_s=10)
     await asyncio.sleep(0.3)
@@ -172,7 +173,7 @@ async def test_analysis_crash_fails_that_job_and_the_worker_goes_on(
 async def test_job_over_the_time_limit_fails_with_timeout(
     api, client_token, upload_bytes, start_worker
 ):
-    start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="5", SOUNDY_JOB_TIMEOUT_S="1")
+    start_worker(analysis_delay_s=5, SOUNDY_JOB_TIMEOUT_S="1")
     job_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
     job = await wait_job(api, client_token, job_id, timeout_s=10)
     assert job["status"] == "failed"
@@ -183,7 +184,7 @@ async def test_job_over_the_time_limit_fails_with_timeout(
 async def test_sigterm_lets_the_running_job_finish_then_exits(
     api, client_token, upload_bytes, start_worker
 ):
-    worker = start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="2")
+    worker = start_worker(analysis_delay_s=2)
     job_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
     await wait_job(api, client_token, job_id, until=_is_processing, timeout_s=10)
     analysis = _analysis_children(worker)
@@ -203,7 +204,7 @@ async def test_progress_and_stages_reach_live_subscribers_in_order(
 ):
     from soundy.pipeline import events
 
-    start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="1.5")
+    start_worker(analysis_delay_s=1.5)
     job_id = await submit(api, client_token, sine_wav(peak=0.1, duration_s=4.0), upload_bytes)
     client = queue.redis_client(settings)
     try:
@@ -234,7 +235,7 @@ async def _collect(feed) -> list[dict]:
 async def test_sigterm_past_the_grace_period_hands_the_job_back_to_another_worker(
     api, client_token, upload_bytes, start_worker
 ):
-    first = start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="6", SOUNDY_WORKER_SHUTDOWN_GRACE_S="0.5")
+    first = start_worker(analysis_delay_s=6, SOUNDY_WORKER_SHUTDOWN_GRACE_S="0.5")
     job_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
     await wait_job(api, client_token, job_id, until=_is_processing, timeout_s=10)
     analysis = _analysis_children(first)
@@ -247,7 +248,7 @@ async def test_sigterm_past_the_grace_period_hands_the_job_back_to_another_worke
     job = await wait_job(api, client_token, job_id, until=lambda job: True)
     assert job["status"] == "processing"  # not failed: handed back
 
-    start_worker(SOUNDY_TEST_ANALYSIS_DELAY_S="0")
+    start_worker()
     job = await wait_job(api, client_token, job_id, timeout_s=30)
     assert job["status"] == "completed", job
     assert job["attempts"] == 2

@@ -1,10 +1,11 @@
 """Every error the API returns has one shape: ``{"error": {"code": "...", "message": "..."}}``.
 
-Soundy's own errors (``soundy.errors``) carry their code and HTTP status. This module maps the
-rest at the boundary: FastAPI validation errors -> 422 ``invalid_request`` with a readable
-message; Starlette's 404 (unknown route) and 405 -> ``not_found`` / ``method_not_allowed``;
-database or Redis outages -> 503 ``temporarily_unavailable``; anything else -> 500
-``internal_error`` with no traceback (the traceback goes to the log).
+Soundy's own errors (``soundy.errors``) carry their code; this module gives each class its HTTP
+status (``ERROR_STATUSES``, one table) and maps the rest at the boundary: FastAPI validation
+errors -> 422 ``invalid_request`` with a readable message; Starlette's 404 (unknown route) and
+405 -> ``not_found`` / ``method_not_allowed``; database or Redis outages -> 503
+``temporarily_unavailable``; anything else -> 500 ``internal_error`` with no traceback (the
+traceback goes to the log).
 """
 
 from __future__ import annotations
@@ -19,13 +20,37 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from soundy.errors import Forbidden, RateLimited, SoundyError
+from soundy.errors import (
+    AnalysisCrashed,
+    AnalysisTimeout,
+    AudioDeleted,
+    AudioTooLong,
+    Conflict,
+    EmptyAudio,
+    Forbidden,
+    InputError,
+    InvalidAudio,
+    InvalidRequest,
+    JobMissing,
+    NotFound,
+    PermanentError,
+    RateLimited,
+    SoundyError,
+    TooLarge,
+    TransientError,
+    Unauthorized,
+    UnsupportedFormat,
+    UploadIncomplete,
+    UploadMissing,
+)
 
 __all__ = [
+    "ERROR_STATUSES",
     "InvalidSignature",
     "RetryLater",
     "UploadExpired",
     "error_response",
+    "http_status",
     "install_error_handlers",
 ]
 
@@ -47,6 +72,42 @@ _STATUS_CODES: dict[int, str] = {
     500: "internal_error",
     503: "temporarily_unavailable",
 }
+
+
+# The HTTP status of each of Soundy's errors, most specific class first: an error gets the
+# status of the first class it is an instance of, so one defined elsewhere (RetryLater below,
+# compare's ProfileError) gets its base's. tests/api/test_api_errors.py checks that every class
+# of soundy.errors is listed and that no entry is hidden by an earlier one.
+ERROR_STATUSES: dict[type[SoundyError], int] = {
+    # The client's input: 422, but 413 for an upload over the size limit.
+    TooLarge: 413,
+    UnsupportedFormat: 422,
+    AudioTooLong: 422,
+    EmptyAudio: 422,
+    InvalidAudio: 422,
+    InvalidRequest: 422,
+    InputError: 422,
+    # The worker's permanent faults: not the client's doing, should one reach a response.
+    UploadMissing: 404,
+    JobMissing: 404,
+    AnalysisCrashed: 500,
+    AnalysisTimeout: 500,
+    PermanentError: 500,
+    TransientError: 503,
+    NotFound: 404,
+    Unauthorized: 401,
+    Forbidden: 403,
+    RateLimited: 429,
+    UploadIncomplete: 409,
+    Conflict: 409,
+    AudioDeleted: 410,
+    SoundyError: 500,
+}
+
+
+def http_status(error: type[SoundyError]) -> int:
+    """The HTTP status of an error class: its first entry in :data:`ERROR_STATUSES`."""
+    return next(status for cls, status in ERROR_STATUSES.items() if issubclass(error, cls))
 
 
 class RetryLater(RateLimited):
@@ -101,12 +162,13 @@ def _readable_validation(exc: RequestValidationError) -> str:
 
 async def _soundy_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SoundyError)
+    status = http_status(type(exc))
     headers: dict[str, str] | None = getattr(exc, "headers", None)
-    if exc.http_status == 401:
+    if isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": "Bearer"}
-    if exc.http_status >= 500:
+    if status >= 500:
         _log.warning("%s %s: %s", request.method, request.url.path, exc.message)
-    return error_response(exc.http_status, exc.code, exc.message, headers=headers)
+    return error_response(status, exc.code, exc.message, headers=headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -73,7 +73,6 @@ class ProfileError(SoundyError):
     """A genre profile file is malformed (names the file and the field)."""
 
     code = "invalid_profile"
-    http_status = 500
 
 
 def _check_order(low: float | None, target: float, high: float | None) -> None:

@@ -11,9 +11,15 @@ while the other slots go on. Children:
 * ignore SIGINT and SIGTERM (the worker decides when they stop; Ctrl-C in a terminal reaches
   the whole process group) and die with their parent (Linux ``PR_SET_PDEATHSIG``), so a
   SIGKILLed worker leaves no analysis running;
-* send progress ``(job_id, stage, fraction)`` through their slot's pipe, which a thread in
-  the parent reads and hands to the event loop; every call ends with an end marker, and
-  :meth:`AnalysisPool.run` returns only after the handler has seen all of the call's progress.
+* send progress ``(stage, fraction)`` through their slot's pipe, which a thread in the parent
+  reads and hands, on the event loop, to the ``on_progress`` of the call the slot is running.
+  Every call ends with an end marker, and :meth:`AnalysisPool.run` returns only after its
+  ``on_progress`` has seen all of the call's progress. A slot whose end marker did not arrive is
+  replaced, so a late message can never reach the next call.
+
+What a child runs is :func:`measure` unless the pool is given another ``analyze`` function (a
+module-level one, so that it pickles): the tests pass one that first waits, to act while a job
+runs.
 """
 
 from __future__ import annotations
@@ -26,7 +32,6 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,14 +39,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from soundy.errors import AnalysisCrashed, AnalysisTimeout
+from soundy.report import AnalysisOptions, ProgressCallback
 from soundy.result import Measurements
 
-__all__ = ["AnalysisCrashed", "AnalysisPool", "AnalysisTimeout", "ProgressHandler"]
+__all__ = ["Analysis", "AnalysisPool", "measure"]
 
 log = logging.getLogger("soundy.pipeline.pool")
-
-# progress handler: (job_id, stage, fraction 0..1), called on the event loop.
-ProgressHandler = Callable[[str, str, float], None]
 
 _THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
@@ -50,21 +54,13 @@ _THREAD_VARIABLES = (
     "VECLIB_MAXIMUM_THREADS",
     "NUMEXPR_NUM_THREADS",
 )
-# Test-only hook (docs/operations.md): the child sleeps this many seconds before analysing,
-# reporting "decoding" progress, so tests can kill a worker in the middle of a job.
-TEST_DELAY_ENV = "SOUNDY_TEST_ANALYSIS_DELAY_S"
 # Progress "stage" that marks the end of one call's messages.
 _END = "__end__"
+# How long run() waits for the end marker once the child returned (s). The child writes it
+# before its result, so it normally arrives at once; a slot that misses it is replaced.
+_END_WAIT_S = 5.0
 # prctl(2) option: signal to receive when the parent dies.
 _PR_SET_PDEATHSIG = 1
-
-
-class AnalysisCrashed(Exception):
-    """The analysis process died (killed, out of memory, a crash in native code)."""
-
-
-class AnalysisTimeout(Exception):
-    """The analysis ran longer than ``SOUNDY_JOB_TIMEOUT_S``; its process was killed."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,8 +95,8 @@ def _warm_up() -> int:
     return os.getpid()
 
 
-def _analyze(job_id: str, path: str, options: Any) -> Measurements:
-    """Runs in the child: ``soundy.analysis.measure_file`` with progress sent to the parent.
+def measure(path: Path, options: AnalysisOptions, progress: ProgressCallback) -> Measurements:
+    """Runs in the child: ``soundy.analysis.measure_file`` within the options' limits.
 
     Only the measurements: a job's comparison is computed from them when it is read
     (:mod:`soundy.jobs.results`), so it follows the targets of the day.
@@ -108,25 +104,29 @@ def _analyze(job_id: str, path: str, options: Any) -> Measurements:
     # Here, not at the top: numpy must load after _init_child pinned the BLAS threads.
     from soundy.analysis import measure_file
 
+    return measure_file(
+        path,
+        max_duration_s=options.max_duration_s,
+        display_name=options.display_name,
+        progress=progress,
+    )
+
+
+# What a child runs for one file: analyze(path, options, progress) -> the measurements.
+Analysis = Callable[[Path, AnalysisOptions, ProgressCallback], Measurements]
+
+
+def _analyze(analyze: Analysis, path: str, options: AnalysisOptions) -> Measurements:
+    """Runs in the child: ``analyze`` with its progress sent to the parent, then the end."""
+
     def progress(stage: str, fraction: float) -> None:
         with contextlib.suppress(Exception):
-            _child_progress.send((job_id, stage, float(fraction)))
+            _child_progress.send((stage, float(fraction)))
 
     try:
-        delay_s = float(os.environ.get(TEST_DELAY_ENV) or 0)
-        if delay_s > 0:
-            deadline = time.monotonic() + delay_s
-            while (left := deadline - time.monotonic()) > 0:
-                progress("decoding", 0.0)
-                time.sleep(min(0.2, left))
-        return measure_file(
-            Path(path),
-            max_duration_s=options.max_duration_s,
-            display_name=options.display_name,
-            progress=progress,
-        )
+        return analyze(Path(path), options, progress)
     finally:
-        # Written after every progress message of this job (the pipe keeps order), so the
+        # Written after every progress message of this call (the pipe keeps order), so the
         # parent knows when it has seen them all.
         progress(_END, 1.0)
 
@@ -138,27 +138,37 @@ class _Slot:
     index: int
     executor: ProcessPoolExecutor
     progress_pipe: Any  # the reading end; the slot's child holds the writing end
-    reader: threading.Thread
     stop_reader: threading.Event = field(default_factory=threading.Event)
+    reader: threading.Thread | None = None
+    # The running call's progress callback, and the event its end marker sets (event loop).
+    on_progress: ProgressCallback | None = None
+    ended: asyncio.Event | None = None
 
     def pids(self) -> list[int]:
         processes = getattr(self.executor, "_processes", None) or {}
         return [pid for pid in processes if pid]
 
+    def deliver(self, stage: str, fraction: float) -> None:
+        """One message from the child, on the event loop: to the running call, or its end."""
+        if stage == _END:
+            if self.ended is not None:
+                self.ended.set()
+        elif self.on_progress is not None:
+            self.on_progress(stage, fraction)
+
 
 class AnalysisPool:
-    """``slots`` analysis processes; :meth:`run` analyses one file in a free one."""
+    """``slots`` analysis processes; :meth:`run` analyses one file in a free one with
+    ``analyze`` (default :func:`measure`)."""
 
-    def __init__(self, slots: int, on_progress: ProgressHandler | None = None) -> None:
+    def __init__(self, slots: int, *, analyze: Analysis = measure) -> None:
         if slots < 1:
             raise ValueError("an analysis pool needs at least one slot")
+        self._analyze = analyze
         self._context = multiprocessing.get_context("spawn")
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._on_progress = on_progress
         self._slots: list[_Slot] = []
         self._free: asyncio.Queue[int] | None = None
-        # job id -> set once all of the call's progress messages have been handed on
-        self._ends: dict[str, asyncio.Event] = {}
         self._size = slots
         self.closed = False
 
@@ -186,37 +196,30 @@ class AnalysisPool:
             initializer=_init_child,
             initargs=(writer_end,),
         )
-        stop = threading.Event()
-        reader = threading.Thread(
+        slot = _Slot(index, executor, reader_end)
+        slot.reader = threading.Thread(
             target=self._read_progress,
-            args=(reader_end, stop),
+            args=(slot,),
             name=f"soundy-progress-{index}",
             daemon=True,
         )
-        slot = _Slot(index, executor, reader_end, reader, stop)
-        reader.start()
+        slot.reader.start()
         return slot
 
-    def _read_progress(self, pipe: Any, stop: threading.Event) -> None:
-        while not stop.is_set():
+    def _read_progress(self, slot: _Slot) -> None:
+        """The slot's reader thread: hands each message of its pipe to the event loop."""
+        while not slot.stop_reader.is_set():
             try:
-                if not pipe.poll(0.25):
+                if not slot.progress_pipe.poll(0.25):
                     continue
-                job_id, stage, fraction = pipe.recv()
+                stage, fraction = slot.progress_pipe.recv()
             except (EOFError, OSError, ValueError, TypeError):
                 return
             loop = self._loop
             if loop is None or loop.is_closed():
                 return
-            callback = self._on_end if stage == _END else self._on_progress
-            if callback is not None:
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(callback, job_id, stage, fraction)
-
-    def _on_end(self, job_id: str, _stage: str, _fraction: float) -> None:
-        event = self._ends.get(job_id)
-        if event is not None:
-            event.set()
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(slot.deliver, stage, fraction)
 
     def _retire(self, slot: _Slot, *, kill: bool) -> None:
         """Throw a slot's executor away (killing its child when ``kill``)."""
@@ -226,6 +229,7 @@ class AnalysisPool:
                     os.kill(pid, signal.SIGKILL)
         slot.executor.shutdown(wait=False, cancel_futures=True)
         slot.stop_reader.set()
+        slot.on_progress = slot.ended = None
 
     def _replace(self, index: int, *, kill: bool) -> None:
         old = self._slots[index]
@@ -241,7 +245,8 @@ class AnalysisPool:
         loop = asyncio.get_running_loop()
         for slot in self._slots:
             await loop.run_in_executor(None, slot.executor.shutdown, True)
-            await loop.run_in_executor(None, slot.reader.join, 1.0)
+            if slot.reader is not None:
+                await loop.run_in_executor(None, slot.reader.join, 1.0)
             with contextlib.suppress(Exception):
                 slot.progress_pipe.close()
 
@@ -250,9 +255,18 @@ class AnalysisPool:
         return [pid for slot in self._slots for pid in slot.pids()]
 
     # -- work ------------------------------------------------------------------------------
-    async def run(self, job_id: str, path: Path, options: Any, *, timeout_s: float) -> Measurements:
+    async def run(
+        self,
+        path: Path,
+        options: AnalysisOptions,
+        *,
+        on_progress: ProgressCallback | None = None,
+        timeout_s: float,
+    ) -> Measurements:
         """Measure ``path`` in a free slot; returns ``measure_file``'s measurements.
 
+        ``on_progress(stage, fraction 0..1)`` is called on the event loop for each progress
+        message of this call; all of them have been delivered when ``run`` returns or raises.
         Raises the analysis' own errors (``InputError`` etc., re-raised from the child),
         :class:`AnalysisCrashed` when the child died, :class:`AnalysisTimeout` after
         ``timeout_s`` seconds. On a crash, timeout or cancellation the slot gets a new process.
@@ -263,20 +277,18 @@ class AnalysisPool:
         slot = self._slots[index]
         replace = False
         kill = False
-        end = self._ends[job_id] = asyncio.Event()
         try:
             try:
-                future = self._loop.run_in_executor(
-                    slot.executor, _analyze, job_id, str(path), options
-                )
+                future = self._submit(slot, path, options)
             except BrokenProcessPool:
                 # The idle child died (e.g. killed by an operator): not this job's fault.
                 log.warning("analysis process of slot %d was gone; starting a new one", index)
                 self._replace(index, kill=True)
                 slot = self._slots[index]
-                future = self._loop.run_in_executor(
-                    slot.executor, _analyze, job_id, str(path), options
-                )
+                future = self._submit(slot, path, options)
+            # No await since the submit: the loop has delivered none of the call's messages yet.
+            ended = slot.ended = asyncio.Event()
+            slot.on_progress = on_progress
             try:
                 try:
                     return await asyncio.wait_for(future, timeout=timeout_s)
@@ -287,9 +299,13 @@ class AnalysisPool:
                         and not isinstance(future.exception(), BrokenProcessPool)
                     ):
                         # The call ended in the child: let its last progress messages (they
-                        # travel on another pipe than the result) reach the handler first.
+                        # travel on another pipe than the result) reach on_progress first.
                         with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(end.wait(), timeout=1.0)
+                            await asyncio.wait_for(ended.wait(), timeout=_END_WAIT_S)
+                        if not ended.is_set():
+                            # A late message must not reach the next call: new pipe, new child.
+                            log.warning("slot %d: the end of the progress was lost", index)
+                            replace = True
             except TimeoutError as exc:
                 replace = kill = True
                 raise AnalysisTimeout(
@@ -304,8 +320,14 @@ class AnalysisPool:
                 replace = kill = True
                 raise
         finally:
-            self._ends.pop(job_id, None)
+            slot.on_progress = slot.ended = None
             if replace:
                 log.warning("replacing analysis process of slot %d", index)
                 self._replace(index, kill=kill)
             self._free.put_nowait(index)
+
+    def _submit(self, slot: _Slot, path: Path, options: AnalysisOptions) -> asyncio.Future[Any]:
+        assert self._loop is not None
+        return self._loop.run_in_executor(
+            slot.executor, _analyze, self._analyze, str(path), options
+        )

@@ -1,26 +1,31 @@
 """``soundy worker``: takes analysis jobs from the BullMQ queue and runs them.
 
-For each job (one asyncio task per job, up to ``concurrency`` at once):
+Each delivery of a queue job runs in its own asyncio task (up to ``concurrency`` at once), and
+:meth:`SoundyWorker._process` reads top to bottom, like rq's ``Worker.perform_job``:
 
-1. ``jobs.start_attempt``: ``pending | processing -> processing``. False means the job already
-   finished (a duplicate delivery): return without doing anything. A queue job whose ``jobId``
-   names no job row (not a UUID, or no such row) is failed in BullMQ at once with the reason.
-2. download the upload from storage into a temporary folder (stage ``downloading``);
-3. ``soundy.analysis.measure_file`` in the process pool (stages ``decoding``, ``measuring``),
-   progress written to PostgreSQL (throttled) and published live to Redis;
-4. ``jobs.complete(measurements)``, publish the final event. The comparison (targets, score,
-   suggestions) is not stored: :mod:`soundy.jobs.results` computes it when the job is read.
+1. ``_start``: ``jobs.start_attempt`` (``pending | processing -> processing``, attempts + 1).
+   False means the job already finished (a duplicate delivery): nothing is done. A queue job
+   whose ``jobId`` names no job row (not a UUID, or no such row) is failed in BullMQ at once
+   with the reason.
+2. ``_attempt``: download the upload from storage into a temporary folder (stage
+   ``downloading``), then ``soundy.analysis.measure_file`` in the process pool (stages
+   ``decoding``, ``measuring``), progress written to PostgreSQL (throttled) and published live
+   to Redis.
+3. One outcome, each a method that does its row transition, metric, log line and live event:
 
-Faults:
+   * ``_completed``: ``jobs.complete(measurements)``. The comparison (targets, score,
+     suggestions) is not stored: :mod:`soundy.jobs.results` computes it when the job is read.
+   * ``_permanent_failure``: an ``InputError`` (not audio, unsupported, too long, empty), a
+     missing upload, the analysis process crashing or running past ``SOUNDY_JOB_TIMEOUT_S``.
+     ``jobs.fail`` with a code and a readable message at once, and BullMQ is told not to retry
+     (``UnrecoverableError``).
+   * ``_transient_failure``: anything else (storage, network, database). Raised again, so
+     BullMQ retries with exponential backoff; after the last attempt the job fails with the
+     reason.
+   * interrupted by shutdown: handed back to the queue (below).
 
-* ``InputError`` (not audio, unsupported, too long, empty), a missing upload, the analysis
-  process crashing or running past ``SOUNDY_JOB_TIMEOUT_S``:
-  ``jobs.fail`` with a code and a readable message at once, and BullMQ is told not to retry
-  (``UnrecoverableError``).
-* anything else (storage, network, database): raised, so BullMQ retries with exponential
-  backoff; after the last attempt the job is failed with the reason.
-* a worker killed mid-job: its BullMQ lock lapses, the stalled-job check of another worker puts
-  the job back in the queue, and that worker runs it (``start_attempt`` counts the attempt).
+A worker killed mid-job: its BullMQ lock lapses, the stalled-job check of another worker puts
+the job back in the queue, and that worker runs it (``start_attempt`` counts the attempt).
 
 SIGTERM / SIGINT: take no new jobs, give running ones ``SOUNDY_WORKER_SHUTDOWN_GRACE_S`` to
 finish, then hand the rest back (their locks lapse; another worker takes them) and exit. The
@@ -50,9 +55,15 @@ from bullmq import Worker as BullWorker
 
 from soundy import jobs, metrics
 from soundy.db.session import create_engine, sessionmaker
-from soundy.errors import InputError, NotFound, SoundyError
+from soundy.errors import (
+    JobMissing,
+    NotFound,
+    PermanentError,
+    SoundyError,
+    UploadMissing,
+)
 from soundy.pipeline import events, queue
-from soundy.pipeline._pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout
+from soundy.pipeline._pool import Analysis, AnalysisPool, measure
 from soundy.pipeline.logs import job_id_var
 from soundy.pipeline.reconciler import run_reconciler
 from soundy.report import AnalysisOptions
@@ -85,15 +96,6 @@ def overall_percent(stage: str, fraction: float) -> int:
     start, end = STAGE_RANGES.get(stage, (0.0, 99.0))
     fraction = min(1.0, max(0.0, fraction if fraction == fraction else 0.0))
     return int(start + (end - start) * fraction)
-
-
-class _PermanentFailure(Exception):
-    """A fault that retrying cannot fix; ``code`` and ``message`` go into the job row."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass
@@ -173,9 +175,19 @@ class _Progress:
 
 
 class SoundyWorker:
-    """One BullMQ worker with its process pool, database engine, storage and Redis client."""
+    """One BullMQ worker with its process pool, database engine, storage and Redis client.
 
-    def __init__(self, settings: Settings, *, concurrency: int | None = None) -> None:
+    ``analyze`` is what the pool's processes run for each file (:func:`measure`; tests pass one
+    that first waits, to act while a job runs).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        concurrency: int | None = None,
+        analyze: Analysis = measure,
+    ) -> None:
         if not settings.database_url or not settings.redis_url:
             raise SoundyError(
                 "soundy worker needs SOUNDY_DATABASE_URL and SOUNDY_REDIS_URL "
@@ -183,8 +195,8 @@ class SoundyWorker:
             )
         self.settings = settings
         self.concurrency = concurrency or settings.worker_concurrency
+        self.analyze = analyze
         self.name = f"{socket.gethostname()}:{os.getpid()}"
-        self._progress: dict[str, _Progress] = {}
         self._stop = asyncio.Event()
         self.stop_reason = ""
         self.pool: AnalysisPool | None = None
@@ -205,7 +217,7 @@ class SoundyWorker:
         self.sessions = sessionmaker(self.engine)
         self.storage = open_storage(s)
         self.redis = queue.redis_client(s, timeout_s=max(5.0, s.redis_timeout_s))
-        self.pool = AnalysisPool(self.concurrency, on_progress=self._on_child_progress)
+        self.pool = AnalysisPool(self.concurrency, analyze=self.analyze)
         await self.pool.start()
         lock_ms = round(s.worker_lock_duration_s * 1000)
         self.bull = BullWorker(
@@ -354,11 +366,6 @@ class SoundyWorker:
             await self.engine.dispose()
 
     # -- progress --------------------------------------------------------------------------
-    def _on_child_progress(self, job_id: str, stage: str, fraction: float) -> None:
-        progress = self._progress.get(job_id)
-        if progress is not None:
-            progress.update(stage, overall_percent(stage, fraction))
-
     async def _publish(self, job_id: str, event: dict[str, Any]) -> None:
         assert self.redis is not None
         try:
@@ -373,84 +380,140 @@ class SoundyWorker:
 
     # -- one job ---------------------------------------------------------------------------
     async def _process(self, bull_job: Any, token: str) -> dict[str, Any]:
-        data = bull_job.data if isinstance(bull_job.data, dict) else {}
-        job_id = str(data.get("jobId") or "")
-        token_var = job_id_var.set(job_id or None)
-        attempt = int(bull_job.attemptsMade or 0) + 1
-        max_attempts = int((bull_job.opts or {}).get("attempts") or 1)
-        started_s = time.monotonic()
+        """BullMQ's processor: one delivery of a queue job, from its start to its outcome."""
+        job = _Delivery.of(bull_job)
+        context = job_id_var.set(job.job_id or None)
         try:
-            # Any producer may add to the queue (a Node one too): a job that names no job row
-            # fails at once with the reason, instead of being retried or completed as a no-op.
-            reason = _unusable_job_id(job_id)
-            if reason is None and not await self._db(jobs.start_attempt, job_id):
-                if await self._db(jobs.get_job, job_id) is not None:
-                    log.info("job already finished: duplicate delivery skipped")
-                    return {"skipped": "finished"}
-                reason = (
-                    f"no job {job_id} in the database: the producer must insert the job row "
-                    "(status pending) before it adds the job to the queue"
-                )
-            if reason is not None:
-                log.warning("queue job %s rejected: %s", bull_job.id, reason)
-                raise UnrecoverableError(reason)
-            log.info("attempt %d/%d started (queue job %s)", attempt, max_attempts, bull_job.id)
+            if not await self._start(job):
+                return {"skipped": "finished"}
             try:
-                result = await self._run_job(job_id, data)
-            except (InputError, _PermanentFailure, AnalysisCrashed, AnalysisTimeout) as exc:
-                code, message = _failure(exc)
-                log.warning("failed (%s): %s", code, message)
-                await self._finish_failed(job_id, code, message)
-                raise UnrecoverableError(f"{code}: {message}") from exc
+                measurements = await self._attempt(job)
+            except PermanentError as exc:
+                await self._permanent_failure(job, exc)
+                raise UnrecoverableError(f"{exc.code}: {exc.message}") from exc
             except asyncio.CancelledError:
                 log.warning("interrupted by shutdown; handed back to the queue")
                 raise
             except Exception as exc:
-                if isinstance(exc, SoundyError):
-                    code, message = exc.code, exc.message
-                    details = message
-                else:  # the user sees a plain sentence; the log gets the details
-                    code = "temporarily_unavailable"
-                    message = (
-                        f"a temporary fault ({type(exc).__name__}) stopped the analysis "
-                        f"{attempt} time(s); please try again later"
-                    )
-                    details = f"{type(exc).__name__}: {exc}"
-                unexpected = not isinstance(exc, SoundyError)
-                if attempt >= max_attempts:
-                    log.error(
-                        "attempt %d/%d failed, giving up: %s",
-                        attempt,
-                        max_attempts,
-                        details,
-                        exc_info=unexpected,
-                    )
-                    await self._finish_failed(job_id, code, message)
-                else:
-                    log.warning(
-                        "attempt %d/%d failed, will retry: %s",
-                        attempt,
-                        max_attempts,
-                        details,
-                        exc_info=unexpected,
-                    )
-                    await self._publish(
-                        job_id, {"status": "processing", "stage": "retrying", "error": None}
-                    )
+                await self._transient_failure(job, exc)
                 raise
-            if await self._db(jobs.complete, job_id, result=result):
-                log.info("completed in %.2f s", time.monotonic() - started_s)
-                await self._publish(job_id, {"status": "completed", "progress": 100, "stage": None})
-                _metric("job_completed", duration_s=await self._job_duration_s(job_id))
-            else:
-                log.info("finished elsewhere meanwhile; this result was not stored")
+            await self._completed(job, measurements)
             return {"completed": True}
         finally:
-            job_id_var.reset(token_var)
+            job_id_var.reset(context)
 
-    async def _finish_failed(self, job_id: str, code: str, message: str) -> None:
+    async def _start(self, job: _Delivery) -> bool:
+        """``start_attempt``: True when this attempt begins, False for a job that already
+        finished (a duplicate delivery: nothing is done). A queue job whose ``jobId`` names no
+        job row fails in BullMQ at once with the reason (``UnrecoverableError``)."""
+        reason = _unusable_job_id(job.job_id)
+        if reason is None:
+            if await self._db(jobs.start_attempt, job.job_id):
+                log.info(
+                    "attempt %d/%d started (queue job %s)",
+                    job.attempt,
+                    job.max_attempts,
+                    job.queue_job_id,
+                )
+                return True
+            if await self._db(jobs.get_job, job.job_id) is not None:
+                log.info("job already finished: duplicate delivery skipped")
+                return False
+            reason = (
+                f"no job {job.job_id} in the database: the producer must insert the job row "
+                "(status pending) before it adds the job to the queue"
+            )
+        # Any producer may add to the queue (a Node one too): a job that names no job row fails
+        # at once with the reason, instead of being retried or completed as a no-op.
+        log.warning("queue job %s rejected: %s", job.queue_job_id, reason)
+        raise UnrecoverableError(reason)
+
+    async def _attempt(self, job: _Delivery) -> Measurements:
+        """Download the upload (stage ``downloading``) and measure it in the pool (``decoding``,
+        ``measuring``), progress stored and published as it comes."""
+        assert self.storage is not None and self.pool is not None
+        row = await self._db(jobs.get_job, job.job_id)
+        if row is None:
+            raise JobMissing("the job row disappeared")
+        file_key = str(row.file_key or job.data.get("fileKey") or "")
+        options = AnalysisOptions(
+            max_duration_s=self.settings.max_duration_s,
+            display_name=PurePosixPath(file_key).name,
+        )
+        progress = _Progress(
+            job.job_id,
+            write_db=lambda percent, stage: self._db(
+                jobs.set_progress, job.job_id, progress=percent, stage=stage
+            ),
+            send=lambda event: self._publish(job.job_id, event),
+            db_interval_s=self.settings.progress_interval_s,
+        )
+        progress.start()
         try:
-            won = await self._db(jobs.fail, job_id, code=code, message=message)
+            await progress.flush(force=True)
+            with tempfile.TemporaryDirectory(prefix="soundy-job-") as tmp:
+                path = Path(tmp) / (PurePosixPath(file_key).name or "upload")
+                try:
+                    await self.storage.download(file_key, path)
+                except NotFound as exc:
+                    raise UploadMissing("the uploaded file is no longer in storage") from exc
+                progress.update("downloading", overall_percent("downloading", 1.0))
+                return await self.pool.run(
+                    path,
+                    options,
+                    on_progress=lambda stage, fraction: progress.update(
+                        stage, overall_percent(stage, fraction)
+                    ),
+                    timeout_s=self.settings.job_timeout_s,
+                )
+        finally:
+            await progress.close()
+
+    # -- the outcomes ----------------------------------------------------------------------
+    async def _completed(self, job: _Delivery, measurements: Measurements) -> None:
+        """``complete``: the measurements are stored (the comparison is derived on read)."""
+        if not await self._db(jobs.complete, job.job_id, result=measurements):
+            log.info("finished elsewhere meanwhile; this result was not stored")
+            return
+        log.info("completed in %.2f s", time.monotonic() - job.started_s)
+        await self._publish(job.job_id, {"status": "completed", "progress": 100, "stage": None})
+        await self._count_end(job, failed_code=None)
+
+    async def _permanent_failure(self, job: _Delivery, error: PermanentError) -> None:
+        """Retrying cannot help: the job fails now (the caller tells BullMQ not to retry)."""
+        log.warning("failed (%s): %s", error.code, error.message)
+        await self._failed(job, error.code, error.message)
+
+    async def _transient_failure(self, job: _Delivery, exc: Exception) -> None:
+        """A fault that may pass: BullMQ retries with backoff (the stage ``retrying`` is
+        published meanwhile); after the last attempt the job fails with the reason."""
+        code, message, details = _transient_reason(exc, job.attempt)
+        unexpected = not isinstance(exc, SoundyError)  # a traceback helps only for those
+        if job.attempt < job.max_attempts:
+            log.warning(
+                "attempt %d/%d failed, will retry: %s",
+                job.attempt,
+                job.max_attempts,
+                details,
+                exc_info=unexpected,
+            )
+            await self._publish(
+                job.job_id, {"status": "processing", "stage": "retrying", "error": None}
+            )
+            return
+        log.error(
+            "attempt %d/%d failed, giving up: %s",
+            job.attempt,
+            job.max_attempts,
+            details,
+            exc_info=unexpected,
+        )
+        await self._failed(job, code, message)
+
+    async def _failed(self, job: _Delivery, code: str, message: str) -> None:
+        """``fail`` with a code and a readable message, its live event and its metric."""
+        try:
+            won = await self._db(jobs.fail, job.job_id, code=code, message=message)
         except Exception:
             log.exception("could not record the failure; the job will be retried")
             raise
@@ -458,10 +521,24 @@ class SoundyWorker:
             log.info("finished elsewhere meanwhile; this failure was not stored")
             return
         await self._publish(
-            job_id,
+            job.job_id,
             {"status": "failed", "stage": None, "error": {"code": code, "message": message}},
         )
-        _metric("job_failed", duration_s=await self._job_duration_s(job_id), code=code)
+        await self._count_end(job, failed_code=code)
+
+    async def _count_end(self, job: _Delivery, *, failed_code: str | None) -> None:
+        """Count the job's end in :mod:`soundy.metrics` (shared with the API via multiprocess
+        mode): completed, or failed with ``failed_code``; and its duration as stored."""
+        duration_s = await self._job_duration_s(job.job_id)
+        try:
+            if failed_code is None:
+                metrics.JOBS_COMPLETED.inc()
+            else:
+                metrics.JOBS_FAILED.labels(code=failed_code).inc()
+            if duration_s is not None:
+                metrics.JOB_DURATION.observe(duration_s)
+        except Exception:  # metrics never fail a job
+            log.debug("metrics update failed", exc_info=True)
 
     async def _job_duration_s(self, job_id: str) -> float | None:
         """Seconds from the job's first start to its end, as stored (for the metrics)."""
@@ -474,44 +551,28 @@ class SoundyWorker:
         duration_s = (row.finished_at - row.started_at).total_seconds()
         return max(0.0, float(duration_s))
 
-    async def _run_job(self, job_id: str, data: dict[str, Any]) -> Measurements:
-        assert self.storage is not None and self.pool is not None
-        row = await self._db(jobs.get_job, job_id)
-        if row is None:
-            raise _PermanentFailure("not_found", "the job row disappeared")
-        file_key = str(row.file_key or data.get("fileKey") or "")
-        options = AnalysisOptions(
-            max_duration_s=self.settings.max_duration_s,
-            display_name=PurePosixPath(file_key).name,
-        )
 
-        progress = _Progress(
-            job_id,
-            write_db=lambda percent, stage: self._db(
-                jobs.set_progress, job_id, progress=percent, stage=stage
-            ),
-            send=lambda event: self._publish(job_id, event),
-            db_interval_s=self.settings.progress_interval_s,
+@dataclass(frozen=True, kw_only=True)
+class _Delivery:
+    """One delivery of a queue job to this worker: the job, and which attempt this is."""
+
+    job_id: str
+    queue_job_id: str
+    data: dict[str, Any]
+    attempt: int
+    max_attempts: int
+    started_s: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def of(cls, bull_job: Any) -> _Delivery:
+        data = bull_job.data if isinstance(bull_job.data, dict) else {}
+        return cls(
+            job_id=str(data.get("jobId") or ""),
+            queue_job_id=str(bull_job.id),
+            data=data,
+            attempt=int(bull_job.attemptsMade or 0) + 1,
+            max_attempts=int((bull_job.opts or {}).get("attempts") or 1),
         )
-        self._progress[job_id] = progress
-        progress.start()
-        try:
-            await progress.flush(force=True)
-            with tempfile.TemporaryDirectory(prefix="soundy-job-") as tmp:
-                path = Path(tmp) / (PurePosixPath(file_key).name or "upload")
-                try:
-                    await self.storage.download(file_key, path)
-                except NotFound as exc:
-                    raise _PermanentFailure(
-                        "upload_missing", "the uploaded file is no longer in storage"
-                    ) from exc
-                progress.update("downloading", overall_percent("downloading", 1.0))
-                return await self.pool.run(
-                    job_id, path, options, timeout_s=self.settings.job_timeout_s
-                )
-        finally:
-            self._progress.pop(job_id, None)
-            await progress.close()
 
 
 def _unusable_job_id(job_id: str) -> str | None:
@@ -525,37 +586,23 @@ def _unusable_job_id(job_id: str) -> str | None:
     return None
 
 
-def _failure(exc: BaseException) -> tuple[str, str]:
-    """(code, message) for a permanent failure."""
-    if isinstance(exc, _PermanentFailure):
-        return exc.code, exc.message
-    if isinstance(exc, AnalysisCrashed):
-        return "analysis_crashed", str(exc)
-    if isinstance(exc, AnalysisTimeout):
-        return "timeout", str(exc)
+def _transient_reason(exc: Exception, attempt: int) -> tuple[str, str, str]:
+    """(code, message for the job row, details for the log) of a fault that may pass."""
     if isinstance(exc, SoundyError):
-        return exc.code, exc.message
-    return "invalid_input", str(exc)
+        return exc.code, exc.message, exc.message
+    # The user sees a plain sentence; the log gets the details.
+    message = (
+        f"a temporary fault ({type(exc).__name__}) stopped the analysis {attempt} time(s); "
+        "please try again later"
+    )
+    return "temporarily_unavailable", message, f"{type(exc).__name__}: {exc}"
 
 
-def _metric(event: str, *, duration_s: float | None = None, code: str | None = None) -> None:
-    """Count a job's end in :mod:`soundy.metrics` (shared with the API via multiprocess mode)."""
-    try:
-        if event == "job_completed":
-            metrics.JOBS_COMPLETED.inc()
-        elif event == "job_failed":
-            metrics.JOBS_FAILED.labels(code=code or "unknown").inc()
-        else:
-            return
-        if duration_s is not None:
-            metrics.JOB_DURATION.observe(duration_s)
-    except Exception:  # metrics never fail a job
-        log.debug("metrics update failed", exc_info=True)
-
-
-async def run_worker(settings: Settings, *, concurrency: int | None = None) -> int:
+async def run_worker(
+    settings: Settings, *, concurrency: int | None = None, analyze: Analysis = measure
+) -> int:
     """Run one worker until SIGTERM/SIGINT; returns the exit code (0 when asked to stop)."""
-    worker = SoundyWorker(settings, concurrency=concurrency)
+    worker = SoundyWorker(settings, concurrency=concurrency, analyze=analyze)
     # In multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set by `soundy serve` for its children)
     # the API's /metrics adds up this process's samples: no port of its own, and the workers of
     # one `serve` do not all try to bind the same one.
