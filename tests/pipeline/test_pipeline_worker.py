@@ -31,12 +31,26 @@ def _is_processing(job: dict) -> bool:
     return job["status"] == "processing"
 
 
+def _is_analysing(job: dict) -> bool:
+    """In the analysis process (past the download)."""
+    return job["status"] == "processing" and job["stage"] in ("decoding", "measuring")
+
+
 def _analysis_children(worker) -> list[psutil.Process]:
     return [
         p
         for p in worker.descendants()
         if "spawn_main" in " ".join(p.cmdline()) and "resource_tracker" not in " ".join(p.cmdline())
     ]
+
+
+async def _running_analysis(worker, timeout_s: float = 10.0) -> list[psutil.Process]:
+    """The worker's analysis processes, once there are some (polled, not slept for)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not (children := _analysis_children(worker)):
+        assert asyncio.get_running_loop().time() < deadline, "no analysis process appeared"
+        await asyncio.sleep(0.05)
+    return children
 
 
 async def test_corrupt_upload_fails_fast_then_good_jobs_complete_in_the_same_worker(
@@ -119,11 +133,9 @@ async def test_worker_killed_mid_job_another_worker_completes_it_once(
 ):
     first = start_worker(analysis_delay_s=4)
     job_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
-    job = await wait_job(api, client_token, job_id, until=_is_processing, timeout_s=10)
+    job = await wait_job(api, client_token, job_id, until=_is_analysing, timeout_s=10)
     assert job["attempts"] == 1
-    await asyncio.sleep(0.5)
-    analysis = _analysis_children(first)
-    assert analysis
+    analysis = await _running_analysis(first)
 
     os.kill(first.pid, signal.SIGKILL)
     first.popen.wait(5)
@@ -153,9 +165,8 @@ async def test_analysis_crash_fails_that_job_and_the_worker_goes_on(
 ):
     worker = start_worker(analysis_delay_s=3)
     job_id = await submit(api, client_token, sine_wav(peak=0.1), upload_bytes)
-    await wait_job(api, client_token, job_id, until=_is_processing, timeout_s=10)
-    await asyncio.sleep(0.3)
-    (child,) = _analysis_children(worker)
+    await wait_job(api, client_token, job_id, until=_is_analysing, timeout_s=10)
+    (child,) = await _running_analysis(worker)
     child.kill()
 
     job = await wait_job(api, client_token, job_id, timeout_s=10)
