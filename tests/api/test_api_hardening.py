@@ -60,3 +60,26 @@ async def test_a_control_character_in_an_upload_name_is_not_a_500(
         "/api/uploads", json={"filename": filename, "size": 10}, headers=auth(client_token)
     )
     assert response.status_code in (201, 422), response.text
+
+
+def test_openapi_declares_the_bearer_scheme_on_the_routes_that_need_it(app) -> None:
+    spec = app.openapi()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The token of POST /api/clients.",
+    }
+    assert {"HTTPBearer": []} in spec["paths"]["/api/jobs/{job_id}"]["get"]["security"]
+    assert {"HTTPBearer": []} in spec["paths"]["/api/audio/analyze"]["post"]["security"]
+    assert "security" not in spec["paths"]["/api/genres"]["get"]
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "", "Basic abc", "Bearer", "Bearer    ", "bearer nope"]
+)
+async def test_a_missing_or_wrong_token_is_a_401(api, authorization):
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = await api.get("/api/jobs", headers=headers)
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "unauthorized"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from soundy.api.auth import client_for_token
@@ -66,18 +67,25 @@ async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-def bearer_token(request: Request) -> str | None:
+# FastAPI's HTTP bearer scheme: /openapi.json declares it on every route that needs a token;
+# auto_error=False so that a missing token is Soundy's own 401, not FastAPI's 403.
+_BEARER = HTTPBearer(auto_error=False, description="The token of POST /api/clients.")
+
+
+def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header, or None."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer":
+    if credentials is None:
         return None
-    return token.strip() or None
+    return credentials.credentials.strip() or None
 
 
-async def get_client(request: Request, session: SessionDep) -> Client:
+async def get_client(
+    session: SessionDep, token: Annotated[str | None, Depends(bearer_token)]
+) -> Client:
     """The authenticated client (401 ``unauthorized`` without a valid bearer token)."""
-    return await client_for_token(session, bearer_token(request))
+    return await client_for_token(session, token)
 
 
 ClientDep = Annotated[Client, Depends(get_client)]
