@@ -83,3 +83,20 @@ async def test_a_missing_or_wrong_token_is_a_401(api, authorization):
     response = await api.get("/api/jobs", headers=headers)
     assert response.status_code == 401, response.text
     assert response.json()["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize("size", ["10", 10.0, True, "ten"])
+async def test_an_upload_size_must_be_an_integer_not_coerced(api, client_token, auth, size):
+    response = await api.post(
+        "/api/uploads", json={"filename": "a.wav", "size": size}, headers=auth(client_token)
+    )
+    assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize("lang", ["fr", "pt", "EN", "pt-br", 1])
+async def test_a_suggestion_language_must_be_one_we_write(api, client_token, auth, lang):
+    response = await api.post(
+        "/api/audio/analyze", json={"file_key": "k", "lang": lang}, headers=auth(client_token)
+    )
+    assert response.status_code == 422, response.text
+    assert "pt-BR" in response.json()["error"]["message"]

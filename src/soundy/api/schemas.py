@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from soundy.db.models import Job
-from soundy.result import AnalysisResult, JobStatus, Mode, Stage
+from soundy.result import AnalysisResult, JobStatus, Lang, Mode, Stage
 
 __all__ = [
     "AnalyzeRequest",
@@ -58,7 +58,8 @@ class UploadCreate(BaseModel):
     filename: str = Field(
         min_length=1, max_length=255, description="The file's name (kept, sanitised, in the key)."
     )
-    size: int = Field(gt=0, description="Exact size of the file in bytes.")
+    # strict: "10" or 10.0 is a 422, not quietly a size.
+    size: int = Field(gt=0, strict=True, description="Exact size of the file in bytes.")
 
 
 class UploadCreated(BaseModel):
@@ -85,7 +86,8 @@ class AnalyzeRequest(BaseModel):
         "loudness, true-peak and DR targets (docs/scoring.md).",
     )
     reference_job_id: uuid.UUID | None = None
-    lang: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")
+    # One of the languages the suggestions are written in (a 422 names them otherwise).
+    lang: Lang | None = None
 
 
 class JobError(BaseModel):
