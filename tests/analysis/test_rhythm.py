@@ -100,12 +100,13 @@ def test_drum_patterns_read_the_beat(bpm: float, parts: dict[str, list[int]]) ->
 
 
 def test_noise_has_no_tempo_and_no_key() -> None:
-    clicks = measure(stereo(hits(120.0, 20.0, SR, click(SR))))
     for noise in (signals.white_noise(SR, 20.0), signals.pink_noise(SR, 20.0, seed=3)):
         result = measure(noise.astype(np.float32))
-        assert result["tempo_confidence"] < clicks["tempo_confidence"] / 5
-        assert result["tempo_bpm"] is None
+        # No reading, and so no confidence in one.
+        assert result["tempo_bpm"] is None and result["tempo_confidence"] is None
+        assert result["tempo_candidates"] == []
         assert result["key"] is None and result["key_tonic"] is None
+        assert result["key_confidence"] is None and result["key_candidates"] == []
 
 
 def test_steady_tone_has_no_tempo() -> None:
@@ -113,11 +114,42 @@ def test_steady_tone_has_no_tempo() -> None:
     assert result["tempo_bpm"] is None
 
 
+def test_a_three_second_click_track_has_a_tempo() -> None:
+    # Six beats at 120 BPM: enough for a tempo (the shortest annotated clips are 2.8 s).
+    result = measure(stereo(hits(120.0, 3.0, SR, click(SR))))
+    assert result["tempo_bpm"] == pytest.approx(120.0, abs=1.5)
+
+
+def test_half_and_double_are_candidates_with_less_confidence() -> None:
+    result = measure(stereo(hits(120.0, 20.0, SR, click(SR))))
+    candidates = {c["relation"]: c for c in result["tempo_candidates"]}
+    assert set(candidates) == {"detected", "half", "double"}
+    detected = candidates["detected"]
+    assert detected["bpm"] == result["tempo_bpm"]
+    assert detected["confidence"] == result["tempo_confidence"]
+    assert candidates["half"]["bpm"] == pytest.approx(detected["bpm"] / 2, abs=0.01)
+    assert candidates["double"]["bpm"] == pytest.approx(detected["bpm"] * 2, abs=0.01)
+    for other in ("half", "double"):
+        assert 0 <= candidates[other]["confidence"] < detected["confidence"]
+    # The three readings share one belief; none is certain when the octave could be another.
+    assert sum(c["confidence"] for c in candidates.values()) <= 1.0
+
+
+def test_a_clear_beat_is_surer_than_a_doubtful_one() -> None:
+    steady = measure(stereo(hits(120.0, 20.0, SR, click(SR))))
+    # The same clicks buried in noise: still a beat, but a less certain one.
+    hiss = signals.pink_noise(SR, 20.0, channels=1, seed=5)[:, 0] * 0.5
+    buried = measure(stereo(hits(120.0, 20.0, SR, click(SR)) * 0.3 + hiss))
+    assert buried["tempo_confidence"] is not None
+    assert buried["tempo_confidence"] < steady["tempo_confidence"]
+
+
 def test_too_short_or_silent_has_no_tempo() -> None:
-    short = measure(stereo(hits(120.0, 4.0, SR, click(SR))))
+    short = measure(stereo(hits(120.0, 1.5, SR, click(SR))))
     assert short["tempo_bpm"] is None and short["tempo_confidence"] is None
     silent = measure(signals.silence(SR, 10.0))
-    assert set(silent.values()) == {None}
+    assert silent["tempo_candidates"] == [] and silent["key_candidates"] == []
+    assert {v for v in silent.values() if not isinstance(v, list)} == {None}
 
 
 def tone(midi: int, seconds: float) -> np.ndarray:
@@ -160,6 +192,21 @@ def test_chord_progression_key(tonic: int, mode: str, expected: str) -> None:
     assert result["key_tonic"] == expected.split()[0]
     assert result["key_mode"] == mode
     assert result["key_confidence"] > 0.7
+
+
+@pytest.mark.parametrize(
+    ("tonic", "mode", "relative"),
+    [(60, "major", "A minor"), (57, "minor", "C major"), (66, "major", "Eb minor")],
+)
+def test_a_key_comes_with_its_relative_key(tonic: int, mode: str, relative: str) -> None:
+    result = measure(progression(cadence(tonic, mode)))
+    assert result["key_relative"] == relative
+    detected, other = result["key_candidates"]
+    assert detected["relation"] == "detected" and detected["key"] == result["key"]
+    assert detected["correlation"] == result["key_confidence"]
+    assert other["relation"] == "relative" and other["key"] == relative
+    # Same pitch classes, but the cadence stresses its own tonic.
+    assert other["correlation"] < detected["correlation"]
 
 
 def test_pop_progression_in_c_major() -> None:
