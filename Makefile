@@ -10,7 +10,7 @@ TESTS ?=
 # Reinstall (and so rebuild the C kernels) when any of these change.
 INSTALL_INPUTS := pyproject.toml setup.py $(wildcard src/soundy/analysis/*.c)
 
-.PHONY: run test lint bench browser clean
+.PHONY: run test lint bench bench-tempo browser clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,5 +43,17 @@ bench: $(VENV)/.installed-test
 	@scripts/ensure-ffmpeg
 	$(PY) bench/analyze_speed.py
 
+# Tempo and key on real annotated music, against librosa and essentia in their own virtualenv.
+BENCH_VENV ?= .venv-bench
+$(BENCH_VENV)/.installed: bench/requirements-peers.txt $(INSTALL_INPUTS)
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements-peers.txt -e .
+	touch $@
+
+bench-tempo: $(BENCH_VENV)/.installed
+	@scripts/ensure-real-music
+	$(BENCH_VENV)/bin/python bench/tempo_key.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache
