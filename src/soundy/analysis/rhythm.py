@@ -54,7 +54,7 @@ MAX_BPM = 200.0
 #: 60-200 BPM tempo has a score of its own.
 GRID_MIN_BPM = 30.0
 GRID_MAX_BPM = 400.0
-PRIOR_CENTER_BPM = 125.0
+PRIOR_CENTER_BPM = 130.0
 PRIOR_WIDTH_OCTAVES = 1.0
 BPM_STEP = 0.05
 COMB_BEATS = 8
@@ -71,11 +71,24 @@ OCTAVE_UP_ODD_EVEN = 0.97
 SAME_TEMPO = 0.03
 #: A comb score this high is a steady beat (click tracks read 0.3-0.9, real mixes 0.1-0.45).
 STEADY_COMB = 0.2
+#: A clip this long (seconds) shows its beat fully; a shorter one is weaker evidence.
+FULL_EVIDENCE_S = 10.0
+#: Scale of the evidence -> confidence map 1 - exp(-evidence / scale). Calibrated on
+#: bench/tempo_key.py's 147 real readings: below an evidence of 0.05 about half are in the
+#: annotated tempo's family (exact, half or double), above it 94-100 %.
+EVIDENCE_SCALE = 0.03
+#: Share of the readings in the right family that are an octave off, measured by
+#: bench/tempo_key.py on real annotated music (23 of 134).
+OCTAVE_SLIP_RATE = 0.17
 #: The period is refined on the autocorrelation peak up to this lag (seconds).
 REFINE_REACH_S = 20.0
 #: Below this much audio (seconds) there is no tempo: four beats at 120 BPM.
 MIN_TEMPO_DURATION_S = 2.0
 ONSET_BANDS = 40
+#: The bands are pooled into four accent groups (kick and bass; low mids; snare and voice;
+#: cymbals), each with its own periodicity, summed (Scheirer 1998; Klapuri et al. 2006): a
+#: loud group then cannot mask the beat another carries.
+ONSET_GROUP_EDGES_HZ = (200.0, 800.0, 3200.0)
 #: The onset STFT runs on the mono mix decimated to at least this rate (Hz).
 ONSET_RATE_HZ = 11025.0
 ONSET_LOW_HZ = 30.0
@@ -172,8 +185,9 @@ def estimate_tempo(onset: np.ndarray, frames_per_s: float) -> TempoEstimate | No
 
     Parameters
     ----------
-    onset : np.ndarray [shape=(n,)]
-        Onset strength, one value per hop.
+    onset : np.ndarray [shape=(n,) or (n, groups)]
+        Onset strength, one value per hop (per accent group: each group's autocorrelation,
+        normalised by its own variance, enters the mean).
     frames_per_s : float
         Envelope rate in Hz (sample rate / hop).
 
@@ -186,9 +200,15 @@ def estimate_tempo(onset: np.ndarray, frames_per_s: float) -> TempoEstimate | No
     n = onset.shape[0]
     if n < MIN_TEMPO_DURATION_S * frames_per_s:
         return None
-    acf = _autocorrelation(onset)
-    if acf is None:
+    columns = onset.reshape(n, -1)
+    each = [
+        a
+        for a in (_autocorrelation(columns[:, g]) for g in range(columns.shape[1]))
+        if a is not None
+    ]
+    if not each:
         return None
+    acf = np.mean(each, axis=0)
     grid = np.arange(GRID_MIN_BPM, GRID_MAX_BPM + BPM_STEP / 2, BPM_STEP)
     period = 60.0 * frames_per_s / grid
     comb = _comb(acf, period)
@@ -222,8 +242,12 @@ def estimate_tempo(onset: np.ndarray, frames_per_s: float) -> TempoEstimate | No
     peaks[1:-1] = (score[1:-1] >= score[:-2]) & (score[1:-1] >= score[2:])
     others = score[peaks & ~family & (grid >= MIN_BPM) & (grid <= MAX_BPM)]
     rival = float(others.max()) if others.size else 0.0
+    # Evidence that the beat lies in this metrical family at all: no reading outside it comes
+    # close, the beat is steady, and the clip is long enough to show it.
     steadiness = min(1.0, float(comb[best]) / STEADY_COMB)
-    belief = max(0.0, 1.0 - rival / float(score[best])) * steadiness
+    lead = 1.0 - min(1.0, rival / float(score[best])) ** 2
+    evidence = lead * steadiness * min(1.0, n / (FULL_EVIDENCE_S * frames_per_s))
+    family = 1.0 - math.exp(-evidence / EVIDENCE_SCALE)
     # The comb alone cannot weigh an octave (the comb of half the tempo reads the same beats),
     # so each alternative is also weighed by the onsets between beats: the half reading is
     # less likely when those between the detected beats are as strong as the beats (at most
@@ -239,10 +263,19 @@ def estimate_tempo(onset: np.ndarray, frames_per_s: float) -> TempoEstimate | No
             else:
                 weight = _odd_even(acf, detected_period / 2)
             readings.append((other, near(other) * min(1.0, max(0.0, weight)), relation))
-    total = sum(s for _, s, _ in readings)
+    # Which octave is right is not something the scores predict (on real music the exact
+    # readings have as strong octave rivals as the slips), so the alternatives share the
+    # measured rate of octave slips, in proportion to their weighed scores.
+    weighed = sum(s for _, s, relation in readings if relation != "detected")
+    shares = [
+        (1.0 - OCTAVE_SLIP_RATE if weighed > 0 else 1.0)
+        if relation == "detected"
+        else (OCTAVE_SLIP_RATE * s / weighed if weighed > 0 else 0.0)
+        for _, s, relation in readings
+    ]
     candidates = tuple(
-        TempoReading(round(b, 2), round(belief * s / total, 3), relation)
-        for b, s, relation in readings
+        TempoReading(round(b, 2), round(family * share, 3), relation)
+        for (b, _, relation), share in zip(readings, shares, strict=True)
     )
     return TempoEstimate(candidates[0].bpm, candidates[0].confidence, candidates)
 
@@ -350,6 +383,13 @@ class RhythmMeter:
         edges = rounded[np.concatenate([[True], np.diff(rounded) > 0])]
         self._onset_lo, self._onset_hi = int(edges[0]), int(edges[-1])
         self._onset_starts = edges[:-1] - edges[0]
+        # Band -> accent group matrix: each group's onset is the mean rise of its bands.
+        centres = np.sqrt(freqs[edges[:-1]] * freqs[np.maximum(edges[1:] - 1, edges[:-1])])
+        group = np.searchsorted(np.asarray(ONSET_GROUP_EDGES_HZ), centres)
+        used = np.unique(group)
+        self._onset_groups = np.zeros((centres.size, used.size), dtype=np.float32)
+        for column, g in enumerate(used):
+            self._onset_groups[group == g, column] = 1.0 / np.count_nonzero(group == g)
         self._frames_per_s = framer.frames_per_s
         self._onset_chunks: list[np.ndarray] = []
         self._last_log: np.ndarray | None = None
@@ -426,7 +466,7 @@ class RhythmMeter:
         self, power: np.ndarray, last_log: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray | None]:
         if power.shape[0] == 0:
-            return np.zeros(0, dtype=np.float32), last_log
+            return np.zeros((0, self._onset_groups.shape[1]), dtype=np.float32), last_log
         onset_bins = power[:, self._onset_lo : self._onset_hi]
         bands = np.add.reduceat(onset_bins, self._onset_starts, axis=1)
         # Log power with a floor ONSET_RANGE_DB below the frame's loudest band (gain-invariant;
@@ -435,7 +475,7 @@ class RhythmMeter:
         log_bands = np.log10(np.maximum(bands, floor) + _POWER_FLOOR) * 10.0
         previous = log_bands[:1] if last_log is None else last_log[None, :]
         rise = np.diff(np.concatenate([previous, log_bands]), axis=0)
-        onset = np.clip(rise, 0.0, ONSET_RANGE_DB).mean(axis=1)
+        onset = np.clip(rise, 0.0, ONSET_RANGE_DB) @ self._onset_groups
         return onset.astype(np.float32), log_bands[-1]
 
     def _chroma(self, power: np.ndarray) -> np.ndarray:
