@@ -247,7 +247,7 @@ def estimate_tempo(onset: np.ndarray, frames_per_s: float) -> TempoEstimate | No
     steadiness = min(1.0, float(comb[best]) / STEADY_COMB)
     lead = 1.0 - min(1.0, rival / float(score[best])) ** 2
     evidence = lead * steadiness * min(1.0, n / (FULL_EVIDENCE_S * frames_per_s))
-    family = 1.0 - math.exp(-evidence / EVIDENCE_SCALE)
+    belief = 1.0 - math.exp(-evidence / EVIDENCE_SCALE)
     # The comb alone cannot weigh an octave (the comb of half the tempo reads the same beats),
     # so each alternative is also weighed by the onsets between beats: the half reading is
     # less likely when those between the detected beats are as strong as the beats (at most
@@ -274,7 +274,7 @@ def estimate_tempo(onset: np.ndarray, frames_per_s: float) -> TempoEstimate | No
         for _, s, relation in readings
     ]
     candidates = tuple(
-        TempoReading(round(b, 2), round(family * share, 3), relation)
+        TempoReading(round(b, 2), round(belief * share, 3), relation)
         for (b, _, relation), share in zip(readings, shares, strict=True)
     )
     return TempoEstimate(candidates[0].bpm, candidates[0].confidence, candidates)
