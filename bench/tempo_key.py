@@ -45,7 +45,7 @@ import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from annotated_music import AnnotatedPiece, find_pieces
+from annotated_music import AnnotatedPiece, find_pieces, midi_pitch_classes
 
 from soundy.analysis import measure_file
 from soundy.analysis.rhythm import KEY_NAMES, estimate_key
@@ -72,6 +72,7 @@ class Item:
     group: str
     path: Path
     tempo_bpm: float
+    score_key: tuple[int, str] | None = None
 
 
 @dataclass
@@ -116,6 +117,10 @@ def write_items(pieces: list[AnnotatedPiece]) -> list[Item]:
 
         stem = piece.name.replace(" ", "_")
         group = "30 s excerpts" if blupi else "whole songs"
+        score_key = None
+        if piece.score is not None and length is not None:
+            best = estimate_key(midi_pitch_classes(piece.score, start, start + length))
+            score_key = None if best is None else best[:2]
         spans = [(group, "whole", 0.0, None)] + [
             (f"{c:g} s clips", f"{c:g}s@{p:g}", p, c)
             for c in CLIP_LENGTHS_S
@@ -131,7 +136,8 @@ def write_items(pieces: list[AnnotatedPiece]) -> list[Item]:
                     first = int(position * whole.shape[0])
                     x = whole[first : first + int(clip_s * rate)]
                 sf.write(str(path), np.clip(0.5 * x, -1.0, 1.0), rate, subtype="PCM_16")
-            items.append(Item(f"{piece.name} {label}", group_name, path, piece.tempo_bpm))
+            scored = score_key if clip_s is None else None
+            items.append(Item(f"{piece.name} {label}", group_name, path, piece.tempo_bpm, scored))
     return items
 
 
@@ -301,6 +307,20 @@ def main() -> None:
         f"AUC exact vs others {auc(hits, misses) or float('nan'):.2f}"
     )
     print(f"Octave slips whose annotated tempo is among Soundy's candidates: {octave_hits}")
+    soundy_verdicts = [
+        (r.confidence, verdict(r.bpm, i.tempo_bpm))
+        for r, i in zip(readings["soundy"], items, strict=True)
+        if r.confidence is not None
+    ]
+    for low, high in ((0.0, 0.5), (0.5, 0.8), (0.8, 1.01)):
+        chosen_v = [v for c, v in soundy_verdicts if low <= c < high]
+        if chosen_v:
+            c = Counter(chosen_v)
+            print(
+                f"  confidence {low:.1f}-{min(high, 1.0):.1f}: {len(chosen_v):3d} readings, "
+                f"{c['exact'] / len(chosen_v):.0%} exact, "
+                f"{(c['exact'] + c['octave']) / len(chosen_v):.0%} exact or octave"
+            )
 
     whole = [k for k, i in enumerate(items) if not i.group.endswith("clips")]
     print(f"\nKey ({len(whole)} whole songs and excerpts): named by")
@@ -315,8 +335,19 @@ def main() -> None:
             )
             agreement = ", ".join(f"{v} {n}" for v, n in c.most_common())
             print(f"  {names[a]} vs {names[b]}: {agreement}")
+    scored = [k for k in whole if items[k].score_key is not None]
+    if scored:
+        print(
+            f"  against the key of the score (Krumhansl-Kessler on the MIDI file's pitch classes, "
+            f"same span; {len(scored)} excerpts):"
+        )
+        for n in tools:
+            c = Counter(key_relation(items[k].score_key, readings[n][k].key) for k in scored)
+            print(f"    {n}: " + ", ".join(f"{v} {m}" for v, m in c.most_common()))
     for k in whole:
         shown = "  ".join(f"{n} {key_name(readings[n][k].key)}" for n in tools)
+        if items[k].score_key is not None:
+            shown += f"  score {key_name(items[k].score_key)}"
         print(f"    {items[k].name:34.34s} {shown}")
 
     print("\nSeconds per item (median; whole songs and excerpts / clips):")
