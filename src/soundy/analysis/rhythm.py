@@ -1,30 +1,35 @@
-"""Tempo (BPM) and musical key from the spectrum meter's own STFT (no second transform).
+"""Tempo (BPM) and musical key, each with its alternatives, from the mix's own spectra.
 
 Tempo: an onset-strength envelope (spectral flux: the half-wave rectified rise of the log power
-in 40 log-spaced bands from 30 Hz up, floored 80 dB below each frame's loudest band, averaged
-over bands), computed on the mono mix decimated to ~11 kHz (means of 4 samples at 44.1/48 kHz)
-with its own small STFT (1024-point Hann frames every 256 samples: 43 values/s, and the 10.8 Hz
-bins that keep kick and bass apart); the spectrum meter's 21.5 frames/s alias hi-hats on
-sixteenths. Then its unbiased autocorrelation over the whole track and a score over BPM
-candidates 60-200 on a 0.05 BPM grid: a comb (mean autocorrelation at 1-8 beat periods, so the
-bar and two bars count for the true beat but not for one 3/4 or 4/3 of it) times a log-normal
-prior centred on 120 BPM, one octave wide (as in Ellis 2007, "Beat tracking by dynamic
-programming", and librosa's ``tempo``). The double tempo wins when its comb reaches 95 % of the
-winner's (a metronome at 174 BPM is not 87 BPM). The winner's period is then refined on the
-autocorrelation peaks 2, 4, 8, ... beats away, so a steady track reads to a fraction of a BPM.
-``tempo_confidence`` (0-1) is the comb score as a fraction of the envelope's variance: 0.2-0.5
-for a steady beat, ~0.01 for noise; below 0.05 ``tempo_bpm`` is None (no steady beat), as it is
-for a steady tone or less than 6 s of audio.
+in 40 log-spaced bands from 30 Hz up, floored 80 dB below each frame's loudest band), computed
+on the mono mix decimated to ~11 kHz (means of 4 samples at 44.1/48 kHz) with its own small STFT
+(1024-point Hann frames every 256 samples: 43 values/s, and the 10.8 Hz bins that keep kick and
+bass apart), pooled into four accent groups (below 200 Hz, 200-800, 800-3200, above; Scheirer
+1998, Klapuri et al. 2006). Each group's unbiased autocorrelation, normalised by its variance,
+is averaged over the groups, and BPM candidates 30-400 on a 0.05 BPM grid are scored by a comb
+(mean autocorrelation at 1-8 beat periods, within half the clip) times a log-normal prior
+centred on 130 BPM, one octave wide (the shape of Ellis 2007, "Beat tracking by dynamic
+programming", and librosa's ``tempo``). The detected tempo is the best of 60-200 BPM with four
+beats in the clip; the double wins when the onsets between its beats are as periodic as the
+beats (a metronome at 190 BPM is not 95). The winner's period is refined on the autocorrelation
+peaks 2, 4, 8, ... beats away, so a steady track reads to a fraction of a BPM.
 
-Key: a 12-bin chroma vector (five octaves G3-F#8, A = 440 Hz; each semitone's mean magnitude,
-tilted +3 dB per octave so that a pink spectrum folds to a flat chroma; each frame normalised
-to its maximum and summed over the track) correlated with the 24 rotated Krumhansl-Kessler key
-profiles (Krumhansl 1990, "Cognitive Foundations of Musical Pitch"; the Krumhansl-Schmuckler
-algorithm). ``key_confidence`` is the Pearson correlation of the winner. When no pitch class
-stands out (chroma standard deviation below 0.15 of its mean: noise, unpitched drums) the key
-is None and the confidence still given.
+Confidence: the evidence that the beat is in the detected metrical family (no reading outside
+it comes close, the beat is steady, the clip long enough), mapped to a 0-1 probability
+calibrated on real annotated music; the half and double readings share the measured rate of
+octave slips. ``tempo_bpm`` is None below 2 s of audio, for a steady tone, for silence and
+without a steady beat.
 
-Memory: the onset envelope (4 bytes per hop: 0.6 MB for an hour) and a 12-value chroma sum.
+Key: a 12-bin chroma vector (five octaves G3-F#8, A = 440 Hz; each semitone's mean magnitude
+divided by its spectral envelope, the mean of the semitones within half an octave, so that any
+smooth spectrum folds to a flat chroma; each frame normalised to its maximum and summed over the
+track) correlated with the 24 rotated Krumhansl-Kessler key profiles (Krumhansl 1990,
+"Cognitive Foundations of Musical Pitch"; the Krumhansl-Schmuckler algorithm).
+``key_confidence`` is the Pearson correlation of the winner and ``key_relative`` its relative
+major/minor. When no pitch class stands out (chroma standard deviation below 0.02 of its mean:
+noise, unpitched drums) every key field is None.
+
+Memory: the onset envelopes (16 bytes per hop: 2.5 MB for an hour) and a 12-value chroma sum.
 """
 
 from __future__ import annotations
@@ -353,9 +358,10 @@ class RhythmMeter:
     module docstring); it costs ~0.07 s for 4 minutes of stereo, chroma and tempo included.
 
     ``result()`` keys (the ``musical`` section): ``tempo_bpm``, ``tempo_confidence`` (0-1),
-    ``key`` (e.g. ``"A minor"``), ``key_tonic`` (``"A"``), ``key_mode`` (``"major"`` or
-    ``"minor"``), ``key_confidence`` (correlation, -1..1). ``None`` where the track has no
-    measurable tempo or key (see the module docstring).
+    ``tempo_candidates`` (detected, half, double), ``key`` (e.g. ``"A minor"``), ``key_tonic``
+    (``"A"``), ``key_mode`` (``"major"`` or ``"minor"``), ``key_confidence`` (correlation,
+    -1..1), ``key_relative`` and ``key_candidates`` (detected, relative). ``None`` (empty
+    lists) where the track has no measurable tempo or key (see the module docstring).
     """
 
     def __init__(self, sample_rate_hz: float, channels: int) -> None:
