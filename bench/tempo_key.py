@@ -73,6 +73,8 @@ class Item:
     path: Path
     tempo_bpm: float
     score_key: tuple[int, str] | None = None
+    #: Seconds each pitch class sounds in the score over the item's span (C = 0).
+    score_pitch_classes: np.ndarray | None = None
 
 
 @dataclass
@@ -117,9 +119,10 @@ def write_items(pieces: list[AnnotatedPiece]) -> list[Item]:
 
         stem = piece.name.replace(" ", "_")
         group = "30 s excerpts" if blupi else "whole songs"
-        score_key = None
+        score_key, pitch_classes = None, None
         if piece.score is not None and length is not None:
-            best = estimate_key(midi_pitch_classes(piece.score, start, start + length))
+            pitch_classes = midi_pitch_classes(piece.score, start, start + length)
+            best = estimate_key(pitch_classes)
             score_key = None if best is None else best[:2]
         spans = [(group, "whole", 0.0, None)] + [
             (f"{c:g} s clips", f"{c:g}s@{p:g}", p, c)
@@ -136,8 +139,17 @@ def write_items(pieces: list[AnnotatedPiece]) -> list[Item]:
                     first = int(position * whole.shape[0])
                     x = whole[first : first + int(clip_s * rate)]
                 sf.write(str(path), np.clip(0.5 * x, -1.0, 1.0), rate, subtype="PCM_16")
-            scored = score_key if clip_s is None else None
-            items.append(Item(f"{piece.name} {label}", group_name, path, piece.tempo_bpm, scored))
+            whole_span = clip_s is None
+            items.append(
+                Item(
+                    f"{piece.name} {label}",
+                    group_name,
+                    path,
+                    piece.tempo_bpm,
+                    score_key if whole_span else None,
+                    pitch_classes if whole_span else None,
+                )
+            )
     return items
 
 
@@ -215,6 +227,32 @@ def key_relation(a: tuple[int, str] | None, b: tuple[int, str] | None) -> str:
     if ta == tb:
         return "parallel"
     return "other"
+
+
+def chroma_fidelity(items: list[Item], with_librosa: bool) -> None:
+    """How well each tool's chroma follows the score's own pitch classes (Pearson r)."""
+    from soundy.analysis.rhythm import RhythmMeter
+
+    scored = [i for i in items if i.score_pitch_classes is not None]
+    if not scored:
+        return
+    found: dict[str, list[float]] = {"soundy": []}
+    for item in scored:
+        x, rate = sf.read(str(item.path), dtype="float32", always_2d=True)
+        meter = RhythmMeter(rate, x.shape[1])
+        meter.add_frames(x)
+        chroma = meter.chroma()
+        found["soundy"].append(float(np.corrcoef(chroma, item.score_pitch_classes)[0, 1]))
+        if with_librosa:
+            import librosa
+
+            y, sr = librosa.load(str(item.path), sr=22050, mono=True)
+            theirs = librosa.feature.chroma_cqt(y=y, sr=sr).mean(axis=1)
+            r = float(np.corrcoef(theirs, item.score_pitch_classes)[0, 1])
+            found.setdefault("librosa chroma_cqt", []).append(r)
+    print(f"  chroma against the score's pitch classes (Pearson r, {len(scored)} excerpts):")
+    for name, rs in found.items():
+        print(f"    {name}: median {np.median(rs):.2f}, lowest {min(rs):.2f}")
 
 
 def key_name(key: tuple[int, str] | None) -> str:
@@ -344,6 +382,7 @@ def main() -> None:
         for n in tools:
             c = Counter(key_relation(items[k].score_key, readings[n][k].key) for k in scored)
             print(f"    {n}: " + ", ".join(f"{v} {m}" for v, m in c.most_common()))
+    chroma_fidelity(items, "librosa" in tools)
     for k in whole:
         shown = "  ".join(f"{n} {key_name(readings[n][k].key)}" for n in tools)
         if items[k].score_key is not None:

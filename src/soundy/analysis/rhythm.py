@@ -498,11 +498,16 @@ class RhythmMeter:
         summed: np.ndarray = (chroma / peak).sum(axis=0, dtype=np.float64)
         return summed
 
+    def chroma(self) -> np.ndarray:
+        """The track's 12-bin chroma so far (C = index 0; see the module docstring)."""
+        summed: np.ndarray = self._chroma_sum + self._chroma(self._framer.finish_frames())
+        return summed
+
     def result(self) -> Musical:
         onset_tail, _ = self._onset(self._onset_framer.finish_frames(), self._last_log)
         onset = np.concatenate([*self._onset_chunks, onset_tail])
         tempo = estimate_tempo(onset, self._frames_per_s)
-        chroma = self._chroma_sum + self._chroma(self._framer.finish_frames())
+        chroma = self.chroma()
         key = estimate_key(chroma)
         mean = float(np.mean(chroma)) if chroma.any() else 0.0
         if key is not None and not (mean > 0 and np.std(chroma) / mean >= MIN_CHROMA_CONTRAST):
