@@ -362,7 +362,11 @@ def render_report(result: AnalysisResult, console: Console) -> None:
             tempo += f" ({musical['tempo_confidence']:.0%} sure)"
         row("Musical", "Tempo", tempo)
         # The half and double readings, so an octave slip shows as the doubt it is.
-        others = [c for c in musical.get("tempo_candidates") or [] if c["relation"] != "detected"]
+        others = [
+            c
+            for c in musical.get("tempo_candidates") or []
+            if c["relation"] != "detected" and c["confidence"] >= 0.005  # 0 % is no reading
+        ]
         if others:
             readings = ", ".join(
                 f"{c['bpm']:.1f} BPM {c['relation']} ({c['confidence']:.0%})" for c in others

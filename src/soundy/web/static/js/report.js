@@ -550,9 +550,10 @@ function musicalText(musical) {
   const parts = [];
   const pct = (x) => (isNum(x) ? ` (${Math.round(x * 100)} %)` : "");
   if (isNum(musical.tempo_bpm)) {
-    // The half and double readings with their confidence: an octave slip shows as a doubt.
+    // The half and double readings with their confidence (those at 0 % left out): an octave
+    // slip shows as a doubt.
     const others = (musical.tempo_candidates || [])
-      .filter((c) => c.relation !== "detected" && isNum(c.bpm))
+      .filter((c) => c.relation !== "detected" && isNum(c.bpm) && c.confidence >= 0.005)
       .map((c) => `${num(c.bpm, 0)}${pct(c.confidence)}`);
     const alternatives = others.length ? `, ${t("report.tempo_or", { bpm: others.join(" / ") })}` : "";
     parts.push(`${num(musical.tempo_bpm, 0)} BPM${pct(musical.tempo_confidence)}${alternatives}`);
