@@ -202,8 +202,9 @@ def estimate_tempo(onset: np.ndarray, frames_per_s: float) -> TempoEstimate | No
     Returns None when there is no steady beat: less than ``MIN_TEMPO_DURATION_S`` of audio, a
     flat envelope, or a comb score below ``MIN_COMB``. The confidences of the three readings
     share the belief that the beat is in this metrical family at all (how far its score stands
-    above the best reading outside it, times how steady it is): an octave the envelope cannot
-    decide gives two readings of about half that belief each.
+    above the best reading outside it, how steady it is, how long the clip), mapped to a
+    probability: the detected reading gets ``1 - OCTAVE_SLIP_RATE`` of it, the half and double
+    readings the measured slip rate, split by how well the onsets support each.
     """
     n = onset.shape[0]
     if n < MIN_TEMPO_DURATION_S * frames_per_s:
