@@ -38,6 +38,7 @@ __all__ = [
     "Dynamics",
     "FileInfo",
     "JobStatus",
+    "KeyCandidate",
     "Lang",
     "Loudness",
     "Measurements",
@@ -63,6 +64,7 @@ __all__ = [
     "Suggestion",
     "TargetSource",
     "Targets",
+    "TempoCandidate",
     "ThirdOctaveLevel",
 ]
 
@@ -224,13 +226,34 @@ class Spectrum(TypedDict):
     tilt_db_per_octave: float | None
 
 
+class TempoCandidate(TypedDict):
+    """One reading of the tempo: the detected one, or half or double it."""
+
+    bpm: float
+    confidence: float
+    relation: Literal["detected", "half", "double"]
+
+
+class KeyCandidate(TypedDict):
+    """One reading of the key: the detected one, or its relative major/minor."""
+
+    key: str
+    tonic: str
+    mode: Literal["major", "minor"]
+    correlation: float
+    relation: Literal["detected", "relative"]
+
+
 class Musical(TypedDict):
     tempo_bpm: float | None
     tempo_confidence: float | None
+    tempo_candidates: list[TempoCandidate]
     key: str | None
     key_tonic: str | None
     key_mode: Literal["major", "minor"] | None
     key_confidence: float | None
+    key_relative: str | None
+    key_candidates: list[KeyCandidate]
 
 
 class Series(TypedDict):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import signals
@@ -84,8 +87,6 @@ SIXTEENTHS = list(range(16))
     [
         # four on the floor, off-beat hats
         (124.0, {"kick": [0, 4, 8, 12], "snare": [4, 12], "hat": [2, 6, 10, 14]}),
-        # hip-hop: syncopated kick, backbeat, hats on every sixteenth (not 4/3 faster)
-        (85.0, {"kick": [0, 7, 10], "snare": [4, 12], "hat": SIXTEENTHS}),
         # trap, half-time snare on 3, sixteenth hats (not 2/3 slower)
         (140.0, {"kick": [0, 6, 11], "snare": [8], "hat": SIXTEENTHS}),
         # Brazilian funk / tamborzao-like kick, backbeat, eighth hats
@@ -100,12 +101,13 @@ def test_drum_patterns_read_the_beat(bpm: float, parts: dict[str, list[int]]) ->
 
 
 def test_noise_has_no_tempo_and_no_key() -> None:
-    clicks = measure(stereo(hits(120.0, 20.0, SR, click(SR))))
     for noise in (signals.white_noise(SR, 20.0), signals.pink_noise(SR, 20.0, seed=3)):
         result = measure(noise.astype(np.float32))
-        assert result["tempo_confidence"] < clicks["tempo_confidence"] / 5
-        assert result["tempo_bpm"] is None
+        # No reading, and so no confidence in one.
+        assert result["tempo_bpm"] is None and result["tempo_confidence"] is None
+        assert result["tempo_candidates"] == []
         assert result["key"] is None and result["key_tonic"] is None
+        assert result["key_confidence"] is None and result["key_candidates"] == []
 
 
 def test_steady_tone_has_no_tempo() -> None:
@@ -113,11 +115,46 @@ def test_steady_tone_has_no_tempo() -> None:
     assert result["tempo_bpm"] is None
 
 
+def test_a_three_second_click_track_has_a_tempo() -> None:
+    # Six beats at 120 BPM: enough for a tempo (the shortest annotated clips are 2.8 s).
+    result = measure(stereo(hits(120.0, 3.0, SR, click(SR))))
+    assert result["tempo_bpm"] == pytest.approx(120.0, abs=1.5)
+
+
+def test_half_and_double_are_candidates_with_less_confidence() -> None:
+    result = measure(stereo(hits(120.0, 20.0, SR, click(SR))))
+    candidates = {c["relation"]: c for c in result["tempo_candidates"]}
+    assert set(candidates) == {"detected", "half", "double"}
+    detected = candidates["detected"]
+    assert detected["bpm"] == result["tempo_bpm"]
+    assert detected["confidence"] == result["tempo_confidence"]
+    assert candidates["half"]["bpm"] == pytest.approx(detected["bpm"] / 2, abs=0.01)
+    assert candidates["double"]["bpm"] == pytest.approx(detected["bpm"] * 2, abs=0.01)
+    for other in ("half", "double"):
+        assert 0 <= candidates[other]["confidence"] < detected["confidence"]
+    # The three readings share one belief; none is certain when the octave could be another.
+    assert sum(c["confidence"] for c in candidates.values()) <= 1.0
+
+
+def test_a_doubtful_octave_is_admitted() -> None:
+    # Boom-bap at 85 BPM: syncopated kick, backbeat, hats on every sixteenth. Its onsets fit
+    # 170 BPM as well as 85 (as a metal song at 180 fits 90), and the prior near 130 BPM that
+    # real annotated music asks for (docs/benchmarks.md) tips it to 170. The reading must then
+    # say it is unsure, and offer 85.
+    loop = measure(drum_loop(85.0, 20.0, {"kick": [0, 7, 10], "snare": [4, 12], "hat": SIXTEENTHS}))
+    metronome = measure(stereo(hits(120.0, 20.0, SR, click(SR))))
+    bpms = [c["bpm"] for c in loop["tempo_candidates"]]
+    assert any(b == pytest.approx(85.0, abs=1.0) for b in bpms)
+    assert loop["tempo_bpm"] in (pytest.approx(85.0, abs=1.0), pytest.approx(170.0, abs=2.0))
+    assert loop["tempo_confidence"] < 0.75 * metronome["tempo_confidence"]
+
+
 def test_too_short_or_silent_has_no_tempo() -> None:
-    short = measure(stereo(hits(120.0, 4.0, SR, click(SR))))
+    short = measure(stereo(hits(120.0, 1.5, SR, click(SR))))
     assert short["tempo_bpm"] is None and short["tempo_confidence"] is None
     silent = measure(signals.silence(SR, 10.0))
-    assert set(silent.values()) == {None}
+    assert silent["tempo_candidates"] == [] and silent["key_candidates"] == []
+    assert {v for v in silent.values() if not isinstance(v, list)} == {None}
 
 
 def tone(midi: int, seconds: float) -> np.ndarray:
@@ -160,6 +197,21 @@ def test_chord_progression_key(tonic: int, mode: str, expected: str) -> None:
     assert result["key_tonic"] == expected.split()[0]
     assert result["key_mode"] == mode
     assert result["key_confidence"] > 0.7
+
+
+@pytest.mark.parametrize(
+    ("tonic", "mode", "relative"),
+    [(60, "major", "A minor"), (57, "minor", "C major"), (66, "major", "Eb minor")],
+)
+def test_a_key_comes_with_its_relative_key(tonic: int, mode: str, relative: str) -> None:
+    result = measure(progression(cadence(tonic, mode)))
+    assert result["key_relative"] == relative
+    detected, other = result["key_candidates"]
+    assert detected["relation"] == "detected" and detected["key"] == result["key"]
+    assert detected["correlation"] == result["key_confidence"]
+    assert other["relation"] == "relative" and other["key"] == relative
+    # Same pitch classes, but the cadence stresses its own tonic.
+    assert other["correlation"] < detected["correlation"]
 
 
 def test_pop_progression_in_c_major() -> None:
@@ -209,7 +261,7 @@ def test_split_does_not_change_anything() -> None:
 
 
 def test_feature_meters_memory_does_not_grow_with_duration() -> None:
-    """Ten minutes cost the feature meters ~0.2 MB more than one minute."""
+    """Ten minutes cost the feature meters ~0.5 MB more than one minute."""
     import tracemalloc
 
     from soundy.analysis.dynamics import DynamicsMeter
@@ -228,9 +280,60 @@ def test_feature_meters_memory_does_not_grow_with_duration() -> None:
         after_ten_minutes, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    # Kept: 4 B per 0.1 s (correlation series), 4 B per 46 ms (onset), 64 B per 3 s (DR
-    # blocks), plus array headers: ~0.2 MB for 9 minutes, ~1.3 MB for an hour. A whole-file
-    # buffer would be 190 MB for 9 minutes.
+    # Kept: 4 B per 0.1 s (correlation series), 4 x 4 B per 23 ms (the onset of four accent
+    # groups), 64 B per 3 s (DR blocks), plus array headers: ~0.5 MB for 9 minutes, ~3.5 MB for
+    # an hour. A whole-file buffer would be 190 MB for 9 minutes.
     grown = after_ten_minutes - after_one_minute
-    assert grown < 300_000
+    assert grown < 600_000
     assert rhythm.result()["tempo_confidence"] is not None
+
+
+# Real music with authored tempo maps: the Frets on Fire songs and Planet Blupi pieces of
+# Debian's packages (bench/annotated_music.py says what each annotation is).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from annotated_music import find_pieces  # noqa: E402
+
+#: Planet Blupi pieces run 10-28 minutes: a 30 s excerpt from 60 s of each, as in the bench.
+EXCERPT_S = (60.0, 30.0)
+
+
+@pytest.fixture(scope="module")
+def real_music() -> list[tuple[str, float, dict]]:
+    pieces = [p for p in find_pieces() if p.source.startswith("debian:")]
+    if not pieces:
+        pytest.skip(
+            "no annotated real music here: scripts/ensure-real-music installs Debian's "
+            "fretsonfire-songs-sectoid, fretsonfire-songs-muldjord and planetblupi-music-*"
+        )
+    out = []
+    for piece in pieces:
+        blupi = piece.source == "debian:planetblupi-music"
+        frames, rate = piece.mix(*EXCERPT_S) if blupi else piece.mix()
+        out.append((piece.name, piece.tempo_bpm, measure(frames, sample_rate_hz=rate)))
+    return out
+
+
+def _near(bpm: float | None, target: float) -> bool:
+    return bpm is not None and abs(bpm / target - 1) <= 0.04
+
+
+def test_real_music_tempo_against_its_tempo_map(real_music: list[tuple[str, float, dict]]) -> None:
+    exact = [name for name, bpm, r in real_music if _near(r["tempo_bpm"], bpm)]
+    octave = [
+        name
+        for name, bpm, r in real_music
+        if _near(r["tempo_bpm"], bpm / 2) or _near(r["tempo_bpm"], bpm * 2)
+    ]
+    # Issue 9's targets: at least 90 % exact within 4 %, every one within an octave.
+    assert len(exact) >= 0.9 * len(real_music), (exact, octave)
+    assert len(exact) + len(octave) == len(real_music), (exact, octave)
+    for name, bpm, r in real_music:
+        # An octave slip is never the last word: the annotated tempo is among the candidates.
+        assert any(_near(c["bpm"], bpm) for c in r["tempo_candidates"]), name
+
+
+def test_real_music_has_a_key_and_its_relative(real_music: list[tuple[str, float, dict]]) -> None:
+    for name, _, r in real_music:
+        assert r["key"] is not None, name
+        assert r["key_confidence"] is not None and r["key_confidence"] > 0.25, name
+        assert r["key_relative"] == r["key_candidates"][1]["key"], name

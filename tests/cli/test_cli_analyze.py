@@ -125,3 +125,30 @@ def test_table_shows_the_stage_the_nearest_genres_and_each_targets_source(sine_w
     assert "stage: master" in master and "LU too quiet" in master
     bad = _run("--stage", "premaster", str(sine_wav))
     assert bad.returncode == 2 and "--stage must be mix or master" in bad.stderr
+
+
+def test_table_shows_the_tempo_and_key_alternatives(tmp_path: Path) -> None:
+    # Clicks at 120 BPM over an A minor triad (A3 C4 E4): a tempo, its octaves, a key and its
+    # relative key.
+    rate = 44100
+    t = np.arange(rate * 12) / rate
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (220.0, 261.63, 329.63))
+    clicks = np.zeros_like(t)
+    for start in range(0, t.size, rate // 2):
+        tick = t[: min(1300, t.size - start)]
+        clicks[start : start + tick.size] += np.sin(2 * np.pi * 2000 * tick) * np.exp(-tick / 0.003)
+    x = 0.1 * chord + 0.5 * clicks
+    path = tmp_path / "clicks.wav"
+    sf.write(path, np.stack([x, x], axis=1) / np.max(np.abs(x)) * 0.5, rate, subtype="PCM_16")
+    done = _run(str(path))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(_run("--json", str(path)).stdout)
+    musical = result["musical"]
+    assert musical["tempo_bpm"] == pytest.approx(120.0, abs=1.0)
+    assert f"{musical['tempo_bpm']:.1f} BPM ({musical['tempo_confidence']:.0%} sure)" in done.stdout
+    for candidate in musical["tempo_candidates"][1:]:
+        shown = f"{candidate['bpm']:.1f} BPM {candidate['relation']}" in done.stdout
+        assert shown == (candidate["confidence"] >= 0.005), candidate
+    assert any(c["confidence"] >= 0.005 for c in musical["tempo_candidates"][1:])
+    assert musical["key"] == "A minor" and musical["key_relative"] == "C major"
+    assert "Relative key" in done.stdout and "C major" in done.stdout

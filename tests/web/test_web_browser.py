@@ -466,3 +466,46 @@ async def test_admin_dashboard(
         assert [p for p in problems if "401" not in p] == []
     finally:
         await context.close()
+
+
+async def test_the_report_shows_tempo_and_key_alternatives(
+    web_server: str, browser: Any, open_page: OpenPage, tmp_path: Path
+) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    # Clicks at 120 BPM over an A minor triad: a tempo with its half/double readings, a key
+    # with its relative key.
+    rate = 44100
+    t_s = np.arange(rate * 12) / rate
+    chord = sum(np.sin(2 * np.pi * f * t_s) for f in (220.0, 261.63, 329.63))
+    clicks = np.zeros_like(t_s)
+    for start in range(0, t_s.size, rate // 2):
+        tick = t_s[: min(1300, t_s.size - start)]
+        clicks[start : start + tick.size] += np.sin(2 * np.pi * 2000 * tick) * np.exp(-tick / 0.003)
+    x = 0.1 * chord + 0.5 * clicks
+    audio = tmp_path / "clicks.wav"
+    sf.write(audio, np.stack([x, x], axis=1) / np.max(np.abs(x)) * 0.5, rate, subtype="PCM_16")
+
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page, problems = await open_page(context)
+        job_id = await _analyze(page, web_server, audio)
+        report = page.locator("[data-testid=report]")
+        await report.wait_for(state="visible", timeout=JOB_TIMEOUT_MS)
+        musical = (await _api_job(web_server, page, job_id))["result"]["musical"]
+        text = await report.locator("[data-testid=musical]").inner_text()
+        detected, *others = musical["tempo_candidates"]
+        assert f"{round(detected['bpm'])} BPM ({round(detected['confidence'] * 100)} %)" in text
+        shown = [o for o in others if o["confidence"] >= 0.005]  # 0 % is no reading
+        assert shown
+        for other in shown:
+            assert f"{round(other['bpm'])} ({round(other['confidence'] * 100)} %)" in text
+        assert "(0 %)" not in text
+        assert f"key: {musical['key']} (relative: {musical['key_relative']})" in text
+        await report.locator("[data-testid=musical]").screenshot(
+            path=str(SHOTS / "soundy-web-musical.png")
+        )
+        assert problems == []
+    finally:
+        await context.close()

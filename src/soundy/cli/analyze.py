@@ -348,8 +348,32 @@ def render_report(result: AnalysisResult, console: Console) -> None:
         key = band.get("key")
         row("", label, _num(band.get("level_db"), "dB"), f"spectrum.bands.{key}")
     if musical.get("tempo_bpm") is not None or musical.get("key") is not None:
-        row("Musical", "Tempo", _num(musical.get("tempo_bpm"), "BPM"))
-        row("", "Key", _num(musical.get("key")))
+        tempo = _num(musical.get("tempo_bpm"), "BPM")
+        if musical.get("tempo_confidence") is not None:
+            tempo += f" ({musical['tempo_confidence']:.0%} sure)"
+        row("Musical", "Tempo", tempo)
+        # The half and double readings, so an octave slip shows as the doubt it is.
+        others = [
+            c
+            for c in musical.get("tempo_candidates") or []
+            if c["relation"] != "detected" and c["confidence"] >= 0.005  # 0 % is no reading
+        ]
+        if others:
+            readings = ", ".join(
+                f"{c['bpm']:.1f} BPM {c['relation']} ({c['confidence']:.0%})" for c in others
+            )
+            row("", "Or", readings)
+        key_text = _num(musical.get("key"))
+        if musical.get("key_confidence") is not None:
+            key_text += f" (r {musical['key_confidence']:.2f})"
+        row("", "Key", key_text)
+        if musical.get("key_relative") is not None:
+            relative = next(
+                (c for c in musical.get("key_candidates") or [] if c["relation"] == "relative"),
+                None,
+            )
+            r = f" (r {relative['correlation']:.2f})" if relative else ""
+            row("", "Relative key", f"{musical['key_relative']}{r}")
     console.print(table)
 
     targets = result.get("targets")

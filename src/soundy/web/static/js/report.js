@@ -573,8 +573,20 @@ function referenceCard(result, reference) {
 function musicalText(musical) {
   if (!musical) return "";
   const parts = [];
-  if (isNum(musical.tempo_bpm)) parts.push(`${num(musical.tempo_bpm, 0)} BPM`);
-  if (musical.key) parts.push(`${t("report.key")}: ${musical.key}`);
+  const pct = (x) => (isNum(x) ? ` (${Math.round(x * 100)} %)` : "");
+  if (isNum(musical.tempo_bpm)) {
+    // The half and double readings with their confidence (those at 0 % left out): an octave
+    // slip shows as a doubt.
+    const others = (musical.tempo_candidates || [])
+      .filter((c) => c.relation !== "detected" && isNum(c.bpm) && c.confidence >= 0.005)
+      .map((c) => `${num(c.bpm, 0)}${pct(c.confidence)}`);
+    const alternatives = others.length ? `, ${t("report.tempo_or", { bpm: others.join(" / ") })}` : "";
+    parts.push(`${num(musical.tempo_bpm, 0)} BPM${pct(musical.tempo_confidence)}${alternatives}`);
+  }
+  if (musical.key) {
+    const relative = musical.key_relative ? ` (${t("report.key_relative", { key: musical.key_relative })})` : "";
+    parts.push(`${t("report.key")}: ${musical.key}${relative}`);
+  }
   return parts.join(" · ");
 }
 
@@ -658,7 +670,9 @@ export function renderReport(container, job, { reference = null, genreLabel = nu
         }),
       ),
       context.length ? h("p", { class: "meta", "data-testid": "context" }, context.join(" · ")) : null,
-      musicalText(result.musical) ? h("p", { class: "meta", text: musicalText(result.musical) }) : null,
+      musicalText(result.musical)
+        ? h("p", { class: "meta", "data-testid": "musical", text: musicalText(result.musical) })
+        : null,
       download,
     ),
     isNum(overall)
