@@ -10,7 +10,7 @@ TESTS ?=
 # Reinstall (and so rebuild the C kernels) when any of these change.
 INSTALL_INPUTS := pyproject.toml setup.py $(wildcard src/soundy/analysis/*.c)
 
-.PHONY: run test test-fast lint bench browser clean
+.PHONY: run test test-fast lint bench bench-pipeline browser clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	@scripts/ensure-ffmpeg
 	$(PY) bench/analyze_speed.py
+
+# The service against the seed's Node stack (docs/benchmarks.md), on this machine's PostgreSQL and
+# Redis; e.g. `make bench-pipeline BENCH_ARGS=--quick`.
+BENCH_ARGS ?=
+bench-pipeline: $(VENV)/.installed-test
+	@scripts/ensure-wrk
+	@scripts/ensure-node-deps bench/peers/node
+	$(PY) bench/pipeline.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
