@@ -534,13 +534,19 @@ async def soundy_serve(run: Run, clips: dict[str, Path]) -> AsyncIterator[Stack]
         dbname = urlsplit(database_url).path.lstrip("/")
         bench = psutil.Process()
 
-        def embedded(name: str) -> list[psutil.Process]:
-            found: list[psutil.Process] = []
-            for proc in psutil.process_iter(["name", "cmdline"]):
-                cmd = " ".join(proc.info["cmdline"] or [])
-                if proc.info["name"] == name and str(data_dir) in cmd:
-                    found.append(proc)
-            return found
+        # The embedded servers, found once: PostgreSQL by its data directory on its command
+        # line, Redis by the port of the URL that serve handed to its children.
+        redis_port = urlsplit(api_proc.environ()["SOUNDY_REDIS_URL"]).port
+        postmasters: list[psutil.Process] = []
+        embedded_redis: list[psutil.Process] = []
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            if proc.info["name"] == "postgres" and str(data_dir) in " ".join(
+                proc.info["cmdline"] or []
+            ):
+                postmasters.append(proc)
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.status == psutil.CONN_LISTEN and conn.laddr.port == redis_port and conn.pid:
+                embedded_redis = [psutil.Process(conn.pid)]
 
         def groups() -> dict[str, list[psutil.Process]]:
             workers = [p for p in serve_proc.children() if role_of(p) == "worker"]
@@ -549,9 +555,9 @@ async def soundy_serve(run: Run, clips: dict[str, Path]) -> AsyncIterator[Stack]
                 "soundy api": [api_proc],
                 "soundy workers (+ analysis processes)": [q for w in workers for q in tree(w)],
             }
-            for postmaster in embedded("postgres")[:1]:
+            for postmaster in postmasters[:1]:
                 out.update(postgres_groups(postmaster, dbname, "embedded postgres"))
-            out["embedded redis-server"] = embedded("redis-server")
+            out["embedded redis-server"] = embedded_redis
             out["wrk"] = wrk_processes(run)
             out["bench client (this script)"] = [bench]
             return out
