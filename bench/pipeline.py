@@ -378,6 +378,7 @@ class Stack:
     posts: dict[tuple[str, str], tuple[dict[str, str], dict[str, Any]]]
     auth: dict[str, dict[str, str]]
     redis_url: str | None = None
+    api_log: Path | None = None
 
 
 async def wait_http(url: str, procs: list[Proc], timeout_s: float = 120.0) -> None:
@@ -488,6 +489,7 @@ async def soundy_separate(run: Run, clips: dict[str, Path]) -> AsyncIterator[Sta
             posts,
             auth,
             redis_url=cfg.redis_url,
+            api_log=api.log,
         )
     finally:
         for proc in reversed(procs):
@@ -812,15 +814,60 @@ def api_redis_connections(api: psutil.Process, redis_url: str) -> dict[str, int]
     }
     client = redis.Redis.from_url(redis_url)
     try:
-        listed = [c for c in client.client_list() if c.get("addr") in local]
-        total = len(client.client_list())
+        everyone = client.client_list()
     finally:
         client.close()
+    listed = [c for c in everyone if c.get("addr") in local]
+    total = len(everyone)
     return {
         "api_connections": len(listed),
         "api_subscriptions": sum(int(c.get("sub", 0)) + int(c.get("psub", 0)) for c in listed),
         "server_connections": total,
     }
+
+
+async def sse_data(
+    base_url: str, path: str, headers: dict[str, str], on_open: Callable[[], None]
+) -> AsyncIterator[dict[str, Any]]:
+    """The ``data:`` events of one Server-Sent Events stream, as JSON objects.
+
+    A plain HTTP/1.1 reader on an asyncio stream: an HTTP client's connection pool does work for
+    every open connection on each request, which with hundreds of streams made this process the
+    busiest on the machine. ``on_open`` is called once the response is 200.
+    """
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Accept: text/event-stream"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        status = int((await reader.readline()).split()[1])
+        chunked = False
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            chunked |= name.strip().lower() == "transfer-encoding" and "chunked" in value.lower()
+        if status != 200:
+            raise ValueError(f"events answered {status}")
+        on_open()
+        buffer = b""
+        while True:
+            if chunked:
+                size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    return
+                data = (await reader.readexactly(size + 2))[:-2]
+            else:
+                data = await reader.read(65536)
+                if not data:
+                    return
+            buffer += data
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                if line.startswith(b"data:"):
+                    yield json.loads(line[5:])
+    finally:
+        writer.close()
 
 
 @dataclass
@@ -850,7 +897,9 @@ async def sse_phase(run: Run, stack: Stack) -> dict[str, Any]:
         while not done.is_set():
             with contextlib.suppress(psutil.Error, redis.RedisError):
                 peak["rss"] = max(peak["rss"], stack.api.memory_info().rss)
-                now = api_redis_connections(stack.api, stack.redis_url or "")
+                now = await asyncio.to_thread(
+                    api_redis_connections, stack.api, stack.redis_url or ""
+                )
                 if now["api_connections"] >= peak_redis["api_connections"]:
                     peak_redis.update(now)
                     peak_redis["open_streams_then"] = open_streams
@@ -868,23 +917,25 @@ async def sse_phase(run: Run, stack: Stack) -> dict[str, Any]:
                 result.error = f"POST {response.status_code}"
                 return result
             job_id = response.json()["job"]["id"]
-            async with http.stream(
-                "GET", f"/api/jobs/{job_id}/events", headers=watch_headers
-            ) as stream:
-                if stream.status_code != 200:
-                    result.error = f"events {stream.status_code}"
-                    return result
+
+            is_open = False
+
+            def opened() -> None:
+                nonlocal open_streams, is_open
+                is_open = True
                 open_streams += 1
                 peak["open_streams"] = max(peak["open_streams"], open_streams)
-                try:
-                    async for line in stream.aiter_lines():
-                        if line.startswith("data:"):
-                            result.statuses.append(json.loads(line[5:])["status"])
-                            if result.statuses[-1] in FINAL:
-                                break
-                finally:
+
+            path = f"/api/jobs/{job_id}/events"
+            try:
+                async for event in sse_data(stack.base_url, path, watch_headers, opened):
+                    result.statuses.append(event["status"])
+                    if event["status"] in FINAL:
+                        break
+            finally:
+                if is_open:
                     open_streams -= 1
-        except (httpx.HTTPError, ValueError, KeyError) as exc:
+        except (OSError, httpx.HTTPError, ValueError, KeyError, IndexError) as exc:
             result.error = f"{type(exc).__name__}: {exc}"
         return result
 
@@ -904,10 +955,9 @@ async def sse_phase(run: Run, stack: Stack) -> dict[str, Any]:
         # Let a backlog form first, so the watchers' jobs wait in the queue with every stream
         # open, then run behind it while the load goes on.
         await asyncio.sleep(cfg.duration_s / 3)
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=cfg.watchers)
-        timeout = httpx.Timeout(30.0, read=cfg.sse_cap_s)
+        limits = httpx.Limits(max_connections=32)  # for the POSTs; the streams are sse_data's
         t0 = time.monotonic()
-        async with httpx.AsyncClient(base_url=stack.base_url, limits=limits, timeout=timeout) as h:
+        async with httpx.AsyncClient(base_url=stack.base_url, limits=limits, timeout=30.0) as h:
             posting = asyncio.Semaphore(32)
             tasks = [asyncio.create_task(watch(h, posting)) for _ in range(cfg.watchers)]
             finished, pending = await asyncio.wait(tasks, timeout=cfg.sse_cap_s)
@@ -922,6 +972,7 @@ async def sse_phase(run: Run, stack: Stack) -> dict[str, Any]:
     redis_after = api_redis_connections(stack.api, stack.redis_url)
     rss_after = stack.api.memory_info().rss
     errors = sorted({w.error for w in watches if w.error})
+    log = stack.api_log.read_text(errors="replace") if stack.api_log else ""
     return {
         "watchers": cfg.watchers,
         "ok": sum(w.ok for w in watches),
@@ -930,6 +981,9 @@ async def sse_phase(run: Run, stack: Stack) -> dict[str, Any]:
         "unfinished_at_cap": len(pending),
         "errors": errors[:5],
         "max_open_streams": peak["open_streams"],
+        # The API's own word for a stream that could not subscribe (or lost its subscription)
+        # and follows the job by re-reading its row every few seconds instead.
+        "api_log_streams_without_pubsub": log.count("no pub/sub") + log.count("pub/sub lost"),
         "seconds_to_all_final": round(watch_s, 1),
         "api_rss_mb": {
             "before": round(rss_before / 2**20, 1),
@@ -1155,6 +1209,16 @@ def report(results: dict[str, Any]) -> str:
         lambda s: s["unloaded"]["10s"]["db_created_to_finished_median_ms"],
         rat=False,
     )
+    row(
+        "other work on the machine, CPU s",
+        lambda s: s["cpu_s_post_drain_get"]["(other work on the machine)"],
+        rat=False,
+    )
+    row(
+        "  over wall s (POST, drain, GET)",
+        lambda s: round(sum(p["wall_s"] for p in s["cpu_phases"].values()), 1),
+        rat=False,
+    )
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, *rows]:
         lines.append(
@@ -1188,7 +1252,9 @@ def report(results: dict[str, Any]) -> str:
             f" and its completion ({sse['got_final']} a final event, {sse['unfinished_at_cap']}"
             f" unfinished at the cap, errors: {sse['errors'] or 'none'}); at most"
             f" {sse['max_open_streams']} streams open at once, all final after"
-            f" {sse['seconds_to_all_final']} s, during wrk POST at {sse['wrk']['rps']} req/s."
+            f" {sse['seconds_to_all_final']} s, during wrk POST at {sse['wrk']['rps']} req/s;"
+            f" the API logged {sse['api_log_streams_without_pubsub']} streams without pub/sub"
+            " (polling the row instead)."
         )
         lines.append(
             f"  API RSS MB before / peak / after: {sse['api_rss_mb']['before']} /"
