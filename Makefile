@@ -10,7 +10,7 @@ TESTS ?=
 # Reinstall (and so rebuild the C kernels) when any of these change.
 INSTALL_INPUTS := pyproject.toml setup.py $(wildcard src/soundy/analysis/*.c)
 
-.PHONY: run test test-fast lint bench bench-real bench-tempo browser clean
+.PHONY: run test test-fast lint bench bench-real bench-tempo bench-pipeline browser clean
 # bench/real_music.py arguments, e.g. `make bench-real BENCH_REAL_ARGS="--limit 6"`
 BENCH_REAL_ARGS ?=
 
@@ -55,6 +55,7 @@ bench: $(VENV)/.installed-test
 bench-real: $(VENV)/.installed-test
 	@scripts/ensure-real-music
 	$(PY) bench/real_music.py $(BENCH_REAL_ARGS)
+
 # Tempo and key on real annotated music, against librosa and essentia in their own virtualenv.
 BENCH_VENV ?= .venv-bench
 $(BENCH_VENV)/.installed: bench/requirements-peers.txt $(INSTALL_INPUTS)
@@ -66,6 +67,14 @@ $(BENCH_VENV)/.installed: bench/requirements-peers.txt $(INSTALL_INPUTS)
 bench-tempo: $(BENCH_VENV)/.installed
 	@scripts/ensure-real-music
 	$(BENCH_VENV)/bin/python bench/tempo_key.py
+
+# The service against the seed's Node stack (docs/benchmarks.md), on this machine's PostgreSQL and
+# Redis; e.g. `make bench-pipeline BENCH_ARGS=--quick`.
+BENCH_ARGS ?=
+bench-pipeline: $(VENV)/.installed-test
+	@scripts/ensure-wrk
+	@scripts/ensure-node-deps bench/peers/node
+	$(PY) bench/pipeline.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache
