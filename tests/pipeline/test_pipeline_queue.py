@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -70,8 +71,9 @@ async def test_redis_down_raises_transient_error_quickly(settings):
 async def test_events_reach_a_subscriber_in_order_and_end_with_the_job(settings):
     job_id = uuid.uuid4()
     client = queue.redis_client(settings)
+    hub = events.EventHub(client, prefix=settings.queue_prefix)
     try:
-        stream = events.subscribe(client, job_id, prefix=settings.queue_prefix)
+        stream = hub.subscribe(job_id)
         assert await anext(stream) == {"type": "subscribed"}
         sent = [
             {"status": "processing", "progress": 10, "stage": "decoding"},
@@ -82,18 +84,61 @@ async def test_events_reach_a_subscriber_in_order_and_end_with_the_job(settings)
             await events.publish(client, job_id, event, prefix=settings.queue_prefix)
         received = [event async for event in stream]
         assert received == [{"job_id": str(job_id), **event} for event in sent]
+        assert hub.channels == 0  # the ended stream unsubscribed
     finally:
+        await hub.aclose()
         await client.aclose()
 
 
 async def test_subscriber_gets_heartbeats_while_nothing_happens(settings):
     client = queue.redis_client(settings)
+    hub = events.EventHub(client, prefix=settings.queue_prefix)
     try:
-        stream = events.subscribe(
-            client, uuid.uuid4(), prefix=settings.queue_prefix, heartbeat_s=0.2
-        )
+        stream = hub.subscribe(uuid.uuid4(), heartbeat_s=0.2)
         assert await anext(stream) == {"type": "subscribed"}
         assert await anext(stream) == {"type": "heartbeat"}
         await stream.aclose()
     finally:
+        await hub.aclose()
         await client.aclose()
+
+
+async def test_many_watchers_share_one_redis_connection(settings):
+    """500 readers of 250 jobs (more than redis-py's 100-connection pool) each get their own
+    job's events over one pub/sub connection, and leaving unsubscribes."""
+    client = queue.redis_client(settings)
+    publisher = queue.redis_client(settings)
+    hub = events.EventHub(client, prefix=settings.queue_prefix)
+
+    async def subscribers() -> int:
+        return sum(1 for c in await publisher.client_list() if int(c.get("sub", 0)) > 0)
+
+    job_ids = [uuid.uuid4() for _ in range(250)]
+    streams = [hub.subscribe(job_id) for job_id in job_ids for _ in range(2)]
+    try:
+        before = await subscribers()
+        for stream in streams:
+            assert await anext(stream) == {"type": "subscribed"}
+        assert hub.channels == 250
+        assert await subscribers() == before + 1  # one connection, not 500
+        for job_id in job_ids:
+            for event in (
+                {"status": "processing", "progress": 40, "stage": "measuring"},
+                {"status": "completed", "progress": 100, "stage": None},
+            ):
+                await events.publish(publisher, job_id, event, prefix=settings.queue_prefix)
+        received = await asyncio.wait_for(
+            asyncio.gather(*(_all(stream) for stream in streams)), timeout=30
+        )
+        for index, of_one in enumerate(received):
+            job_id = str(job_ids[index // 2])
+            assert [(e["job_id"], e["progress"]) for e in of_one] == [(job_id, 40), (job_id, 100)]
+        assert hub.channels == 0  # every ended stream unsubscribed
+    finally:
+        await hub.aclose()
+        await client.aclose()
+        await publisher.aclose()
+
+
+async def _all(stream) -> list[dict]:
+    return [event async for event in stream]

@@ -218,13 +218,15 @@ async def test_progress_and_stages_reach_live_subscribers_in_order(
     start_worker(analysis_delay_s=1.5)
     job_id = await submit(api, client_token, sine_wav(peak=0.1, duration_s=4.0), upload_bytes)
     client = queue.redis_client(settings)
+    hub = events.EventHub(client, prefix=settings.queue_prefix)
     try:
-        feed = events.subscribe(client, job_id, prefix=settings.queue_prefix)
+        feed = hub.subscribe(job_id)
         assert await anext(feed) == {"type": "subscribed"}
         running = await wait_job(api, client_token, job_id, until=_is_processing, timeout_s=10)
         assert running["stage"] in {"downloading", "decoding"}
         received = await asyncio.wait_for(_collect(feed), timeout=20)
     finally:
+        await hub.aclose()
         await client.aclose()
 
     stages = [event["stage"] for event in received if event["status"] == "processing"]

@@ -28,6 +28,7 @@ from soundy.api.routes import admin, analyze, clients, genres, health, jobs, upl
 from soundy.config import Settings, get_settings
 from soundy.db.session import create_engine, sessionmaker
 from soundy.jobs.results import ComparisonCache
+from soundy.pipeline.events import EventHub
 from soundy.pipeline.queue import close_queues, redis_client
 from soundy.storage import open_storage
 
@@ -124,11 +125,13 @@ def _open_state(settings: Settings) -> AppState:
     if not settings.redis_url:
         raise RuntimeError("SOUNDY_REDIS_URL is not set (use `soundy serve` for embedded services)")
     engine = create_engine(settings.database_url)
+    redis = redis_client(settings)
     return AppState(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker(engine),
-        redis=redis_client(settings),
+        redis=redis,
+        events=EventHub(redis, prefix=settings.queue_prefix),
         storage=open_storage(settings),
         secret_key=load_secret_key(settings.secret_key, settings.data_dir),
         comparisons=ComparisonCache(settings.comparison_cache_entries),
@@ -136,7 +139,14 @@ def _open_state(settings: Settings) -> AppState:
 
 
 async def _close_state(state: AppState) -> None:
-    for closer in (close_queues, state.storage.aclose, state.redis.aclose, state.engine.dispose):
+    closers = (
+        close_queues,
+        state.events.aclose,
+        state.storage.aclose,
+        state.redis.aclose,
+        state.engine.dispose,
+    )
+    for closer in closers:
         try:
             await closer()
         except Exception:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
     from soundy.jobs.results import ComparisonCache
+    from soundy.pipeline.events import EventHub
     from soundy.storage import Storage
 
 __all__ = [
@@ -44,6 +45,8 @@ class AppState:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: aioredis.Redis
+    # Live job events: one shared pub/sub connection for every SSE stream of this process.
+    events: EventHub
     storage: Storage
     # Signs local upload URLs (see soundy.api.auth.load_secret_key).
     secret_key: bytes

@@ -15,8 +15,9 @@ PostgreSQL stays the source of truth; events only make the progress bar move wit
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,7 +25,7 @@ import redis.asyncio as aioredis
 
 from soundy.config import get_settings
 
-__all__ = ["TERMINAL_STATUSES", "channel", "publish", "subscribe"]
+__all__ = ["TERMINAL_STATUSES", "EventHub", "channel", "publish"]
 
 TERMINAL_STATUSES = frozenset({"completed", "failed"})
 
@@ -48,46 +49,123 @@ async def publish(
     await redis.publish(channel(job_id, prefix=prefix), json.dumps(message, allow_nan=False))
 
 
-async def subscribe(
-    redis: aioredis.Redis,
-    job_id: object,
-    *,
-    prefix: str | None = None,
-    heartbeat_s: float | None = None,
-) -> AsyncIterator[dict[str, Any]]:
-    """Yield the job's events as they are published; stops after a ``completed`` or ``failed``
-    one.
+class EventHub:
+    """One Redis pub/sub connection shared by every live-event reader of a process.
 
-    The first item is always ``{"type": "subscribed"}``, yielded once the subscription is
-    active: read the job's current state from the database *after* it, so no event can fall
-    between the read and the subscription. With ``heartbeat_s``, ``{"type": "heartbeat"}`` is
-    yielded after that many seconds without an event (to re-check the database or keep a
-    connection alive). Closing the generator (``aclose``) unsubscribes.
+    A pub/sub subscription holds its Redis connection: one per reader would make 500 browsers
+    watching their jobs 500 connections, and redis-py's pool stops at 100, past which readers
+    fell back to polling PostgreSQL. The hub subscribes each channel once on its one
+    connection, and a reader task hands every message to the readers of its channel (a queue
+    each). If that
+    connection fails, every reader gets the error (they fall back to polling) and the next
+    subscription opens a new connection.
     """
-    pubsub = redis.pubsub(ignore_subscribe_messages=True)
-    await pubsub.subscribe(channel(job_id, prefix=prefix))
-    try:
-        yield {"type": "subscribed"}
-        last_s = time.monotonic()
-        while True:
-            wait_s = 1.0 if heartbeat_s is None else min(1.0, heartbeat_s)
-            message = await pubsub.get_message(timeout=wait_s)
-            if message is None or message.get("type") != "message":
-                if heartbeat_s is not None and time.monotonic() - last_s >= heartbeat_s:
-                    last_s = time.monotonic()
-                    yield {"type": "heartbeat"}
-                continue
-            last_s = time.monotonic()
-            data = message["data"]
-            try:
-                event = json.loads(data)
-            except (TypeError, ValueError):
-                continue
-            if not isinstance(event, dict):
-                continue
-            yield event
-            if event.get("status") in TERMINAL_STATUSES:
+
+    def __init__(self, redis: aioredis.Redis, *, prefix: str | None = None) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._pubsub: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._queues: dict[str, set[asyncio.Queue[dict[str, Any] | BaseException]]] = {}
+        self._lock = asyncio.Lock()
+
+    @property
+    def channels(self) -> int:
+        """Channels subscribed now (one per job being watched)."""
+        return len(self._queues)
+
+    async def _add(self, name: str, queue: asyncio.Queue[dict[str, Any] | BaseException]) -> None:
+        async with self._lock:
+            if self._pubsub is None:
+                self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            if name not in self._queues:
+                await self._pubsub.subscribe(name)
+                self._queues[name] = set()
+            self._queues[name].add(queue)
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.create_task(self._read(self._pubsub))
+
+    async def _remove(
+        self, name: str, queue: asyncio.Queue[dict[str, Any] | BaseException]
+    ) -> None:
+        async with self._lock:
+            readers = self._queues.get(name)
+            if readers is None:
                 return
-    finally:
-        await pubsub.unsubscribe()
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+            readers.discard(queue)
+            if not readers:
+                del self._queues[name]
+                if self._pubsub is not None:
+                    with contextlib.suppress(Exception):
+                        await self._pubsub.unsubscribe(name)
+
+    async def _read(self, pubsub: Any) -> None:
+        try:
+            while True:
+                message = await pubsub.get_message(timeout=1.0)
+                if message is None or message.get("type") != "message":
+                    continue
+                name = message["channel"]
+                name = name.decode() if isinstance(name, bytes) else str(name)
+                try:
+                    event = json.loads(message["data"])
+                except (TypeError, ValueError):
+                    continue
+                if isinstance(event, dict):
+                    for queue in tuple(self._queues.get(name, ())):
+                        queue.put_nowait(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the connection failed: tell every reader, start afresh
+            async with self._lock:
+                for readers in self._queues.values():
+                    for queue in readers:
+                        queue.put_nowait(exc)
+                self._queues.clear()
+                if self._pubsub is pubsub:
+                    self._pubsub = None
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+    async def subscribe(
+        self, job_id: object, *, heartbeat_s: float | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Yield the job's events as they are published; stops after a ``completed`` or
+        ``failed`` one.
+
+        The first item is always ``{"type": "subscribed"}``, yielded once the subscription is
+        sent: read the job's current state from the database *after* it, so no event falls
+        between the read and the subscription. With ``heartbeat_s``, ``{"type": "heartbeat"}``
+        is yielded after that many seconds without an event (to re-check the database).
+        Closing the generator (``aclose``) unsubscribes; a failed connection raises here.
+        """
+        name = channel(job_id, prefix=self._prefix)
+        queue: asyncio.Queue[dict[str, Any] | BaseException] = asyncio.Queue()
+        await self._add(name, queue)
+        try:
+            yield {"type": "subscribed"}
+            while True:
+                try:
+                    item = await asyncio.wait_for(queue.get(), timeout=heartbeat_s)
+                except TimeoutError:
+                    yield {"type": "heartbeat"}
+                    continue
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if item.get("status") in TERMINAL_STATUSES:
+                    return
+        finally:
+            await self._remove(name, queue)
+
+    async def aclose(self) -> None:
+        """Stop the reader and close the shared connection."""
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(BaseException):
+                await self._reader
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+        self._pubsub = None
+        self._queues.clear()

@@ -27,7 +27,6 @@ from soundy.db.models import Client, Job
 from soundy.errors import InvalidRequest, NotFound
 from soundy.jobs import FINAL_STATUSES
 from soundy.jobs.results import result_of
-from soundy.pipeline import events
 
 __all__ = ["router"]
 
@@ -158,9 +157,7 @@ async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncIterator[byt
             job = await jobs.get_job(session, job_id)
             return None if job is None else _state(job)
 
-    feed = events.subscribe(
-        state.redis, job_id, prefix=state.settings.queue_prefix, heartbeat_s=EVENTS_RECHECK_S
-    )
+    feed = state.events.subscribe(job_id, heartbeat_s=EVENTS_RECHECK_S)
     subscription: AsyncIterator[dict[str, Any]] | None = feed
 
     async def close_subscription() -> None:
