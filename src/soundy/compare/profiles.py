@@ -22,6 +22,7 @@ and DR targets are dropped (they were a mix's, which now come from the stage).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from functools import lru_cache
@@ -45,6 +46,7 @@ __all__ = [
     "get_profile",
     "list_profiles",
     "load_profile_file",
+    "profiles_digest",
 ]
 
 ProfileMetric = Literal[
@@ -207,6 +209,24 @@ def _load_all(extra_dir: Path | None) -> dict[str, GenreProfile]:
             profile = load_profile_file(path)
             profiles[profile.key] = profile
     return profiles
+
+
+# (the loaded profiles, their digest) per SOUNDY_GENRES_DIR: the digest is computed again only
+# when the profiles were loaded again (the identity check; the tuple keeps them alive).
+_DIGESTS: dict[Path | None, tuple[dict[str, GenreProfile], str]] = {}
+
+
+def profiles_digest() -> str:
+    """SHA-256 (hex) of every loaded profile's content: part of the targets' version."""
+    extra_dir = _extra_dir()
+    loaded = _load_all(extra_dir)
+    cached = _DIGESTS.get(extra_dir)
+    if cached is None or cached[0] is not loaded:
+        digest = hashlib.sha256()
+        for key in sorted(loaded):
+            digest.update(loaded[key].model_dump_json().encode() + b"\0")
+        cached = _DIGESTS[extra_dir] = (loaded, digest.hexdigest())
+    return cached[1]
 
 
 def list_profiles() -> list[GenreProfile]:

@@ -117,10 +117,9 @@ def targets_version(*, profiles: bool) -> str:
     """
     digest = hashlib.sha256(_rules_digest())
     if profiles:
-        from soundy.compare.profiles import list_profiles  # pydantic: only with a genre
+        from soundy.compare.profiles import profiles_digest  # pydantic: only with a genre
 
-        for profile in sorted(list_profiles(), key=lambda p: p.key):
-            digest.update(profile.model_dump_json().encode() + b"\0")
+        digest.update(profiles_digest().encode())
     return digest.hexdigest()[:12]
 
 
