@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from musical_signals import write_clicks_over_a_minor_triad
+
 SOUNDY = [sys.executable, "-m", "soundy.cli.main", "analyze"]
 # A 1 kHz stereo sine of peak -20 dBFS at 48 kHz reads -20 + 0.6977 - 0.691 LUFS (BS.1770).
 SINE_LUFS = -20.0 + 0.6977 - 0.691
@@ -128,18 +130,8 @@ def test_table_shows_the_stage_the_nearest_genres_and_each_targets_source(sine_w
 
 
 def test_table_shows_the_tempo_and_key_alternatives(tmp_path: Path) -> None:
-    # Clicks at 120 BPM over an A minor triad (A3 C4 E4): a tempo, its octaves, a key and its
-    # relative key.
-    rate = 44100
-    t = np.arange(rate * 12) / rate
-    chord = sum(np.sin(2 * np.pi * f * t) for f in (220.0, 261.63, 329.63))
-    clicks = np.zeros_like(t)
-    for start in range(0, t.size, rate // 2):
-        tick = t[: min(1300, t.size - start)]
-        clicks[start : start + tick.size] += np.sin(2 * np.pi * 2000 * tick) * np.exp(-tick / 0.003)
-    x = 0.1 * chord + 0.5 * clicks
-    path = tmp_path / "clicks.wav"
-    sf.write(path, np.stack([x, x], axis=1) / np.max(np.abs(x)) * 0.5, rate, subtype="PCM_16")
+    # Clicks at 120 BPM over an A minor triad: a tempo, its octaves, a key and its relative key.
+    path = write_clicks_over_a_minor_triad(tmp_path / "clicks.wav")
     done = _run(str(path))
     assert done.returncode == 0, done.stderr
     result = json.loads(_run("--json", str(path)).stdout)

@@ -471,21 +471,11 @@ async def test_admin_dashboard(
 async def test_the_report_shows_tempo_and_key_alternatives(
     web_server: str, browser: Any, open_page: OpenPage, tmp_path: Path
 ) -> None:
-    import numpy as np
-    import soundfile as sf
+    from musical_signals import write_clicks_over_a_minor_triad
 
     # Clicks at 120 BPM over an A minor triad: a tempo with its half/double readings, a key
     # with its relative key.
-    rate = 44100
-    t_s = np.arange(rate * 12) / rate
-    chord = sum(np.sin(2 * np.pi * f * t_s) for f in (220.0, 261.63, 329.63))
-    clicks = np.zeros_like(t_s)
-    for start in range(0, t_s.size, rate // 2):
-        tick = t_s[: min(1300, t_s.size - start)]
-        clicks[start : start + tick.size] += np.sin(2 * np.pi * 2000 * tick) * np.exp(-tick / 0.003)
-    x = 0.1 * chord + 0.5 * clicks
-    audio = tmp_path / "clicks.wav"
-    sf.write(audio, np.stack([x, x], axis=1) / np.max(np.abs(x)) * 0.5, rate, subtype="PCM_16")
+    audio = write_clicks_over_a_minor_triad(tmp_path / "clicks.wav")
 
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     try:
