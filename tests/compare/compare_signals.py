@@ -80,10 +80,16 @@ def problem(name: str, seed: int = 0) -> np.ndarray:
         return _peak_normalise(4.0 * low[:, None] + rest)
     if name == "phase_inverted":
         return track * np.array([1.0, -1.0])
+    if name == "silent_channel":  # a mono source routed to the left only
+        return track * np.array([1.0, 0.0])
+    if name == "dc_offset":  # 5 % of full scale on both channels, peaks kept under full scale
+        return _peak_normalise(track + 0.05) * 0.98
     raise ValueError(name)
 
 
-PROBLEMS: tuple[str, ...] = ("too_quiet", "clipping", "narrow", "low_end", "phase_inverted")
+PROBLEMS: tuple[str, ...] = (
+    "too_quiet", "clipping", "narrow", "low_end", "phase_inverted", "silent_channel", "dc_offset",
+)  # fmt: skip
 
 
 def write(path: Path, frames: np.ndarray) -> Path:

@@ -112,11 +112,38 @@ def test_phase_inverted_gets_critical_check_phase(tracks: dict[str, Any]) -> Non
     assert s["action"].startswith("Check phase")
 
 
+def test_a_silent_channel_is_critical_and_replaces_the_image_suggestions(
+    tracks: dict[str, Any],
+) -> None:
+    result = tracks["silent_channel"]
+    s = _suggestion(result, "stereo.balance_db")
+    assert s["severity"] == "critical" and s["key"] == "channel.silent_right"
+    assert "right channel is silent" in s["message"] and "routing" in s["action"]
+    metrics = {x["metric"] for x in result["suggestions"]}
+    assert not metrics & {"stereo.width", "stereo.correlation"}
+    assert result["score"]["capped_by_critical"]
+    # A balance that is off but still two channels is a re-centring, not damage.
+    assert not any(x["severity"] == "critical" for x in tracks["healthy"]["suggestions"]), tracks[
+        "healthy"
+    ]["suggestions"]
+
+
+def test_a_large_dc_offset_is_critical_with_a_high_pass_fix(tracks: dict[str, Any]) -> None:
+    result = tracks["dc_offset"]
+    assert max(c["dc_offset_dbfs"] for c in result["peaks"]["channels"]) > -30.0
+    s = _suggestion(result, "peaks.dc_offset_dbfs")
+    assert s["severity"] == "critical" and s["key"] == "dc_offset.large"
+    assert "high-pass" in s["action"] and s["source"]
+    assert result["score"]["capped_by_critical"]
+    healthy = tracks["healthy"]
+    assert all(x["metric"] != "peaks.dc_offset_dbfs" for x in healthy["suggestions"])
+
+
 def test_the_healthy_track_scores_higher_than_every_problem(tracks: dict[str, Any]) -> None:
     healthy = tracks["healthy"]["score"]["overall"]
     for name in PROBLEMS:
         assert tracks[name]["score"]["overall"] < healthy, name
-    for name in ("clipping", "phase_inverted"):  # damage on playback: capped
+    for name in ("clipping", "phase_inverted", "silent_channel", "dc_offset"):  # damage: capped
         assert tracks[name]["score"]["capped_by_critical"], name
         assert tracks[name]["score"]["overall"] <= 74.0, name
 

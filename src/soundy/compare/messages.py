@@ -75,6 +75,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Lower the gain into the final limiter until no sample clips, and set its ceiling to {ceiling} dBTP.",
         "pt-BR": "Reduza o ganho antes do limiter final até nenhuma amostra clipar e ajuste o teto para {ceiling} dBTP.",
     },
+    "dc_offset.high.message": {
+        "en": "The file has a DC offset of {current} dBFS (at most {max} dBFS): it wastes headroom on one side of every peak.",
+        "pt-BR": "O arquivo tem um DC offset de {current} dBFS (no máximo {max} dBFS): ele gasta headroom de um lado de cada pico.",
+    },
+    "dc_offset.large.message": {
+        "en": "The file has a large DC offset ({current} dBFS, at most {max} dBFS): it takes headroom from every peak, thumps at every start and stop, and pushes speakers off centre.",
+        "pt-BR": "O arquivo tem um DC offset grande ({current} dBFS, no máximo {max} dBFS): ele tira headroom de cada pico, dá estalos em cada início e fim e desloca os alto-falantes do centro.",
+    },
+    "dc_offset.action": {
+        "en": "Remove the DC offset: a high-pass filter at 10-20 Hz on the master (or your editor's DC offset removal), then check the source that adds it.",
+        "pt-BR": "Remova o DC offset: um filtro passa-altas em 10-20 Hz no master (ou a remoção de DC offset do seu editor) e depois procure a fonte que o adiciona.",
+    },
     # dynamics
     "dr.low.message": {
         "en": "Dynamic range is DR {current}, below the {against} DR {target}: over-compressed.",
@@ -153,6 +165,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Narrow: lower the side level (M/S) by about {amount} dB and keep everything below 150 Hz mono.",
         "pt-BR": "Estreite: abaixe o nível do side (M/S) em cerca de {amount} dB e mantenha tudo abaixo de 150 Hz em mono.",
     },
+    "channel.silent_left.message": {
+        "en": "The left channel is silent ({amount} dB below the right): on stereo playback one speaker plays nothing.",
+        "pt-BR": "O canal esquerdo está mudo ({amount} dB abaixo do direito): na reprodução estéreo, uma caixa não toca nada.",
+    },
+    "channel.silent_right.message": {
+        "en": "The right channel is silent ({amount} dB below the left): on stereo playback one speaker plays nothing.",
+        "pt-BR": "O canal direito está mudo ({amount} dB abaixo do esquerdo): na reprodução estéreo, uma caixa não toca nada.",
+    },
+    "channel.silent.action": {
+        "en": "Check the export and the routing of the master bus: a mono source should go to both channels (or export a mono file).",
+        "pt-BR": "Revise a exportação e o roteamento do bus master: uma fonte mono deve ir para os dois canais (ou exporte um arquivo mono).",
+    },
     "balance.left.message": {
         "en": "The left channel is {amount} dB louder than the right.",
         "pt-BR": "O canal esquerdo está {amount} dB mais alto que o direito.",
@@ -171,12 +195,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     # tonal balance
     "band.high.message": {
-        "en": "{band} ({range}) is {current} dB of the total, {amount} dB above the {against} ({target} dB).",
-        "pt-BR": "{band} ({range}) está em {current} dB do total, {amount} dB acima do {against} ({target} dB).",
+        "en": "{band} ({range}) is {current} dB of the total, above the {against} of {target} dB.",
+        "pt-BR": "{band} ({range}) está em {current} dB do total, acima do {against} de {target} dB.",
     },
     "band.low.message": {
-        "en": "{band} ({range}) is {current} dB of the total, {amount} dB below the {against} ({target} dB).",
-        "pt-BR": "{band} ({range}) está em {current} dB do total, {amount} dB abaixo do {against} ({target} dB).",
+        "en": "{band} ({range}) is {current} dB of the total, below the {against} of {target} dB.",
+        "pt-BR": "{band} ({range}) está em {current} dB do total, abaixo do {against} de {target} dB.",
     },
     "band.move.message": {
         "en": "{band} ({range}) is inside its range at {current} dB of the total, but matching the balance of the other bands needs it moved by about {cut} dB.",
@@ -203,12 +227,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "Realce {range} em cerca de {cut} dB.",
     },
     "band.far_cut.action": {
-        "en": "{range} is {cut} dB too strong for {name}, more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {name}. It is closest to {nearest}; choose one of those, or compare it with a reference track, before reaching for an EQ.",
-        "pt-BR": "{range} está {cut} dB forte demais para {name}, mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe de {name}. Ela está mais perto de {nearest}; escolha um desses, ou compare com uma faixa de referência, antes de recorrer ao EQ.",
+        "en": "Against the other bands (they are off too), {range} is {cut} dB too strong for {name}, more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {name}. It is closest to {nearest}; choose one of those, or compare it with a reference track, before reaching for an EQ.",
+        "pt-BR": "Diante das outras bandas (que também estão fora), {range} está {cut} dB forte demais para {name}, mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe de {name}. Ela está mais perto de {nearest}; escolha um desses, ou compare com uma faixa de referência, antes de recorrer ao EQ.",
     },
     "band.far_boost.action": {
-        "en": "{range} is {cut} dB too weak for {name}, more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {name}. It is closest to {nearest}; choose one of those, or compare it with a reference track, before reaching for an EQ.",
-        "pt-BR": "{range} está {cut} dB fraco demais para {name}, mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe de {name}. Ela está mais perto de {nearest}; escolha um desses, ou compare com uma faixa de referência, antes de recorrer ao EQ.",
+        "en": "Against the other bands (they are off too), {range} is {cut} dB too weak for {name}, more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {name}. It is closest to {nearest}; choose one of those, or compare it with a reference track, before reaching for an EQ.",
+        "pt-BR": "Diante das outras bandas (que também estão fora), {range} está {cut} dB fraco demais para {name}, mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe de {name}. Ela está mais perto de {nearest}; escolha um desses, ou compare com uma faixa de referência, antes de recorrer ao EQ.",
     },
     # the overall tilt of the balance
     "tilt.low.message": {

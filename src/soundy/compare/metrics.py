@@ -92,6 +92,11 @@ METRICS: dict[str, MetricSpec] = {
             key="peaks.clipped_samples", part="peaks", unit="samples", scale=10.0,
             default_half_width=0.0,
         ),
+        # The larger DC offset of the channels (derived from ``peaks.channels``).
+        MetricSpec(
+            key="peaks.dc_offset_dbfs", part="peaks", unit="dBFS", scale=10.0, weight=0.5,
+            default_half_width=10.0,
+        ),
         MetricSpec(
             key="dynamics.dr", part="dynamics", unit="DR", scale=2.0, default_half_width=1.0,
         ),
@@ -146,12 +151,30 @@ def metric_value(result: Mapping[str, Any], metric: str) -> float | None:
     """The value of ``metric`` in an analysis result, or None when absent, null or not finite."""
     if metric.startswith("spectrum.bands."):
         return band_levels(result).get(metric.removeprefix("spectrum.bands."))
+    if metric == "peaks.dc_offset_dbfs":
+        return _largest_dc_offset_dbfs(result)
     node: Any = result
     for part in metric.split("."):
         if not isinstance(node, dict):
             return None
         node = node.get(part)
     return _finite(node)
+
+
+def _largest_dc_offset_dbfs(result: Mapping[str, Any]) -> float | None:
+    """The largest of the channels' DC offsets (dBFS); None when no channel has one (a channel
+    whose mean is exactly 0 has no dB value and no offset)."""
+    peaks = result.get("peaks")
+    channels = peaks.get("channels") if isinstance(peaks, dict) else None
+    if not isinstance(channels, list):
+        return None
+    levels = [
+        level
+        for channel in channels
+        if isinstance(channel, dict)
+        and (level := _finite(channel.get("dc_offset_dbfs"))) is not None
+    ]
+    return max(levels, default=None)
 
 
 def band_levels(result: Mapping[str, Any]) -> dict[str, float]:

@@ -7,8 +7,9 @@ For a metric with value ``v``, ok-range ``[min, max]`` and scale ``s`` (``metric
 
 severity: ``ok`` when d = 0, ``info`` when d <= 1, else ``warning``. ``critical`` is kept for
 damage on playback and nothing else (:func:`is_damage`): clipped samples, a true peak over
-0 dBTP, and left and right cancelling in mono (negative correlation with a mono loss over
-:data:`PHASE_MONO_LOSS_LU`). A matter of taste (tonal balance, width, loudness range against a
+0 dBTP, left and right cancelling in mono (negative correlation with a mono loss over
+:data:`PHASE_MONO_LOSS_LU`), a silent channel (:data:`SILENT_CHANNEL_DB`) and a large DC offset
+(:data:`DC_OFFSET_DAMAGE_DBFS`). A matter of taste (tonal balance, width, loudness range against a
 genre) is never critical. A true peak below its range (unused headroom) is at most ``info``.
 
 Bands are judged on the shape of the balance, not its tilt: when the track has a
@@ -36,8 +37,10 @@ from soundy.result import Classification, MetricScore, Score, ScoreParts, Severi
 __all__ = [
     "CLASSIFICATION",
     "CRITICAL_CAP",
+    "DC_OFFSET_DAMAGE_DBFS",
     "PHASE_MONO_LOSS_LU",
     "SEVERITY_RANK",
+    "SILENT_CHANNEL_DB",
     "MetricResult",
     "band_targets_for",
     "classify",
@@ -58,6 +61,12 @@ PHASE_MONO_LOSS_LU = 6.0
 MAX_TURN_DB_PER_OCTAVE = 1.5
 #: Without a mono loss, a correlation below this is taken as cancelling.
 PHASE_CORRELATION = -0.5
+#: A channel this much (dB) below the other is silent on playback: one speaker plays nothing
+#: you would hear over the other (the measured balance stops at 70 dB, digital silence).
+SILENT_CHANNEL_DB = 40.0
+#: A DC offset over this (dBFS, about 3 % of full scale) takes that much headroom from every
+#: peak on one side, thumps at every start, stop and edit, and pushes a woofer off centre.
+DC_OFFSET_DAMAGE_DBFS = -30.0
 #: (lowest overall score, classification), best first.
 CLASSIFICATION: tuple[tuple[float, Classification], ...] = (
     (90.0, "excellent"),
@@ -119,10 +128,15 @@ def _distance_scales(metric: str, target: Range, value: float) -> float:
 
 
 def is_damage(metric: str, value: float, mono_loss_lu: float | None = None) -> bool:
-    """Damage on playback: clipped samples, a true peak over 0 dBTP, or left and right that
-    cancel in mono (negative correlation and a mono loss over PHASE_MONO_LOSS_LU)."""
+    """Damage on playback: clipped samples, a true peak over 0 dBTP, left and right that cancel
+    in mono (negative correlation and a mono loss over PHASE_MONO_LOSS_LU), a silent channel or
+    a large DC offset."""
     if metric == "peaks.clipped_samples":
         return value > 0
+    if metric == "peaks.dc_offset_dbfs":
+        return value > DC_OFFSET_DAMAGE_DBFS
+    if metric == "stereo.balance_db":
+        return abs(value) >= SILENT_CHANNEL_DB
     if metric == "peaks.true_peak_dbtp":
         return value > 0.0
     if metric == "stereo.correlation" and value < 0.0:

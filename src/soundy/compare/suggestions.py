@@ -175,7 +175,15 @@ def _texts(
             render(f"{key}.message", lang, **values),
             render(f"{key}.action", lang, amount=n(gain_db)),
         )
+    if metric == "peaks.dc_offset_dbfs":
+        key = "dc_offset.large" if item.severity == "critical" else "dc_offset.high"
+        values = {**common, "max": n(target)}
+        return key, render(f"{key}.message", lang, **values), render("dc_offset.action", lang)
     if metric == "stereo.balance_db":
+        if item.severity == "critical":
+            key = "channel.silent_right" if value > 0.0 else "channel.silent_left"
+            message = render(f"{key}.message", lang, amount=n(abs(value)))
+            return key, message, render("channel.silent.action", lang)
         key = "balance.left" if value > 0.0 else "balance.right"
         off = n(abs(value))
         return (
@@ -263,6 +271,10 @@ def make_suggestions(
     # Out of phase: the side outweighs the mid (width reads huge) and EQ or width moves made
     # before the polarity is fixed would be undone by it; the phase fix comes first, alone.
     phase = correlation is not None and correlation.severity == "critical"
+    # One channel silent: the image and the balance of the bands read what is left of a broken
+    # file; the silent channel is the only stereo fix worth giving.
+    balance = by_metric.get("stereo.balance_db")
+    silent = balance is not None and balance.severity == "critical"
     eq_gains = band_eq_gains_db(
         {m.removeprefix("spectrum.bands."): item.value for m, item in by_metric.items()
          if m.startswith("spectrum.bands.")},
@@ -304,6 +316,8 @@ def make_suggestions(
         ):
             continue  # the same narrow/wide image, reported once by width
         if phase and (item.metric == "stereo.width" or item.metric.startswith("spectrum.")):
+            continue
+        if silent and item.metric in ("stereo.width", "stereo.correlation"):
             continue
         texts = _texts(item, targets, lang, eq_gains, nearest or [])
         if texts is None:

@@ -50,6 +50,9 @@ __all__ = [
 DESTINATIONS: tuple[str, ...] = tuple(d.value for d in result.Destination)
 STAGES: tuple[str, ...] = tuple(s.value for s in result.Stage)
 #: Where a target comes from (a suggestion's ``source`` names it).
+#: The largest DC offset (dBFS) a finished file should carry.
+DC_OFFSET_MAX_DBFS = -50.0
+
 Origin = Literal["genre", "stage", "destination", "reference", "limit"]
 
 STREAMING_LUFS = -14.0
@@ -208,8 +211,8 @@ def _reference_targets(
     metrics: dict[str, Range] = {}
     for metric, spec in METRICS.items():
         value = metric_value(reference, metric)
-        if value is None or metric == "peaks.clipped_samples":
-            continue
+        if value is None or metric in ("peaks.clipped_samples", "peaks.dc_offset_dbfs"):
+            continue  # absolute limits, whatever the reference carries
         centre = spec.coordinate(value)
         half = spec.default_half_width
         metrics[metric] = Range(
@@ -243,6 +246,10 @@ def _apply_absolute_limits(metrics: dict[str, Range], origins: dict[str, Origin]
         target = max(corr.target, 0.0)
         high = None if corr.max is None else max(corr.max, target)
         metrics["stereo.correlation"] = Range(target, 0.0, high)
+    # A DC offset over 1/300 of full scale (-50 dBFS) wastes headroom and clicks at edits; no
+    # genre or reference asks for one.
+    metrics["peaks.dc_offset_dbfs"] = Range(DC_OFFSET_MAX_DBFS, None, DC_OFFSET_MAX_DBFS)
+    origins["peaks.dc_offset_dbfs"] = "limit"
     if "stereo.balance_db" not in metrics:
         metrics["stereo.balance_db"] = Range(0.0, -1.0, 1.0)
         origins["stereo.balance_db"] = "limit"
