@@ -11,6 +11,8 @@ from compare_builders import on_target_result, with_changes
 
 from soundy.compare import compare
 from soundy.compare.messages import CATALOGUE, LANGS, normalise_lang, number, placeholders
+from soundy.compare.nearest import band_distance_db
+from soundy.compare.profiles import get_profile, list_profiles
 from soundy.compare.suggestions import band_eq_gains_db, format_band_range
 
 
@@ -131,11 +133,63 @@ def test_a_low_end_far_too_strong_is_far_from_the_genre_not_a_huge_cut() -> None
     for metric in ("spectrum.bands.sub", "spectrum.bands.bass"):
         s = by[metric]
         assert s["key"] == "band.far" and s["delta"] < 0
-        assert "10.0 dB too strong for Trap" in s["action"] and "closest to" in s["action"]
+        assert "10.0 dB too strong for Trap" in s["action"]
+        assert "closer to" in s["action"] or "No other genre is closer" in s["action"]
     for s in by.values():  # other bands read low, but are not to be boosted
         if s["metric"].startswith("spectrum.bands.") and s["key"] != "band.far":
             assert s["action"].startswith("Leave this band")
     assert all(s["severity"] != "critical" for s in out["suggestions"])
+
+
+def _far_advice(result: dict[str, Any], genre: str, lang: str = "en") -> tuple[list[str], float]:
+    """(the labels a "far" suggestion offers instead, the chosen genre's band distance)."""
+    out = compare(result, genre=genre, lang=lang)
+    far = [s for s in out["suggestions"] if s["key"] in ("band.far", "tilt.far")]
+    assert far, [s["key"] for s in out["suggestions"]]
+    profile = get_profile(genre)
+    levels = {b["key"]: b["level_db"] for b in result["spectrum"]["bands"]}
+    chosen = band_distance_db(levels, {k: b.target for k, b in profile.bands.items()})
+    assert chosen is not None
+    named: set[str] = set()
+    for s in far:
+        listed = re.search(r"(?:It is closer to|Ela está mais perto de) (.+?); ", s["action"])
+        if listed:
+            named |= {re.sub(r" \([0-9.,]+ dB\)$", "", x) for x in listed[1].split(", ")}
+    labels = {p.label for p in list_profiles()}
+    assert named <= labels, named
+    if not named:
+        for s in far:
+            assert ("No other genre" if lang == "en" else "Nenhum outro") in s["action"]
+    distances = {n["label"]: n["distance_db"] for n in out["nearest_genres"]}
+    assert all(distances[label] <= chosen - 1.0 for label in named), (named, distances, chosen)
+    return sorted(named), chosen
+
+
+def test_far_advice_names_only_genres_clearly_closer_than_the_chosen_one() -> None:
+    # Every band 12 dB off in turn: far from every genre alike, so no genre is offered, only a
+    # reference track (not "closer to <another genre at the same distance>").
+    levels = {b["key"]: b["level_db"] for b in on_target_result("orchestral")["spectrum"]["bands"]}
+    for i, key in enumerate(levels):
+        levels[key] += 12.0 if i % 2 else -12.0
+    scattered = with_changes(
+        on_target_result("orchestral"),
+        **{f"bands.{k}": v for k, v in _renormalised(levels).items()},
+    )
+    for lang in ("en", "pt-BR"):
+        named, _ = _far_advice(scattered, "orchestral", lang)
+        assert named == []
+    # A bright track (presence 10 dB over Brazilian phonk's) is far from Orchestral, and
+    # genres with more percussion are clearly closer: they are offered.
+    levels = {
+        b["key"]: b["level_db"] for b in on_target_result("brazilian_phonk")["spectrum"]["bands"]
+    }
+    levels["presence"] += 10.0
+    bright = with_changes(
+        on_target_result("brazilian_phonk"),
+        **{f"bands.{k}": v for k, v in _renormalised(levels).items()},
+    )
+    named, chosen = _far_advice(bright, "orchestral")
+    assert named and chosen > 4.0
 
 
 def test_joint_eq_gains_reach_the_targets_exactly() -> None:

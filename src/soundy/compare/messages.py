@@ -17,7 +17,8 @@ LANGS: tuple[str, ...] = ("en", "pt-BR")
 
 # Each entry: {"en": str, "pt-BR": str}. Placeholders: current, target, min, max, amount, unit,
 # against ("target"/"reference" word), band, range, ceiling, count, cut, moves, name (what the
-# track is compared with), nearest (the closest genres), max_eq, high, low.
+# track is compared with), nearest (the closest genres), instead (what to do when EQ is not the
+# fix), max_eq, high, low.
 CATALOGUE: dict[str, dict[str, str]] = {
     # words used inside other messages
     "against.target": {"en": "target", "pt-BR": "alvo"},
@@ -211,8 +212,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "{band} ({range}) está dentro da faixa, em {current} dB do total, mas diante do equilíbrio das outras bandas fica {cut} dB fora do de {name}.",
     },
     "band.follows_far.action": {
-        "en": "Leave this band to the EQ: it reads off because the balance of the others is far from {name}. The track is closest to {nearest}.",
-        "pt-BR": "Não corrija esta banda com EQ: ela aparece fora porque o equilíbrio das outras está longe de {name}. A faixa está mais perto de {nearest}.",
+        "en": "Leave this band to the EQ: it reads off because the balance of the others is far from {name}. {instead}",
+        "pt-BR": "Não corrija esta banda com EQ: ela aparece fora porque o equilíbrio das outras está longe de {name}. {instead}",
     },
     "band.cut.action": {
         "en": "Cut {range} by about {cut} dB.",
@@ -227,12 +228,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "Realce {range} em cerca de {cut} dB.",
     },
     "band.far_cut.action": {
-        "en": "Against the other bands (they are off too), {range} is {cut} dB too strong for {name}, more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {name}. It is closest to {nearest}; choose one of those, or compare it with a reference track, before reaching for an EQ.",
-        "pt-BR": "Diante das outras bandas (que também estão fora), {range} está {cut} dB forte demais para {name}, mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe de {name}. Ela está mais perto de {nearest}; escolha um desses, ou compare com uma faixa de referência, antes de recorrer ao EQ.",
+        "en": "Against the other bands (they are off too), {range} is {cut} dB too strong for {name}, more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {name}. {instead}",
+        "pt-BR": "Diante das outras bandas (que também estão fora), {range} está {cut} dB forte demais para {name}, mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe de {name}. {instead}",
     },
     "band.far_boost.action": {
-        "en": "Against the other bands (they are off too), {range} is {cut} dB too weak for {name}, more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {name}. It is closest to {nearest}; choose one of those, or compare it with a reference track, before reaching for an EQ.",
-        "pt-BR": "Diante das outras bandas (que também estão fora), {range} está {cut} dB fraco demais para {name}, mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe de {name}. Ela está mais perto de {nearest}; escolha um desses, ou compare com uma faixa de referência, antes de recorrer ao EQ.",
+        "en": "Against the other bands (they are off too), {range} is {cut} dB too weak for {name}, more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {name}. {instead}",
+        "pt-BR": "Diante das outras bandas (que também estão fora), {range} está {cut} dB fraco demais para {name}, mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe de {name}. {instead}",
     },
     # the overall tilt of the balance
     "tilt.low.message": {
@@ -252,10 +253,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "Escureça a faixa inteira com um único EQ de inclinação (dois shelves em torno de 1 kHz), cerca de -{high} dB em 10 kHz e +{low} dB em 50 Hz, em vez de banda por banda.",
     },
     "tilt.far.action": {
-        "en": "That is more tilt than an EQ should fix ({max_eq} dB at most at either end): this track's balance is far from {name}. It is closest to {nearest}; choose one of those, or compare it with a reference track.",
-        "pt-BR": "É inclinação demais para um EQ corrigir (no máximo {max_eq} dB em cada ponta): o equilíbrio desta faixa está longe de {name}. Ela está mais perto de {nearest}; escolha um desses, ou compare com uma faixa de referência.",
+        "en": "That is more tilt than an EQ should fix ({max_eq} dB at most at either end): this track's balance is far from {name}. {instead}",
+        "pt-BR": "É inclinação demais para um EQ corrigir (no máximo {max_eq} dB em cada ponta): o equilíbrio desta faixa está longe de {name}. {instead}",
     },
-    "nearest.none": {"en": "no other genre", "pt-BR": "nenhum outro gênero"},
+    "instead.genres": {
+        "en": "It is closer to {nearest}; choose one of those, or compare it with a reference track, before reaching for an EQ.",
+        "pt-BR": "Ela está mais perto de {nearest}; escolha um desses, ou compare com uma faixa de referência, antes de recorrer ao EQ.",
+    },
+    "instead.reference": {
+        "en": "No other genre is closer to it; compare it with a reference track you want it to sound like.",
+        "pt-BR": "Nenhum outro gênero está mais perto dela; compare com uma faixa de referência que soe como você quer.",
+    },
     "name.reference": {"en": "the reference track", "pt-BR": "a faixa de referência"},
     "name.targets": {"en": "the targets", "pt-BR": "os alvos"},
     # where a target comes from (a suggestion's source)

@@ -18,6 +18,7 @@ import statistics
 
 from soundy.compare.messages import normalise_lang, number, render
 from soundy.compare.metrics import BAND_EDGES_HZ, BAND_SPEC, spec_for
+from soundy.compare.nearest import band_distance_db
 from soundy.compare.scoring import SEVERITY_RANK, MetricResult
 from soundy.compare.targets import TRUE_PEAK_CEILING_DBTP, Targets
 from soundy.result import NearestGenre, Suggestion
@@ -41,6 +42,9 @@ _EQ_MOVE_DB = 3.0
 EQ_MAX_DB = 6.0
 #: Where a tilt suggestion states its EQ gains (Hz): the ends of the tilt fit's range.
 TILT_EQ_POINTS_HZ = (50.0, 10000.0)
+#: Another genre is offered instead of the chosen one only when it is this much closer (dB,
+#: RMS over the bands; soundy.compare.nearest).
+NEAREST_MARGIN_DB = 1.0
 #: Below this side/mid ratio (-40 dB) the file is mono for practical purposes.
 _MONO_WIDTH = 1e-4
 
@@ -87,11 +91,23 @@ def _name(targets: Targets, lang: str) -> str:
     return targets.label or render("name.targets", lang)
 
 
-def _nearest_text(nearest: list[NearestGenre], targets: Targets, lang: str) -> str:
-    others = [n for n in nearest if n["genre"] != targets.genre]
-    if not others:
-        return render("nearest.none", lang)
-    return ", ".join(f"{n['label']} ({number(n['distance_db'], lang)} dB)" for n in others)
+def _instead_text(
+    nearest: list[NearestGenre], targets: Targets, lang: str, chosen: float | None
+) -> str:
+    """What to do when an EQ is not the fix: the genres clearly closer than the chosen one
+    (``chosen``: its distance, dB; NEAREST_MARGIN_DB), or, when none is, a reference track. A
+    genre as far as the chosen one is no advice (a dark orchestral piece is not "closer to
+    funk")."""
+    closer = [
+        n
+        for n in nearest
+        if n["genre"] != targets.genre
+        and (chosen is None or n["distance_db"] <= chosen - NEAREST_MARGIN_DB)
+    ]
+    if not closer:
+        return render("instead.reference", lang)
+    listed = ", ".join(f"{n['label']} ({number(n['distance_db'], lang)} dB)" for n in closer)
+    return render("instead.genres", lang, nearest=listed)
 
 
 def source_text(metric: str, targets: Targets, lang: str) -> str:
@@ -120,6 +136,7 @@ def _texts(
     lang: str,
     eq_gains: dict[str, float],
     nearest: list[NearestGenre],
+    chosen_distance: float | None,
 ) -> tuple[str, str, str] | None:
     """(message key, message, action) for an off-target metric, or None for none."""
     metric, value, target = item.metric, item.value, item.target.target
@@ -199,7 +216,7 @@ def _texts(
         if max(abs(low), abs(high)) > EQ_MAX_DB:
             action = render(
                 "tilt.far.action", lang, max_eq=n(EQ_MAX_DB), name=_name(targets, lang),
-                nearest=_nearest_text(nearest, targets, lang),
+                instead=_instead_text(nearest, targets, lang, chosen_distance),
             )  # fmt: skip
             return "tilt.far", message, action
         return key, message, render(f"{key}.action", lang, high=n(abs(high)), low=n(abs(low)))
@@ -230,7 +247,7 @@ def _texts(
             if any(abs(g) > EQ_MAX_DB for g in eq_gains.values()):
                 action = render(
                     "band.follows_far.action", lang, name=_name(targets, lang),
-                    nearest=_nearest_text(nearest, targets, lang),
+                    instead=_instead_text(nearest, targets, lang, chosen_distance),
                 )  # fmt: skip
             else:
                 action = render("band.follows.action", lang, moves=listed)
@@ -243,7 +260,7 @@ def _texts(
                 cut=cut,
                 max_eq=n(EQ_MAX_DB),
                 name=_name(targets, lang),
-                nearest=_nearest_text(nearest, targets, lang),
+                instead=_instead_text(nearest, targets, lang, chosen_distance),
             )
             return "band.far", message, action
         elif gain < 0 and band in _LOW_END_BANDS:
@@ -275,6 +292,16 @@ def make_suggestions(
     # file; the silent channel is the only stereo fix worth giving.
     balance = by_metric.get("stereo.balance_db")
     silent = balance is not None and balance.severity == "critical"
+    levels = {
+        m.removeprefix("spectrum.bands."): item.value
+        for m, item in by_metric.items()
+        if m.startswith("spectrum.bands.")
+    }
+    # How far the chosen genre is, measured as nearest_genres measures every genre.
+    chosen_distance = None
+    if targets.source == "genre":
+        raw = {str(k): r.target for k, r in targets.bands.items()}
+        chosen_distance = band_distance_db(levels, raw)
     eq_gains = band_eq_gains_db(
         {m.removeprefix("spectrum.bands."): item.value for m, item in by_metric.items()
          if m.startswith("spectrum.bands.")},
@@ -319,7 +346,7 @@ def make_suggestions(
             continue
         if silent and item.metric in ("stereo.width", "stereo.correlation"):
             continue
-        texts = _texts(item, targets, lang, eq_gains, nearest or [])
+        texts = _texts(item, targets, lang, eq_gains, nearest or [], chosen_distance)
         if texts is None:
             continue
         key, message, action = texts
