@@ -192,6 +192,23 @@ def test_far_advice_names_only_genres_clearly_closer_than_the_chosen_one() -> No
     assert named and chosen > 4.0
 
 
+def test_a_bass_cut_beside_a_sub_boost_does_not_say_the_whole_low_end() -> None:
+    # Orchestral pieces read like this: little sub, much bass. "Reduce the low end below
+    # 150 Hz" would contradict the sub's advice; the bass cut names its own range.
+    levels = {b["key"]: b["level_db"] for b in on_target_result("orchestral")["spectrum"]["bands"]}
+    levels["sub"] -= 12.0
+    levels["bass"] += 5.0
+    result = with_changes(
+        on_target_result("orchestral"),
+        **{f"bands.{k}": v for k, v in _renormalised(levels).items()},
+    )
+    by = _by_metric(compare(result, genre="orchestral"))
+    assert by["spectrum.bands.sub"]["delta"] > 0
+    bass = by["spectrum.bands.bass"]["action"]
+    assert bass.startswith("Cut 60-150 Hz by about"), bass
+    assert "low end below 150 Hz" not in bass
+
+
 def test_joint_eq_gains_reach_the_targets_exactly() -> None:
     current = {"sub": -3.0, "bass": -4.0, "mid": -9.0, "air": -12.0}
     target = _renormalised({"sub": -6.0, "bass": -5.0, "mid": -7.0, "air": -14.0})
