@@ -263,8 +263,10 @@ def _texts(
                 instead=_instead_text(nearest, targets, lang, chosen_distance),
             )
             return "band.far", message, action
-        elif gain < 0 and band in _LOW_END_BANDS and all(
-            eq_gains.get(k, 0.0) <= 0.0 for k in _LOW_END_BANDS
+        elif (
+            gain < 0
+            and band in _LOW_END_BANDS
+            and all(eq_gains.get(k, 0.0) <= 0.0 for k in _LOW_END_BANDS)
         ):  # "the low end below 150 Hz" only when neither low band is to be raised
             action = render("band.low_end_cut.action", lang, range=band_range, cut=cut)
         elif gain < 0:
