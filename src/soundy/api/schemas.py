@@ -28,6 +28,10 @@ __all__ = [
     "Overview",
     "QueueCounts",
     "Retried",
+    "ShareOut",
+    "ShareState",
+    "SharedJob",
+    "SharedReport",
     "Throughput",
     "UploadCreate",
     "UploadCreated",
@@ -157,6 +161,47 @@ def job_out(job: Job, result: AnalysisResult | None = None) -> JobOut:
         attempts=job.attempts,
         error=error,
         result=result,
+    )
+
+
+class ShareOut(BaseModel):
+    """A job's read-only link (``POST /api/jobs/{id}/share``)."""
+
+    job_id: uuid.UUID
+    token: str = Field(description="The unguessable part of the link (32 URL-safe characters).")
+    url: str = Field(description="The page anyone can open without a token: {base}/r/{token}.")
+    api_url: str = Field(description="The report as JSON without a token: /api/shared/{token}.")
+    created_at: datetime
+
+
+class ShareState(BaseModel):
+    """``GET /api/jobs/{id}/share``: the job's live link, or null when it has none."""
+
+    link: ShareOut | None
+
+
+class SharedJob(BaseModel):
+    """The parts of a job a share link shows: its report, not its owner, key or attempts."""
+
+    id: uuid.UUID
+    status: JobStatus
+    mode: Mode
+    genre: str | None
+    destination: str | None
+    analysis_stage: Stage
+    lang: str | None
+    filename: str
+    created_at: datetime
+    finished_at: datetime | None
+    result: AnalysisResult | None
+
+
+class SharedReport(BaseModel):
+    """``GET /api/shared/{token}``: the job and, in reference mode, the reference's result."""
+
+    job: SharedJob
+    reference: AnalysisResult | None = Field(
+        description="The reference track's result when the job was compared with one."
     )
 
 

@@ -1,4 +1,4 @@
-"""Tables: clients, uploads, jobs (SQLAlchemy 2 ``Mapped[]`` declarative models).
+"""Tables: clients, uploads, jobs, shares (SQLAlchemy 2 ``Mapped[]`` declarative models).
 
 PostgreSQL is the source of truth for jobs and their results
 (docs/architecture.md#how-the-parts-run).
@@ -28,7 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from soundy.result import Measurements
 
-__all__ = ["Base", "Client", "Job", "Upload"]
+__all__ = ["Base", "Client", "Job", "Share", "Upload"]
 
 
 class Base(DeclarativeBase):
@@ -139,4 +139,36 @@ class Job(Base):
         Index("ix_jobs_status_updated", "status", "updated_at"),
         # The reconciler's upload purges: the jobs of an upload.
         Index("ix_jobs_upload", "upload_id"),
+    )
+
+
+class Share(Base):
+    """A read-only link to one job's report (``POST /api/jobs/{id}/share``).
+
+    ``token`` is the unguessable part of the link (``secrets.token_urlsafe``, 192 bits). It is
+    kept, not only its digest, so the owner can see the link again; it grants reading one report
+    and nothing else. A job has at most one live link: ``revoked_at`` is set by ``DELETE``, and a
+    revoked token never works again (a new ``POST`` makes a new token).
+    """
+
+    __tablename__ = "shares"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False
+    )
+    token: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # At most one live link per job.
+        Index(
+            "ux_shares_job_live",
+            "job_id",
+            unique=True,
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
     )

@@ -8,6 +8,7 @@ browser's token):
 
 * ``/``                the producer's page (upload, live progress, report, history)
 * ``/admin``           the operator dashboard (asks for ``SOUNDY_ADMIN_TOKEN``)
+* ``/r/{token}``       a shared report, read-only (its data: ``GET /api/shared/{token}``)
 * ``/static/{path}``   the page's files; only files inside ``static/`` are ever served
 """
 
@@ -65,6 +66,13 @@ async def index() -> FileResponse:
 async def admin() -> FileResponse:
     """The operator dashboard (its data comes from ``/api/admin/*``, behind the admin token)."""
     return _page("admin.html")
+
+
+@router.api_route("/r/{token}", methods=["GET", "HEAD"])
+async def shared(token: str) -> FileResponse:
+    """A shared report, read-only: the page reads the token from its own address and asks
+    ``/api/shared/{token}``, which answers 404 for a wrong or revoked link."""
+    return _page("share.html")
 
 
 @router.api_route("/static/{path:path}", methods=["GET", "HEAD"])

@@ -28,7 +28,7 @@ from soundy.errors import InvalidRequest, NotFound
 from soundy.jobs import FINAL_STATUSES
 from soundy.jobs.results import result_of
 
-__all__ = ["router"]
+__all__ = ["own_job", "router"]
 
 _log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ EVENTS_RECHECK_S = 3.0
 EVENTS_HEARTBEAT_S = 15.0
 
 
-async def _own_job(session: AsyncSession, client: Client, job_id: str) -> Job:
+async def own_job(session: AsyncSession, client: Client, job_id: str) -> Job:
     job = await jobs.get_job(session, job_id)
     if job is None or job.client_id != client.id:
         raise NotFound("no such job")
@@ -105,7 +105,7 @@ async def get_job(
         "the job's own.",
     ),
 ) -> JobOut:
-    job = await _own_job(session, client, job_id)
+    job = await own_job(session, client, job_id)
     result = await result_of(session, job, lang=lang, cache=state.comparisons)
     return job_out(job, result)
 
@@ -232,7 +232,7 @@ async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncIterator[byt
 async def job_events(
     job_id: str, client: ClientDep, session: SessionDep, state: StateDep
 ) -> EventSourceResponse:
-    job = await _own_job(session, client, job_id)
+    job = await own_job(session, client, job_id)
     await session.close()
     # sse-starlette adds the keep-alive comments and ends open streams when uvicorn shuts
     # down (so a stop is not held up by clients watching long jobs; they reconnect).

@@ -102,6 +102,11 @@ export const getJob = (id, lang) =>
   );
 export const listJobs = (params = "") => request("GET", "/api/jobs" + params);
 export const analyze = (body) => request("POST", "/api/audio/analyze", body);
+const sharePath = (id) => "/api/jobs/" + encodeURIComponent(id) + "/share";
+/** The job's live read-only link ({token, url, ...}), or null when it has none. */
+export const getShare = async (id) => (await request("GET", sharePath(id))).link;
+export const createShare = (id) => request("POST", sharePath(id));
+export const revokeShare = (id) => request("DELETE", sharePath(id));
 
 /**
  * Upload `file`: ask for an upload URL, PUT the bytes there with XMLHttpRequest so that the

@@ -308,6 +308,79 @@ async function referenceResult(job, referenceId) {
   return referenceCache.get(id);
 }
 
+// ---- share link ---------------------------------------------------------------------------
+
+/** The owner's share controls for a completed job: make a read-only link, copy it, revoke it. */
+function shareControls(job) {
+  const box = document.createElement("div");
+  box.className = "share";
+  box.dataset.testid = "share";
+  const status = document.createElement("p");
+  status.className = "share-status";
+  status.setAttribute("aria-live", "polite");
+  const render = (link) => {
+    const buttons = [];
+    const button = (key, testid, onClick) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "button secondary small";
+      b.dataset.testid = testid;
+      b.textContent = t(key);
+      b.addEventListener("click", onClick);
+      buttons.push(b);
+      return b;
+    };
+    button("share.print", "print", () => window.print());
+    if (!link) {
+      button("share.create", "share-create", async () => {
+        try {
+          render(await api.createShare(job.id));
+          status.textContent = t("share.created");
+        } catch (error) {
+          status.textContent = t("error.generic", { reason: reasonOf(error) });
+        }
+      });
+      box.replaceChildren(...buttons, status);
+      return;
+    }
+    const field = document.createElement("input");
+    field.type = "url";
+    field.readOnly = true;
+    field.value = link.url;
+    field.className = "share-url";
+    field.dataset.testid = "share-url";
+    field.setAttribute("aria-label", t("share.link"));
+    field.addEventListener("focus", () => field.select());
+    button("share.copy", "share-copy", async () => {
+      try {
+        await navigator.clipboard.writeText(link.url);
+        status.textContent = t("share.copied");
+      } catch {
+        field.select();
+        status.textContent = t("share.copy_by_hand");
+      }
+    });
+    button("share.revoke", "share-revoke", async () => {
+      try {
+        await api.revokeShare(job.id);
+        render(null);
+        status.textContent = t("share.revoked");
+      } catch (error) {
+        status.textContent = t("error.generic", { reason: reasonOf(error) });
+      }
+    });
+    box.replaceChildren(field, ...buttons, status);
+  };
+  render(null);
+  api.getShare(job.id).then(
+    (link) => {
+      if (link) render(link);
+    },
+    () => {}, // the controls still offer a new link
+  );
+  return box;
+}
+
 async function showJob(job, { referenceId = null } = {}) {
   state.current = job;
   if (job.status === "failed") {
@@ -324,7 +397,11 @@ async function showJob(job, { referenceId = null } = {}) {
   $("progress").hidden = true;
   const reference = await referenceResult(job, referenceId);
   state.currentReference = reference;
-  renderReport($("report"), job, { reference, genreLabel: job.genre ? genreLabel(job.genre) : null });
+  renderReport($("report"), job, {
+    reference,
+    genreLabel: job.genre ? genreLabel(job.genre) : null,
+    actions: shareControls(job),
+  });
   announce(t("report.title"));
   $("report").focus({ preventScroll: true });
   $("report").scrollIntoView({ behavior: "smooth", block: "start" });
@@ -473,6 +550,7 @@ function setupLanguage() {
       renderReport($("report"), state.current, {
         reference: state.currentReference || null,
         genreLabel: state.current.genre ? genreLabel(state.current.genre) : null,
+        actions: shareControls(state.current),
       });
     }
   });

@@ -599,9 +599,10 @@ function durationText(seconds) {
 
 /**
  * Render `job` (with job.result) into `container`. `reference` is the reference track's result
- * when the job compared against one (fetched by the caller), else null.
+ * when the job compared against one (fetched by the caller), else null. `actions`: an element
+ * the caller adds under the title (the owner's share controls); the shared page has none.
  */
-export function renderReport(container, job, { reference = null, genreLabel = null } = {}) {
+export function renderReport(container, job, { reference = null, genreLabel = null, actions = null } = {}) {
   const result = job.result || {};
   const file = result.file || {};
   const score = result.score || {};
@@ -673,7 +674,7 @@ export function renderReport(container, job, { reference = null, genreLabel = nu
       musicalText(result.musical)
         ? h("p", { class: "meta", "data-testid": "musical", text: musicalText(result.musical) })
         : null,
-      download,
+      h("div", { class: "report-actions no-print" }, download, actions),
     ),
     isNum(overall)
       ? h(
