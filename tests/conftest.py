@@ -17,6 +17,7 @@ Per test:
   ``soundy worker``) so they use the same database, Redis, storage and queue prefix.
 - ``app``: ``create_app(settings)`` with its lifespan running.
 - ``api``: ``httpx.AsyncClient`` over ``ASGITransport(app)`` (base URL ``http://testserver``).
+- ``live_url``: the app served by a real uvicorn on a free loopback port (its base URL).
 - ``make_api``: ``await make_api(max_upload_bytes=10, ...)`` -> another such client, for an app
   whose settings differ from ``settings`` by the given fields (``client.app`` is the app).
   ``make_api(raise_app_exceptions=False, ...)`` lets 500 responses through instead of raising.
@@ -250,6 +251,31 @@ async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+@pytest.fixture
+async def live_url(settings: Settings) -> AsyncIterator[str]:
+    """The app served by a real uvicorn on a free loopback port: its base URL."""
+    import asyncio
+
+    import uvicorn
+
+    from soundy.api.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(20):
+            while not server.started:
+                await asyncio.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=20)
 
 
 @pytest.fixture

@@ -12,33 +12,10 @@ import sys
 import textwrap
 
 import httpx
-import pytest
 
 from soundy import jobs
 from soundy.pipeline import events
 from soundy.pipeline.queue import redis_client
-
-
-@pytest.fixture
-async def live_url(settings):
-    import uvicorn
-
-    from soundy.api.app import create_app
-
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(20):
-            while not server.started:
-                await asyncio.sleep(0.02)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=20)
 
 
 async def test_sse_delivers_state_and_progress_while_the_job_runs(

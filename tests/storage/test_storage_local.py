@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from soundy.config import Settings
-from soundy.errors import InvalidRequest, NotFound, TooLarge
+from soundy.errors import Conflict, InvalidRequest, NotFound, TooLarge
 from soundy.storage import LocalStorage, S3Storage, open_storage
 
 
@@ -52,15 +52,29 @@ async def test_exactly_the_limit_is_accepted(tmp_path: Path) -> None:
     assert await storage.write_stream("k/f", _chunks(b"x" * 50, b"y" * 50), max_bytes=100) == 100
 
 
-async def test_interrupted_upload_leaves_nothing_and_keeps_the_old_file(tmp_path: Path) -> None:
+async def test_interrupted_upload_leaves_nothing(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path)
-    await storage.write_stream("k/f.wav", _chunks(b"old"), max_bytes=100)
     with pytest.raises(ConnectionResetError):
         await storage.write_stream("k/f.wav", _chunks(b"new", b"er", fail_after=1), max_bytes=100)
-    dest = tmp_path / "out"
-    await storage.download("k/f.wav", dest)
-    assert dest.read_bytes() == b"old"
+    assert _files(tmp_path) == []
+    # The key is still free: a whole upload lands.
+    assert await storage.write_stream("k/f.wav", _chunks(b"new"), max_bytes=100) == 3
+
+
+async def test_a_stored_file_is_never_replaced(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    await storage.write_stream("k/f.wav", _chunks(b"old"), max_bytes=100)
+    with pytest.raises(Conflict):
+        await storage.write_stream("k/f.wav", _chunks(b"new"), max_bytes=100)
+    assert (tmp_path / "k" / "f.wav").read_bytes() == b"old"
     assert [p.name for p in _files(tmp_path / "k")] == ["f.wav"]
+
+
+async def test_a_body_of_another_size_than_declared_stores_nothing(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    with pytest.raises(InvalidRequest, match="received 5 bytes but 6"):
+        await storage.write_stream("k/f", _chunks(b"ab", b"cde"), max_bytes=10, exact_bytes=6)
+    assert _files(tmp_path) == []
 
 
 async def test_large_stream_is_written_whole(tmp_path: Path) -> None:

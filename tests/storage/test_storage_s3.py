@@ -3,6 +3,7 @@ wheel), started once per session by tests/conftest.py (fixture ``s3_server``).""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import time
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from s3_server import ACCESS_KEY, BUCKET, SECRET_KEY, S3Server
-from soundy.errors import NotFound, TooLarge, TransientError
+from soundy.errors import Conflict, InvalidRequest, NotFound, TooLarge, TransientError
 from soundy.storage import S3Storage
 
 pytestmark = pytest.mark.slow
@@ -123,3 +124,38 @@ async def test_presigned_put_takes_only_the_declared_size(s3: S3Storage) -> None
         assert await s3.size("uploads/exact.wav") is None
     assert httpx.put(url, content=b"01234", headers=headers).status_code == 200
     assert await s3.size("uploads/exact.wav") == 5
+
+
+async def test_a_presigned_url_places_one_file_of_concurrent_puts_and_never_replaces_it(
+    s3: S3Storage, tmp_path: Path
+) -> None:
+    """The URL carries a signed If-None-Match: * (a conditional write, which SeaweedFS does as
+    AWS S3 does): of PUTs sent at once exactly one stores its body; every later one is 412."""
+    size = 1 << 20
+    signed = await s3.presigned_put("uploads/c/u/race.wav", size_bytes=size, expires_s=60)
+    assert signed is not None
+    url, headers = signed
+    assert headers == {"If-None-Match": "*"}
+    async with httpx.AsyncClient(timeout=60) as http:
+        answers = await asyncio.gather(
+            *(http.put(url, content=bytes([i]) * size, headers=headers) for i in range(6))
+        )
+        statuses = sorted(r.status_code for r in answers)
+        assert statuses == [200, 412, 412, 412, 412, 412], statuses
+        winner = next(i for i, r in enumerate(answers) if r.status_code == 200)
+        late = await http.put(url, content=b"x" * size, headers=headers)
+        assert late.status_code == 412
+    dest = tmp_path / "race.wav"
+    await s3.download("uploads/c/u/race.wav", dest)
+    assert dest.read_bytes() == bytes([winner]) * size
+
+
+async def test_write_stream_never_replaces_an_object(s3: S3Storage, tmp_path: Path) -> None:
+    await s3.write_stream("k/once.bin", _chunks(b"old"), max_bytes=10)
+    with pytest.raises(Conflict):
+        await s3.write_stream("k/once.bin", _chunks(b"new"), max_bytes=10)
+    with pytest.raises(InvalidRequest):
+        await s3.write_stream("k/short.bin", _chunks(b"ab"), max_bytes=10, exact_bytes=3)
+    assert await s3.size("k/short.bin") is None
+    await s3.download("k/once.bin", tmp_path / "once.bin")
+    assert (tmp_path / "once.bin").read_bytes() == b"old"

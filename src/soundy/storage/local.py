@@ -12,7 +12,7 @@ from typing import BinaryIO
 import anyio.to_thread
 
 from soundy.errors import NotFound, TooLarge, TransientError
-from soundy.storage._base import check_key
+from soundy.storage._base import already_stored, check_key, check_size
 
 __all__ = ["LocalStorage"]
 
@@ -23,8 +23,11 @@ _WRITE_BUFFER_BYTES = 1 << 20
 class LocalStorage:
     """A folder on this machine; ``root/<key>`` holds each file.
 
-    Writes go to a hidden temporary file in the same folder and are renamed into place, so a
-    reader sees a whole file or none, and an interrupted upload leaves nothing under the key.
+    Writes go to a hidden temporary file in the same folder and are hard-linked into place
+    (``link(2)`` fails when the name exists), so a reader sees a whole file or none, an
+    interrupted upload leaves nothing under the key, and of two writers of one key only the
+    first to finish places its file: a stored file is never replaced. The folder's file system
+    must support hard links (every local Linux one does).
     """
 
     def __init__(self, root: Path) -> None:
@@ -43,11 +46,20 @@ class LocalStorage:
         check_key(key)
         return None
 
-    async def write_stream(self, key: str, chunks: AsyncIterator[bytes], *, max_bytes: int) -> int:
+    async def write_stream(
+        self,
+        key: str,
+        chunks: AsyncIterator[bytes],
+        *,
+        max_bytes: int,
+        exact_bytes: int | None = None,
+    ) -> int:
         final = self.path(key)
         tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.part")
 
         def _open() -> BinaryIO:
+            if final.exists():
+                raise already_stored(key)
             final.parent.mkdir(parents=True, exist_ok=True)
             return open(tmp, "wb")
 
@@ -69,7 +81,12 @@ class LocalStorage:
             fh.flush()
             os.fsync(fh.fileno())
             fh.close()
-            os.replace(tmp, final)
+            try:
+                os.link(tmp, final)  # never replaces: FileExistsError when another writer won
+            except FileExistsError as exc:
+                raise already_stored(key) from exc
+            finally:
+                tmp.unlink(missing_ok=True)
 
         try:
             async for chunk in chunks:
@@ -84,6 +101,7 @@ class LocalStorage:
                     await _write(data)
             if buffer:
                 await _write(b"".join(buffer))
+            check_size(size_bytes, exact_bytes)
             try:
                 await anyio.to_thread.run_sync(_finish)
             except OSError as exc:

@@ -22,13 +22,16 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from soundy.errors import NotFound, SoundyError, TooLarge, TransientError
-from soundy.storage._base import check_key
+from soundy.storage._base import already_stored, check_key, check_size
 
 __all__ = ["S3Storage"]
 
 # Uploads written through the API (write_stream) stay in memory up to this size, then spill.
 _SPOOL_BYTES = 8 << 20
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
+# A conditional write (If-None-Match: *) to a key that holds an object; 409 while another
+# conditional write of the key is in progress (AWS).
+_EXISTS_CODES = {"412", "PreconditionFailed", "409", "ConditionalRequestConflict"}
 
 
 def _map_error(exc: Exception, key: str) -> SoundyError:
@@ -77,15 +80,18 @@ class S3Storage:
     async def presigned_put(
         self, key: str, *, size_bytes: int, expires_s: int
     ) -> tuple[str, dict[str, str]] | None:
-        """A SigV4 presigned PUT URL for exactly ``size_bytes`` bytes: the ``Content-Length``
-        is one of the signed headers, so S3 refuses (403) a body of any other length and no
-        larger object can be stored under the key. (Clients send that header anyway: curl
-        and browsers set it from the body.) The API still checks the stored size before an
-        analysis."""
+        """A SigV4 presigned PUT URL for exactly ``size_bytes`` bytes, once: the
+        ``Content-Length`` and ``If-None-Match: *`` are signed headers, so S3 refuses (403) a
+        body of any other length and (412) any PUT once an object is stored under the key, a
+        concurrent one included. (Clients send the length anyway: curl and browsers set it
+        from the body; ``If-None-Match`` is in the returned headers.) Conditional writes need
+        AWS S3 (since August 2024) or a server that has them: SeaweedFS, MinIO, R2 do. The
+        API still checks the stored size before an analysis."""
         params: dict[str, object] = {
             "Bucket": self.bucket,
             "Key": self.object_key(key),
             "ContentLength": int(size_bytes),
+            "IfNoneMatch": "*",
         }
 
         def _sign() -> str:
@@ -98,10 +104,18 @@ class S3Storage:
             url = await anyio.to_thread.run_sync(_sign)
         except (BotoCoreError, ClientError) as exc:
             raise _map_error(exc, key) from exc
-        return url, {}
+        return url, {"If-None-Match": "*"}
 
-    async def write_stream(self, key: str, chunks: AsyncIterator[bytes], *, max_bytes: int) -> int:
-        """Buffers (memory, then a temporary file) and PUTs once: S3 objects appear whole."""
+    async def write_stream(
+        self,
+        key: str,
+        chunks: AsyncIterator[bytes],
+        *,
+        max_bytes: int,
+        exact_bytes: int | None = None,
+    ) -> int:
+        """Buffers (memory, then a temporary file) and PUTs once, conditionally
+        (``If-None-Match: *``): S3 objects appear whole, and never replace one."""
         object_key = self.object_key(key)
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
             size_bytes = 0
@@ -110,14 +124,25 @@ class S3Storage:
                 if size_bytes > max_bytes:
                     raise TooLarge(f"the file is larger than the limit of {max_bytes} bytes")
                 spool.write(chunk)
+            check_size(size_bytes, exact_bytes)
             spool.seek(0)
 
             def _put() -> None:
-                self._client.upload_fileobj(spool, self.bucket, object_key)
+                self._client.put_object(
+                    Bucket=self.bucket,
+                    Key=object_key,
+                    Body=spool,
+                    ContentLength=size_bytes,
+                    IfNoneMatch="*",
+                )
 
             try:
                 await anyio.to_thread.run_sync(_put)
-            except (BotoCoreError, ClientError) as exc:
+            except ClientError as exc:
+                if str(exc.response.get("Error", {}).get("Code", "")) in _EXISTS_CODES:
+                    raise already_stored(key) from exc
+                raise _map_error(exc, key) from exc
+            except BotoCoreError as exc:
                 raise _map_error(exc, key) from exc
             return size_bytes
 

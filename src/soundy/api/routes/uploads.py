@@ -7,6 +7,8 @@ signed with HMAC-SHA256 over the upload id and the expiry time (``SOUNDY_SECRET_
 signature is the PUT's only credential (like an S3 presigned URL), so it can be used by tools
 that cannot send a bearer token. The PUT handler streams the body to storage and stops at the
 declared size (and ``SOUNDY_MAX_UPLOAD_BYTES``): a longer body gets 413 and nothing is stored.
+An upload URL is single use: storage is write-once, so once a PUT has placed the file every
+other PUT (concurrent or later) gets 409 and changes nothing.
 """
 
 from __future__ import annotations
@@ -163,15 +165,16 @@ async def put_upload_content(
             if chunk:
                 yield chunk
 
+    # Storage is write-once: of concurrent PUTs only the first to finish places its file; the
+    # others (and any later one) get 409 and the stored file stays as it is.
     try:
-        received = await state.storage.write_stream(file_key, chunks(), max_bytes=limit_bytes)
+        received = await state.storage.write_stream(
+            file_key, chunks(), max_bytes=limit_bytes, exact_bytes=size_bytes
+        )
     except TooLarge as exc:
         raise TooLarge(f"the body is larger than this upload's {limit_bytes} bytes") from exc
-    if received != size_bytes:
-        await state.storage.delete(file_key)
-        raise InvalidRequest(
-            f"received {received} bytes but the upload declared {size_bytes}; PUT the whole file"
-        )
+    except Conflict as exc:
+        raise Conflict("this upload has already received its file") from exc
     now = datetime.now(UTC)
     won = (
         await session.execute(
