@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     # Comparisons an API process keeps, by (job, targets version, language); ~10 KB each.
     comparison_cache_entries: int = Field(default=2048, ge=0)
     clients_per_ip_per_hour: int = Field(default=30, gt=0)
+    # Per client (a bearer token): uploads announced whose bytes have not arrived and whose URL
+    # has not expired; live event streams open on one API process; authenticated requests per
+    # clock minute (counted in Redis, not enforced while Redis is down).
+    max_uploads_in_flight_per_client: int = Field(default=10, gt=0)
+    max_event_streams_per_client: int = Field(default=10, gt=0)
+    requests_per_client_per_minute: int = Field(default=600, gt=0)
     upload_url_ttl_s: int = Field(default=15 * 60, gt=0)
     # An upload no job uses is deleted (row and stored file) this long after its URL expired.
     abandoned_upload_retention_s: float = Field(default=24 * 3600, ge=0)

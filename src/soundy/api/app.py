@@ -24,6 +24,7 @@ from soundy import metrics, web
 from soundy.api.auth import load_secret_key
 from soundy.api.deps import AppState
 from soundy.api.errors import error_response, install_error_handlers
+from soundy.api.limits import EventStreamSlots, RequestRate
 from soundy.api.routes import admin, analyze, clients, genres, health, jobs, shares, uploads
 from soundy.config import Settings, get_settings
 from soundy.db.session import create_engine, sessionmaker
@@ -135,6 +136,10 @@ def _open_state(settings: Settings) -> AppState:
         storage=open_storage(settings),
         secret_key=load_secret_key(settings.secret_key, settings.data_dir),
         comparisons=ComparisonCache(settings.comparison_cache_entries),
+        event_streams=EventStreamSlots(settings.max_event_streams_per_client),
+        request_rate=RequestRate(
+            redis, prefix=settings.queue_prefix, limit=settings.requests_per_client_per_minute
+        ),
     )
 
 

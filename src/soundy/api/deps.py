@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from soundy.api.auth import client_for_token
+from soundy.api.limits import EventStreamSlots, RequestRate
 from soundy.config import Settings
 from soundy.db.models import Client
 
@@ -52,6 +53,10 @@ class AppState:
     secret_key: bytes
     # Jobs' comparisons computed on read (soundy.jobs.results).
     comparisons: ComparisonCache
+    # Open event streams per client (SOUNDY_MAX_EVENT_STREAMS_PER_CLIENT).
+    event_streams: EventStreamSlots
+    # Authenticated requests per client and minute (SOUNDY_REQUESTS_PER_CLIENT_PER_MINUTE).
+    request_rate: RequestRate
 
 
 def get_state(request: Request) -> AppState:
@@ -85,10 +90,13 @@ def bearer_token(
 
 
 async def get_client(
-    session: SessionDep, token: Annotated[str | None, Depends(bearer_token)]
+    session: SessionDep, state: StateDep, token: Annotated[str | None, Depends(bearer_token)]
 ) -> Client:
-    """The authenticated client (401 ``unauthorized`` without a valid bearer token)."""
-    return await client_for_token(session, token)
+    """The authenticated client (401 ``unauthorized`` without a valid bearer token, 429 over
+    ``SOUNDY_REQUESTS_PER_CLIENT_PER_MINUTE``)."""
+    client = await client_for_token(session, token)
+    await state.request_rate.check(client.id)
+    return client
 
 
 ClientDep = Annotated[Client, Depends(get_client)]

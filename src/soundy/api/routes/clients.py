@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 from soundy.api.auth import create_client
 from soundy.api.deps import SessionDep, StateDep
 from soundy.api.errors import RetryLater
+from soundy.api.limits import fixed_window_count
 from soundy.api.schemas import ClientCreated, ErrorBody
 
 __all__ = ["router"]
@@ -32,14 +33,11 @@ async def _check_rate(state: StateDep, ip: str) -> None:
     window = now_s // _WINDOW_S
     key = f"{state.settings.queue_prefix}:soundy:ratelimit:clients:{ip}:{window}"
     try:
-        async with state.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, _WINDOW_S + 60)
-            count, _ = await pipe.execute()
+        count = await fixed_window_count(state.redis, key, _WINDOW_S)
     except (RedisError, OSError) as exc:
         _log.warning("client rate limit not checked (Redis unavailable): %s", exc)
         return
-    if int(count) > limit:
+    if count > limit:
         raise RetryLater(
             f"too many new clients from this address (limit {limit} per hour); "
             "reuse your token or try again later",

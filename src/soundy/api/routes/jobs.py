@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 from sse_starlette import EventSourceResponse
+from starlette.background import BackgroundTask
 
 from soundy import jobs
 from soundy.api.deps import ClientDep, SessionDep, StateDep
@@ -141,7 +142,7 @@ def _ahead(candidate: dict[str, Any], last: dict[str, Any] | None) -> bool:
     return candidate != last
 
 
-async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncIterator[bytes]:
+async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncGenerator[bytes]:
     """The current state at once, then every change until the job is completed or failed.
 
     Subscribes to the job's pub/sub channel first, then reads the row (so nothing falls in
@@ -226,18 +227,33 @@ async def _event_stream(state: StateDep, job_id: uuid.UUID) -> AsyncIterator[byt
         200: {"content": {"text/event-stream": {}}, "description": "data: {id,status,...}"},
         401: {"model": ErrorBody},
         404: {"model": ErrorBody},
+        429: {"model": ErrorBody},
     },
     summary="Server-Sent Events: the job's status and progress until it ends",
 )
 async def job_events(
     job_id: str, client: ClientDep, session: SessionDep, state: StateDep
 ) -> EventSourceResponse:
+    """At most ``SOUNDY_MAX_EVENT_STREAMS_PER_CLIENT`` of a client's streams are open on one
+    API process; one more gets 429 ``rate_limited``."""
     job = await own_job(session, client, job_id)
     await session.close()
+    slot = state.event_streams.acquire(client.id)
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            async with contextlib.aclosing(_event_stream(state, job.id)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+        finally:
+            slot.release()
+
     # sse-starlette adds the keep-alive comments and ends open streams when uvicorn shuts
-    # down (so a stop is not held up by clients watching long jobs; they reconnect).
+    # down (so a stop is not held up by clients watching long jobs; they reconnect). The
+    # background task frees the slot too, should the response end before the stream started.
     return EventSourceResponse(
-        _event_stream(state, job.id),
+        stream(),
         ping=EVENTS_HEARTBEAT_S,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        background=BackgroundTask(slot.release),
     )

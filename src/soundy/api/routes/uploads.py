@@ -13,6 +13,7 @@ other PUT (concurrent or later) gets 409 and changes nothing.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import unicodedata
@@ -22,13 +23,14 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import update
+from sqlalchemy import exists, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from soundy.api.auth import sign, verify
 from soundy.api.deps import ClientDep, SessionDep, StateDep
-from soundy.api.errors import InvalidSignature, UploadExpired
+from soundy.api.errors import InvalidSignature, RetryLater, UploadExpired
 from soundy.api.schemas import ErrorBody, UploadCreate, UploadCreated
-from soundy.db.models import Upload
+from soundy.db.models import Job, Upload
 from soundy.errors import Conflict, InvalidRequest, NotFound, TooLarge
 
 __all__ = ["router", "safe_filename", "upload_signature"]
@@ -60,11 +62,46 @@ def upload_signature(secret_key: bytes, upload_id: uuid.UUID | str, expires: int
     return sign(secret_key, "put-upload", str(upload_id), str(expires))
 
 
+async def _check_uploads_in_flight(session: AsyncSession, client_id: uuid.UUID, limit: int) -> None:
+    """429 (``Retry-After``: until the oldest of them expires) when ``limit`` of the client's
+    uploads are in flight: announced, URL not expired, bytes not arrived (local PUT) and used by
+    no job (an S3 upload is known to have arrived once a job uses it). The client's
+    transaction-level lock, released by the commit that adds the upload, makes the count hold
+    under concurrent requests."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"uploads:{client_id}"}
+    )
+    row = (
+        await session.execute(
+            select(func.count(), func.min(Upload.expires_at)).where(
+                Upload.client_id == client_id,
+                Upload.completed_at.is_(None),
+                Upload.expires_at > func.now(),
+                ~exists().where(Job.upload_id == Upload.id),
+            )
+        )
+    ).one()
+    in_flight, first_expiry = int(row[0]), row[1]
+    if in_flight >= limit:
+        await session.rollback()
+        wait_s = (first_expiry - datetime.now(UTC)).total_seconds() if first_expiry else 1
+        raise RetryLater(
+            f"{in_flight} of your uploads are waiting for their bytes (limit {limit}); "
+            "PUT them, or wait for their URLs to expire",
+            retry_after_s=math.ceil(wait_s),
+        )
+
+
 @router.post(
     "/api/uploads",
     status_code=201,
     response_model=UploadCreated,
-    responses={401: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    responses={
+        401: {"model": ErrorBody},
+        413: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+        429: {"model": ErrorBody},
+    },
     summary="Announce a file and get the URL to PUT its bytes to",
 )
 async def create_upload(
@@ -82,6 +119,7 @@ async def create_upload(
             f"the file is {body.size} bytes; the largest upload is "
             f"{settings.max_upload_bytes} bytes"
         )
+    await _check_uploads_in_flight(session, client.id, settings.max_uploads_in_flight_per_client)
     upload_id = uuid.uuid4()
     file_key = f"uploads/{client.id.hex[:12]}/{upload_id}/{safe_filename(body.filename)}"
     ttl_s = settings.upload_url_ttl_s

@@ -1,0 +1,157 @@
+"""Per-client limits: uploads in flight, open event streams and the request rate, each a 429
+with ``Retry-After`` (docs/api.md, docs/configuration.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import httpx
+import pytest
+
+
+async def _announce(api, token, auth, size: int = 4):
+    return await api.post(
+        "/api/uploads", json={"filename": "a.wav", "size": size}, headers=auth(token)
+    )
+
+
+async def test_uploads_in_flight_are_capped_until_one_arrives(make_api, make_token, auth):
+    api = await make_api(max_uploads_in_flight_per_client=2, upload_url_ttl_s=600)
+    token, other = await make_token(), await make_token()
+    first = await _announce(api, token, auth)
+    assert (await _announce(api, token, auth)).status_code == 201
+    refused = await _announce(api, token, auth)
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert "2" in refused.json()["error"]["message"]
+    # Retry-After: until the oldest pending upload URL expires.
+    assert 590 <= int(refused.headers["retry-after"]) <= 600
+    # Another client is not affected.
+    assert (await _announce(api, other, auth)).status_code == 201
+    # Once the bytes of one have arrived, it no longer counts.
+    grant = first.json()
+    put = await api.put(grant["upload_url"], content=b"abcd", headers=grant["headers"])
+    assert put.status_code == 200, put.text
+    assert (await _announce(api, token, auth)).status_code == 201
+
+
+async def test_uploads_in_flight_hold_under_concurrent_requests(make_api, make_token, auth):
+    api = await make_api(max_uploads_in_flight_per_client=3)
+    token = await make_token()
+    answers = await asyncio.gather(*(_announce(api, token, auth) for _ in range(8)))
+    assert sorted(a.status_code for a in answers) == [201] * 3 + [429] * 5
+
+
+async def test_expired_upload_urls_do_not_count(make_api, make_token, auth, db_session):
+    from sqlalchemy import text
+
+    api = await make_api(max_uploads_in_flight_per_client=1)
+    token = await make_token()
+    grant = (await _announce(api, token, auth)).json()
+    assert (await _announce(api, token, auth)).status_code == 429
+    await db_session.execute(
+        text("UPDATE uploads SET expires_at = now() - interval '1 second' WHERE id = :id"),
+        {"id": grant["upload_id"]},
+    )
+    await db_session.commit()
+    assert (await _announce(api, token, auth)).status_code == 201
+
+
+async def test_request_rate_per_client_per_minute(make_api, make_token, auth):
+    api = await make_api(requests_per_client_per_minute=5)
+    other = await make_token()
+    for _ in range(3):  # again with a new client if the clock minute rolled over meanwhile
+        minute = time.time() // 60
+        token = await make_token()
+        statuses = [(await api.get("/api/jobs", headers=auth(token))).status_code for _ in range(6)]
+        if time.time() // 60 == minute:
+            break
+    assert statuses == [200] * 5 + [429]
+    refused = await api.get("/api/jobs", headers=auth(token))
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert (await api.get("/api/jobs", headers=auth(other))).status_code == 200
+
+
+async def test_request_rate_is_not_enforced_while_redis_is_down(make_api, make_token, auth, caplog):
+    # A Redis that refuses connections (nothing listens on port 1).
+    api = await make_api(requests_per_client_per_minute=1, redis_url="redis://127.0.0.1:1/0")
+    token = await make_token()
+    for _ in range(3):
+        assert (await api.get("/api/jobs", headers=auth(token))).status_code == 200
+    assert "request rate not checked" in caplog.text
+
+
+@pytest.fixture
+async def live_server(make_api):
+    """``await live_server(**overrides)`` -> base URL of a real uvicorn server (SSE streams need
+    one: httpx's in-process transport buffers a response until it ends)."""
+    import uvicorn
+
+    servers: list[tuple[uvicorn.Server, asyncio.Task]] = []
+
+    async def _start(**overrides) -> str:
+        app = (await make_api(**overrides)).app
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        servers.append((server, task))
+        async with asyncio.timeout(20):
+            while not server.started:
+                await asyncio.sleep(0.02)
+        return f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+
+    try:
+        yield _start
+    finally:
+        for server, task in servers:
+            server.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, timeout=20)
+
+
+async def test_event_streams_per_client_are_capped(live_server, make_token, auth):
+    base = await live_server(max_event_streams_per_client=2)
+    token, other = await make_token(), await make_token()
+    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+        grant = (await _announce(http, token, auth)).json()
+        await http.put(grant["upload_url"], content=b"abcd", headers=grant["headers"])
+        job = await http.post(
+            "/api/audio/analyze", json={"file_key": grant["file_key"]}, headers=auth(token)
+        )
+        job_id = job.json()["job"]["id"]  # stays pending: no worker runs, the streams stay open
+
+        async def first_event(stream) -> str:
+            # One line iterator per stream, kept open: abandoning it would end the stream.
+            lines = stream.aiter_lines()
+            held.append(lines)
+            while not (line := await anext(lines)).startswith("data: "):
+                pass
+            return line
+
+        held: list = []
+
+        url = f"/api/jobs/{job_id}/events"
+        async with contextlib.AsyncExitStack() as streams:
+            for _ in range(2):
+                stream = await streams.enter_async_context(
+                    http.stream("GET", url, headers=auth(token))
+                )
+                assert stream.status_code == 200
+                assert '"pending"' in await first_event(stream)
+            refused = await http.get(url, headers=auth(token))
+            assert refused.status_code == 429, refused.text
+            assert refused.json()["error"]["code"] == "rate_limited"
+            assert int(refused.headers["retry-after"]) >= 1
+        # Both streams closed by the client: their slots are free again.
+        async with asyncio.timeout(10):
+            while True:
+                async with http.stream("GET", url, headers=auth(token)) as stream:
+                    if stream.status_code == 200:
+                        assert '"pending"' in await first_event(stream)
+                        break
+                await asyncio.sleep(0.05)  # the server has not yet seen the disconnect
+        # Another client's job is not its business: 404 (not a stream slot either way).
+        assert (await http.get(url, headers=auth(other))).status_code == 404
