@@ -50,12 +50,17 @@ def raised(name: str, gain_db: float) -> tuple[np.ndarray, int]:
     return frames * 10.0 ** (gain_db / 20.0), rate
 
 
-def write_16bit(path: Path, name: str, gain_db: float) -> Path:
+def write_16bit(
+    path: Path, name: str, gain_db: float, *, start_s: float = 0.0, seconds: float | None = None
+) -> Path:
     """Write the track peak-normalised to full scale, raised ``gain_db`` and hard-clipped, as a
-    16-bit WAV (as a DAW's export without a limiter would); returns ``path``."""
+    16-bit WAV (as a DAW's export without a limiter would); returns ``path``. ``start_s`` and
+    ``seconds`` cut an excerpt (the whole track by default)."""
     import soundfile as sf
 
     frames, rate = raised(name, gain_db)
+    first = int(start_s * rate)
+    frames = frames[first : None if seconds is None else first + int(seconds * rate)]
     codes = np.clip(np.round(frames * 32768.0), -32768, 32767).astype(np.int16)
     sf.write(path, codes, rate, subtype="PCM_16")
     return path

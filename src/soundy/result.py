@@ -26,6 +26,14 @@ __all__ = [
     "BAND_KEYS",
     "LANGS",
     "SCHEMA_VERSION",
+    "AlbumMeasure",
+    "AlbumOutlier",
+    "AlbumPlayback",
+    "AlbumReport",
+    "AlbumSummary",
+    "AlbumTrack",
+    "AlbumTrackPlayback",
+    "AlbumValues",
     "AnalysisResult",
     "Band",
     "BandKey",
@@ -410,3 +418,88 @@ class Comparison(TypedDict):
 
 class AnalysisResult(Measurements, Comparison):
     """The whole document: the measurements and their comparison, merged."""
+
+
+# --- Albums and EPs (soundy.compare.album) ---------------------------------------------------
+
+
+AlbumMeasure = Literal["loudness", "plr", "tilt", "width"]
+
+
+class AlbumValues(TypedDict):
+    """One value per album measure (a track's own, the album's median, or a deviation)."""
+
+    integrated_lufs: float | None
+    plr_db: float | None
+    tilt_db_per_octave: float | None
+    width: float | None
+
+
+class AlbumTrackPlayback(TypedDict):
+    """What one rule does to one track: its own gain (track mode) and the album's (album mode)."""
+
+    rule: str
+    track_gain_db: float | None
+    album_gain_db: float | None
+    album_minus_track_db: float | None
+    loudness_track_mode_lufs: float | None
+    loudness_album_mode_lufs: float | None
+    true_peak_album_mode_dbtp: float | None
+
+
+class AlbumTrack(TypedDict):
+    index: int
+    name: str
+    duration_s: float
+    values: AlbumValues
+    deviation: AlbumValues
+    outliers: list[AlbumMeasure]
+    true_peak_dbtp: float | None
+    playback: list[AlbumTrackPlayback]
+
+
+class AlbumOutlier(TypedDict):
+    index: int
+    name: str
+    measure: AlbumMeasure
+    deviation: float
+    limit: float
+    unit: str
+    message: str
+
+
+class AlbumPlayback(TypedDict):
+    """One album normalisation rule: one gain for every track, set by the loudest track."""
+
+    rule: str
+    label: str
+    track_target_lufs: float
+    album_target_lufs: float
+    peak_ceiling_dbtp: float | None
+    gain_db: float | None
+    loudest_index: int | None
+    evidence: Literal["documented", "measured", "folklore"]
+    sources: list[str]
+    message: str
+
+
+class AlbumSummary(TypedDict):
+    tracks: int
+    duration_s: float
+    integrated_lufs: float | None
+    loudest_index: int | None
+    loudness_spread_lu: float | None
+    true_peak_dbtp: float | None
+    median: AlbumValues
+
+
+class AlbumReport(TypedDict):
+    """What :func:`soundy.compare.album.album_report` returns (docs/result.md#albums)."""
+
+    schema_version: int
+    lang: str
+    album: AlbumSummary
+    tracks: list[AlbumTrack]
+    outliers: list[AlbumOutlier]
+    limits: AlbumValues
+    playback: list[AlbumPlayback]

@@ -61,6 +61,12 @@ def analyze(
     max_duration_s: float = typer.Option(
         _DEFAULT_MAX_DURATION_S, "--max-duration", help="Refuse files longer than this (seconds)."
     ),
+    album: bool = typer.Option(
+        False,
+        "--album",
+        help="Read the files as one album or EP, in the order given: each track against the "
+        "album, outliers, album against track playback gain (with --json: one album document).",
+    ),
 ) -> None:
     """Measure loudness, peaks, dynamics, stereo image and tonal balance of audio files.
 
@@ -77,7 +83,9 @@ def analyze(
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
     try:
-        _analyze(files, json_output, genre, destination, stage, reference, lang, max_duration_s)
+        _analyze(
+            files, json_output, genre, destination, stage, reference, lang, max_duration_s, album
+        )
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -92,6 +100,7 @@ def _analyze(
     reference: Path | None,
     lang: str,
     max_duration_s: float,
+    album: bool = False,
 ) -> None:
     # The meters' matrix products are small: BLAS threads only add overhead (and the engine
     # already runs its meters in two threads). Effective only before numpy is imported.
@@ -109,6 +118,9 @@ def _analyze(
         raise typer.Exit(2)
     if lang not in ("en", "pt-BR"):
         _fail_line(f"--lang must be en or pt-BR, not {lang!r}")
+        raise typer.Exit(2)
+    if album and len(files) < 2:
+        _fail_line("--album needs at least two files (the album's tracks, in order)")
         raise typer.Exit(2)
 
     if genre is not None:
@@ -144,6 +156,7 @@ def _analyze(
         max_duration_s=max_duration_s,
     )
     console = None
+    tracks: list[AnalysisResult] = []
     for path in files:
         try:
             result = analyze_file(path, options, _progress_for(path, stderr_tty))
@@ -155,7 +168,9 @@ def _analyze(
             _fail_line(f"{path}: internal error ({type(exc).__name__}: {exc})")
             failed = True
             continue
-        if json_output:
+        if album:
+            tracks.append(result)
+        elif json_output:
             import json  # start-up path: only --json needs it
 
             sys.stdout.write(json.dumps(result, allow_nan=False, ensure_ascii=False) + "\n")
@@ -166,6 +181,10 @@ def _analyze(
 
                 console = Console()
             render_report(result, console)
+    if album and tracks:
+        from soundy.cli.album import print_album  # start-up path: only --album needs it
+
+        print_album(tracks, json_output=json_output, lang=lang)
     if failed:
         raise typer.Exit(1)
 

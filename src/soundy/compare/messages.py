@@ -290,6 +290,51 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Leave this band: it follows the bigger moves of the balance ({moves}).",
         "pt-BR": "Não mexa nesta banda: ela acompanha os ajustes maiores do equilíbrio ({moves}).",
     },
+    # albums and EPs (soundy.compare.album)
+    "album.loudness.high": {
+        "en": "{name} is {amount} LU louder than the album's typical track ({median} LUFS; tracks more than {limit} LU apart stand out).",
+        "pt-BR": "{name} está {amount} LU mais alta que a faixa típica do álbum ({median} LUFS; faixas a mais de {limit} LU se destacam).",
+    },
+    "album.loudness.low": {
+        "en": "{name} is {amount} LU quieter than the album's typical track ({median} LUFS; tracks more than {limit} LU apart stand out). Intended for a quiet song? Keep it; otherwise raise it.",
+        "pt-BR": "{name} está {amount} LU mais baixa que a faixa típica do álbum ({median} LUFS; faixas a mais de {limit} LU se destacam). É uma música calma de propósito? Mantenha; senão, suba o nível.",
+    },
+    "album.plr.high": {
+        "en": "{name} has {amount} dB more peak-to-loudness ratio than the album's typical track ({median} dB): it is limited less than the rest and will sound softer next to them.",
+        "pt-BR": "{name} tem {amount} dB a mais de relação pico/loudness que a faixa típica do álbum ({median} dB): está menos limitada que as outras e vai soar mais fraca ao lado delas.",
+    },
+    "album.plr.low": {
+        "en": "{name} has {amount} dB less peak-to-loudness ratio than the album's typical track ({median} dB): it is limited harder than the rest and will sound flatter next to them.",
+        "pt-BR": "{name} tem {amount} dB a menos de relação pico/loudness que a faixa típica do álbum ({median} dB): está mais limitada que as outras e vai soar mais achatada ao lado delas.",
+    },
+    "album.tilt.high": {
+        "en": "{name} is brighter than the rest: its spectral tilt is {amount} dB/octave above the album's typical track ({median} dB/octave).",
+        "pt-BR": "{name} está mais brilhante que as outras: a inclinação espectral está {amount} dB/oitava acima da faixa típica do álbum ({median} dB/oitava).",
+    },
+    "album.tilt.low": {
+        "en": "{name} is darker than the rest: its spectral tilt is {amount} dB/octave below the album's typical track ({median} dB/octave).",
+        "pt-BR": "{name} está mais escura que as outras: a inclinação espectral está {amount} dB/oitava abaixo da faixa típica do álbum ({median} dB/oitava).",
+    },
+    "album.width.high": {
+        "en": "{name} is wider than the rest: stereo width {current} against {median} for the album's typical track.",
+        "pt-BR": "{name} está mais aberta que as outras: largura estéreo {current} contra {median} na faixa típica do álbum.",
+    },
+    "album.width.low": {
+        "en": "{name} is narrower than the rest: stereo width {current} against {median} for the album's typical track.",
+        "pt-BR": "{name} está mais estreita que as outras: largura estéreo {current} contra {median} na faixa típica do álbum.",
+    },
+    "album.playback.spotify": {
+        "en": "Spotify, playing the album, turns every track by the same {gain} dB, set by the loudest track ({name}, {loudest} LUFS); alone (shuffle, playlists) each track gets its own gain to {target} LUFS.",
+        "pt-BR": "O Spotify, tocando o álbum, aplica o mesmo ganho de {gain} dB a todas as faixas, definido pela faixa mais alta ({name}, {loudest} LUFS); sozinha (aleatório, playlists), cada faixa recebe o próprio ganho até {target} LUFS.",
+    },
+    "album.playback.aes_td1008": {
+        "en": "AES TD1008: the loudest track ({name}) plays at {album_target} LUFS and every track gets the same {gain} dB; a track played alone is normalised to {target} LUFS.",
+        "pt-BR": "AES TD1008: a faixa mais alta ({name}) toca a {album_target} LUFS e todas recebem o mesmo ganho de {gain} dB; uma faixa tocada sozinha é normalizada para {target} LUFS.",
+    },
+    "album.playback.silent": {
+        "en": "No track has a measured loudness (silence): there is no playback gain to show.",
+        "pt-BR": "Nenhuma faixa tem loudness medida (silêncio): não há ganho de reprodução para mostrar.",
+    },
 }
 
 

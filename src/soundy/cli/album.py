@@ -1,0 +1,105 @@
+"""``soundy analyze A B C --album``: the album report (:func:`soundy.compare.album.album_report`)
+as a table on the terminal, or one JSON document with ``--json``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from soundy.compare.album import album_report
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from soundy.result import AlbumReport, Measurements
+
+__all__ = ["print_album", "render_album"]
+
+# Width of the loudness bars (characters) and the LUFS the bars start from.
+_BAR_WIDTH = 24
+_BAR_FLOOR_LUFS = -30.0
+
+
+def _fmt(value: float | None, digits: int = 1, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+    return text.replace("-0.0", "0.0").replace("+0.0", "0.0") if float(text) == 0 else text
+
+
+def _bar(lufs: float | None, loudest: float | None) -> str:
+    """The track's loudness as a bar from -30 LUFS to the loudest track (the track-order chart)."""
+    if lufs is None or loudest is None or loudest <= _BAR_FLOOR_LUFS:
+        return ""
+    share = (lufs - _BAR_FLOOR_LUFS) / (loudest - _BAR_FLOOR_LUFS)
+    return "█" * max(1, round(_BAR_WIDTH * min(1.0, max(0.0, share))))
+
+
+def render_album(report: AlbumReport, console: Console) -> None:
+    """Print the report: one row per track in album order, then outliers and playback."""
+    from rich.table import Table
+
+    album = report["album"]
+    title = (
+        f"Album: {album['tracks']} tracks, {album['duration_s'] / 60:.1f} min, "
+        f"{_fmt(album['integrated_lufs'])} LUFS, spread {_fmt(album['loudness_spread_lu'])} LU, "
+        f"true peak {_fmt(album['true_peak_dbtp'])} dBTP"
+    )
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for name, justify in (
+        ("#", "right"), ("Track", "left"), ("Loudness", "left"), ("LUFS", "right"),
+        ("Δ LU", "right"), ("PLR", "right"), ("Δ dB", "right"), ("Tilt", "right"),
+        ("Δ", "right"), ("Width", "right"), ("Δ", "right"), ("Spotify alone", "right"),
+        ("in album", "right"), ("album−alone", "right"),
+    ):  # fmt: skip
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    loudest_index = album["loudest_index"]
+    loudest = (
+        None
+        if loudest_index is None
+        else report["tracks"][loudest_index]["values"]["integrated_lufs"]
+    )
+    for track in report["tracks"]:
+        values, deviation = track["values"], track["deviation"]
+        spotify = next(p for p in track["playback"] if p["rule"] == "spotify")
+        mark = "!" if track["outliers"] else ""
+        table.add_row(
+            f"{track['index'] + 1}{mark}",
+            track["name"],
+            _bar(values["integrated_lufs"], loudest),
+            _fmt(values["integrated_lufs"]),
+            _fmt(deviation["integrated_lufs"], signed=True),
+            _fmt(values["plr_db"]),
+            _fmt(deviation["plr_db"], signed=True),
+            _fmt(values["tilt_db_per_octave"], 2),
+            _fmt(deviation["tilt_db_per_octave"], 2, signed=True),
+            _fmt(values["width"], 2),
+            _fmt(deviation["width"], 2, signed=True),
+            _fmt(spotify["track_gain_db"], signed=True),
+            _fmt(spotify["album_gain_db"], signed=True),
+            _fmt(spotify["album_minus_track_db"], signed=True),
+        )
+    console.print(table)
+    console.print("Δ: the track minus the album's median track; ! = an outlier.", markup=False)
+    for outlier in report["outliers"]:
+        console.print(f"  - [{outlier['measure']}] {outlier['message']}", markup=False)
+    if not report["outliers"]:
+        console.print("  No track stands out from the album.", markup=False)
+    for rule in report["playback"]:
+        console.print(rule["message"], markup=False)
+
+
+def print_album(
+    tracks: Sequence[Measurements], *, json_output: bool = False, lang: str = "en"
+) -> None:
+    """Print the album report of ``tracks`` (album order) to stdout."""
+    report = album_report(tracks, lang=lang)
+    if json_output:
+        sys.stdout.write(json.dumps(report, allow_nan=False, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    else:
+        from rich.console import Console
+
+        render_album(report, Console())
