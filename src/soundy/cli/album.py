@@ -39,7 +39,7 @@ def _bar(lufs: float | None, loudest: float | None) -> str:
 
 def render_album(report: AlbumReport, console: Console) -> None:
     """Print the report: one row per track in album order, then outliers and playback."""
-    from rich.table import Table
+    from rich.table import Table  # start-up path: loaded only when an album is printed
 
     album = report["album"]
     title = (
@@ -100,6 +100,6 @@ def print_album(
         sys.stdout.write(json.dumps(report, allow_nan=False, ensure_ascii=False) + "\n")
         sys.stdout.flush()
     else:
-        from rich.console import Console
+        from rich.console import Console  # start-up path: --json never loads rich
 
         render_album(report, Console())
