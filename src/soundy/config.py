@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=200_000_000, gt=0)
     max_duration_s: float = Field(default=20 * 60, gt=0)
     max_jobs_in_flight_per_client: int = Field(default=5, gt=0)
+    # Tracks of one album (POST /api/albums).
+    album_max_tracks: int = Field(default=30, ge=2)
     # Comparisons an API process keeps, by (job, targets version, language); ~10 KB each.
     comparison_cache_entries: int = Field(default=2048, ge=0)
     clients_per_ip_per_hour: int = Field(default=30, gt=0)

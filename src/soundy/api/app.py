@@ -25,7 +25,17 @@ from soundy.api.auth import load_secret_key
 from soundy.api.deps import AppState
 from soundy.api.errors import error_response, install_error_handlers
 from soundy.api.limits import EventStreamSlots, RequestRate
-from soundy.api.routes import admin, analyze, clients, genres, health, jobs, shares, uploads
+from soundy.api.routes import (
+    admin,
+    albums,
+    analyze,
+    clients,
+    genres,
+    health,
+    jobs,
+    shares,
+    uploads,
+)
 from soundy.config import Settings, get_settings
 from soundy.db.session import create_engine, sessionmaker
 from soundy.jobs.results import ComparisonCache
@@ -186,7 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(LatencyMiddleware)
 
-    for module in (clients, uploads, analyze, jobs, shares, genres, admin, health):
+    for module in (clients, uploads, analyze, jobs, shares, albums, genres, admin, health):
         app.include_router(module.router)
     app.include_router(web.router)
     return app

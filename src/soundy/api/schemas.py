@@ -12,9 +12,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from soundy.db.models import Job
-from soundy.result import AnalysisResult, JobStatus, Lang, Mode, Stage
+from soundy.result import AlbumReport, AnalysisResult, JobStatus, Lang, Mode, Stage
 
 __all__ = [
+    "AlbumCreate",
+    "AlbumOut",
+    "AlbumTrackOut",
     "AnalyzeRequest",
     "ClientCreated",
     "ErrorBody",
@@ -202,6 +205,44 @@ class SharedReport(BaseModel):
     job: SharedJob
     reference: AnalysisResult | None = Field(
         description="The reference track's result when the job was compared with one."
+    )
+
+
+class AlbumCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    job_ids: list[uuid.UUID] = Field(
+        min_length=2,
+        max_length=1000,
+        description="Your jobs, in track order (2 to SOUNDY_ALBUM_MAX_TRACKS, each once); they "
+        "may still be running.",
+    )
+    name: str | None = Field(default=None, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
+    lang: Lang | None = None
+
+
+class AlbumTrackOut(BaseModel):
+    position: int = Field(description="1-based place in the album.")
+    job_id: uuid.UUID
+    status: JobStatus | None = Field(description="The job's status; null for a deleted job.")
+    filename: str | None
+    error: JobError | None
+    report_index: int | None = Field(
+        description="Its index in report.tracks (failed and deleted jobs have none)."
+    )
+
+
+class AlbumOut(BaseModel):
+    id: uuid.UUID
+    name: str | None
+    lang: str | None
+    created_at: datetime
+    status: Literal["pending", "completed"] = Field(
+        description="pending while any track's job is pending or processing."
+    )
+    tracks: list[AlbumTrackOut]
+    report: AlbumReport | None = Field(
+        description="The album report (docs/result.md, 'Albums') once no track is running."
     )
 
 

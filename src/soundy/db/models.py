@@ -1,4 +1,4 @@
-"""Tables: clients, uploads, jobs, shares (SQLAlchemy 2 ``Mapped[]`` declarative models).
+"""Tables: clients, uploads, jobs, shares, albums (SQLAlchemy 2 ``Mapped[]`` declarative models).
 
 PostgreSQL is the source of truth for jobs and their results
 (docs/architecture.md#how-the-parts-run).
@@ -23,12 +23,12 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from soundy.result import Measurements
 
-__all__ = ["Base", "Client", "Job", "Share", "Upload"]
+__all__ = ["Album", "Base", "Client", "Job", "Share", "Upload"]
 
 
 class Base(DeclarativeBase):
@@ -172,3 +172,26 @@ class Share(Base):
             postgresql_where=text("revoked_at IS NULL"),
         ),
     )
+
+
+class Album(Base):
+    """Several of a client's jobs read as one release (``POST /api/albums``), in track order.
+
+    Only the order is stored: the report is derived on read from the jobs' measurements
+    (``soundy.compare.album``), like a job's comparison. A job deleted later leaves the album.
+    """
+
+    __tablename__ = "albums"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("clients.id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str | None] = mapped_column(String(200))
+    job_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), nullable=False)
+    lang: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+    __table_args__ = (Index("ix_albums_client_created", "client_id", "created_at"),)
