@@ -41,13 +41,17 @@ __all__ = [
     "BandTarget",
     "ChannelPeaks",
     "Classification",
+    "CodecBandChange",
+    "CodecCheckEntry",
     "Comparison",
     "Destination",
     "Dynamics",
+    "Evidence",
     "FileInfo",
     "JobStatus",
     "KeyCandidate",
     "Lang",
+    "LimiterStats",
     "Loudness",
     "Measurements",
     "MetricScore",
@@ -57,6 +61,8 @@ __all__ = [
     "NearestGenre",
     "Peaks",
     "PlatformNormalization",
+    "PlaybackEntry",
+    "PlaybackRule",
     "Range",
     "ReferenceBand",
     "ReferenceComparison",
@@ -274,8 +280,64 @@ class Series(TypedDict):
     true_peak_dbtp: list[float | None]
 
 
+#: How sure a platform's rule is: published by the platform, measured by third parties, or
+#: repeated without a measurement anyone can check.
+Evidence = Literal["documented", "measured", "folklore"]
+PlaybackRule = Literal["up_to_true_peak", "down_only", "limiter", "none"]
+
+
+class LimiterStats(TypedDict):
+    """What a playback limiter did to the track (Spotify's Loud mode)."""
+
+    active_fraction: float
+    max_reduction_db: float
+    median_reduction_db: float
+
+
+class PlaybackEntry(TypedDict):
+    """One platform in one listening mode, simulated on the track's samples."""
+
+    platform: str
+    mode: str
+    target_lufs: float | None
+    rule: PlaybackRule
+    peak_ceiling_dbtp: float | None
+    gain_db: float
+    loudness_after_lufs: float | None
+    true_peak_after_dbtp: float | None
+    limiter: LimiterStats | None
+    evidence: Evidence
+    source: str
+
+
+class CodecBandChange(TypedDict):
+    key: BandKey
+    change_db: float | None
+
+
+class CodecCheckEntry(TypedDict):
+    """The track encoded with one platform's delivery codec and decoded again."""
+
+    platform: str
+    codec: str
+    bitrate_kbps: int
+    sample_rate: int
+    true_peak_dbtp: float | None
+    true_peak_change_db: float | None
+    playback_gain_db: float
+    clipped_samples_after_gain: int
+    loudness_change_lu: float | None
+    bands: list[CodecBandChange]
+    evidence: Evidence
+    source: str
+
+
 class Measurements(TypedDict):
-    """What :func:`soundy.analysis.measure_file` returns: the file's measurements alone."""
+    """What :func:`soundy.analysis.measure_file` returns: the file's measurements alone.
+
+    ``playback`` is absent from results stored before it existed; ``codec_check`` is present
+    only when it was asked for.
+    """
 
     schema_version: int
     file: FileInfo
@@ -286,6 +348,7 @@ class Measurements(TypedDict):
     spectrum: Spectrum
     musical: Musical
     series: Series
+    playback: NotRequired[list[PlaybackEntry] | None]
 
 
 # --- Comparison (soundy.compare) -----------------------------------------------------------

@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +26,7 @@ from soundy.analysis.decode import AudioInfo, open_audio
 from soundy.analysis.dynamics import DynamicsMeter
 from soundy.analysis.loudness import LoudnessMeter
 from soundy.analysis.peaks import PeakMeter, psr_max_db
+from soundy.analysis.playback import simulate_playback
 from soundy.analysis.rhythm import RhythmMeter
 from soundy.analysis.spectrum import SpectrumMeter
 from soundy.analysis.stereo import StereoMeter
@@ -189,6 +190,10 @@ def _weights(info: AudioInfo) -> tuple[float, ...]:
     if info.channel_mask is not None:
         return channel_weights_from_mask(info.channel_mask, info.channels)
     return channel_weights(info.channels)
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _db_max(values: Sequence[float | None]) -> float | None:
@@ -393,6 +398,20 @@ def measure_file(
         "channel_mask": info.channel_mask,
     }
     result = meters.measurements(file)
+
+    def again() -> Iterator[np.ndarray]:
+        # The second pass of a limiter (Spotify's Loud mode): the file's blocks once more.
+        with open_audio(path, max_duration_s=max_duration_s) as second:
+            yield from second.blocks(MEASURE_BLOCK_S)
+
+    result["playback"] = simulate_playback(
+        _finite(result["loudness"]["integrated_lufs"]),
+        _finite(result["peaks"]["true_peak_dbtp"]),
+        _finite(result["peaks"]["sample_peak_dbfs"]),
+        sample_rate_hz=info.sample_rate,
+        channel_weights=_weights(info),
+        blocks=again,
+    )
     report("measuring", 1.0, force=True)
     safe: Measurements = json_safe(result)
     return safe

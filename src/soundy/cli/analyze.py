@@ -300,6 +300,36 @@ def _target(result: AnalysisResult, *metrics: str) -> str:
     return ""
 
 
+def _render_playback(result: AnalysisResult, console: Console) -> None:
+    """The platforms' playback, one row per platform and mode (docs/scoring.md)."""
+    from rich.table import Table  # start-up path: --json never loads rich
+
+    entries = result.get("playback")
+    if not entries:
+        return
+    table = Table(title="Playback", title_justify="left", show_edge=False, pad_edge=False)
+    for name in ("Platform", "Gain dB", "LUFS", "dBTP", "Limiter", "Evidence"):
+        table.add_column(name, justify="left" if name in ("Platform", "Limiter") else "right")
+    for e in entries:
+        limiter = e["limiter"]
+        touched = ""
+        if limiter is not None and limiter["active_fraction"] > 0:
+            touched = (
+                f"{limiter['active_fraction']:.0%} of it, max {limiter['max_reduction_db']:.1f} dB,"
+                f" median {limiter['median_reduction_db']:.1f} dB"
+            )
+        mode = "" if e["mode"] == "default" else f" {e['mode'].replace('_', ' ')}"
+        table.add_row(
+            e["platform"] + mode,
+            _num(e["gain_db"]),
+            _num(e["loudness_after_lufs"]),
+            _num(e["true_peak_after_dbtp"]),
+            touched,
+            e["evidence"],
+        )
+    console.print(table)
+
+
 def render_report(result: AnalysisResult, console: Console) -> None:
     """Print one file's result as rich tables: measurements, bands, score and suggestions."""
     from rich.table import Table  # start-up path: --json never loads rich
@@ -394,6 +424,7 @@ def render_report(result: AnalysisResult, console: Console) -> None:
             r = f" (r {relative['correlation']:.2f})" if relative else ""
             row("", "Relative key", f"{musical['key_relative']}{r}")
     console.print(table)
+    _render_playback(result, console)
 
     targets = result.get("targets")
     if isinstance(targets, dict):

@@ -9,7 +9,8 @@ function of the measurements and those choices, so a stored result can be compar
   the stage: a mix before mastering or a finished master);
 * ``score``: overall 0-100, parts, classification and one row per metric;
 * ``suggestions``: concrete fixes, most severe first, in ``lang`` ("en" or "pt-BR");
-* ``normalization``: what each streaming platform will do to the track (None for silence);
+* ``normalization``: the older per-platform view of the measured ``playback`` (None for
+  silence, and for results measured before ``playback``);
 * ``nearest_genres``: the three genre profiles the balance is closest to (with a genre or a
   reference; None otherwise, so that a plain measurement loads no profile);
 * ``reference``: differences from the reference track and a similarity (reference mode only).
@@ -79,10 +80,7 @@ def compare(
         "targets": targets.to_dict(),
         "score": score_targets(evaluated),
         "suggestions": make_suggestions(evaluated, targets, lang, nearest),
-        "normalization": normalization(
-            measurements["loudness"]["integrated_lufs"],
-            measurements["peaks"]["true_peak_dbtp"],
-        ),
+        "normalization": normalization(measurements),
         "nearest_genres": nearest,
     }
     if reference is not None:
