@@ -57,6 +57,15 @@ class Settings(BaseSettings):
     # Limits.
     max_upload_bytes: int = Field(default=200_000_000, gt=0)
     max_duration_s: float = Field(default=20 * 60, gt=0)
+    # The work and memory of one analysis grow with its samples (frames x channels) and, per
+    # block, with rate x channels: a file over any of these fails at once, from its header.
+    # 480 M samples = 20 min of stereo at 192 kHz, or of 8 channels at 48 kHz.
+    max_samples_per_job: int = Field(default=480_000_000, gt=0)
+    max_channels: int = Field(default=8, ge=1)
+    max_sample_rate_hz: int = Field(default=384_000, ge=1000, le=768_000)
+    # Address space of each analysis process (RLIMIT_AS): an analysis that needs more fails
+    # (analysis_crashed) instead of taking the machine's memory. None = no limit.
+    analysis_memory_limit_bytes: int | None = Field(default=3 << 30, gt=0)
     max_jobs_in_flight_per_client: int = Field(default=5, gt=0)
     # Tracks of one album (POST /api/albums).
     album_max_tracks: int = Field(default=30, ge=2)
@@ -130,10 +139,10 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
 
-    @field_validator("audio_retention_s", mode="before")
+    @field_validator("audio_retention_s", "analysis_memory_limit_bytes", mode="before")
     @classmethod
     def _forever_is_none(cls, value: object) -> object:
-        if isinstance(value, str) and value.strip().lower() in ("forever", ""):
+        if isinstance(value, str) and value.strip().lower() in ("forever", "none", ""):
             return None
         return value
 

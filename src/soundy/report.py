@@ -35,6 +35,11 @@ class AnalysisOptions:
     lang: str = "en"
     # Longer files fail with AudioTooLong (a permanent error).
     max_duration_s: float = 20 * 60
+    # More samples (frames x channels) fail with AudioTooLong; more channels or a higher rate
+    # with UnsupportedFormat. None = no limit (the service sets them from its settings).
+    max_samples: int | None = None
+    max_channels: int | None = None
+    max_sample_rate_hz: int | None = None
     # Display name put into result["file"]["name"]; None = the path's name.
     display_name: str | None = None
 
@@ -54,6 +59,9 @@ def analyze_file(
     measurements = measure_file(
         path,
         max_duration_s=options.max_duration_s,
+        max_samples=options.max_samples,
+        max_channels=options.max_channels,
+        max_sample_rate_hz=options.max_sample_rate_hz,
         display_name=options.display_name,
         progress=progress,
     )

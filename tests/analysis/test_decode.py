@@ -275,6 +275,32 @@ def test_too_long_is_refused_while_decoding_when_the_header_hides_it(tmp_path: P
         _consume(path, max_duration_s=5.9)
 
 
+def test_too_many_samples_channels_or_too_high_a_rate_are_refused_from_the_header(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "wide.flac"
+    sf.write(path, np.zeros((96000 * 2, 6), dtype=np.int16), 96000, subtype="PCM_16")
+    with pytest.raises(AudioTooLong, match=r"6 channels at 96000 Hz .* 1,000,000 samples"):
+        open_audio(path, max_samples=1_000_000)
+    with pytest.raises(UnsupportedFormat, match="6 channels, over this service's limit of 2"):
+        open_audio(path, max_channels=2)
+    with pytest.raises(UnsupportedFormat, match="96000 Hz is over this service's limit"):
+        open_audio(path, max_sample_rate_hz=48000)
+    with open_audio(path, max_samples=96000 * 2 * 6, max_channels=6, max_sample_rate_hz=96000):
+        pass
+
+
+def test_too_many_samples_are_refused_while_decoding_when_the_header_hides_it(
+    tmp_path: Path,
+) -> None:
+    rate = 44100
+    path = tmp_path / "long.mp3"
+    _encode_pyav(path, _signal(rate * 6, 2, rate), rate, "libmp3lame", "mp3")
+    # 6 s of stereo is 529,200 samples; the header's estimate is within the 5 % margin.
+    with pytest.raises(AudioTooLong, match="515,000 samples"):
+        _consume(path, max_samples=515_000)
+
+
 def test_sniff_format_skips_id3_tags() -> None:
     id3 = b"ID3\x04\x00\x00\x00\x00\x00\x0a" + bytes(10)
     assert sniff_format(id3 + b"fLaC" + bytes(60)) == "flac"

@@ -307,6 +307,8 @@ class AudioSource:
         self._max_frames = (
             None if max_duration_s is None else int(np.ceil(max_duration_s * info.sample_rate))
         )
+        # Samples (frames x channels) accepted; None = no limit (set by open_audio).
+        self._max_samples: int | None = None
 
     def __enter__(self) -> AudioSource:
         return self
@@ -359,9 +361,20 @@ class AudioSource:
                 raise AudioTooLong(
                     f"{name}: longer than the limit of {_fmt_duration(self.max_duration_s)}"
                 )
+            if self._max_samples is not None and (
+                self.frames_read * self.info.channels > self._max_samples
+            ):
+                raise AudioTooLong(f"{name}: {_too_many_samples(self._max_samples)}")
             yield block
         if self.frames_read == 0:
             raise EmptyAudio(f"{name}: the file contains no audio samples")
+
+
+def _too_many_samples(max_samples: int) -> str:
+    return (
+        f"more audio than one analysis takes: at most {max_samples:,} samples "
+        "(frames x channels; e.g. 20 minutes of stereo at 192 kHz)"
+    )
 
 
 def _fmt_duration(seconds: float | None) -> str:
@@ -631,7 +644,14 @@ def _open_pyav(path: Path, fmt: str | None, head: bytes) -> AudioSource | None:
         raise
 
 
-def open_audio(path: str | Path, *, max_duration_s: float | None = None) -> AudioSource:
+def open_audio(
+    path: str | Path,
+    *,
+    max_duration_s: float | None = None,
+    max_samples: int | None = None,
+    max_channels: int | None = None,
+    max_sample_rate_hz: int | None = None,
+) -> AudioSource:
     """Open ``path`` for streaming decoding; the format is detected from its content.
 
     Parameters
@@ -640,6 +660,11 @@ def open_audio(path: str | Path, *, max_duration_s: float | None = None) -> Audi
     max_duration_s : longest audio accepted, in seconds; None = no limit. Checked against the
         header before decoding (with a 5 % margin when the header only estimates) and exactly
         while decoding.
+    max_samples : most samples (frames x channels) accepted, the work and memory of one
+        analysis grow with it; None = no limit. Checked like ``max_duration_s``.
+    max_channels : most channels accepted; None = no limit. From the header.
+    max_sample_rate_hz : highest sample rate accepted, in Hz (at most ``MAX_SAMPLE_RATE_HZ``);
+        None = ``MAX_SAMPLE_RATE_HZ``. From the header.
 
     Raises UnsupportedFormat, AudioTooLong, EmptyAudio (here or from ``blocks()``).
     """
@@ -679,6 +704,29 @@ def open_audio(path: str | Path, *, max_duration_s: float | None = None) -> Audi
             f"{path.name}: a sample rate of {info.sample_rate} Hz is outside what can be "
             f"measured ({MIN_SAMPLE_RATE_HZ} to {MAX_SAMPLE_RATE_HZ} Hz)"
         )
+    if max_sample_rate_hz is not None and info.sample_rate > max_sample_rate_hz:
+        source.close()
+        raise UnsupportedFormat(
+            f"{path.name}: a sample rate of {info.sample_rate} Hz is over this service's "
+            f"limit of {max_sample_rate_hz} Hz; convert it to a lower rate (e.g. 48000 Hz)"
+        )
+    if max_channels is not None and info.channels > max_channels:
+        source.close()
+        raise UnsupportedFormat(
+            f"{path.name}: {info.channels} channels, over this service's limit of "
+            f"{max_channels}; mix it down (e.g. to stereo)"
+        )
+    if max_samples is not None:
+        source._max_samples = max_samples
+        estimate = max_samples * (1.0 if info.duration_exact else _ESTIMATE_MARGIN)
+        if info.duration_s is not None and (
+            info.duration_s * info.sample_rate * info.channels > estimate
+        ):
+            source.close()
+            raise AudioTooLong(
+                f"{path.name}: {_fmt_duration(info.duration_s)} of {info.channels} channels "
+                f"at {info.sample_rate} Hz is {_too_many_samples(max_samples)}"
+            )
     if max_duration_s is not None:
         source._max_frames = int(np.ceil(max_duration_s * info.sample_rate))
         limit = max_duration_s * (1.0 if info.duration_exact else _ESTIMATE_MARGIN)

@@ -350,6 +350,9 @@ def measure_file(
     path: str | Path,
     *,
     max_duration_s: float,
+    max_samples: int | None = None,
+    max_channels: int | None = None,
+    max_sample_rate_hz: int | None = None,
     display_name: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> Measurements:
@@ -357,14 +360,21 @@ def measure_file(
 
     One pass: every block goes to every meter, then is dropped, so peak memory depends on the
     block length (a few seconds), not on the file's duration. Raises the
-    :class:`soundy.errors.InputError` subclasses of :func:`soundy.analysis.decode.open_audio`.
+    :class:`soundy.errors.InputError` subclasses of :func:`soundy.analysis.decode.open_audio`,
+    whose limits the ``max_*`` arguments are (samples = frames x channels).
     The returned dict is :class:`soundy.result.Measurements` (docs/result.md); it is JSON-safe
     (no NaN or infinity; a missing value is None).
     """
     report = _Progress(progress)
     path = Path(path)
     report("decoding", 0.0, force=True)
-    with open_audio(path, max_duration_s=max_duration_s) as source:
+    with open_audio(
+        path,
+        max_duration_s=max_duration_s,
+        max_samples=max_samples,
+        max_channels=max_channels,
+        max_sample_rate_hz=max_sample_rate_hz,
+    ) as source:
         info = source.info
         # Decoding (libsndfile, FFmpeg) runs in a thread of its own, overlapping the meters;
         # plain PCM is read in this thread: a third busy thread on two cores cost more than the

@@ -8,6 +8,9 @@ while the other slots go on. Children:
 
 * pin BLAS/OpenMP threads to 1 (``OMP_NUM_THREADS`` etc. set before numpy is imported), so N
   slots use N cores rather than N x cores threads;
+* run under an address-space limit (``RLIMIT_AS``, ``SOUNDY_ANALYSIS_MEMORY_LIMIT_BYTES``) when
+  the pool is given one: an analysis that needs more gets ``MemoryError``, reported as
+  :class:`AnalysisCrashed` with the limit in its message, instead of taking the machine's memory;
 * ignore SIGINT and SIGTERM (the worker decides when they stop; Ctrl-C in a terminal reaches
   the whole process group) and die with their parent (Linux ``PR_SET_PDEATHSIG``), so a
   SIGKILLed worker leaves no analysis running;
@@ -30,6 +33,7 @@ import ctypes
 import logging
 import multiprocessing
 import os
+import resource
 import signal
 import threading
 from collections.abc import Callable
@@ -68,10 +72,20 @@ _PR_SET_PDEATHSIG = 1
 _child_progress: Any = None
 
 
-def _init_child(progress_pipe: Any) -> None:
+_child_memory_limit_bytes: int | None = None
+
+
+def _init_child(progress_pipe: Any, memory_limit_bytes: int | None = None) -> None:
     """Runs first in each child, before anything imports numpy."""
     for name in _THREAD_VARIABLES:
         os.environ[name] = "1"
+    global _child_memory_limit_bytes
+    if memory_limit_bytes is not None:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            memory_limit_bytes = min(memory_limit_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, hard))
+        _child_memory_limit_bytes = memory_limit_bytes
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with contextlib.suppress(Exception):
@@ -107,6 +121,9 @@ def measure(path: Path, options: AnalysisOptions, progress: ProgressCallback) ->
     return measure_file(
         path,
         max_duration_s=options.max_duration_s,
+        max_samples=options.max_samples,
+        max_channels=options.max_channels,
+        max_sample_rate_hz=options.max_sample_rate_hz,
         display_name=options.display_name,
         progress=progress,
     )
@@ -125,6 +142,11 @@ def _analyze(analyze: Analysis, path: str, options: AnalysisOptions) -> Measurem
 
     try:
         return analyze(Path(path), options, progress)
+    except MemoryError as exc:
+        raise AnalysisCrashed(
+            "the analysis needed more memory than one analysis may use "
+            f"({_child_memory_limit_bytes or 0:,} bytes, SOUNDY_ANALYSIS_MEMORY_LIMIT_BYTES)"
+        ) from exc
     finally:
         # Written after every progress message of this call (the pipe keeps order), so the
         # parent knows when it has seen them all.
@@ -159,12 +181,16 @@ class _Slot:
 
 class AnalysisPool:
     """``slots`` analysis processes; :meth:`run` analyses one file in a free one with
-    ``analyze`` (default :func:`measure`)."""
+    ``analyze`` (default :func:`measure`), each process limited to ``memory_limit_bytes`` of
+    address space (None: no limit)."""
 
-    def __init__(self, slots: int, *, analyze: Analysis = measure) -> None:
+    def __init__(
+        self, slots: int, *, analyze: Analysis = measure, memory_limit_bytes: int | None = None
+    ) -> None:
         if slots < 1:
             raise ValueError("an analysis pool needs at least one slot")
         self._analyze = analyze
+        self._memory_limit_bytes = memory_limit_bytes
         self._context = multiprocessing.get_context("spawn")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: list[_Slot] = []
@@ -194,7 +220,7 @@ class AnalysisPool:
             max_workers=1,
             mp_context=self._context,
             initializer=_init_child,
-            initargs=(writer_end,),
+            initargs=(writer_end, self._memory_limit_bytes),
         )
         slot = _Slot(index, executor, reader_end)
         slot.reader = threading.Thread(

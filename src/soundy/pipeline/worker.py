@@ -217,7 +217,11 @@ class SoundyWorker:
         self.sessions = sessionmaker(self.engine)
         self.storage = open_storage(s)
         self.redis = queue.redis_client(s, timeout_s=max(5.0, s.redis_timeout_s))
-        self.pool = AnalysisPool(self.concurrency, analyze=self.analyze)
+        self.pool = AnalysisPool(
+            self.concurrency,
+            analyze=self.analyze,
+            memory_limit_bytes=self.settings.analysis_memory_limit_bytes,
+        )
         await self.pool.start()
         lock_ms = round(s.worker_lock_duration_s * 1000)
         self.bull = BullWorker(
@@ -438,6 +442,9 @@ class SoundyWorker:
         file_key = str(row.file_key or job.data.get("fileKey") or "")
         options = AnalysisOptions(
             max_duration_s=self.settings.max_duration_s,
+            max_samples=self.settings.max_samples_per_job,
+            max_channels=self.settings.max_channels,
+            max_sample_rate_hz=self.settings.max_sample_rate_hz,
             display_name=PurePosixPath(file_key).name,
         )
         progress = _Progress(
