@@ -3,10 +3,14 @@ each of Soundy's error classes has its HTTP status in one table (soundy.api.erro
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import signal
 
+import asyncpg
 import pytest
 
+from private_services import PrivatePostgres
 from soundy import errors
 from soundy.api.errors import (
     ERROR_STATUSES,
@@ -126,6 +130,33 @@ async def test_database_down_is_503_not_500(make_api, auth):
     )
     response = await api.get("/api/jobs", headers=auth("some-token"))
     assert_error(response, 503, "temporarily_unavailable")
+
+
+async def test_a_database_shutting_down_is_503_with_retry_after(make_api, auth, private_tmp_dir):
+    """A PostgreSQL being restarted refuses new sessions with SQLSTATE 57P03 ("the database
+    system is shutting down"), which SQLAlchemy raises as a plain DBAPIError: a 503 with
+    Retry-After, not a 500 (bench/chaos.py's clients saw 500s there). A real server in a smart
+    shutdown, held open by one session, refuses every new one that way."""
+    server = PrivatePostgres(private_tmp_dir / "postgres")
+    url = server.start()
+    holder = await asyncpg.connect(url)  # a smart shutdown waits for it
+    try:
+        server.signal_group(signal.SIGTERM)
+        for _ in range(200):
+            try:
+                await (await asyncpg.connect(url)).close()
+            except asyncpg.CannotConnectNowError:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the server never refused a new session")
+        api = await make_api(raise_app_exceptions=False, database_url=url)
+        response = await api.get("/api/jobs", headers=auth("some-token"))
+        assert_error(response, 503, "temporarily_unavailable")
+        assert int(response.headers["retry-after"]) > 0
+    finally:
+        await holder.close()
+        server.kill()
 
 
 async def test_oversized_json_body_is_413(api, client_token, auth):

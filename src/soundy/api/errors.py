@@ -4,7 +4,9 @@ Soundy's own errors (``soundy.errors``) carry their code; this module gives each
 status (``ERROR_STATUSES``, one table) and maps the rest at the boundary: FastAPI validation
 errors -> 422 ``invalid_request`` with a readable message; Starlette's 404 (unknown route) and
 405 -> ``not_found`` / ``method_not_allowed``; database or Redis outages -> 503
-``temporarily_unavailable``; anything else -> 500 ``internal_error`` with no traceback (the
+``temporarily_unavailable`` with ``Retry-After`` (a refused or lost connection, and a
+PostgreSQL that is shutting down or starting up: SQLSTATE classes 08 and 57P, which SQLAlchemy
+raises as a plain ``DBAPIError``); anything else -> 500 ``internal_error`` with no traceback (the
 traceback goes to the log).
 """
 
@@ -198,6 +200,29 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# SQLSTATE prefixes of a database that cannot serve now: connection exceptions (08) and
+# operator intervention (57P: shutting down, crash recovery, starting up).
+_UNAVAILABLE_SQLSTATES = ("08", "57P")
+
+
+def _sqlstate(exc: sqlalchemy.exc.DBAPIError) -> str:
+    """The SQLSTATE of the driver's error (asyncpg's, as SQLAlchemy's adapter carries it)."""
+    for error in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if isinstance(state, str):
+            return state
+    return ""
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A DBAPIError that is not an OperationalError/InterfaceError: 503 when the database is
+    going down or coming up (a restart), else a 500 like any other bug."""
+    assert isinstance(exc, sqlalchemy.exc.DBAPIError)
+    if exc.connection_invalidated or _sqlstate(exc).startswith(_UNAVAILABLE_SQLSTATES):
+        return await _unavailable(request, exc)
+    return await _internal_error(request, exc)
+
+
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     _log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "an internal error occurred; it has been logged")
@@ -218,4 +243,5 @@ def install_error_handlers(app: FastAPI) -> None:
         TimeoutError,
     ):
         app.add_exception_handler(unavailable, _unavailable)
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, _database_error)
     app.add_exception_handler(Exception, _internal_error)
