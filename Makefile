@@ -10,7 +10,7 @@ TESTS ?=
 # Reinstall (and so rebuild the C kernels) when any of these change.
 INSTALL_INPUTS := pyproject.toml setup.py $(wildcard src/soundy/analysis/*.c)
 
-.PHONY: run test test-fast lint bench bench-real bench-tempo bench-pipeline browser clean
+.PHONY: run test test-fast lint bench bench-real bench-tempo bench-pipeline chaos browser clean
 # bench/real_music.py arguments, e.g. `make bench-real BENCH_REAL_ARGS="--limit 6"`
 BENCH_REAL_ARGS ?=
 
@@ -75,6 +75,13 @@ bench-pipeline: $(VENV)/.installed-test
 	@scripts/ensure-wrk
 	@scripts/ensure-node-deps bench/peers/node
 	$(PY) bench/pipeline.py $(BENCH_ARGS)
+
+# The fault run (docs/operations.md, "Proven under faults"): 1,000 jobs through the API and workers
+# on private PostgreSQL, Redis and SeaweedFS while they fail; e.g.
+# `make chaos CHAOS_ARGS="--jobs 150"` (what CI runs).
+CHAOS_ARGS ?=
+chaos: $(VENV)/.installed-test
+	$(PY) bench/chaos.py $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache
