@@ -88,7 +88,7 @@ def render_album(report: AlbumReport, console: Console) -> None:
     if not report["outliers"]:
         console.print("  No track stands out from the album.", markup=False)
     for rule in report["playback"]:
-        console.print(rule["message"], markup=False)
+        console.print(f"{rule['label']}: {rule['message']}", markup=False)
 
 
 def print_album(

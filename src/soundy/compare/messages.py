@@ -328,8 +328,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "O Spotify, tocando o álbum, aplica o mesmo ganho de {gain} dB a todas as faixas, definido pela faixa mais alta ({name}, {loudest} LUFS); sozinha (aleatório, playlists), cada faixa recebe o próprio ganho até {target} LUFS.",
     },
     "album.playback.aes_td1008": {
-        "en": "AES TD1008: the loudest track ({name}) plays at {album_target} LUFS and every track gets the same {gain} dB; a track played alone is normalised to {target} LUFS.",
-        "pt-BR": "AES TD1008: a faixa mais alta ({name}) toca a {album_target} LUFS e todas recebem o mesmo ganho de {gain} dB; uma faixa tocada sozinha é normalizada para {target} LUFS.",
+        "en": "The loudest track ({name}) plays at {album_target} LUFS and every track gets the same {gain} dB; a track played alone is normalised to {target} LUFS.",
+        "pt-BR": "A faixa mais alta ({name}) toca a {album_target} LUFS e todas recebem o mesmo ganho de {gain} dB; uma faixa tocada sozinha é normalizada para {target} LUFS.",
     },
     "album.playback.silent": {
         "en": "No track has a measured loudness (silence): there is no playback gain to show.",

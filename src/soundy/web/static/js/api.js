@@ -102,6 +102,12 @@ export const getJob = (id, lang) =>
   );
 export const listJobs = (params = "") => request("GET", "/api/jobs" + params);
 export const analyze = (body) => request("POST", "/api/audio/analyze", body);
+export const createAlbum = (body) => request("POST", "/api/albums", body);
+export const getAlbum = (id, lang) =>
+  request(
+    "GET",
+    "/api/albums/" + encodeURIComponent(id) + (lang ? "?lang=" + encodeURIComponent(lang) : ""),
+  );
 const sharePath = (id) => "/api/jobs/" + encodeURIComponent(id) + "/share";
 /** The job's live read-only link ({token, url, ...}), or null when it has none. */
 export const getShare = async (id) => (await request("GET", sharePath(id))).link;

@@ -3,6 +3,7 @@
 
 import * as api from "./api.js";
 import { LANGUAGES, dateTime, lang, num, setLang, t, translate } from "./i18n.js";
+import { renderAlbum } from "./album.js";
 import { renderReport } from "./report.js";
 
 const $ = (id) => document.getElementById(id);
@@ -11,6 +12,8 @@ const REQUESTS_KEY = "soundy.requests"; // job id -> the analyze request, for "t
 
 const state = {
   file: null,
+  files: [], // every chosen file, in album order (more than one: an album)
+  album: null, // the album shown
   genres: [],
   current: null, // the job shown in the report or progress area
   controller: null, // aborts following the current job
@@ -57,15 +60,52 @@ function reasonOf(error) {
 // ---- form ---------------------------------------------------------------------------------
 
 function setFile(file) {
+  setFiles(file ? [file] : []);
+}
+
+/** The chosen files; more than one is an album, in the order shown (↑/↓ move a track). */
+function setFiles(files) {
+  state.files = [...files];
+  const file = state.files[0] || null;
   state.file = file;
   $("file-name").removeAttribute("data-i18n");
-  $("file-name").textContent = file ? `${file.name} (${num(file.size / 1e6, 1)} MB)` : t("form.file.none");
+  if (state.files.length > 1) {
+    $("file-name").textContent = t("form.album.count", { count: state.files.length });
+  } else {
+    $("file-name").textContent = file ? `${file.name} (${num(file.size / 1e6, 1)} MB)` : t("form.file.none");
+  }
   if (file) showFormError("");
+  const list = $("album-order");
+  list.replaceChildren();
+  $("album-files").hidden = state.files.length < 2;
+  state.files.forEach((f, i) => {
+    const item = document.createElement("li");
+    item.dataset.testid = "album-file";
+    const name = document.createElement("span");
+    name.textContent = f.name;
+    item.append(name);
+    for (const [label, delta] of [["↑", -1], ["↓", 1]]) {
+      const j = i + delta;
+      if (j < 0 || j >= state.files.length) continue;
+      const move = document.createElement("button");
+      move.type = "button";
+      move.className = "button secondary small";
+      move.textContent = label;
+      move.setAttribute("aria-label", t(delta < 0 ? "form.album.up" : "form.album.down", { name: f.name }));
+      move.addEventListener("click", () => {
+        const next = [...state.files];
+        [next[i], next[j]] = [next[j], next[i]];
+        setFiles(next);
+      });
+      item.append(move);
+    }
+    list.append(item);
+  });
 }
 
 function setupDropzone() {
   const zone = $("dropzone");
-  $("file").addEventListener("change", (event) => setFile(event.target.files[0] || null));
+  $("file").addEventListener("change", (event) => setFiles(event.target.files || []));
   for (const name of ["dragenter", "dragover"]) {
     zone.addEventListener(name, (event) => {
       event.preventDefault();
@@ -78,8 +118,8 @@ function setupDropzone() {
   zone.addEventListener("drop", (event) => {
     event.preventDefault();
     zone.classList.remove("dragging");
-    const file = event.dataTransfer && event.dataTransfer.files[0];
-    if (file) setFile(file);
+    const files = event.dataTransfer ? [...event.dataTransfer.files] : [];
+    if (files.length) setFiles(files);
   });
   // A file dropped elsewhere on the page should not navigate away from it.
   window.addEventListener("dragover", (event) => event.preventDefault());
@@ -224,6 +264,10 @@ async function onSubmit(event) {
     $("file").focus();
     return;
   }
+  if (state.files.length > 1) {
+    await onSubmitAlbum();
+    return;
+  }
   const mode = refMode();
   const refFile = $("ref-file").files[0] || null;
   const refJob = $("ref-job").value;
@@ -267,6 +311,77 @@ async function onSubmit(event) {
     );
   } finally {
     button.disabled = false;
+  }
+}
+
+// ---- album --------------------------------------------------------------------------------
+
+/** Several files: upload and analyse each in turn (the per-client in-flight limit holds), then
+ * read them as one album (POST /api/albums) and show the album report. */
+async function onSubmitAlbum() {
+  const button = $("analyze-form").querySelector('[data-testid="analyze"]');
+  button.disabled = true;
+  const files = [...state.files];
+  const genre = $("genre").value || null;
+  const destination = $("destination").value || null;
+  const stage = $("stage").value || "master";
+  try {
+    $("report").hidden = true;
+    $("album").hidden = true;
+    const ids = [];
+    for (const [i, file] of files.entries()) {
+      const label = t("album.progress", { n: i + 1, total: files.length, name: file.name });
+      const fileKey = await uploadWithProgress(file, "progress.upload");
+      const job = await startJob({ file_key: fileKey, mode: "genre", genre, destination, stage, lang: lang() }, file.name);
+      const done = await follow(job.id, { label });
+      if (!done) return;
+      ids.push(done.id);
+    }
+    const album = await api.createAlbum({ job_ids: ids, lang: lang() });
+    history.replaceState(null, "", "#album=" + album.id);
+    await showAlbum(album);
+    loadHistory(true);
+  } catch (error) {
+    $("progress").hidden = true;
+    showFormError(
+      error instanceof api.ApiError && error.code === "upload_failed"
+        ? t("error.upload", { reason: reasonOf(error) })
+        : t("error.generic", { reason: reasonOf(error) }),
+    );
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function showAlbum(album) {
+  state.album = album;
+  state.current = null;
+  $("progress").hidden = true;
+  $("report").hidden = true;
+  renderAlbum($("album"), album, { onOpen: (id) => openJob(id) });
+  announce(t("album.title"));
+  $("album").focus({ preventScroll: true });
+  $("album").scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+async function openAlbum(id) {
+  showFormError("");
+  try {
+    let album = await api.getAlbum(id, lang());
+    // Reopened while a track still runs: follow it, then read the album again.
+    for (const track of album.tracks) {
+      if (track.status === "pending" || track.status === "processing") await follow(track.job_id);
+    }
+    if (album.status === "pending") album = await api.getAlbum(id, lang());
+    history.replaceState(null, "", "#album=" + id);
+    await showAlbum(album);
+  } catch (error) {
+    $("album").hidden = true;
+    showFormError(
+      error instanceof api.ApiError && error.status === 404
+        ? t("error.not_found")
+        : t("error.generic", { reason: reasonOf(error) }),
+    );
   }
 }
 
@@ -383,6 +498,8 @@ function shareControls(job) {
 
 async function showJob(job, { referenceId = null } = {}) {
   state.current = job;
+  state.album = null;
+  $("album").hidden = true;
   if (job.status === "failed") {
     $("report").hidden = true;
     showFailure(job);
@@ -539,6 +656,15 @@ function setupLanguage() {
   select.addEventListener("change", async () => {
     setLang(select.value);
     applyLanguage();
+    if (state.album) {
+      try {
+        state.album = await api.getAlbum(state.album.id, lang());
+      } catch {
+        // keep the one we have
+      }
+      renderAlbum($("album"), state.album, { onOpen: (id) => openJob(id) });
+      return;
+    }
     // The API translates suggestions: fetch the shown job again in the new language.
     if (state.current && state.current.status === "completed") {
       try {
@@ -558,7 +684,7 @@ function setupLanguage() {
 
 function applyLanguage() {
   translate();
-  if (state.file) setFile(state.file);
+  if (state.files.length) setFiles(state.files);
   fillGenres();
   renderHistory();
 }
@@ -589,6 +715,8 @@ async function main() {
   await loadHistory(true);
   const match = location.hash.match(/^#job=([\w-]+)$/);
   if (match) await openJob(match[1]);
+  const albumMatch = location.hash.match(/^#album=([\w-]+)$/);
+  if (albumMatch) await openAlbum(albumMatch[1]);
   // Back/forward or an edited address: show the job it names.
   window.addEventListener("hashchange", () => {
     const next = location.hash.match(/^#job=([\w-]+)$/);

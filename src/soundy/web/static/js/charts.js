@@ -295,3 +295,87 @@ export function bandChart(container, opts) {
     return svg;
   });
 }
+
+/**
+ * A bar per item in order (e.g. an album's tracks by loudness), drawn up from `floor`.
+ * opts: {title, summary, unit, floor, bars: [{label, value, highlight}], lines: [{label, value,
+ *        color}], color, highlightColor}
+ */
+export function barChart(container, opts) {
+  const figure = document.createElement("div");
+  figure.className = "chart-body";
+  container.replaceChildren(figure);
+  container.append(
+    legend([
+      { label: opts.barLabel, color: opts.color, kind: "box" },
+      ...(opts.highlightLabel ? [{ label: opts.highlightLabel, color: opts.highlightColor, kind: "box" }] : []),
+      ...(opts.lines || []).map((l) => ({ label: l.label, color: l.color, dash: true })),
+    ]),
+  );
+  const values = [...opts.bars.map((b) => b.value), ...(opts.lines || []).map((l) => l.value)].filter(
+    (v) => typeof v === "number" && Number.isFinite(v),
+  );
+  const top = Math.ceil((Math.max(opts.floor + 1, ...values) + 1) / 2) * 2;
+  const floor = Math.min(opts.floor, Math.floor(Math.min(...values, opts.floor) - 1));
+  responsive(figure, (width) => {
+    const height = width < 480 ? 220 : 260;
+    const m = { top: 22, right: 12, bottom: 44, left: 44 };
+    const w = width - m.left - m.right;
+    const h = height - m.top - m.bottom;
+    const y = (v) => m.top + (1 - (Math.min(Math.max(v, floor), top) - floor) / (top - floor)) * h;
+    const slot = w / Math.max(1, opts.bars.length);
+    const svg = el("svg", {
+      width,
+      height,
+      viewBox: `0 0 ${width} ${height}`,
+      role: "img",
+      "aria-label": opts.title + ". " + (opts.summary || ""),
+      class: "chart-svg",
+    });
+    svg.append(el("title", {}, opts.title));
+    const step = niceStep(top - floor, height < 240 ? 4 : 5);
+    for (let v = Math.ceil(floor / step) * step; v <= top + 1e-9; v += step) {
+      svg.append(el("line", { x1: m.left, x2: m.left + w, y1: y(v), y2: y(v), class: "grid" }));
+      svg.append(el("text", { x: m.left - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, +v.toFixed(1)));
+    }
+    opts.bars.forEach((bar, i) => {
+      const x = m.left + i * slot + slot * 0.15;
+      const ok = typeof bar.value === "number" && Number.isFinite(bar.value);
+      const group = el("g", { class: "bar", "data-index": i, "data-value": ok ? bar.value : "" });
+      if (ok) {
+        group.append(
+          el("rect", {
+            x,
+            width: slot * 0.7,
+            y: y(bar.value),
+            height: Math.max(1, y(floor) - y(bar.value)),
+            fill: bar.highlight ? opts.highlightColor : opts.color,
+            rx: 3,
+          }),
+        );
+        group.append(
+          el("text", { x: x + slot * 0.35, y: y(bar.value) - 4, "text-anchor": "middle", class: "tick" }, bar.text || ""),
+        );
+      }
+      const name = bar.label.length > 16 && slot < 140 ? bar.label.slice(0, 14) + "…" : bar.label;
+      group.append(
+        el("text", { x: x + slot * 0.35, y: m.top + h + 16, "text-anchor": "middle", class: "tick" }, `${i + 1}`),
+      );
+      group.append(
+        el("text", { x: x + slot * 0.35, y: m.top + h + 30, "text-anchor": "middle", class: "tick small" }, name),
+      );
+      svg.append(group);
+    });
+    for (const line of opts.lines || []) {
+      if (typeof line.value !== "number") continue;
+      svg.append(
+        el("line", {
+          x1: m.left, x2: m.left + w, y1: y(line.value), y2: y(line.value),
+          stroke: line.color, "stroke-width": 2, "stroke-dasharray": "6 4",
+        }),
+      );
+    }
+    svg.append(el("text", { x: 4, y: 12, class: "axis-label" }, opts.unit || ""));
+    return svg;
+  });
+}

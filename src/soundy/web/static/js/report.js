@@ -33,7 +33,7 @@ const UNIT_BY_SUFFIX = [
   ["_s", "s"],
 ];
 
-function h(tag, attrs = {}, ...children) {
+export function h(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
