@@ -17,7 +17,8 @@ Per test:
   ``soundy worker``) so they use the same database, Redis, storage and queue prefix.
 - ``app``: ``create_app(settings)`` with its lifespan running.
 - ``api``: ``httpx.AsyncClient`` over ``ASGITransport(app)`` (base URL ``http://testserver``).
-- ``live_url``: the app served by a real uvicorn on a free loopback port (its base URL).
+- ``live_url``: the app served by a real uvicorn on a free loopback port (its base URL), with
+  ``soundy api``'s connection limits; ``make_live_url(**overrides)`` for changed settings.
 - ``make_api``: ``await make_api(max_upload_bytes=10, ...)`` -> another such client, for an app
   whose settings differ from ``settings`` by the given fields (``client.app`` is the app).
   ``make_api(raise_app_exceptions=False, ...)`` lets 500 responses through instead of raising.
@@ -254,28 +255,44 @@ async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def live_url(settings: Settings) -> AsyncIterator[str]:
-    """The app served by a real uvicorn on a free loopback port: its base URL."""
+async def make_live_url(settings: Settings) -> AsyncIterator[Callable[..., Awaitable[str]]]:
+    """``await make_live_url(**overrides)`` -> the base URL of the app (settings changed by
+    ``overrides``) served by a real uvicorn on a free loopback port, with the connection
+    limits of ``soundy api`` (``soundy.api.server.server_config``); all stopped afterwards."""
     import asyncio
 
     import uvicorn
 
     from soundy.api.app import create_app
+    from soundy.api.server import server_config
 
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
+    servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
+
+    async def _start(**overrides: Any) -> str:
+        changed = settings.model_copy(update=overrides)
+        config = server_config(
+            create_app(changed), changed, host="127.0.0.1", port=0, log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        servers.append((server, asyncio.create_task(server.serve())))
         async with asyncio.timeout(20):
             while not server.started:
                 await asyncio.sleep(0.02)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
+        return f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+
+    try:
+        yield _start
     finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=20)
+        for server, _ in servers:
+            server.should_exit = True
+        for _, task in servers:
+            await asyncio.wait_for(task, timeout=20)
+
+
+@pytest.fixture
+async def live_url(make_live_url: Callable[..., Awaitable[str]]) -> str:
+    """The app served by a real uvicorn on a free loopback port: its base URL."""
+    return await make_live_url()
 
 
 @pytest.fixture

@@ -118,8 +118,21 @@ class Settings(BaseSettings):
     # HTTP.
     host: str = "127.0.0.1"
     port: int = 8000
-    # Base URL the API puts into upload URLs; None = taken from each request.
+    # Base URL the API puts into upload URLs; None = a relative URL (the Host header of a
+    # request never goes into a URL the API hands out).
     public_url: str | None = None
+    # Comma-separated addresses or networks (``10.0.0.0/8``) of reverse proxies whose
+    # X-Forwarded-For / -Proto are believed; empty = none (the peer address is the client).
+    trusted_proxies: str = ""
+    # Comma-separated origins (``https://app.example.com``) allowed to call the API from a
+    # browser (CORS); empty = none (same-origin only).
+    cors_origins: str = ""
+    # Connection limits (soundy.api.server): the request line and headers, in bytes; how long a
+    # connection may take to send them; idle keep-alive connections; a body's silence.
+    max_request_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    request_header_timeout_s: float = Field(default=10.0, gt=0)
+    keep_alive_timeout_s: int = Field(default=5, ge=1)
+    request_body_idle_timeout_s: float = Field(default=30.0, gt=0)
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -152,6 +165,14 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("file://", "s3://")):
             raise ValueError("SOUNDY_STORAGE_URL must start with file:// or s3://")
         return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [part.strip().rstrip("/") for part in self.cors_origins.split(",") if part.strip()]
 
     @property
     def resolved_storage_url(self) -> str:

@@ -8,6 +8,7 @@ OpenAPI at ``/docs`` and ``/openapi.json``. Every error is ``{"error": {"code", 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -17,8 +18,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from soundy import metrics, web
 from soundy.api.auth import load_secret_key
@@ -85,6 +88,9 @@ class LatencyMiddleware:
             raise
 
 
+# Response headers a browser page on another allowed origin may read (CORS).
+CORS_EXPOSED_HEADERS = ("Retry-After", "X-Quota-Limit", "X-Quota-Remaining", "X-Quota-Reset")
+
 # Largest body of any request except the upload PUT (which enforces the upload's own size).
 MAX_REQUEST_BODY_BYTES = 1 << 20
 _UPLOAD_CONTENT_SUFFIX = "/content"
@@ -126,6 +132,59 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+class BodyIdleTimeoutMiddleware:
+    """Ends a request whose body stops arriving: no bytes for ``idle_s`` seconds while the body
+    is incomplete is a 408 ``request_timeout`` (the upload PUT stores nothing). Once the body
+    is complete, waiting (for a disconnect, e.g. under an event stream) is not timed."""
+
+    def __init__(self, app: ASGIApp, *, idle_s: float) -> None:
+        self.app = app
+        self.idle_s = idle_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body_done = False
+        message_text = f"no request body bytes arrived for {self.idle_s:g} seconds"
+
+        async def timed_receive() -> Message:
+            nonlocal body_done
+            if body_done:
+                return await receive()
+            try:
+                async with asyncio.timeout(self.idle_s):
+                    message = await receive()
+            except TimeoutError:
+                # An HTTPException passes FastAPI's body parsing and the upload route (-> 408).
+                raise HTTPException(408, message_text) from None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
+            return message
+
+        await self.app(scope, timed_receive, send)
+
+
+class HeaderLimitMiddleware:
+    """Refuses a request whose headers add up to more than ``max_bytes`` (431
+    ``headers_too_large``). h11 already stops buffering a head that grows past the limit while
+    it arrives (``soundy.api.server``), but a head that arrives in one read is parsed whole:
+    this check makes the limit exact, whatever the server."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = sum(len(name) + len(value) + 4 for name, value in scope.get("headers", ()))
+            if size > self.max_bytes:
+                message = f"request headers are limited to {self.max_bytes} bytes"
+                await error_response(431, "headers_too_large", message)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _open_state(settings: Settings) -> AppState:
@@ -194,6 +253,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Results with chart series are tens of kB of JSON; SSE streams are never compressed.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(BodyIdleTimeoutMiddleware, idle_s=settings.request_body_idle_timeout_s)
+    if settings.trusted_proxy_list:
+        # X-Forwarded-For / -Proto only from these peers; from anyone else they are ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
+    if settings.cors_origin_list:
+        # Off by default: only the listed origins may call the API from a browser.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Accept-Language", "If-None-Match"],
+            expose_headers=[*CORS_EXPOSED_HEADERS],
+            max_age=600,
+        )
+    app.add_middleware(HeaderLimitMiddleware, max_bytes=settings.max_request_header_bytes)
     app.add_middleware(LatencyMiddleware)
 
     for module in (clients, uploads, analyze, jobs, shares, albums, genres, admin, health):

@@ -71,21 +71,15 @@ def api(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Run the HTTP API only (needs SOUNDY_DATABASE_URL and SOUNDY_REDIS_URL)."""
-    import uvicorn  # start-up path (module docstring)
+    # Start-up path (module docstring).
+    import uvicorn
+
+    from soundy.api.server import server_config
 
     settings = _settings(host=host, port=port)
     if not settings.database_url or not settings.redis_url:
         raise _fail("soundy api needs SOUNDY_DATABASE_URL and SOUNDY_REDIS_URL (or `soundy serve`)")
-    uvicorn.run(
-        "soundy.api.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-        timeout_graceful_shutdown=10,
-        log_config=None,  # keep Soundy's log format
-    )
+    uvicorn.Server(server_config("soundy.api.app:create_app", settings, factory=True)).run()
 
 
 def worker(
