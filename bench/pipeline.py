@@ -434,6 +434,12 @@ def soundy_env(run: Run, data_dir: Path) -> dict[str, str]:
         SOUNDY_DATA_DIR=str(data_dir),
         SOUNDY_SECRET_KEY=secrets.token_urlsafe(32),
         SOUNDY_MAX_JOBS_IN_FLIGHT_PER_CLIENT=str(IN_FLIGHT_LIMIT),
+        # One client per role drives thousands of analyses, requests and SSE watchers: the
+        # per-client quota and limits are lifted (the bench measures the pipeline, not them).
+        SOUNDY_DEFAULT_PLAN="unlimited",
+        SOUNDY_REQUESTS_PER_CLIENT_PER_MINUTE=str(10**9),
+        SOUNDY_MAX_EVENT_STREAMS_PER_CLIENT=str(10**6),
+        SOUNDY_MAX_UPLOADS_IN_FLIGHT_PER_CLIENT=str(10**6),
     )
     return env
 

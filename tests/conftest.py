@@ -10,7 +10,8 @@ Session-scoped (one per test run):
 
 Per test:
 - ``settings``: a ``Settings`` with those URLs, a fresh ``data_dir`` and local storage under
-  ``tmp_path``, a unique ``queue_prefix`` (no two tests share queue keys), a fixed secret key.
+  ``tmp_path``, a unique ``queue_prefix`` (no two tests share queue keys), a fixed secret key,
+  and the ``unlimited`` default plan (anonymous clients are on ``free`` otherwise: 1 analysis).
   The same values are put into ``os.environ`` (``SOUNDY_*``, with ``get_settings.cache_clear()``
   before and after), so ``get_settings()`` in the test process agrees.
 - ``soundy_env``: ``dict`` of environment variables for subprocesses (``soundy serve``,
@@ -195,6 +196,9 @@ def settings(
         "storage_url": (data_dir / "files").as_uri(),
         "queue_prefix": f"test{uuid.uuid4().hex[:10]}",
         "secret_key": TEST_SECRET_KEY,
+        # Most tests start several analyses per client: they run on the unlimited plan, and
+        # the plan and quota tests (tests/api/test_api_quota.py) set their own.
+        "default_plan": "unlimited",
     }
     # Variables that would override ours (a developer's .env or shell).
     for name in ("DATABASE_URL", "REDIS_URL"):

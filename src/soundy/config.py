@@ -91,6 +91,17 @@ class Settings(BaseSettings):
     queue_keep_completed: int = Field(default=1000, ge=0)
     queue_keep_failed: int = Field(default=5000, ge=0)
 
+    # Plans: analyses per calendar month (UTC) of each built-in plan (``unlimited`` has no
+    # limit); an operator's PUT /api/admin/plans/{name} overrides them (soundy.jobs.quota).
+    plan_free_analyses_per_month: int = Field(default=1, ge=0)
+    plan_plus_analyses_per_month: int = Field(default=20, ge=0)
+    plan_pro_analyses_per_month: int = Field(default=60, ge=0)
+    plan_studio_analyses_per_month: int = Field(default=400, ge=0)
+    # The plan of clients that have none (anonymous ones, and keys made without --plan).
+    # None = ``free``; ``soundy serve`` on a loopback address sets ``unlimited`` for its API
+    # (the user at the keyboard is the only client).
+    default_plan: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_-]{0,39}$")
+
     # Workers.
     worker_concurrency: int = Field(default=2, ge=1)
     reconcile_interval_s: float = Field(default=30.0, gt=0)
@@ -147,7 +158,15 @@ class Settings(BaseSettings):
                 return "postgresql+asyncpg://" + value[len(prefix) :]
         return value
 
-    @field_validator("redis_url", "storage_url", "s3_endpoint_url", "admin_token", "secret_key")
+    @field_validator(
+        "redis_url",
+        "storage_url",
+        "s3_endpoint_url",
+        "admin_token",
+        "secret_key",
+        "default_plan",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None

@@ -18,6 +18,7 @@
   + Unauthorized              no or unknown bearer token (401)
   + Forbidden                 authenticated but not allowed (403)
   + RateLimited               too many requests or jobs in flight (429)
+    - QuotaExceeded           the client's plan allows no more analyses this month
   + Conflict                  the state forbids the request (409)
     - UploadIncomplete        the upload's bytes have not (all) arrived in storage
   + AudioDeleted              the upload's audio was deleted after SOUNDY_AUDIO_RETENTION_S (410)
@@ -47,6 +48,7 @@ __all__ = [
     "JobMissing",
     "NotFound",
     "PermanentError",
+    "QuotaExceeded",
     "RateLimited",
     "SoundyError",
     "TooLarge",
@@ -169,6 +171,17 @@ class RateLimited(SoundyError):
     """Too many requests, or too many jobs in flight for one client."""
 
     code = "rate_limited"
+
+
+class QuotaExceeded(RateLimited):
+    """The client's plan allows no more analyses this calendar month; ``headers`` carry
+    ``Retry-After`` (seconds until the month renews) and the quota's ``X-Quota-*``."""
+
+    code = "quota_exceeded"
+
+    def __init__(self, message: str, *, headers: dict[str, str]) -> None:
+        super().__init__(message)
+        self.headers = headers
 
 
 class Conflict(SoundyError):

@@ -153,6 +153,9 @@ def web_server(
             "SOUNDY_QUEUE_PREFIX": prefix,
             "SOUNDY_SECRET_KEY": "web-test-secret",
             "SOUNDY_ADMIN_TOKEN": WEB_ADMIN_TOKEN,
+            # The page's tests analyse several files per client; the quota test puts its
+            # client on a plan of its own.
+            "SOUNDY_DEFAULT_PLAN": "unlimited",
             "SOUNDY_HOST": "127.0.0.1",
             "SOUNDY_PORT": str(port),
             "SOUNDY_LOG_LEVEL": "WARNING",

@@ -37,11 +37,25 @@ def hash_token(token: str) -> str:
 
 
 async def create_client(
-    session: AsyncSession, *, name: str | None = None, is_key: bool = False
+    session: AsyncSession,
+    *,
+    name: str | None = None,
+    is_key: bool = False,
+    plan: str | None = None,
+    client_id: uuid.UUID | None = None,
 ) -> str:
-    """Create a client (anonymous, or a named API key) and commit; returns its new token."""
+    """Create a client (anonymous, or a named API key) on ``plan`` (None = the default plan)
+    and commit; returns its new token."""
     token = secrets.token_urlsafe(32)
-    session.add(Client(id=uuid.uuid4(), name=name, token_hash=hash_token(token), is_key=is_key))
+    session.add(
+        Client(
+            id=client_id or uuid.uuid4(),
+            name=name,
+            token_hash=hash_token(token),
+            is_key=is_key,
+            plan=plan,
+        )
+    )
     await session.commit()
     return token
 
@@ -55,6 +69,8 @@ async def client_for_token(session: AsyncSession, token: str | None) -> Client:
     ).scalar_one_or_none()
     if client is None:
         raise Unauthorized("unknown or revoked token")
+    if client.revoked_at is not None:
+        raise Unauthorized(f"this key was revoked on {client.revoked_at:%Y-%m-%d}")
     return client
 
 

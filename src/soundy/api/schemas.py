@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from soundy.db.models import Job
+from soundy.jobs.quota import Quota
 from soundy.result import AlbumReport, AnalysisResult, JobStatus, Lang, Mode, Stage
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "AlbumTrackOut",
     "AnalyzeRequest",
     "ClientCreated",
+    "ClientPlan",
+    "ClientPlanOut",
     "ErrorBody",
     "ErrorInfo",
     "Failure",
@@ -29,7 +32,11 @@ __all__ = [
     "JobOut",
     "JobResponse",
     "Overview",
+    "PlanLimit",
+    "PlanOut",
+    "Plans",
     "QueueCounts",
+    "QuotaOut",
     "Retried",
     "ShareOut",
     "ShareState",
@@ -41,6 +48,7 @@ __all__ = [
     "WorkerInfo",
     "Workers",
     "job_out",
+    "quota_out",
 ]
 
 
@@ -57,6 +65,27 @@ class ErrorBody(BaseModel):
 
 class ClientCreated(BaseModel):
     token: str = Field(description="Bearer token for every other /api call; shown only once.")
+
+
+class QuotaOut(BaseModel):
+    """A client's plan and its analyses this calendar month (UTC)."""
+
+    plan: str
+    # None = unlimited.
+    analyses_per_month: int | None
+    used: int
+    remaining: int | None
+    resets_at: datetime
+
+
+def quota_out(quota: Quota) -> QuotaOut:
+    return QuotaOut(
+        plan=quota.plan,
+        analyses_per_month=quota.limit,
+        used=quota.used,
+        remaining=quota.remaining,
+        resets_at=quota.resets_at,
+    )
 
 
 class UploadCreate(BaseModel):
@@ -315,3 +344,39 @@ class Overview(BaseModel):
 class Retried(BaseModel):
     job: JobOut
     retry_of: uuid.UUID
+
+
+#: A plan's name: lower-case letters, digits, ``_`` and ``-``, starting with a letter.
+PLAN_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
+
+
+class PlanOut(BaseModel):
+    name: str
+    # None = unlimited.
+    analyses_per_month: int | None
+
+
+class Plans(BaseModel):
+    """Every plan, and the plan of clients that have none (anonymous ones)."""
+
+    plans: list[PlanOut]
+    default_plan: str
+
+
+class PlanLimit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Analyses per calendar month (UTC); null = unlimited.
+    analyses_per_month: int | None = Field(ge=0, le=1_000_000_000, strict=True)
+
+
+class ClientPlan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # null = the default plan.
+    plan: str | None = Field(pattern=PLAN_NAME_PATTERN)
+
+
+class ClientPlanOut(BaseModel):
+    client_id: uuid.UUID
+    plan: str | None

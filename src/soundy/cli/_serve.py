@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import ipaddress
 import logging
 import os
 import shutil
@@ -97,7 +98,21 @@ def _child_env(settings: Settings, metrics_dir: str) -> dict[str, str]:
         PROMETHEUS_MULTIPROC_DIR=metrics_dir,
         PYTHONUNBUFFERED="1",
     )
+    if settings.default_plan is None and _is_loopback(settings.host):
+        # Only this machine can reach the API: its user is the one client, and is not held to
+        # the free plan's one analysis a month. SOUNDY_DEFAULT_PLAN, when set, still wins.
+        env["SOUNDY_DEFAULT_PLAN"] = "unlimited"
     return env
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) is reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _wait_ready(url: str, api: _Child, stop: threading.Event) -> bool:

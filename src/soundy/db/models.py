@@ -1,4 +1,5 @@
-"""Tables: clients, uploads, jobs, shares, albums (SQLAlchemy 2 ``Mapped[]`` declarative models).
+"""Tables: clients, plans, uploads, jobs, shares, albums (SQLAlchemy 2 ``Mapped[]`` declarative
+models).
 
 PostgreSQL is the source of truth for jobs and their results
 (docs/architecture.md#how-the-parts-run).
@@ -28,7 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from soundy.result import Measurements
 
-__all__ = ["Album", "Base", "Client", "Job", "Share", "Upload"]
+__all__ = ["Album", "Base", "Client", "Job", "Plan", "Share", "Upload"]
 
 
 class Base(DeclarativeBase):
@@ -45,7 +46,25 @@ class Client(Base):
     # SHA-256 hex digest of the bearer token; the token itself is shown once and never stored.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     is_key: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    # The client's plan (soundy.jobs.quota); None = SOUNDY_DEFAULT_PLAN, read on each request.
+    plan: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    # When ``soundy keys revoke`` revoked the token (401 from then on); None while it works.
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Plan(Base):
+    """A plan's monthly analyses set by an operator (``PUT /api/admin/plans/{name}``); it
+    overrides the plan's ``SOUNDY_PLAN_<NAME>_ANALYSES_PER_MONTH`` (soundy.jobs.quota)."""
+
+    __tablename__ = "plans"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # Analyses per calendar month (UTC); None = unlimited.
+    analyses_per_month: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
 
@@ -111,6 +130,10 @@ class Job(Base):
         UUID(as_uuid=True), ForeignKey("jobs.id", ondelete="SET NULL")
     )
     lang: Mapped[str | None] = mapped_column(String(16))
+    # Not counted against the client's monthly quota (an operator's retry).
+    quota_exempt: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false")
+    )
     status: Mapped[str] = mapped_column(
         String(20), nullable=False, server_default=text("'pending'")
     )

@@ -29,7 +29,8 @@ from soundy.errors import (
     UploadIncomplete,
     audio_deleted,
 )
-from soundy.jobs import store
+from soundy.jobs import quota, store
+from soundy.jobs.quota import Quota
 from soundy.pipeline.queue import enqueue
 from soundy.result import JobStatus, Mode, Stage
 
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from soundy.config import Settings
     from soundy.storage import Storage
 
-__all__ = ["Submission", "retry", "submit"]
+__all__ = ["Submission", "Submitted", "retry", "submit"]
 
 _log = logging.getLogger(__name__)
 
@@ -57,6 +58,14 @@ class Submission:
     reference_job_id: uuid.UUID | None = None
     # "en" | "pt-BR"; None = English.
     lang: str | None = None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A job just created, and the client's quota with it counted."""
+
+    job: Job
+    quota: Quota
 
 
 def _known_genres() -> set[str]:
@@ -139,26 +148,33 @@ async def submit(
     settings: Settings,
     storage: Storage,
     client_id: uuid.UUID,
+    plan: str | None = None,
     request: Submission,
-) -> Job:
-    """Create a ``pending`` job for a client's upload and queue it.
+) -> Submitted:
+    """Create a ``pending`` job for a client's upload and queue it; ``plan`` is the client's
+    ``clients.plan`` (None = the default plan).
 
     Refused: choices that do not fit together or name an unknown genre or destination
     (``InvalidRequest``); an upload that is not the client's (``NotFound``), not fully stored
     (``UploadIncomplete``), too large (``TooLarge``) or whose audio was deleted
     (``AudioDeleted``); a reference job that is not the client's or not completed; and more
-    than ``SOUNDY_MAX_JOBS_IN_FLIGHT_PER_CLIENT`` jobs pending or processing (``RateLimited``).
+    than ``SOUNDY_MAX_JOBS_IN_FLIGHT_PER_CLIENT`` jobs pending or processing (``RateLimited``);
+    a plan's analyses of the month used up (``QuotaExceeded``, in the request's language).
     """
     _check_choices(request)
     upload = await _stored_upload(session, storage, settings, client_id, request.file_key)
     if request.reference_job_id is not None:
         await _check_reference(session, client_id, request.reference_job_id)
 
-    # Serialise this client's job creations so the in-flight limit holds under concurrency
-    # (the transaction-level lock is released by create_job's commit).
+    # Serialise this client's job creations so the monthly quota and the in-flight limit hold
+    # under concurrency (the transaction-level lock is released by create_job's commit).
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"jobs:{client_id}"}
     )
+    used = await quota.quota_of(session, settings, client_id=client_id, plan=plan)
+    if used.exhausted:
+        await session.rollback()
+        raise quota.quota_exceeded(used, request.lang)
     in_flight = await store.count_in_flight(session, client_id=client_id)
     if in_flight >= settings.max_jobs_in_flight_per_client:
         await session.rollback()
@@ -180,14 +196,15 @@ async def submit(
     )
     metrics.JOBS_CREATED.inc()
     await _queue(settings, job)
-    return job
+    return Submitted(job=job, quota=used.plus_one())
 
 
 async def retry(session: AsyncSession, *, settings: Settings, job_id: str) -> Job:
     """Retry a failed job as a NEW ``pending`` job of the same client with the same inputs.
 
     A job's status never moves backwards, so the failed job stays failed. Only a failed job can
-    be retried (``Conflict``); the per-client in-flight limit does not apply to an operator.
+    be retried (``Conflict``); the per-client in-flight limit does not apply to an operator, and
+    the new job does not count against the client's monthly quota (``quota_exempt``).
     """
     old = await store.get_job(session, job_id)
     if old is None:
@@ -208,6 +225,7 @@ async def retry(session: AsyncSession, *, settings: Settings, job_id: str) -> Jo
         analysis_stage=old.analysis_stage,
         reference_job_id=old.reference_job_id,
         lang=old.lang,
+        quota_exempt=True,
     )
     metrics.JOBS_CREATED.inc()
     _log.info("job %s: retried by an operator as job %s", old.id, new.id)

@@ -74,8 +74,10 @@ async def create_job(
     lang: str | None = None,
     job_id: uuid.UUID | None = None,
     analysis_stage: str = "master",
+    quota_exempt: bool = False,
 ) -> Job:
-    """Insert a ``pending`` job and commit, so it exists before anything is queued."""
+    """Insert a ``pending`` job and commit, so it exists before anything is queued;
+    ``quota_exempt`` jobs do not count against the client's monthly quota."""
     job = Job(
         id=job_id or uuid.uuid4(),
         client_id=client_id,
@@ -87,6 +89,7 @@ async def create_job(
         analysis_stage=analysis_stage,
         reference_job_id=reference_job_id,
         lang=lang,
+        quota_exempt=quota_exempt,
         status=JobStatus.PENDING.value,
         progress=0,
         stage=STAGE_QUEUED,

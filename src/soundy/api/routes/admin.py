@@ -19,6 +19,10 @@ Routes:
 ``GET  /api/admin/throughput``             jobs finished in the last minute / hour (Postgres)
 ``GET  /api/admin/failures?limit=N``       the most recent failed jobs with their reasons
 ``POST /api/admin/jobs/{id}/retry``        retry a failed job as a NEW job (see below)
+``GET  /api/admin/plans``                  every plan's analyses per month, the default plan
+``PUT  /api/admin/plans/{name}``           set a plan's analyses per month (a new plan, or a
+                                           built-in one's override of its setting)
+``PUT  /api/admin/clients/{id}/plan``      put a client (anonymous or key) on a plan
 =========================================  ===================================================
 
 Retry: a job's status never moves backwards (docs/architecture.md#states-and-transitions), so a
@@ -26,7 +30,8 @@ failed job stays failed. Retrying creates a new ``pending`` job of the same clie
 inputs (file, mode, genre, destination, reference, language) and queues it; the answer is 202
 with the new job and ``retry_of`` (the failed job's id). The client sees the new job in its own
 list. A job that is not failed cannot be retried (409 ``conflict``). The per-client in-flight
-limit does not apply to an operator's retry.
+limit does not apply to an operator's retry, and the new job does not count against the
+client's monthly quota.
 """
 
 from __future__ import annotations
@@ -37,16 +42,22 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from soundy.api.deps import SessionDep, StateDep, bearer_token
 from soundy.api.schemas import (
+    PLAN_NAME_PATTERN,
+    ClientPlan,
+    ClientPlanOut,
     ErrorBody,
     Failure,
     Failures,
     Overview,
+    PlanLimit,
+    PlanOut,
+    Plans,
     QueueCounts,
     Retried,
     Throughput,
@@ -57,7 +68,7 @@ from soundy.api.schemas import (
 from soundy.config import Settings
 from soundy.db.models import Job
 from soundy.errors import NotFound, TransientError, Unauthorized
-from soundy.jobs import JobStatus, service
+from soundy.jobs import JobStatus, quota, service
 from soundy.pipeline.queue import queue_counts, queue_workers
 
 __all__ = ["router"]
@@ -234,3 +245,46 @@ async def failures(session: SessionDep, limit: int = Query(default=50, ge=1, le=
 async def retry(job_id: str, state: StateDep, session: SessionDep) -> Retried:
     new = await service.retry(session, settings=state.settings, job_id=job_id)
     return Retried(job=job_out(new), retry_of=uuid.UUID(job_id))
+
+
+async def _plans(session: AsyncSession, settings: Settings) -> Plans:
+    limits = await quota.plan_limits(session, settings)
+    return Plans(
+        plans=[PlanOut(name=name, analyses_per_month=n) for name, n in limits.items()],
+        default_plan=quota.default_plan(settings),
+    )
+
+
+@router.get("/plans", response_model=Plans, summary="Every plan's analyses per month")
+async def plans(state: StateDep, session: SessionDep) -> Plans:
+    return await _plans(session, state.settings)
+
+
+@router.put(
+    "/plans/{name}",
+    response_model=Plans,
+    responses={422: {"model": ErrorBody}},
+    summary="Set a plan's analyses per month (creates the plan if new)",
+)
+async def put_plan(
+    body: PlanLimit,
+    state: StateDep,
+    session: SessionDep,
+    name: str = Path(pattern=PLAN_NAME_PATTERN),
+) -> Plans:
+    await quota.set_plan_limit(session, name, body.analyses_per_month)
+    _log.info("plan %s: %s analyses per month (operator)", name, body.analyses_per_month)
+    return await _plans(session, state.settings)
+
+
+@router.put(
+    "/clients/{client_id}/plan",
+    response_model=ClientPlanOut,
+    responses={422: {"model": ErrorBody}},
+    summary="Put a client on a plan (null: the default plan)",
+)
+async def put_client_plan(
+    client_id: uuid.UUID, body: ClientPlan, state: StateDep, session: SessionDep
+) -> ClientPlanOut:
+    await quota.set_client_plan(session, state.settings, client_id, body.plan)
+    return ClientPlanOut(client_id=client_id, plan=body.plan)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Response
 
 from soundy.api.deps import ClientDep, SessionDep, StateDep
 from soundy.api.schemas import AnalyzeRequest, ErrorBody, JobResponse, job_out
@@ -51,7 +51,11 @@ def language_from_header(accept_language: str | None) -> str | None:
         410: {"model": ErrorBody, "description": "The upload's audio was deleted (retention)."},
         413: {"model": ErrorBody},
         422: {"model": ErrorBody},
-        429: {"model": ErrorBody},
+        429: {
+            "model": ErrorBody,
+            "description": "quota_exceeded (the plan's analyses of this month are used up), "
+            "or rate_limited",
+        },
     },
     summary="Start analysing an uploaded file",
 )
@@ -60,14 +64,18 @@ async def analyze(
     client: ClientDep,
     session: SessionDep,
     state: StateDep,
+    response: Response,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> JobResponse:
-    """Suggestions are written in ``lang`` if given, else in the ``Accept-Language`` choice."""
-    job = await service.submit(
+    """Suggestions are written in ``lang`` if given, else in the ``Accept-Language`` choice.
+    The answer carries the client's quota (``X-Quota-*``); past it, 429 ``quota_exceeded``
+    with ``Retry-After`` and a message, in that language, saying when the quota renews."""
+    submitted = await service.submit(
         session,
         settings=state.settings,
         storage=state.storage,
         client_id=client.id,
+        plan=client.plan,
         request=service.Submission(
             file_key=body.file_key,
             mode=body.mode,
@@ -78,4 +86,5 @@ async def analyze(
             lang=body.lang or language_from_header(accept_language),
         ),
     )
-    return JobResponse(job=job_out(job))
+    response.headers.update(submitted.quota.headers())
+    return JobResponse(job=job_out(submitted.job))

@@ -15,7 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 from sse_starlette import EventSourceResponse
@@ -23,6 +23,7 @@ from starlette.background import BackgroundTask
 
 from soundy import jobs
 from soundy.api.deps import ClientDep, SessionDep, StateDep
+from soundy.api.routes.quota import client_quota
 from soundy.api.schemas import ErrorBody, JobList, JobOut, job_out
 from soundy.db.models import Client, Job
 from soundy.errors import InvalidRequest, NotFound
@@ -76,6 +77,8 @@ def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 async def list_jobs(
     client: ClientDep,
     session: SessionDep,
+    state: StateDep,
+    response: Response,
     limit: int = Query(default=20, ge=1, le=100, description="Jobs per page."),
     cursor: str | None = Query(default=None, description="next_cursor of the previous page."),
 ) -> JobList:
@@ -85,6 +88,7 @@ async def list_jobs(
     )
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
+    response.headers.update((await client_quota(session, state, client)).headers())
     return JobList(jobs=[job_out(j) for j in page], next_cursor=next_cursor)
 
 
