@@ -209,6 +209,10 @@ class Stack:
             SOUNDY_JOB_ATTEMPTS=str(JOB_ATTEMPTS),
             SOUNDY_LOG_JSON="true",
             SOUNDY_CLIENTS_PER_IP_PER_HOUR=str(max(30, self.cfg.clients + 5)),
+            # Each client makes dozens of analyses and polls: the run is about faults, not
+            # the monthly quota (free: 1) or the request rate, so both are lifted.
+            SOUNDY_DEFAULT_PLAN="unlimited",
+            SOUNDY_REQUESTS_PER_CLIENT_PER_MINUTE=str(10**9),
         )
         self.env = env
         subprocess.run([str(SOUNDY), "migrate"], env=env, check=True, capture_output=True)
