@@ -29,7 +29,7 @@ async def test_upload_flow_stores_exact_bytes_under_server_made_key(
     assert created["method"] == "PUT"
     assert created["file_key"].startswith("uploads/")
     assert created["file_key"].endswith("/My_Mix_v2_.wav")
-    assert created["upload_url"].startswith("http://testserver/api/uploads/")
+    assert created["upload_url"].startswith("/api/uploads/")
     put = await api.put(created["upload_url"], content=b"hello world", headers=created["headers"])
     assert put.status_code == 200, put.text
     assert put.json()["size"] == 11
@@ -154,3 +154,13 @@ async def test_secret_key_is_generated_once_and_kept(tmp_path):
     assert load_secret_key(None, tmp_path) == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     assert load_secret_key("explicit", tmp_path) == b"explicit"
+
+
+async def test_the_host_header_never_goes_into_an_upload_url(api, make_api, client_token, auth):
+    headers = {**auth(client_token), "Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    created = await announce(api, headers)
+    assert created["upload_url"].startswith("/api/uploads/"), created["upload_url"]
+    assert "evil" not in created["upload_url"]
+    public = await make_api(public_url="https://soundy.example.com/")
+    created = await announce(public, headers)
+    assert created["upload_url"].startswith("https://soundy.example.com/api/uploads/")

@@ -19,6 +19,27 @@ async def test_pages_are_served_with_a_strict_policy(api: Any) -> None:
     assert (await api.head("/")).status_code == 200
 
 
+def _directives(policy: str) -> dict[str, str]:
+    return dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+
+
+@pytest.mark.parametrize("path", ["/", "/admin", "/r/some-token"])
+async def test_pages_connect_only_to_their_own_origin(api: Any, path: str) -> None:
+    page = await api.get(path)
+    assert _directives(page.headers["content-security-policy"])["connect-src"] == "'self'"
+
+
+async def test_with_s3_storage_pages_may_also_connect_to_the_bucket_endpoint(
+    make_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
+    api = await make_api(storage_url="s3://bucket/p", s3_endpoint_url="http://127.0.0.1:9")
+    page = await api.get("/")
+    policy = _directives(page.headers["content-security-policy"])
+    assert policy["connect-src"] == "'self' http://127.0.0.1:9"
+
+
 @pytest.mark.parametrize(
     ("path", "media_type"),
     [

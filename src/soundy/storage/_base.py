@@ -29,6 +29,11 @@ class Storage(Protocol):
         calls :meth:`write_stream`)."""
         ...
 
+    def upload_origin(self) -> str | None:
+        """The origin (``https://host[:port]``) of :meth:`presigned_put` URLs, which the web
+        page's CSP must let it connect to; ``None`` when uploads go to the API itself."""
+        ...
+
     async def write_stream(
         self,
         key: str,

@@ -46,6 +46,9 @@ class LocalStorage:
         check_key(key)
         return None
 
+    def upload_origin(self) -> str | None:
+        return None
+
     async def write_stream(
         self,
         key: str,

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 import boto3
@@ -70,6 +71,8 @@ class S3Storage:
             "s3", endpoint_url=endpoint_url, region_name=region or "us-east-1", config=config
         )
 
+    _upload_origin: str | None = None
+
     def __repr__(self) -> str:
         return f"S3Storage(bucket={self.bucket!r}, prefix={self.prefix!r})"
 
@@ -105,6 +108,21 @@ class S3Storage:
         except (BotoCoreError, ClientError) as exc:
             raise _map_error(exc, key) from exc
         return url, {"If-None-Match": "*"}
+
+    def upload_origin(self) -> str | None:
+        """From a URL presigned here for a made-up key (signing is local: no request)."""
+        if self._upload_origin is None:
+            try:
+                url = self._client.generate_presigned_url(
+                    "put_object", Params={"Bucket": self.bucket, "Key": "origin"}, ExpiresIn=60
+                )
+            except BotoCoreError:  # no credentials yet: the endpoint's origin, if one is set
+                url = self.endpoint_url or ""
+                if not url:
+                    return None
+            parts = urlsplit(url)
+            self._upload_origin = f"{parts.scheme}://{parts.netloc}"
+        return self._upload_origin
 
     async def write_stream(
         self,

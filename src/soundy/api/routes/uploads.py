@@ -127,7 +127,8 @@ async def create_upload(
     expires_at = datetime.fromtimestamp(expires, UTC)
     presigned = await state.storage.presigned_put(file_key, size_bytes=body.size, expires_s=ttl_s)
     if presigned is None:
-        base = (settings.public_url or str(request.base_url)).rstrip("/")
+        # Never the request's Host header: a forged one would send the bytes elsewhere.
+        base = (settings.public_url or "").rstrip("/")
         signature = upload_signature(state.secret_key, upload_id, expires)
         url = f"{base}/api/uploads/{upload_id}/content?expires={expires}&signature={signature}"
         headers = {"Content-Type": "application/octet-stream"}
