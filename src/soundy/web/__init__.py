@@ -44,6 +44,8 @@ def content_security_policy(upload_origin: str | None = None) -> str:
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
         f"connect-src {connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     )
+
+
 _MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
