@@ -150,18 +150,34 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+# A 422 names at most this many problems, each field path and message cut to these lengths, so
+# its size is bounded whatever the request (an answer must never amplify a request).
+_MAX_VALIDATION_ERRORS = 5
+_MAX_FIELD_CHARS = 60
+_MAX_MESSAGE_CHARS = 200
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _readable_validation(exc: RequestValidationError) -> str:
-    """``"size: Input should be greater than 0; filename: Field required"``."""
+    """``"size: Input should be greater than 0; filename: Field required"``; at most
+    ``_MAX_VALIDATION_ERRORS`` problems, then ``"(and 2995 more)"``."""
     parts: list[str] = []
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors[:_MAX_VALIDATION_ERRORS]:
         loc = [str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path", "header")]
-        where = ".".join(loc)
-        msg = str(err.get("msg", "invalid value"))
+        where = _cut(".".join(loc), _MAX_FIELD_CHARS)
+        msg = _cut(str(err.get("msg", "invalid value")), _MAX_MESSAGE_CHARS)
         if err.get("type") == "json_invalid":
             msg = "the request body is not valid JSON"
         elif err.get("type") == "model_attributes_type" or (not loc and "dict" in msg):
             msg = "the request body must be a JSON object"
         parts.append(f"{where}: {msg}" if where else msg)
+    more = len(errors) - _MAX_VALIDATION_ERRORS
+    if more > 0:
+        parts.append(f"(and {more} more)")
     return "; ".join(parts) or "invalid request"
 
 
