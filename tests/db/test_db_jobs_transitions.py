@@ -74,7 +74,7 @@ async def test_concurrent_duplicate_completes_exactly_one_wins(sessions, job_id)
 
     async def finish(tag: str) -> bool:
         async with sessions() as s:
-            return await jobs.complete(s, job_id, result={"by": tag})
+            return await jobs.complete(s, job_id, result={"by": tag}) is not None
 
     outcomes = await asyncio.gather(*(finish(f"worker{i}") for i in range(4)))
     assert sorted(outcomes) == [False, False, False, True]

@@ -17,6 +17,13 @@ from pipeline_support import FAST_RECOVERY_ENV, SLOW_WORKER, Proc  # noqa: E402
 
 
 @pytest.fixture
+def database_url(own_database_url: str) -> str:
+    """One database per pipeline test: its workers' reconciler queues every pending job of
+    the database, and must not take (or fail) jobs that other tests left pending."""
+    return own_database_url
+
+
+@pytest.fixture
 def spawn(tmp_path: Path) -> Iterator[Callable[..., Proc]]:
     """``spawn(args, env)`` -> a running `soundy` subprocess, killed at teardown."""
     procs: list[Proc] = []

@@ -12,6 +12,7 @@ The store's functions are re-exported here, so callers write ``jobs.get_job(...)
 from soundy.jobs.store import (
     ACTIVE_STATUSES,
     FINAL_STATUSES,
+    STAGE_DOWNLOADING,
     JobStatus,
     complete,
     count_in_flight,
@@ -27,6 +28,7 @@ from soundy.jobs.store import (
 __all__ = [
     "ACTIVE_STATUSES",
     "FINAL_STATUSES",
+    "STAGE_DOWNLOADING",
     "JobStatus",
     "complete",
     "count_in_flight",

@@ -1,7 +1,8 @@
 """Job rows and their transitions: ``pending -> processing -> completed | failed``.
 
 Every transition is ONE conditional ``UPDATE ... WHERE id = :id AND status IN (...) RETURNING``
-and reports whether it won (``True``) or found the job in a state it may not leave (``False``).
+and returns the row it changed when it won, or ``None`` when it found the job in a state it may
+not leave.
 A late or duplicate worker therefore can never overwrite a finished job, and a status never
 moves backwards (docs/architecture.md#states-and-transitions). Each function commits its own
 transaction. A ``Job`` object of the same session is refreshed by a transition that wins;
@@ -35,6 +36,7 @@ from soundy.result import JobStatus, Measurements
 __all__ = [
     "ACTIVE_STATUSES",
     "FINAL_STATUSES",
+    "STAGE_DOWNLOADING",
     "JobStatus",
     "complete",
     "count_in_flight",
@@ -101,24 +103,25 @@ async def create_job(
     return job
 
 
-async def _transition(session: AsyncSession, stmt: Any) -> bool:
-    """Run one conditional ``UPDATE ... RETURNING``, commit, and say whether a row changed.
+async def _transition(session: AsyncSession, stmt: Any) -> Job | None:
+    """Run one conditional ``UPDATE ... RETURNING``, commit, and return the changed row as it
+    is now (None when no row changed), so the caller needs no second read.
 
     The returned row refreshes a ``Job`` of this session in place (``populate_existing``), so
     an object loaded earlier shows the new state instead of going stale or lazy-loading.
     """
     stmt = stmt.returning(Job).execution_options(synchronize_session=False, populate_existing=True)
-    won = (await session.execute(stmt)).scalars().first() is not None
+    row: Job | None = (await session.execute(stmt)).scalars().first()
     await session.commit()
-    return won
+    return row
 
 
-async def start_attempt(session: AsyncSession, job_id: uuid.UUID | str) -> bool:
+async def start_attempt(session: AsyncSession, job_id: uuid.UUID | str) -> Job | None:
     """``pending | processing -> processing``: one more attempt begins.
 
     ``attempts`` grows by one, ``started_at`` is set on the first attempt only, the stage
-    becomes "downloading". Returns False when the job is finished (or does not exist): the
-    caller must then drop the work, not redo it.
+    becomes "downloading". Returns the row as it is now, or None when the job is finished (or
+    does not exist): the caller must then drop the work, not redo it.
     """
     stmt = (
         update(Job)
@@ -138,12 +141,12 @@ async def start_attempt(session: AsyncSession, job_id: uuid.UUID | str) -> bool:
 
 async def set_progress(
     session: AsyncSession, job_id: uuid.UUID | str, *, progress: int, stage: str
-) -> bool:
+) -> Job | None:
     """Record progress (percent, clamped to 0-100) and stage while the job is ``processing``.
 
     Progress never decreases: a lower value leaves progress and stage as they are (but the
-    call still counts as a heartbeat: ``updated_at`` moves). Returns False when the job is
-    not processing.
+    call still counts as a heartbeat: ``updated_at`` moves). Returns the row, or None when the
+    job is not processing.
     """
     percent = max(0, min(100, int(progress)))
     stmt = (
@@ -159,11 +162,13 @@ async def set_progress(
     return await _transition(session, stmt)
 
 
-async def complete(session: AsyncSession, job_id: uuid.UUID | str, *, result: Measurements) -> bool:
+async def complete(
+    session: AsyncSession, job_id: uuid.UUID | str, *, result: Measurements
+) -> Job | None:
     """``processing -> completed`` with ``result``; progress 100, ``finished_at`` now.
 
-    Returns False when the job is not processing (already completed, failed, or never
-    started): the stored result is then left untouched.
+    Returns the completed row, or None when the job is not processing (already completed,
+    failed, or never started): the stored result is then left untouched.
     """
     stmt = (
         update(Job)
@@ -182,10 +187,12 @@ async def complete(session: AsyncSession, job_id: uuid.UUID | str, *, result: Me
     return await _transition(session, stmt)
 
 
-async def fail(session: AsyncSession, job_id: uuid.UUID | str, *, code: str, message: str) -> bool:
+async def fail(
+    session: AsyncSession, job_id: uuid.UUID | str, *, code: str, message: str
+) -> Job | None:
     """``pending | processing -> failed`` with a stable error ``code`` and a readable message.
 
-    Returns False when the job is already completed or failed.
+    Returns the failed row, or None when the job is already completed or failed.
     """
     stmt = (
         update(Job)

@@ -56,7 +56,6 @@ from bullmq import Worker as BullWorker
 from soundy import jobs, metrics
 from soundy.db.session import create_engine, sessionmaker
 from soundy.errors import (
-    JobMissing,
     NotFound,
     PermanentError,
     SoundyError,
@@ -74,6 +73,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
     from soundy.config import Settings
+    from soundy.db.models import Job
     from soundy.result import Measurements
     from soundy.storage import Storage
 
@@ -102,7 +102,12 @@ def overall_percent(stage: str, fraction: float) -> int:
 class _Progress:
     """One job's progress, throttled: live events at most every ``_PUBLISH_INTERVAL_S`` but at
     least one per stage; a PostgreSQL write on each stage change and otherwise at most every
-    ``db_interval_s``. The last value is always sent (on :meth:`close` at the latest)."""
+    ``db_interval_s``. The last value is always published (on :meth:`close` at the latest).
+
+    ``stored`` is what the row already holds (``start_attempt`` set stage "downloading"), so
+    the first update costs no write. :meth:`close` neither waits out the throttle nor writes
+    the row: the outcome's own transition (complete, fail) follows at once and supersedes it,
+    and every millisecond here is added to each job's time to ``completed``."""
 
     job_id: str
     write_db: Callable[[int, str], Awaitable[object]]
@@ -110,13 +115,13 @@ class _Progress:
     db_interval_s: float
     percent: int = 0
     stage: str = "downloading"
+    stored: tuple[str, int] | None = None
     _sent: tuple[str, int] | None = None
     _stage_starts: list[tuple[str, int]] = field(default_factory=list)
-    _stored: tuple[str, int] | None = None
-    _stored_at: float = 0.0
+    _stored_at: float = field(default_factory=time.monotonic)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _closed: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
-    _closing: bool = False
 
     def update(self, stage: str, percent: int) -> None:
         if percent < self.percent:
@@ -131,16 +136,18 @@ class _Progress:
         self._task = asyncio.create_task(self._run(), name=f"progress-{self.job_id}")
 
     async def _run(self) -> None:
-        while True:
+        while not self._closed.is_set():
             await self._wake.wait()
             self._wake.clear()
-            await self.flush(force=self._closing)
-            if self._closing:
-                return
-            await asyncio.sleep(_PUBLISH_INTERVAL_S)
+            await self.flush(store=not self._closed.is_set())
+            # The throttle, cut short by close().
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), timeout=_PUBLISH_INTERVAL_S)
+        await self.flush(store=False)
 
-    async def flush(self, *, force: bool = False) -> None:
-        """Send the current value where it has not gone yet (the database only when due)."""
+    async def flush(self, *, store: bool = True) -> None:
+        """Publish the current value where it has not gone yet; write it to the row when due
+        (and ``store``)."""
         current = (self.stage, self.percent)
         pending, self._stage_starts = [*self._stage_starts, current], []
         try:
@@ -148,12 +155,12 @@ class _Progress:
                 if (stage, percent) != self._sent:
                     self._sent = (stage, percent)
                     await self.send({"status": "processing", "progress": percent, "stage": stage})
-            if current == self._stored:
+            if current == self.stored or not store:
                 return
             now = time.monotonic()
-            stage_changed = self._stored is None or current[0] != self._stored[0]
-            if force or stage_changed or now - self._stored_at >= self.db_interval_s:
-                self._stored, self._stored_at = current, now
+            stage_changed = self.stored is None or current[0] != self.stored[0]
+            if stage_changed or now - self._stored_at >= self.db_interval_s:
+                self.stored, self._stored_at = current, now
                 await self.write_db(current[1], current[0])
             else:
                 # No later update may come: write this one when it is due.
@@ -164,9 +171,9 @@ class _Progress:
             log.warning("progress update failed", exc_info=True)
 
     async def close(self) -> None:
-        """Send the last value, then stop. Never cancels a database write half-way (an
+        """Publish the last value, then stop. Never cancels a database write half-way (an
         interrupted asyncpg command can hold its connection for a long time)."""
-        self._closing = True
+        self._closed.set()
         self._wake.set()
         if self._task is not None:
             done, _ = await asyncio.wait({self._task}, timeout=10.0)
@@ -388,10 +395,11 @@ class SoundyWorker:
         job = _Delivery.of(bull_job)
         context = job_id_var.set(job.job_id or None)
         try:
-            if not await self._start(job):
+            row = await self._start(job)
+            if row is None:
                 return {"skipped": "finished"}
             try:
-                measurements = await self._attempt(job)
+                measurements = await self._attempt(job, row)
             except PermanentError as exc:
                 await self._permanent_failure(job, exc)
                 raise UnrecoverableError(f"{exc.code}: {exc.message}") from exc
@@ -406,23 +414,24 @@ class SoundyWorker:
         finally:
             job_id_var.reset(context)
 
-    async def _start(self, job: _Delivery) -> bool:
-        """``start_attempt``: True when this attempt begins, False for a job that already
-        finished (a duplicate delivery: nothing is done). A queue job whose ``jobId`` names no
-        job row fails in BullMQ at once with the reason (``UnrecoverableError``)."""
+    async def _start(self, job: _Delivery) -> Job | None:
+        """``start_attempt``: the job's row when this attempt begins, None for a job that
+        already finished (a duplicate delivery: nothing is done). A queue job whose ``jobId``
+        names no job row fails in BullMQ at once with the reason (``UnrecoverableError``)."""
         reason = _unusable_job_id(job.job_id)
         if reason is None:
-            if await self._db(jobs.start_attempt, job.job_id):
+            row = await self._db(jobs.start_attempt, job.job_id)
+            if row is not None:
                 log.info(
                     "attempt %d/%d started (queue job %s)",
                     job.attempt,
                     job.max_attempts,
                     job.queue_job_id,
                 )
-                return True
+                return row  # type: ignore[no-any-return]
             if await self._db(jobs.get_job, job.job_id) is not None:
                 log.info("job already finished: duplicate delivery skipped")
-                return False
+                return None
             reason = (
                 f"no job {job.job_id} in the database: the producer must insert the job row "
                 "(status pending) before it adds the job to the queue"
@@ -432,14 +441,13 @@ class SoundyWorker:
         log.warning("queue job %s rejected: %s", job.queue_job_id, reason)
         raise UnrecoverableError(reason)
 
-    async def _attempt(self, job: _Delivery) -> Measurements:
+    async def _attempt(self, job: _Delivery, row: Job) -> Measurements:
         """Download the upload (stage ``downloading``) and measure it in the pool (``decoding``,
-        ``measuring``), progress stored and published as it comes."""
+        ``measuring``), progress stored and published as it comes. ``row`` is the job as
+        ``start_attempt`` left it."""
         assert self.storage is not None and self.pool is not None
-        row = await self._db(jobs.get_job, job.job_id)
-        if row is None:
-            raise JobMissing("the job row disappeared")
-        file_key = str(row.file_key or job.data.get("fileKey") or "")
+        # The row's file key, never the queue data's: any producer may add to the queue.
+        file_key = str(row.file_key or "")
         options = AnalysisOptions(
             max_duration_s=self.settings.max_duration_s,
             max_samples=self.settings.max_samples_per_job,
@@ -454,10 +462,11 @@ class SoundyWorker:
             ),
             send=lambda event: self._publish(job.job_id, event),
             db_interval_s=self.settings.progress_interval_s,
+            stored=(jobs.STAGE_DOWNLOADING, 0),
         )
         progress.start()
         try:
-            await progress.flush(force=True)
+            await progress.flush()
             with tempfile.TemporaryDirectory(prefix="soundy-job-") as tmp:
                 path = Path(tmp) / (PurePosixPath(file_key).name or "upload")
                 try:
@@ -479,12 +488,13 @@ class SoundyWorker:
     # -- the outcomes ----------------------------------------------------------------------
     async def _completed(self, job: _Delivery, measurements: Measurements) -> None:
         """``complete``: the measurements are stored (the comparison is derived on read)."""
-        if not await self._db(jobs.complete, job.job_id, result=measurements):
+        row = await self._db(jobs.complete, job.job_id, result=measurements)
+        if row is None:
             log.info("finished elsewhere meanwhile; this result was not stored")
             return
         log.info("completed in %.2f s", time.monotonic() - job.started_s)
         await self._publish(job.job_id, {"status": "completed", "progress": 100, "stage": None})
-        await self._count_end(job, failed_code=None)
+        _count_end(row, failed_code=None)
 
     async def _permanent_failure(self, job: _Delivery, error: PermanentError) -> None:
         """Retrying cannot help: the job fails now (the caller tells BullMQ not to retry)."""
@@ -520,43 +530,34 @@ class SoundyWorker:
     async def _failed(self, job: _Delivery, code: str, message: str) -> None:
         """``fail`` with a code and a readable message, its live event and its metric."""
         try:
-            won = await self._db(jobs.fail, job.job_id, code=code, message=message)
+            row = await self._db(jobs.fail, job.job_id, code=code, message=message)
         except Exception:
             log.exception("could not record the failure; the job will be retried")
             raise
-        if not won:
+        if row is None:
             log.info("finished elsewhere meanwhile; this failure was not stored")
             return
         await self._publish(
             job.job_id,
             {"status": "failed", "stage": None, "error": {"code": code, "message": message}},
         )
-        await self._count_end(job, failed_code=code)
+        _count_end(row, failed_code=code)
 
-    async def _count_end(self, job: _Delivery, *, failed_code: str | None) -> None:
-        """Count the job's end in :mod:`soundy.metrics` (shared with the API via multiprocess
-        mode): completed, or failed with ``failed_code``; and its duration as stored."""
-        duration_s = await self._job_duration_s(job.job_id)
-        try:
-            if failed_code is None:
-                metrics.JOBS_COMPLETED.inc()
-            else:
-                metrics.JOBS_FAILED.labels(code=failed_code).inc()
-            if duration_s is not None:
-                metrics.JOB_DURATION.observe(duration_s)
-        except Exception:  # metrics never fail a job
-            log.debug("metrics update failed", exc_info=True)
 
-    async def _job_duration_s(self, job_id: str) -> float | None:
-        """Seconds from the job's first start to its end, as stored (for the metrics)."""
-        try:
-            row = await self._db(jobs.get_job, job_id)
-        except Exception:
-            return None
-        if row is None or row.started_at is None or row.finished_at is None:
-            return None
-        duration_s = (row.finished_at - row.started_at).total_seconds()
-        return max(0.0, float(duration_s))
+def _count_end(row: Job, *, failed_code: str | None) -> None:
+    """Count the job's end in :mod:`soundy.metrics` (shared with the API via multiprocess
+    mode): completed, or failed with ``failed_code``; and its duration as stored, from the
+    first start to the end (the row the final transition returned)."""
+    try:
+        if failed_code is None:
+            metrics.JOBS_COMPLETED.inc()
+        else:
+            metrics.JOBS_FAILED.labels(code=failed_code).inc()
+        if row.started_at is not None and row.finished_at is not None:
+            duration_s = (row.finished_at - row.started_at).total_seconds()
+            metrics.JOB_DURATION.observe(max(0.0, float(duration_s)))
+    except Exception:  # metrics never fail a job
+        log.debug("metrics update failed", exc_info=True)
 
 
 @dataclass(frozen=True, kw_only=True)
