@@ -80,6 +80,8 @@ __all__ = [
     "Targets",
     "TempoCandidate",
     "ThirdOctaveLevel",
+    "VersionChange",
+    "VersionEntry",
 ]
 
 #: Version of the result's shape; keys are only ever added within one version.
@@ -566,3 +568,30 @@ class AlbumReport(TypedDict):
     outliers: list[AlbumOutlier]
     limits: AlbumValues
     playback: list[AlbumPlayback]
+
+
+# --- Versions of a song (soundy.compare.versions) --------------------------------------------
+
+
+class VersionChange(TypedDict):
+    """One measure of a version against the previous version that has a result."""
+
+    metric: str
+    unit: str
+    value: float | None
+    previous: float | None
+    delta: float | None
+    moved: bool
+
+
+class VersionEntry(TypedDict):
+    """One version of a song in upload order (docs/result.md, "Versions of a song")."""
+
+    version: int
+    previous_version: int | None
+    score: float | None
+    score_delta: float | None
+    score_up: bool | None
+    changes: list[VersionChange]
+    moved: list[str]
+    summary: str | None

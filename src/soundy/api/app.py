@@ -38,6 +38,7 @@ from soundy.api.routes import (
     jobs,
     quota,
     shares,
+    songs,
     uploads,
 )
 from soundy.config import Settings, get_settings
@@ -271,7 +272,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeaderLimitMiddleware, max_bytes=settings.max_request_header_bytes)
     app.add_middleware(LatencyMiddleware)
 
-    for module in (clients, quota, uploads, analyze, jobs, shares, albums, genres, admin, health):
+    for module in (
+        clients,
+        quota,
+        uploads,
+        analyze,
+        jobs,
+        shares,
+        albums,
+        songs,
+        genres,
+        admin,
+        health,
+    ):
         app.include_router(module.router)
     app.include_router(web.router)
     return app

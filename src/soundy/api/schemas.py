@@ -108,6 +108,10 @@ class UploadCreated(BaseModel):
     max_bytes: int = Field(description="The PUT may carry at most this many bytes.")
 
 
+# A song's name: printable, no "/" (it is a path segment of GET /api/songs/{song}), not blank.
+SONG_PATTERN = r"^[^/\x00-\x1f\x7f]*[^/\s\x00-\x1f\x7f][^/\x00-\x1f\x7f]*$"
+
+
 class AnalyzeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -124,6 +128,14 @@ class AnalyzeRequest(BaseModel):
     reference_job_id: uuid.UUID | None = None
     # One of the languages the suggestions are written in (a 422 names them otherwise).
     lang: Lang | None = None
+    song: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=SONG_PATTERN,
+        description="The song this upload is a version of (your own name for it): the "
+        "versions of one song are compared in GET /api/songs/{song}.",
+    )
 
 
 class JobError(BaseModel):
@@ -144,6 +156,7 @@ class JobOut(BaseModel):
     )
     reference_job_id: uuid.UUID | None
     lang: str | None
+    song: str | None = Field(description="The song this job is a version of, if any.")
     file_key: str
     filename: str
     created_at: datetime
@@ -184,6 +197,7 @@ def job_out(job: Job, result: AnalysisResult | None = None) -> JobOut:
         analysis_stage=Stage(job.analysis_stage or Stage.MASTER),
         reference_job_id=job.reference_job_id,
         lang=job.lang,
+        song=job.song,
         file_key=job.file_key,
         filename=job.file_key.rsplit("/", 1)[-1],
         created_at=job.created_at,

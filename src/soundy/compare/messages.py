@@ -335,6 +335,44 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "No track has a measured loudness (silence): there is no playback gain to show.",
         "pt-BR": "Nenhuma faixa tem loudness medida (silêncio): não há ganho de reprodução para mostrar.",
     },
+    # measure names inside the versions' sentences
+    "measure.loudness.integrated_lufs": {"en": "loudness", "pt-BR": "loudness"},
+    "measure.loudness.range_lu": {"en": "loudness range", "pt-BR": "faixa de loudness"},
+    "measure.peaks.true_peak_dbtp": {"en": "true peak", "pt-BR": "true peak"},
+    "measure.peaks.clipped_samples": {"en": "clipped samples", "pt-BR": "amostras clipadas"},
+    "measure.dynamics.plr_db": {"en": "PLR", "pt-BR": "PLR"},
+    "measure.dynamics.crest_db": {"en": "crest factor", "pt-BR": "fator de crista"},
+    "measure.dynamics.dr": {"en": "DR", "pt-BR": "DR"},
+    "measure.stereo.correlation": {"en": "stereo correlation", "pt-BR": "correlação estéreo"},
+    "measure.stereo.width": {"en": "stereo width", "pt-BR": "largura estéreo"},
+    "measure.stereo.balance_db": {"en": "left/right balance", "pt-BR": "balanço esquerda/direita"},
+    "measure.stereo.mono_loss_lu": {"en": "mono loss", "pt-BR": "perda em mono"},
+    "measure.spectrum.tilt_db_per_octave": {"en": "spectral tilt", "pt-BR": "inclinação espectral"},
+    # versions of a song (soundy.compare.versions)
+    "version.first": {
+        "en": "The first version: the ones after it are compared with it.",
+        "pt-BR": "A primeira versão: as seguintes são comparadas com ela.",
+    },
+    "version.score.up": {
+        "en": "Score up {amount} points since version {previous} ({before} → {after}).",
+        "pt-BR": "A nota subiu {amount} pontos desde a versão {previous} ({before} → {after}).",
+    },
+    "version.score.down": {
+        "en": "Score down {amount} points since version {previous} ({before} → {after}).",
+        "pt-BR": "A nota caiu {amount} pontos desde a versão {previous} ({before} → {after}).",
+    },
+    "version.score.same": {
+        "en": "Score unchanged since version {previous} ({after}).",
+        "pt-BR": "Nota igual à da versão {previous} ({after}).",
+    },
+    "version.moved": {
+        "en": "What moved: {moves}.",
+        "pt-BR": "O que mudou: {moves}.",
+    },
+    "version.still": {
+        "en": "Nothing moved noticeably.",
+        "pt-BR": "Nada mudou de forma perceptível.",
+    },
 }
 
 

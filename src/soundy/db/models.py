@@ -134,6 +134,8 @@ class Job(Base):
     quota_exempt: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false")
     )
+    # The song this job is a version of (the client's own name for it; None = no song).
+    song: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(
         String(20), nullable=False, server_default=text("'pending'")
     )
@@ -162,6 +164,14 @@ class Job(Base):
         Index("ix_jobs_status_updated", "status", "updated_at"),
         # The reconciler's upload purges: the jobs of an upload.
         Index("ix_jobs_upload", "upload_id"),
+        # A song's versions, oldest first (GET /api/songs/{song}).
+        Index(
+            "ix_jobs_client_song_created",
+            "client_id",
+            "song",
+            "created_at",
+            postgresql_where=text("song IS NOT NULL"),
+        ),
     )
 
 

@@ -58,6 +58,8 @@ class Submission:
     reference_job_id: uuid.UUID | None = None
     # "en" | "pt-BR"; None = English.
     lang: str | None = None
+    # The song this upload is a version of (GET /api/songs/{song}); None = no song.
+    song: str | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,7 @@ async def submit(
         analysis_stage=request.stage.value,
         reference_job_id=request.reference_job_id,
         lang=request.lang,
+        song=request.song,
     )
     metrics.JOBS_CREATED.inc()
     await _queue(settings, job)
@@ -226,6 +229,7 @@ async def retry(session: AsyncSession, *, settings: Settings, job_id: str) -> Jo
         reference_job_id=old.reference_job_id,
         lang=old.lang,
         quota_exempt=True,
+        song=old.song,
     )
     metrics.JOBS_CREATED.inc()
     _log.info("job %s: retried by an operator as job %s", old.id, new.id)

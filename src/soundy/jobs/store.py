@@ -77,6 +77,7 @@ async def create_job(
     job_id: uuid.UUID | None = None,
     analysis_stage: str = "master",
     quota_exempt: bool = False,
+    song: str | None = None,
 ) -> Job:
     """Insert a ``pending`` job and commit, so it exists before anything is queued;
     ``quota_exempt`` jobs do not count against the client's monthly quota."""
@@ -92,6 +93,7 @@ async def create_job(
         reference_job_id=reference_job_id,
         lang=lang,
         quota_exempt=quota_exempt,
+        song=song,
         status=JobStatus.PENDING.value,
         progress=0,
         stage=STAGE_QUEUED,

@@ -84,6 +84,7 @@ async def analyze(
             stage=body.stage,
             reference_job_id=body.reference_job_id,
             lang=body.lang or language_from_header(accept_language),
+            song=body.song.strip() if body.song else None,
         ),
     )
     response.headers.update(submitted.quota.headers())
