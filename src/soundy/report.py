@@ -16,7 +16,8 @@ from soundy.result import AnalysisResult, Measurements
 
 __all__ = ["AnalysisOptions", "ProgressCallback", "analyze_file"]
 
-# progress(stage, fraction 0..1); stage is one of "decoding", "measuring", "comparing".
+# progress(stage, fraction 0..1); stage is one of "decoding", "measuring", "codec_check" (only
+# when asked for), "comparing".
 ProgressCallback = Callable[[str, float], None]
 
 
@@ -42,6 +43,9 @@ class AnalysisOptions:
     max_sample_rate_hz: int | None = None
     # Display name put into result["file"]["name"]; None = the path's name.
     display_name: str | None = None
+    # Also encode with the platforms' delivery codecs and measure the decoded audio
+    # (soundy.analysis.codec; stage "codec_check", several times the measurement's cost).
+    codec_check: bool = False
 
 
 def analyze_file(
@@ -64,6 +68,7 @@ def analyze_file(
         max_sample_rate_hz=options.max_sample_rate_hz,
         display_name=options.display_name,
         progress=progress,
+        codec_check=options.codec_check,
     )
     if progress is not None:
         progress("comparing", 0.0)

@@ -322,6 +322,7 @@ class CodecCheckEntry(TypedDict):
 
     platform: str
     codec: str
+    encoder: str
     bitrate_kbps: int
     sample_rate: int
     true_peak_dbtp: float | None
@@ -351,6 +352,7 @@ class Measurements(TypedDict):
     musical: Musical
     series: Series
     playback: NotRequired[list[PlaybackEntry] | None]
+    codec_check: NotRequired[list[CodecCheckEntry] | None]
 
 
 # --- Comparison (soundy.compare) -----------------------------------------------------------

@@ -144,3 +144,21 @@ def test_table_shows_the_tempo_and_key_alternatives(tmp_path: Path) -> None:
     assert any(c["confidence"] >= 0.005 for c in musical["tempo_candidates"][1:])
     assert musical["key"] == "A minor" and musical["key_relative"] == "C major"
     assert "Relative key" in done.stdout and "C major" in done.stdout
+
+
+def test_codec_check_flag_adds_the_encodings_to_the_json_and_the_table(sine_wav: Path) -> None:
+    done = _run("--json", "--codec-check", str(sine_wav))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    checked = {e["platform"]: (e["codec"], e["bitrate_kbps"]) for e in result["codec_check"]}
+    assert checked == {
+        "Spotify": ("aac", 256), "Apple Music": ("aac", 256),
+        "YouTube": ("opus", 160), "SoundCloud": ("mp3", 128),
+    }  # fmt: skip
+    # A -20 dBFS sine keeps its level through every codec.
+    assert all(abs(e["loudness_change_lu"]) < 0.5 for e in result["codec_check"])
+    assert "codec_check" not in json.loads(_run("--json", str(sine_wav)).stdout)
+    table = _run("--codec-check", str(sine_wav))
+    assert table.returncode == 0, table.stderr
+    assert "Codec check" in table.stdout and "opus 160k" in table.stdout
+    assert "Playback" in table.stdout and "Spotify loud" in table.stdout

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from soundy.analysis.channels import channel_weights, channel_weights_from_mask
+from soundy.analysis.codec import codec_check as run_codec_check
 from soundy.analysis.decode import AudioInfo, open_audio
 from soundy.analysis.dynamics import DynamicsMeter
 from soundy.analysis.loudness import LoudnessMeter
@@ -355,6 +356,7 @@ def measure_file(
     max_sample_rate_hz: int | None = None,
     display_name: str | None = None,
     progress: ProgressCallback | None = None,
+    codec_check: bool = False,
 ) -> Measurements:
     """Decode ``path`` block by block and return the measurement part of the result.
 
@@ -364,6 +366,10 @@ def measure_file(
     whose limits the ``max_*`` arguments are (samples = frames x channels).
     The returned dict is :class:`soundy.result.Measurements` (docs/result.md); it is JSON-safe
     (no NaN or infinity; a missing value is None).
+
+    ``codec_check``: also encode the track with each platform's delivery codec and measure the
+    decoded audio (:mod:`soundy.analysis.codec`; stage ``codec_check``, many times the cost of
+    the measurement).
     """
     report = _Progress(progress)
     path = Path(path)
@@ -423,5 +429,19 @@ def measure_file(
         blocks=again,
     )
     report("measuring", 1.0, force=True)
+    if codec_check:
+        report("codec_check", 0.0, force=True)
+        result["codec_check"] = run_codec_check(
+            again,
+            sample_rate_hz=info.sample_rate,
+            channel_weights=_weights(info),
+            integrated_lufs=_finite(result["loudness"]["integrated_lufs"]),
+            true_peak_dbtp=_finite(result["peaks"]["true_peak_dbtp"]),
+            spectrum=result["spectrum"],
+            playback=result["playback"],
+            duration_frames=frames,
+            progress=lambda fraction: report("codec_check", fraction),
+        )
+        report("codec_check", 1.0, force=True)
     safe: Measurements = json_safe(result)
     return safe

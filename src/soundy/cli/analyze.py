@@ -67,6 +67,13 @@ def analyze(
         help="Read the files as one album or EP, in the order given: each track against the "
         "album, outliers, album against track playback gain (with --json: one album document).",
     ),
+    codec_check: bool = typer.Option(
+        False,
+        "--codec-check",
+        help="Also encode each file with the platforms' delivery codecs (AAC, Opus, MP3), decode "
+        "it and measure the peaks, loudness and bands that come out (several seconds per "
+        "minute of audio).",
+    ),
 ) -> None:
     """Measure loudness, peaks, dynamics, stereo image and tonal balance of audio files.
 
@@ -84,8 +91,9 @@ def analyze(
     atexit.register(gc.freeze)
     try:
         _analyze(
-            files, json_output, genre, destination, stage, reference, lang, max_duration_s, album
-        )
+            files, json_output, genre, destination, stage, reference, lang, max_duration_s, album,
+            codec_check,
+        )  # fmt: skip
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -101,6 +109,7 @@ def _analyze(
     lang: str,
     max_duration_s: float,
     album: bool = False,
+    codec_check: bool = False,
 ) -> None:
     # The meters' matrix products are small: BLAS threads only add overhead (and the engine
     # already runs its meters in two threads). Effective only before numpy is imported.
@@ -154,6 +163,7 @@ def _analyze(
         reference=reference_measurements,
         lang=lang,
         max_duration_s=max_duration_s,
+        codec_check=codec_check,
     )
     console = None
     tracks: list[AnalysisResult] = []
@@ -330,6 +340,28 @@ def _render_playback(result: AnalysisResult, console: Console) -> None:
     console.print(table)
 
 
+def _render_codec_check(result: AnalysisResult, console: Console) -> None:
+    """The codec check, one row per platform (docs/result.md)."""
+    from rich.table import Table  # start-up path: --json never loads rich
+
+    entries = result.get("codec_check")
+    if not entries:
+        return
+    table = Table(title="Codec check", title_justify="left", show_edge=False, pad_edge=False)
+    for name in ("Platform", "Codec", "dBTP", "Peak moved", "Clipped", "Loudness moved"):
+        table.add_column(name, justify="left" if name in ("Platform", "Codec") else "right")
+    for e in entries:
+        table.add_row(
+            e["platform"],
+            f"{e['codec']} {e['bitrate_kbps']}k",
+            _num(e["true_peak_dbtp"]),
+            _num(e["true_peak_change_db"], "dB"),
+            _num(e["clipped_samples_after_gain"]),
+            _num(e["loudness_change_lu"], "LU"),
+        )
+    console.print(table)
+
+
 def render_report(result: AnalysisResult, console: Console) -> None:
     """Print one file's result as rich tables: measurements, bands, score and suggestions."""
     from rich.table import Table  # start-up path: --json never loads rich
@@ -425,6 +457,7 @@ def render_report(result: AnalysisResult, console: Console) -> None:
             row("", "Relative key", f"{musical['key_relative']}{r}")
     console.print(table)
     _render_playback(result, console)
+    _render_codec_check(result, console)
 
     targets = result.get("targets")
     if isinstance(targets, dict):

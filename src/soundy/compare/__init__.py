@@ -8,7 +8,8 @@ function of the measurements and those choices, so a stored result can be compar
 * ``targets``: what the track was compared with (genre profile, reference or destination, and
   the stage: a mix before mastering or a finished master);
 * ``score``: overall 0-100, parts, classification and one row per metric;
-* ``suggestions``: concrete fixes, most severe first, in ``lang`` ("en" or "pt-BR");
+* ``suggestions``: concrete fixes, most severe first, in ``lang`` ("en" or "pt-BR"), with the
+  codec check's when it was run and a platform's encoding pushes the peaks up;
 * ``normalization``: the older per-platform view of the measured ``playback`` (None for
   silence, and for results measured before ``playback``);
 * ``nearest_genres``: the three genre profiles the balance is closest to (with a genre or a
@@ -20,13 +21,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from soundy.compare.codec import codec_suggestions
 from soundy.compare.nearest import nearest_genres
 from soundy.compare.normalization import normalization
 from soundy.compare.reference import compare_reference
-from soundy.compare.scoring import evaluate, score_targets
+from soundy.compare.scoring import SEVERITY_RANK, evaluate, score_targets
 from soundy.compare.suggestions import make_suggestions
 from soundy.compare.targets import DESTINATIONS, STAGES, build_targets, targets_version
-from soundy.result import Comparison, Measurements
+from soundy.result import Comparison, Measurements, Suggestion
 
 if TYPE_CHECKING:
     from soundy.compare.profiles import GenreProfile, ProfileError, get_profile, list_profiles
@@ -57,6 +59,21 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _with_codec(
+    suggestions: list[Suggestion], measurements: Measurements, lang: str
+) -> list[Suggestion]:
+    """The codec check's suggestion, if any, among the others by severity (most severe first,
+    after those as severe)."""
+    for extra in codec_suggestions(measurements, lang):
+        rank = SEVERITY_RANK[extra["severity"]]
+        at = next(
+            (i for i, s in enumerate(suggestions) if SEVERITY_RANK[s["severity"]] < rank),
+            len(suggestions),
+        )
+        suggestions = [*suggestions[:at], extra, *suggestions[at:]]
+    return suggestions
+
+
 def compare(
     measurements: Measurements,
     *,
@@ -79,7 +96,9 @@ def compare(
     out: Comparison = {
         "targets": targets.to_dict(),
         "score": score_targets(evaluated),
-        "suggestions": make_suggestions(evaluated, targets, lang, nearest),
+        "suggestions": _with_codec(
+            make_suggestions(evaluated, targets, lang, nearest), measurements, lang
+        ),
         "normalization": normalization(measurements),
         "nearest_genres": nearest,
     }

@@ -286,6 +286,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "what plays back without damage (full scale, mono compatibility, centred image)",
         "pt-BR": "o que toca sem danos (fundo de escala, compatibilidade mono, imagem centrada)",
     },
+    # the codec check (soundy.compare.codec)
+    "codec.peaks.message": {
+        "en": "After {platform}'s encoding ({codec}, {bitrate} kbit/s) your peaks reach {peak} dBTP (the master: {before} dBTP).",
+        "pt-BR": "Depois da codificação do {platform} ({codec}, {bitrate} kbit/s) seus picos chegam a {peak} dBTP (a master: {before} dBTP).",
+    },
+    "codec.clipped.message": {
+        "en": "After {platform}'s encoding ({codec}, {bitrate} kbit/s) your peaks reach {peak} dBTP (the master: {before} dBTP), and {count} samples pass full scale at its playback level.",
+        "pt-BR": "Depois da codificação do {platform} ({codec}, {bitrate} kbit/s) seus picos chegam a {peak} dBTP (a master: {before} dBTP), e {count} amostras passam do fundo de escala no nível de reprodução dele.",
+    },
+    "codec.peaks.action": {
+        "en": "Lower the ceiling to {ceiling} dBTP: the peaks then stay under {limit} dBTP after encoding.",
+        "pt-BR": "Abaixe o teto (ceiling) para {ceiling} dBTP: assim os picos ficam abaixo de {limit} dBTP depois da codificação.",
+    },
+    "source.codec": {
+        "en": "{platform}'s delivery codec, encoded and decoded again",
+        "pt-BR": "o codec de entrega do {platform}, codificado e decodificado de novo",
+    },
     "band.follows.action": {
         "en": "Leave this band: it follows the bigger moves of the balance ({moves}).",
         "pt-BR": "Não mexa nesta banda: ela acompanha os ajustes maiores do equilíbrio ({moves}).",

@@ -126,6 +126,7 @@ def measure(path: Path, options: AnalysisOptions, progress: ProgressCallback) ->
         max_sample_rate_hz=options.max_sample_rate_hz,
         display_name=options.display_name,
         progress=progress,
+        codec_check=options.codec_check,
     )
 
 
