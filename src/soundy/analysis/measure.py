@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 import numpy as np
 
 from soundy.analysis.channels import channel_weights, channel_weights_from_mask
-from soundy.analysis.codec import codec_check as run_codec_check
 from soundy.analysis.decode import AudioInfo, open_audio
 from soundy.analysis.dynamics import DynamicsMeter
 from soundy.analysis.loudness import LoudnessMeter
@@ -430,6 +429,10 @@ def measure_file(
     )
     report("measuring", 1.0, force=True)
     if codec_check:
+        # Here, not at the top: PyAV's encoders load only for a codec check (a plain analysis
+        # of a WAV never imports av).
+        from soundy.analysis.codec import codec_check as run_codec_check
+
         report("codec_check", 0.0, force=True)
         result["codec_check"] = run_codec_check(
             again,
