@@ -102,6 +102,12 @@ export const getJob = (id, lang) =>
   );
 export const listJobs = (params = "") => request("GET", "/api/jobs" + params);
 export const analyze = (body) => request("POST", "/api/audio/analyze", body);
+export const listSongs = () => request("GET", "/api/songs");
+export const getSong = (song, lang) =>
+  request(
+    "GET",
+    "/api/songs/" + encodeURIComponent(song) + (lang ? "?lang=" + encodeURIComponent(lang) : ""),
+  );
 export const createAlbum = (body) => request("POST", "/api/albums", body);
 export const getAlbum = (id, lang) =>
   request(

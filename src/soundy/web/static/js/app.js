@@ -5,6 +5,7 @@ import * as api from "./api.js";
 import { LANGUAGES, dateTime, lang, num, setLang, t, translate } from "./i18n.js";
 import { renderAlbum } from "./album.js";
 import { renderReport } from "./report.js";
+import { versionsCard } from "./versions.js";
 
 const $ = (id) => document.getElementById(id);
 const NAMES_KEY = "soundy.names"; // job id -> file name, for history rows without a result
@@ -254,6 +255,7 @@ async function runAnalysis(body, fileName, referenceId) {
   if (!done) return;
   await showJob(done, { referenceId });
   loadHistory(true);
+  loadSongs();
 }
 
 async function onSubmit(event) {
@@ -301,6 +303,8 @@ async function onSubmit(event) {
     const body = referenceId
       ? { file_key: fileKey, mode: "reference", genre, destination, stage, reference_job_id: referenceId, lang: lang() }
       : { file_key: fileKey, mode: "genre", genre, destination, stage, lang: lang() };
+    const song = $("song").value.trim();
+    if (song) body.song = song;
     await runAnalysis(body, state.file.name, referenceId);
   } catch (error) {
     $("progress").hidden = true;
@@ -423,6 +427,35 @@ async function referenceResult(job, referenceId) {
   return referenceCache.get(id);
 }
 
+// ---- versions of a song -------------------------------------------------------------------
+
+/** Under a job that is a version of a song: the song's versions as a history. */
+async function showVersions(job) {
+  if (!job.song) return;
+  try {
+    const history = await api.getSong(job.song, lang());
+    if (state.current !== job) return; // another job was opened meanwhile
+    $("report").append(versionsCard(history, job.id, { onOpen: (id) => openJob(id) }));
+  } catch {
+    // The report stands on its own without its history.
+  }
+}
+
+async function loadSongs() {
+  try {
+    const { songs } = await api.listSongs();
+    $("song-list").replaceChildren(
+      ...songs.map((s) => {
+        const option = document.createElement("option");
+        option.value = s.song;
+        return option;
+      }),
+    );
+  } catch {
+    // suggestions only
+  }
+}
+
 // ---- share link ---------------------------------------------------------------------------
 
 /** The owner's share controls for a completed job: make a read-only link, copy it, revoke it. */
@@ -519,6 +552,7 @@ async function showJob(job, { referenceId = null } = {}) {
     genreLabel: job.genre ? genreLabel(job.genre) : null,
     actions: shareControls(job),
   });
+  await showVersions(job);
   announce(t("report.title"));
   $("report").focus({ preventScroll: true });
   $("report").scrollIntoView({ behavior: "smooth", block: "start" });
@@ -678,6 +712,7 @@ function setupLanguage() {
         genreLabel: state.current.genre ? genreLabel(state.current.genre) : null,
         actions: shareControls(state.current),
       });
+      await showVersions(state.current);
     }
   });
 }
@@ -713,6 +748,7 @@ async function main() {
     return;
   }
   await loadHistory(true);
+  loadSongs();
   const match = location.hash.match(/^#job=([\w-]+)$/);
   if (match) await openJob(match[1]);
   const albumMatch = location.hash.match(/^#album=([\w-]+)$/);
