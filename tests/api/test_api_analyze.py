@@ -98,6 +98,8 @@ async def test_invalid_mode_destination_and_reference_combinations_are_422(
         {"reference_job_id": "not-a-uuid", "mode": "reference"},
         {"lang": "english please"},
         {"stage": "pre-master mix"},
+        {"codec_check": "true"},
+        {"codec_check": 1},
     ):
         response = await analyze(api, auth(client_token), file_key=file_key, **body)
         assert response.status_code == 422, (body, response.text)

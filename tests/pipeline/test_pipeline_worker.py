@@ -241,6 +241,42 @@ async def test_progress_and_stages_reach_live_subscribers_in_order(
     assert job["status"] == "completed" and job["stage"] == "done"
 
 
+async def test_a_codec_check_job_shows_its_stage_and_stores_the_decodes(
+    api, client_token, upload_bytes, start_worker, settings
+):
+    from soundy.pipeline import events
+
+    start_worker()
+    # A sine at full scale: every codec's decode passes 0 dBTP.
+    job_id = await submit(
+        api, client_token, sine_wav(peak=0.99, duration_s=6.0), upload_bytes, codec_check=True
+    )
+    client = queue.redis_client(settings)
+    hub = events.EventHub(client, prefix=settings.queue_prefix)
+    try:
+        feed = hub.subscribe(job_id)
+        assert await anext(feed) == {"type": "subscribed"}
+        received = await asyncio.wait_for(_collect(feed), timeout=120)
+    finally:
+        await hub.aclose()
+        await client.aclose()
+    checking = [e["progress"] for e in received if e.get("stage") == "codec_check"]
+    assert checking, [e.get("stage") for e in received]
+    assert min(checking) >= 40 and checking == sorted(checking)
+    measuring = [e["progress"] for e in received if e.get("stage") == "measuring"]
+    assert max(measuring) <= 40
+    job = await wait_job(api, client_token, job_id, timeout_s=5)
+    assert job["status"] == "completed" and job["codec_check"] is True
+    checked = {e["platform"]: e for e in job["result"]["codec_check"]}
+    assert set(checked) == {"Spotify", "Apple Music", "YouTube", "SoundCloud"}
+    assert {e["codec"] for e in checked.values()} == {"aac", "opus", "mp3"}
+    # The plain job has none.
+    plain_id = await submit(api, client_token, sine_wav(peak=0.1, duration_s=2.0), upload_bytes)
+    plain = await wait_job(api, client_token, plain_id, timeout_s=60)
+    assert plain["codec_check"] is False and "codec_check" not in plain["result"]
+    assert [p["mode"] for p in plain["result"]["playback"]][:3] == ["normal", "loud", "quiet"]
+
+
 async def _collect(feed) -> list[dict]:
     return [event async for event in feed]
 

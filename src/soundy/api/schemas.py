@@ -136,6 +136,14 @@ class AnalyzeRequest(BaseModel):
         description="The song this upload is a version of (your own name for it): the "
         "versions of one song are compared in GET /api/songs/{song}.",
     )
+    # strict: "true" or 1 is a 422, not quietly a yes.
+    codec_check: bool = Field(
+        default=False,
+        strict=True,
+        description="Also encode the track with each platform's delivery codec (AAC, Opus, "
+        "MP3), decode it and measure the peaks, loudness and bands that come out (result key "
+        "codec_check; stage codec_check). It costs several CPU seconds per minute of audio.",
+    )
 
 
 class JobError(BaseModel):
@@ -147,7 +155,9 @@ class JobOut(BaseModel):
     id: uuid.UUID
     status: JobStatus
     progress: int = Field(description="Percent, 0-100; never decreases.")
-    stage: str | None = Field(description="queued, downloading, decoding, measuring, done.")
+    stage: str | None = Field(
+        description="queued, downloading, decoding, measuring, codec_check (when asked for), done."
+    )
     mode: Mode
     genre: str | None
     destination: str | None
@@ -157,6 +167,7 @@ class JobOut(BaseModel):
     reference_job_id: uuid.UUID | None
     lang: str | None
     song: str | None = Field(description="The song this job is a version of, if any.")
+    codec_check: bool = Field(description="Whether the job runs the codec check.")
     file_key: str
     filename: str
     created_at: datetime
@@ -198,6 +209,7 @@ def job_out(job: Job, result: AnalysisResult | None = None) -> JobOut:
         reference_job_id=job.reference_job_id,
         lang=job.lang,
         song=job.song,
+        codec_check=job.codec_check,
         file_key=job.file_key,
         filename=job.file_key.rsplit("/", 1)[-1],
         created_at=job.created_at,

@@ -136,6 +136,8 @@ class Job(Base):
     )
     # The song this job is a version of (the client's own name for it; None = no song).
     song: Mapped[str | None] = mapped_column(String(200))
+    # Also encode with the platforms' delivery codecs and measure the decodes (codec_check).
+    codec_check: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     status: Mapped[str] = mapped_column(
         String(20), nullable=False, server_default=text("'pending'")
     )

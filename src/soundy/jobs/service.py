@@ -60,6 +60,8 @@ class Submission:
     lang: str | None = None
     # The song this upload is a version of (GET /api/songs/{song}); None = no song.
     song: str | None = None
+    # Also encode with the platforms' delivery codecs and measure the decodes (costs CPU).
+    codec_check: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,7 @@ async def submit(
         reference_job_id=request.reference_job_id,
         lang=request.lang,
         song=request.song,
+        codec_check=request.codec_check,
     )
     metrics.JOBS_CREATED.inc()
     await _queue(settings, job)
@@ -230,6 +233,7 @@ async def retry(session: AsyncSession, *, settings: Settings, job_id: str) -> Jo
         lang=old.lang,
         quota_exempt=True,
         song=old.song,
+        codec_check=old.codec_check,
     )
     metrics.JOBS_CREATED.inc()
     _log.info("job %s: retried by an operator as job %s", old.id, new.id)

@@ -78,6 +78,7 @@ async def create_job(
     analysis_stage: str = "master",
     quota_exempt: bool = False,
     song: str | None = None,
+    codec_check: bool = False,
 ) -> Job:
     """Insert a ``pending`` job and commit, so it exists before anything is queued;
     ``quota_exempt`` jobs do not count against the client's monthly quota."""
@@ -94,6 +95,7 @@ async def create_job(
         lang=lang,
         quota_exempt=quota_exempt,
         song=song,
+        codec_check=codec_check,
         status=JobStatus.PENDING.value,
         progress=0,
         stage=STAGE_QUEUED,

@@ -77,7 +77,13 @@ if TYPE_CHECKING:
     from soundy.result import Measurements
     from soundy.storage import Storage
 
-__all__ = ["STAGE_RANGES", "SoundyWorker", "overall_percent", "run_worker"]
+__all__ = [
+    "STAGE_RANGES",
+    "STAGE_RANGES_CODEC_CHECK",
+    "SoundyWorker",
+    "overall_percent",
+    "run_worker",
+]
 
 log = logging.getLogger("soundy.worker")
 
@@ -91,9 +97,20 @@ STAGE_RANGES: dict[str, tuple[float, float]] = {
 _PUBLISH_INTERVAL_S = 0.1
 
 
-def overall_percent(stage: str, fraction: float) -> int:
+# With the codec check, which takes many times the measurement's time (docs/benchmarks.md).
+STAGE_RANGES_CODEC_CHECK: dict[str, tuple[float, float]] = {
+    "downloading": (0.0, 5.0),
+    "decoding": (5.0, 10.0),
+    "measuring": (10.0, 40.0),
+    "codec_check": (40.0, 99.0),
+}
+
+
+def overall_percent(
+    stage: str, fraction: float, ranges: dict[str, tuple[float, float]] | None = None
+) -> int:
     """Map a stage's own progress (0..1) to the job's progress (0-100)."""
-    start, end = STAGE_RANGES.get(stage, (0.0, 99.0))
+    start, end = (STAGE_RANGES if ranges is None else ranges).get(stage, (0.0, 99.0))
     fraction = min(1.0, max(0.0, fraction if fraction == fraction else 0.0))
     return int(start + (end - start) * fraction)
 
@@ -454,7 +471,9 @@ class SoundyWorker:
             max_channels=self.settings.max_channels,
             max_sample_rate_hz=self.settings.max_sample_rate_hz,
             display_name=PurePosixPath(file_key).name,
+            codec_check=bool(row.codec_check),
         )
+        ranges = STAGE_RANGES_CODEC_CHECK if options.codec_check else STAGE_RANGES
         progress = _Progress(
             job.job_id,
             write_db=lambda percent, stage: self._db(
@@ -478,7 +497,7 @@ class SoundyWorker:
                     path,
                     options,
                     on_progress=lambda stage, fraction: progress.update(
-                        stage, overall_percent(stage, fraction)
+                        stage, overall_percent(stage, fraction, ranges)
                     ),
                     timeout_s=self.settings.job_timeout_s,
                 )

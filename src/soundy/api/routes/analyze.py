@@ -85,6 +85,7 @@ async def analyze(
             reference_job_id=body.reference_job_id,
             lang=body.lang or language_from_header(accept_language),
             song=body.song.strip() if body.song else None,
+            codec_check=body.codec_check,
         ),
     )
     response.headers.update(submitted.quota.headers())
