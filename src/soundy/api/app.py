@@ -91,7 +91,13 @@ class LatencyMiddleware:
 
 
 # Response headers a browser page on another allowed origin may read (CORS).
-CORS_EXPOSED_HEADERS = ("Retry-After", "X-Quota-Limit", "X-Quota-Remaining", "X-Quota-Reset")
+CORS_EXPOSED_HEADERS = (
+    "Retry-After",
+    "X-Quota-Plan",
+    "X-Quota-Limit",
+    "X-Quota-Remaining",
+    "X-Quota-Reset",
+)
 
 # Largest body of any request except the upload PUT (which enforces the upload's own size).
 MAX_REQUEST_BODY_BYTES = 1 << 20

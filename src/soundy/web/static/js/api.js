@@ -71,6 +71,32 @@ async function errorFrom(response) {
   return new ApiError(response.status, code, message);
 }
 
+// ---- quota: every answer that carries X-Quota-* headers updates it (docs/api.md) ----------
+
+const quotaListeners = [];
+
+/** onQuota(fn): fn({plan, limit, remaining, resetsAt}) whenever an answer carries the client's
+ * quota headers; limit and remaining are null on an unlimited plan. */
+export function onQuota(fn) {
+  quotaListeners.push(fn);
+}
+
+function readQuota(response) {
+  const plan = response.headers.get("X-Quota-Plan");
+  if (!plan) return;
+  const count = (name) => {
+    const value = response.headers.get(name);
+    return value === null || value === "unlimited" ? null : Number(value);
+  };
+  const quota = {
+    plan,
+    limit: count("X-Quota-Limit"),
+    remaining: count("X-Quota-Remaining"),
+    resetsAt: response.headers.get("X-Quota-Reset"),
+  };
+  for (const fn of quotaListeners) fn(quota);
+}
+
 /**
  * A JSON call. `auth: false` sends no token; a 401 on an authenticated call means the server
  * forgot this client (e.g. a new database): the page makes a new one once and repeats the call.
@@ -88,6 +114,7 @@ export async function request(method, path, body, { auth = true, retried = false
     forgetToken();
     return request(method, path, body, { auth, retried: true });
   }
+  readQuota(response);
   if (!response.ok) throw await errorFrom(response);
   if (response.status === 204) return null;
   return response.json();

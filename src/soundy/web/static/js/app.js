@@ -21,6 +21,7 @@ const state = {
   lastRequest: null,
   historyCursor: null,
   historyJobs: [],
+  quota: null, // {plan, limit, remaining, resetsAt} from the last answer's X-Quota-* headers
 };
 
 function loadMap(key) {
@@ -56,6 +57,41 @@ function showFormError(text) {
 function reasonOf(error) {
   if (error instanceof api.ApiError) return error.message;
   return error && error.message ? error.message : String(error);
+}
+
+// ---- quota ---------------------------------------------------------------------------------
+
+function renewalDate(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return new Intl.DateTimeFormat(lang(), { dateStyle: "long", timeZone: "UTC" }).format(d);
+}
+
+/** The analyses left this month, from the headers of the last answer (hidden when unlimited). */
+function renderQuota() {
+  const box = $("quota");
+  const quota = state.quota;
+  if (!quota || quota.limit === null) {
+    box.hidden = true;
+    return;
+  }
+  const params = {
+    plan: quota.plan,
+    remaining: quota.remaining,
+    limit: quota.limit,
+    date: renewalDate(quota.resetsAt),
+  };
+  box.textContent = t(quota.remaining > 0 ? "quota.left" : "quota.none", params);
+  box.classList.toggle("quota-out", quota.remaining === 0);
+  box.hidden = false;
+}
+
+/** Before uploading: whether the quota, as last seen, leaves `needed` analyses. */
+function quotaAllows(needed = 1) {
+  const quota = state.quota;
+  if (!quota || quota.limit === null || quota.remaining >= needed) return true;
+  showFormError(t("quota.none", { plan: quota.plan, date: renewalDate(quota.resetsAt) }));
+  return false;
 }
 
 // ---- form ---------------------------------------------------------------------------------
@@ -267,7 +303,7 @@ async function onSubmit(event) {
     return;
   }
   if (state.files.length > 1) {
-    await onSubmitAlbum();
+    if (quotaAllows(state.files.length)) await onSubmitAlbum();
     return;
   }
   const mode = refMode();
@@ -277,6 +313,7 @@ async function onSubmit(event) {
     showFormError(t("form.need_reference"));
     return;
   }
+  if (!quotaAllows(mode === "file" ? 2 : 1)) return;
   const button = $("analyze-form").querySelector('[data-testid="analyze"]');
   button.disabled = true;
   try {
@@ -308,10 +345,13 @@ async function onSubmit(event) {
     await runAnalysis(body, state.file.name, referenceId);
   } catch (error) {
     $("progress").hidden = true;
+    // quota_exceeded: the server's message (in this page's language) says when it renews.
     showFormError(
-      error instanceof api.ApiError && error.code === "upload_failed"
-        ? t("error.upload", { reason: reasonOf(error) })
-        : t("error.generic", { reason: reasonOf(error) }),
+      error instanceof api.ApiError && error.code === "quota_exceeded"
+        ? error.message
+        : error instanceof api.ApiError && error.code === "upload_failed"
+          ? t("error.upload", { reason: reasonOf(error) })
+          : t("error.generic", { reason: reasonOf(error) }),
     );
   } finally {
     button.disabled = false;
@@ -719,6 +759,7 @@ function setupLanguage() {
 
 function applyLanguage() {
   translate();
+  renderQuota();
   if (state.files.length) setFiles(state.files);
   fillGenres();
   renderHistory();
@@ -729,6 +770,10 @@ function applyLanguage() {
 async function main() {
   setLang(lang());
   translate();
+  api.onQuota((quota) => {
+    state.quota = quota;
+    renderQuota();
+  });
   setupLanguage();
   setupDropzone();
   setupReference();
