@@ -126,3 +126,18 @@ async def test_a_422_is_never_larger_than_a_small_answer(api, client_token, auth
     assert len(response.content) < len(raw)
     message = response.json()["error"]["message"]
     assert message.count(";") <= 5
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe", b"L\xc3Zan", b"\x13L\x9a\x1bw\t"])
+async def test_a_body_that_is_not_utf_8_is_a_422_like_invalid_json(api, client_token, auth, raw):
+    """Found by schemathesis: FastAPI answered 400, a status no operation documents."""
+    response = await api.post(
+        "/api/uploads",
+        content=raw,
+        headers={**auth(client_token), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == {
+        "code": "invalid_request",
+        "message": "the request body is not valid JSON",
+    }

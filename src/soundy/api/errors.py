@@ -171,7 +171,7 @@ def _readable_validation(exc: RequestValidationError) -> str:
         where = _cut(".".join(loc), _MAX_FIELD_CHARS)
         msg = _cut(str(err.get("msg", "invalid value")), _MAX_MESSAGE_CHARS)
         if err.get("type") == "json_invalid":
-            msg = "the request body is not valid JSON"
+            msg, where = "the request body is not valid JSON", ""  # loc is a byte offset
         elif err.get("type") == "model_attributes_type" or (not loc and "dict" in msg):
             msg = "the request body must be a JSON object"
         parts.append(f"{where}: {msg}" if where else msg)
@@ -192,9 +192,16 @@ async def _soundy_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(status, exc.code, exc.message, headers=headers)
 
 
+# FastAPI's HTTPException detail for a body it could not decode at all.
+_BODY_PARSE_ERROR = "There was an error parsing the body"
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, "error")
+    if exc.status_code == 400 and exc.detail == _BODY_PARSE_ERROR:
+        # FastAPI's answer to a body that is not even text (not UTF-8): as for invalid JSON.
+        return error_response(422, "invalid_request", "the request body is not valid JSON")
     if exc.status_code == 404 and exc.detail == "Not Found":
         message = f"no such route: {request.method} {request.url.path}"
     elif exc.status_code == 405:
