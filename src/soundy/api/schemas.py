@@ -13,7 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from soundy.db.models import Job
 from soundy.jobs.quota import Quota
-from soundy.result import AlbumReport, AnalysisResult, JobStatus, Lang, Mode, Stage
+from soundy.result import (
+    AlbumReport,
+    AnalysisResult,
+    JobStatus,
+    Lang,
+    Mode,
+    Stage,
+    VersionEntry,
+)
 
 __all__ = [
     "AlbumCreate",
@@ -42,6 +50,10 @@ __all__ = [
     "ShareState",
     "SharedJob",
     "SharedReport",
+    "SongHistory",
+    "SongList",
+    "SongSummary",
+    "SongVersion",
     "Throughput",
     "UploadCreate",
     "UploadCreated",
@@ -299,6 +311,31 @@ class AlbumOut(BaseModel):
     report: AlbumReport | None = Field(
         description="The album report (docs/result.md, 'Albums') once no track is running."
     )
+
+
+#: The most versions one song history shows (the newest); older ones are counted, not compared.
+SONG_MAX_VERSIONS = 50
+
+
+class SongSummary(BaseModel):
+    song: str
+    versions: int
+    latest_at: datetime
+
+
+class SongList(BaseModel):
+    songs: list[SongSummary]
+
+
+class SongVersion(BaseModel):
+    job: JobOut = Field(description="The version's job, with its result once completed.")
+    history: VersionEntry
+
+
+class SongHistory(BaseModel):
+    song: str
+    versions: list[SongVersion] = Field(description="Oldest first.")
+    older_versions: int = Field(description=f"Versions before the {SONG_MAX_VERSIONS} shown.")
 
 
 # The operator dashboard's API (/api/admin, soundy.api.routes.admin).

@@ -9,48 +9,30 @@ comparison, so each version's score is against today's targets.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from soundy.api.deps import ClientDep, SessionDep, StateDep
-from soundy.api.schemas import SONG_PATTERN, ErrorBody, JobOut, job_out
+from soundy.api.schemas import (
+    SONG_MAX_VERSIONS,
+    SONG_PATTERN,
+    ErrorBody,
+    SongHistory,
+    SongList,
+    SongSummary,
+    SongVersion,
+    job_out,
+)
 from soundy.compare.messages import normalise_lang
 from soundy.compare.versions import version_history
 from soundy.db.models import Job
 from soundy.errors import NotFound
 from soundy.jobs.results import result_of
-from soundy.result import AnalysisResult, VersionEntry
+from soundy.result import AnalysisResult
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["songs"])
-
-#: The most versions one history shows (the newest); older ones are counted, not compared.
-MAX_VERSIONS = 50
-
-
-class SongSummary(BaseModel):
-    song: str
-    versions: int
-    latest_at: datetime
-
-
-class SongList(BaseModel):
-    songs: list[SongSummary]
-
-
-class SongVersion(BaseModel):
-    job: JobOut = Field(description="The version's job, with its result once completed.")
-    history: VersionEntry
-
-
-class SongHistory(BaseModel):
-    song: str
-    versions: list[SongVersion] = Field(description="Oldest first.")
-    older_versions: int = Field(description=f"Versions before the {MAX_VERSIONS} shown.")
 
 
 @router.get(
@@ -95,7 +77,7 @@ async def song_history(
         select(Job)
         .where(Job.client_id == client.id, Job.song == name)
         .order_by(Job.created_at.desc(), Job.id.desc())
-        .limit(MAX_VERSIONS + 1)
+        .limit(SONG_MAX_VERSIONS + 1)
     )
     newest_first = list((await session.execute(stmt)).scalars())
     if not newest_first:
@@ -107,7 +89,7 @@ async def song_history(
             )
         ).scalar_one()
     )
-    jobs = list(reversed(newest_first[:MAX_VERSIONS]))
+    jobs = list(reversed(newest_first[:SONG_MAX_VERSIONS]))
     results: list[AnalysisResult | None] = [
         await result_of(session, job, lang=lang, cache=state.comparisons) for job in jobs
     ]
