@@ -141,6 +141,8 @@ class Settings(BaseSettings):
     # Connection limits (soundy.api.server): the request line and headers, in bytes; how long a
     # connection may take to send them; idle keep-alive connections; a body's silence.
     max_request_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    # Any request body but the upload PUT's (which takes its declared size), in bytes.
+    max_request_body_bytes: int = Field(default=1 << 20, ge=1024)
     request_header_timeout_s: float = Field(default=10.0, gt=0)
     keep_alive_timeout_s: int = Field(default=5, ge=1)
     request_body_idle_timeout_s: float = Field(default=30.0, gt=0)

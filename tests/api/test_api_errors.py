@@ -159,31 +159,31 @@ async def test_a_database_shutting_down_is_503_with_retry_after(make_api, auth, 
         server.kill()
 
 
-async def test_oversized_json_body_is_413(api, client_token, auth):
-    from soundy.api.app import MAX_REQUEST_BODY_BYTES
-
-    padding = "x" * (MAX_REQUEST_BODY_BYTES + 1)
+async def test_oversized_json_body_is_413(api, settings, client_token, auth):
+    padding = "x" * (settings.max_request_body_bytes + 1)
     response = await api.post(
         "/api/uploads", json={"filename": padding, "size": 1}, headers=auth(client_token)
     )
     assert_error(response, 413, "too_large")
 
 
-async def test_oversized_chunked_json_body_is_413(api, client_token, auth):
-    from soundy.api.app import MAX_REQUEST_BODY_BYTES
+async def test_oversized_chunked_json_body_is_413(make_api, make_token, auth):
+    api = await make_api(max_request_body_bytes=64 * 1024)
+    token = await make_token()
 
     async def body():
         yield b'{"filename": "'
-        for _ in range(MAX_REQUEST_BODY_BYTES // 4096 + 1):
+        for _ in range(64 * 1024 // 4096 + 1):
             yield b"x" * 4096
         yield b'", "size": 1}'
 
     response = await api.post(
         "/api/uploads",
         content=body(),
-        headers={**auth(client_token), "Content-Type": "application/json"},
+        headers={**auth(token), "Content-Type": "application/json"},
     )
     assert_error(response, 413, "too_large")
+    assert "65536 bytes" in response.json()["error"]["message"]
 
 
 def test_every_error_class_of_soundy_errors_has_its_http_status() -> None:

@@ -99,19 +99,19 @@ CORS_EXPOSED_HEADERS = (
     "X-Quota-Reset",
 )
 
-# Largest body of any request except the upload PUT (which enforces the upload's own size).
-MAX_REQUEST_BODY_BYTES = 1 << 20
 _UPLOAD_CONTENT_SUFFIX = "/content"
-_BODY_LIMIT_MESSAGE = f"request bodies are limited to {MAX_REQUEST_BODY_BYTES} bytes"
 
 
 class BodyLimitMiddleware:
-    """Refuses request bodies over ``MAX_REQUEST_BODY_BYTES`` (413 ``too_large``) on every route
-    but ``PUT /api/uploads/{id}/content``, so a huge JSON body cannot exhaust memory. A declared
+    """Refuses request bodies over ``max_bytes`` (``SOUNDY_MAX_REQUEST_BODY_BYTES``; 413
+    ``too_large``) on every route but ``PUT /api/uploads/{id}/content`` (which enforces the
+    upload's own size), so a huge JSON body cannot exhaust memory. A declared
     ``Content-Length`` is checked before the app runs; a chunked body is cut off at the limit."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
+        self.max_bytes = max_bytes
+        self.message = f"request bodies are limited to {max_bytes} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or (
@@ -120,12 +120,8 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         for name, value in scope.get("headers", ()):
-            if (
-                name == b"content-length"
-                and value.isdigit()
-                and int(value) > MAX_REQUEST_BODY_BYTES
-            ):
-                await error_response(413, "too_large", _BODY_LIMIT_MESSAGE)(scope, receive, send)
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await error_response(413, "too_large", self.message)(scope, receive, send)
                 return
         received = 0
 
@@ -134,9 +130,9 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > MAX_REQUEST_BODY_BYTES:
+                if received > self.max_bytes:
                     # An HTTPException passes FastAPI's body parsing unchanged (-> 413).
-                    raise HTTPException(413, _BODY_LIMIT_MESSAGE)
+                    raise HTTPException(413, self.message)
             return message
 
         await self.app(scope, limited_receive, send)
@@ -260,7 +256,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     # Results with chart series are tens of kB of JSON; SSE streams are never compressed.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(BodyIdleTimeoutMiddleware, idle_s=settings.request_body_idle_timeout_s)
     if settings.trusted_proxy_list:
         # X-Forwarded-For / -Proto only from these peers; from anyone else they are ignored.
