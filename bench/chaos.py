@@ -346,7 +346,9 @@ class Client:
         put = await self.answer(
             "PUT", upload["upload_url"], what="PUT s3", content=spec.data, headers=upload["headers"]
         )
-        if put.status_code != 200:
+        # Upload URLs are single use (write-once storage): a 412 (S3) or 409 (local) answers a
+        # retried PUT whose first try stored the file but lost its answer. The file is there.
+        if put.status_code not in (200, 409, 412):
             raise RuntimeError(f"PUT to storage: {put.status_code} {put.text[:300]}")
         body = {"file_key": upload["file_key"], "mode": "genre", "genre": "pop"}
         while True:
