@@ -208,6 +208,11 @@ def test_readme_flow_in_embedded_mode_then_sigterm_stops_everything(serve_factor
         assert job["status"] == "completed", job
         assert job["result"]["loudness"]["integrated_lufs"] == pytest.approx(EXPECTED_LUFS, abs=0.1)
         assert json.dumps(job["result"])  # JSON-safe
+        # On loopback the user at the keyboard is the one client: no monthly quota.
+        quota = httpx.get(
+            f"{serve.base_url}/api/quota", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert quota.json()["plan"] == "unlimited", quota.text
         _stop_and_check(serve, data_dir)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
