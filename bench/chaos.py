@@ -27,6 +27,8 @@ Meanwhile, in turn and overlapping (every gap times ``--scale``):
   continued with SIGCONT, so every connection to it hangs (a host that stopped answering, not
   one that refuses connections);
 - the API SIGKILLed or SIGTERMed while uploads are in flight, and started again;
+- a worker in the middle of a job frozen (SIGSTOP, with its analysis process) past its lock,
+  then continued: the job is redone elsewhere and its late result must be refused;
 - then the same with two at once: Redis restarted during a storage outage, the API restarted
   while PostgreSQL is down.
 
@@ -130,6 +132,7 @@ class Config:
     scale: float
     seed: int
     json_out: Path | None
+    keep_logs: bool = False
 
 
 @dataclass
@@ -384,18 +387,28 @@ class Client:
 # -- faults ------------------------------------------------------------------------------------
 
 
-def _mid_job(worker: Service) -> bool:
-    """True when the last line of ``worker``'s log about a job says an attempt started (and
-    the process has not been started again since)."""
+def _mid_job(worker: Service) -> str | None:
+    """The job id when the last line of ``worker``'s log about a job says an attempt started
+    (and the process has not been started again since); else None."""
     with worker.log_path.open("rb") as log:
         log.seek(max(0, log.seek(0, os.SEEK_END) - 4096))
         lines = log.read().decode(errors="replace").splitlines()[1:]
     for line in reversed(lines):
         if "started: queue" in line:
-            return False
+            return None
         if '"job_id": "' in line:
-            return '"message": "attempt' in line and "started" in line
-    return False
+            record = json.loads(line)
+            started = record["message"].startswith("attempt") and "started" in record["message"]
+            return str(record["job_id"]) if started else None
+    return None
+
+
+def _job_messages(worker: Service, job_id: str) -> list[str]:
+    messages = []
+    for line in worker.log_path.read_text(errors="replace").splitlines():
+        if f'"job_id": "{job_id}"' in line:
+            messages.append(str(json.loads(line)["message"]))
+    return messages
 
 
 class Chaos:
@@ -407,6 +420,7 @@ class Chaos:
         self.faults: list[Fault] = []
         self.active = 0
         self.stop = asyncio.Event()
+        self.frozen: set[Service] = set()
 
     def now(self) -> float:
         return time.monotonic() - self.t0
@@ -434,23 +448,52 @@ class Chaos:
             if self.stop.is_set():
                 return
             worker = await self.busy_worker()
+            self.frozen.add(worker)  # (held: the freeze leaves it alone meanwhile)
             async with self.fault(f"worker SIGKILLed ({worker.name})"):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(worker.pid, signal.SIGKILL)
                 await asyncio.to_thread(worker.popen.wait)  # type: ignore[union-attr]
                 await asyncio.sleep(self.rng.uniform(1, 3))
                 worker.spawn()
+            self.frozen.discard(worker)
 
     async def busy_worker(self, wait_s: float = 3.0) -> Service:
         """A worker in the middle of a job (its log's last job line is not an ending), so that
-        the kill takes a job with it; any worker if none is busy within ``wait_s``."""
+        the fault takes a job with it; any worker if none is busy within ``wait_s``. Never the
+        one a fault holds already."""
         deadline = time.monotonic() + wait_s
+        others = [w for w in self.stack.workers if w not in self.frozen]
         while time.monotonic() < deadline:
-            busy = [w for w in self.stack.workers if w.alive() and _mid_job(w)]
+            busy = [w for w in others if w.alive() and _mid_job(w)]
             if busy:
                 return self.rng.choice(busy)
             await asyncio.sleep(0.05)
-        return self.rng.choice(self.stack.workers)
+        return self.rng.choice(others)
+
+    async def freeze_worker(self) -> None:
+        """A busy worker (and its analysis process) stopped with SIGSTOP past its lock, then
+        continued: another worker has redone its job meanwhile, and the row must refuse the
+        late result (a machine that hung for a while, not one that died)."""
+        worker = await self.busy_worker(wait_s=15.0)
+        self.frozen.add(worker)
+        job_id = _mid_job(worker)
+        logged = len(_job_messages(worker, job_id)) if job_id else 0
+        frozen_s = (
+            RECOVERY["SOUNDY_WORKER_LOCK_DURATION_S"]
+            + 4 * RECOVERY["SOUNDY_WORKER_STALLED_INTERVAL_S"]
+            + 4.0
+        )
+        async with self.fault(f"worker frozen {frozen_s:g} s ({worker.name})"):
+            worker.pause()
+            await asyncio.sleep(frozen_s)
+            worker.resume()
+            # Its late outcome (refused, as the job was redone meanwhile), before anything ends.
+            deadline = time.monotonic() + 30.0
+            while job_id and time.monotonic() < deadline and worker.alive():
+                if len(_job_messages(worker, job_id)) > logged:
+                    break
+                await asyncio.sleep(0.2)
+            self.frozen.discard(worker)
 
     async def restart_redis(self) -> None:
         async with self.fault("Redis restarted empty"):
@@ -495,7 +538,7 @@ class Chaos:
             await asyncio.to_thread(pg.start)
 
     GAP_S = (5.0, 10.0)
-    ROUND_STEPS = 7
+    ROUND_STEPS = 8
 
     def round_estimate_s(self) -> float:
         """About how long one round of :meth:`in_turn` lasts."""
@@ -512,6 +555,7 @@ class Chaos:
             lambda: self.storage_outage(during=self.restart_redis),
             self.api_during_postgres,
             lambda: self.restart_api(signal.SIGTERM),
+            self.freeze_worker,
         ]
         assert len(cycle) == self.ROUND_STEPS
         while True:
@@ -765,7 +809,7 @@ async def run(cfg: Config) -> int:
         report(cfg, figures, violations)
         if cfg.json_out:
             cfg.json_out.write_text(json.dumps({**figures, "violations": violations}, indent=2))
-        keep = bool(violations)
+        keep = bool(violations) or cfg.keep_logs
         return 1 if violations else 0
     finally:
         await asyncio.to_thread(stack.stop)
@@ -815,8 +859,9 @@ def parse_args() -> Config:
     parser.add_argument("--scale", type=float, default=1.0, help="times the gaps between faults")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--json", type=Path, default=None, dest="json_out")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the run's directory")
     a = parser.parse_args()
-    return Config(a.jobs, a.workers, a.clients, a.outage, a.scale, a.seed, a.json_out)
+    return Config(a.jobs, a.workers, a.clients, a.outage, a.scale, a.seed, a.json_out, a.keep_logs)
 
 
 def main() -> None:
