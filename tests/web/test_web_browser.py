@@ -144,7 +144,17 @@ async def test_upload_shows_live_progress_report_and_charts(
         # A -20 LUFS track for streaming (-14 LUFS) gets a loudness suggestion.
         suggestions = report.locator("[data-testid=suggestion]")
         assert await suggestions.count() == len(result["suggestions"]) > 0
-        assert await report.locator("[data-testid=normalization] tbody tr").count() == 7
+        # Every platform and mode, simulated; no codec check unless asked for.
+        playback = report.locator("[data-testid=playback] tbody tr")
+        assert await playback.count() == len(result["playback"]) == 10
+        loud = report.locator(
+            "[data-testid=playback] tr[data-platform='Spotify'][data-mode='loud']"
+        )
+        assert "Loud" in await loud.inner_text() and "+9.0" in await loud.inner_text()
+        assert "does not act" in await loud.locator("[data-testid=limiter]").inner_text()
+        soundcloud = report.locator("[data-testid=playback] tr[data-platform='SoundCloud']")
+        assert "none" in await soundcloud.inner_text()
+        assert await report.locator("[data-testid=codec-results]").count() == 0
 
         # The three charts, drawn as SVG.
         loudness = report.locator("[data-testid=chart-loudness] svg")
@@ -178,6 +188,94 @@ async def test_upload_shows_live_progress_report_and_charts(
         await page.wait_for_timeout(300)
         assert await page.evaluate("document.documentElement.scrollWidth") <= 375
         await page.screenshot(path=str(SHOTS / "soundy-web-375.png"), full_page=True)
+        assert problems == []
+    finally:
+        await context.close()
+
+
+async def test_the_codec_check_option_shows_the_encodings_and_the_limiter_on_a_real_master(
+    web_server: str, browser: Any, open_page: OpenPage, tmp_path: Path
+) -> None:
+    """A real rock mix pushed into a limiter at -0.1 dBFS (a hot master): with the codec check
+    ticked, the report shows each platform's decode and the plain advice; and the same mix
+    6 dB under full scale, unlimited, shows Spotify Loud's limiter at work."""
+    import numpy as np
+    import soundfile as sf
+    from tests.real_music import decoded
+
+    from soundy.analysis.playback import Limiter
+
+    frames, rate = decoded("rock")
+    clip = frames[frames.shape[0] // 3 :][: 8 * rate]
+    limiter = Limiter(rate, 6.0, threshold_dbfs=-0.1, attack_s=0.001, release_s=0.05)
+    hot = np.concatenate([limiter.process(clip), limiter.flush()])
+    hot_path = tmp_path / "hot-master.wav"
+    sf.write(hot_path, np.clip(np.round(hot * 32768), -32768, 32767).astype(np.int16), rate)
+
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page, problems = await open_page(context)
+        await page.goto(web_server + "/")
+        await page.wait_for_function("() => document.querySelectorAll('#genre option').length > 1")
+        box = page.locator("[data-testid=codec-check]")
+        assert not await box.is_checked()
+        label = page.locator("label.check")
+        assert "Codec check" in await label.inner_text()
+        await box.check()
+        await page.set_input_files("#file", str(hot_path))
+        await page.click("[data-testid=analyze]")
+        await page.wait_for_function(
+            "() => location.hash.startsWith('#job=')", timeout=JOB_TIMEOUT_MS
+        )
+        job_id = str(await page.evaluate("location.hash.slice(5)"))
+        report = page.locator("[data-testid=report]")
+        await report.wait_for(state="visible", timeout=3 * JOB_TIMEOUT_MS)
+        job = await _api_job(web_server, page, job_id)
+        assert job["codec_check"] is True
+        result = job["result"]
+        rows = report.locator("[data-testid=codec-results] tbody tr")
+        assert await rows.count() == len(result["codec_check"]) == 4
+        youtube = next(e for e in result["codec_check"] if e["platform"] == "YouTube")
+        row = report.locator("[data-testid=codec-results] tr[data-platform='YouTube']")
+        text = await row.inner_text()
+        assert "OPUS 160 kbit/s" in text and f"+{youtube['true_peak_dbtp']:.1f}" in text
+        advice = result["suggestions"]
+        codec = next(s for s in advice if s["metric"] == "codec_check.true_peak_dbtp")
+        assert "encoding" in codec["message"] and "Lower the ceiling to" in codec["action"]
+        shown = report.locator("[data-testid=suggestion]", has_text=codec["message"][:40])
+        assert await shown.count() == 1
+        await page.screenshot(path=str(SHOTS / "soundy-web-codec-check.png"), full_page=True)
+
+        # The same mix 6 dB under full scale, unlimited: Loud mode lifts it into its limiter.
+        quiet_path = tmp_path / "quiet-mix.wav"
+        quiet = np.round(clip * 10 ** (-6 / 20) * 32768).astype(np.int16)
+        sf.write(quiet_path, quiet, rate)
+        await box.uncheck()
+        await page.set_input_files("#file", str(quiet_path))
+        await page.click("[data-testid=analyze]")
+        await page.wait_for_function(
+            f"() => location.hash.startsWith('#job=') && location.hash !== '#job={job_id}'",
+            timeout=JOB_TIMEOUT_MS,
+        )
+        quiet_id = str(await page.evaluate("location.hash.slice(5)"))
+        await report.locator("[data-testid=playback]").wait_for(timeout=JOB_TIMEOUT_MS)
+        await page.wait_for_function(
+            "() => !document.querySelector('[data-testid=codec-results]')", timeout=JOB_TIMEOUT_MS
+        )
+        quiet_job = await _api_job(web_server, page, quiet_id)
+        loud = next(
+            e
+            for e in quiet_job["result"]["playback"]
+            if (e["platform"], e["mode"]) == ("Spotify", "loud")
+        )
+        assert loud["limiter"]["active_fraction"] > 0
+        loud_row = "[data-testid=playback] tr[data-platform='Spotify'][data-mode='loud']"
+        cell = report.locator(f"{loud_row} [data-testid=limiter]")
+        percent = round(loud["limiter"]["active_fraction"] * 100)
+        assert await cell.inner_text() == (
+            f"touches {percent} % of it, up to {loud['limiter']['max_reduction_db']:.1f} dB"
+            f" (median {loud['limiter']['median_reduction_db']:.1f} dB)"
+        )
         assert problems == []
     finally:
         await context.close()

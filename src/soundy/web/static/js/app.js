@@ -342,6 +342,7 @@ async function onSubmit(event) {
       : { file_key: fileKey, mode: "genre", genre, destination, stage, lang: lang() };
     const song = $("song").value.trim();
     if (song) body.song = song;
+    if ($("codec-check").checked) body.codec_check = true;
     await runAnalysis(body, state.file.name, referenceId);
   } catch (error) {
     $("progress").hidden = true;

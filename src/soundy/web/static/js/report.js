@@ -1,7 +1,8 @@
 // The report: score and parts, charts, suggestions, every metric against its target, the
-// streaming normalization table, and (reference mode) both tracks side by side.
+// platform playback and codec check tables, and (reference mode) both tracks side by side.
 // It reads the result JSON of docs/result.md (schema_version 1) plus the
-// comparison keys (targets, score, suggestions, normalization, reference).
+// comparison keys (targets, score, suggestions, reference) and the measured playback and codec
+// check.
 
 import { bandChart, lineChart } from "./charts.js";
 import { has, num, t } from "./i18n.js";
@@ -435,32 +436,12 @@ function nearestCard(result) {
   );
 }
 
-function normalizationCard(result) {
-  const rows = Array.isArray(result.normalization) ? result.normalization : [];
-  if (!rows.length) return null;
-  const body = h("tbody");
-  for (const r of rows) {
-    const gain = r.gain_db;
-    body.append(
-      h(
-        "tr",
-        {},
-        h("th", { scope: "row", text: r.platform }),
-        h("td", { class: "num", text: formatNumber(r.target_lufs, "LUFS") }),
-        h(
-          "td",
-          { class: "num " + (isNum(gain) && gain < 0 ? "neg" : "") },
-          signed(gain, "dB"),
-        ),
-        h("td", { class: "num", text: formatNumber(r.true_peak_after_dbtp, "dBTP") }),
-      ),
-    );
-  }
+function tableCard(testid, title, hint, headers, rows) {
   return h(
     "section",
-    { class: "card", "aria-labelledby": "norm-title", "data-testid": "normalization" },
-    h("h3", { id: "norm-title", text: t("report.normalization") }),
-    h("p", { class: "hint", text: t("report.normalization.hint") }),
+    { class: "card", "aria-labelledby": testid + "-title", "data-testid": testid },
+    h("h3", { id: testid + "-title", text: title }),
+    h("p", { class: "hint", text: hint }),
     h(
       "div",
       { class: "table-wrap" },
@@ -470,19 +451,85 @@ function normalizationCard(result) {
         h(
           "thead",
           {},
-          h(
-            "tr",
-            {},
-            h("th", { scope: "col", text: t("report.platform") }),
-            h("th", { scope: "col", class: "num", text: t("report.platform_target") + " (LUFS)" }),
-            h("th", { scope: "col", class: "num", text: t("report.gain") + " (dB)" }),
-            h("th", { scope: "col", class: "num", text: t("report.tp_after") + " (dBTP)" }),
-          ),
+          h("tr", {}, ...headers.map(([text, cls]) => h("th", { scope: "col", class: cls || "", text }))),
         ),
-        body,
+        h("tbody", {}, ...rows),
       ),
     ),
   );
+}
+
+function limiterText(limiter) {
+  if (!limiter) return "";
+  if (!(limiter.active_fraction > 0)) return t("report.limiter.idle");
+  return t("report.limiter.text", {
+    fraction: num(limiter.active_fraction * 100, 0),
+    max: num(limiter.max_reduction_db, 1),
+    median: num(limiter.median_reduction_db, 1),
+  });
+}
+
+/** Each platform and mode simulated on the track (result.playback, docs/result.md). */
+function playbackCard(result) {
+  const rows = Array.isArray(result.playback) ? result.playback : [];
+  if (!rows.length) return null;
+  const body = rows.map((r) =>
+    h(
+      "tr",
+      { "data-platform": r.platform, "data-mode": r.mode },
+      h("th", { scope: "row", text: r.platform }),
+      h("td", { text: has("mode." + r.mode) ? t("mode." + r.mode) : r.mode }),
+      h("td", {
+        class: "num",
+        text: isNum(r.target_lufs) ? formatNumber(r.target_lufs, "LUFS") : t("report.no_normalisation"),
+      }),
+      h("td", { class: "num " + (isNum(r.gain_db) && r.gain_db < 0 ? "neg" : "") }, signed(r.gain_db, "dB")),
+      h("td", { class: "num", text: formatNumber(r.loudness_after_lufs, "LUFS") }),
+      h("td", { class: "num", text: formatNumber(r.true_peak_after_dbtp, "dBTP") }),
+      h("td", { "data-testid": "limiter", text: limiterText(r.limiter) }),
+      h("td", { title: r.source || "", text: t("evidence." + r.evidence) }),
+    ),
+  );
+  return tableCard("playback", t("report.playback"), t("report.playback.hint"), [
+    [t("report.platform")],
+    [t("report.mode")],
+    [t("report.level") + " (LUFS)", "num"],
+    [t("report.gain") + " (dB)", "num"],
+    [t("report.loudness_after") + " (LUFS)", "num"],
+    [t("report.tp_after") + " (dBTP)", "num"],
+    [t("report.limiter")],
+    [t("report.evidence")],
+  ], body);
+}
+
+/** The codec check (result.codec_check), when the analysis asked for it. */
+function codecCard(result) {
+  const rows = Array.isArray(result.codec_check) ? result.codec_check : [];
+  if (!rows.length) return null;
+  const body = rows.map((r) =>
+    h(
+      "tr",
+      { "data-platform": r.platform },
+      h("th", { scope: "row", text: r.platform }),
+      h("td", { text: `${String(r.codec).toUpperCase()} ${r.bitrate_kbps} kbit/s` }),
+      h(
+        "td",
+        { class: "num " + (isNum(r.true_peak_dbtp) && r.true_peak_dbtp > -1 ? "neg" : "") },
+        signed(r.true_peak_dbtp, "dBTP"),
+      ),
+      h("td", { class: "num" }, signed(r.true_peak_change_db, "dB")),
+      h("td", { class: "num " + (r.clipped_samples_after_gain > 0 ? "neg" : ""), text: num(r.clipped_samples_after_gain, 0) }),
+      h("td", { class: "num" }, signed(r.loudness_change_lu, "LU")),
+    ),
+  );
+  return tableCard("codec-results", t("report.codec"), t("report.codec.hint"), [
+    [t("report.platform")],
+    [t("report.codec.codec")],
+    [t("report.codec.peak") + " (dBTP)", "num"],
+    [t("report.codec.peak_change") + " (dB)", "num"],
+    [t("report.codec.clipped"), "num"],
+    [t("report.codec.loudness") + " (LU)", "num"],
+  ], body);
 }
 
 const SIDE_BY_SIDE = [
@@ -711,7 +758,8 @@ export function renderReport(container, job, { reference = null, genreLabel = nu
       charts,
       h("div", { class: "grid-2" }, suggestionsCard(result), metricsTable(result)),
       nearestCard(result),
-      normalizationCard(result),
+      playbackCard(result),
+      codecCard(result),
     ].filter(Boolean),
   );
   // Charts measure their container: draw them after they are in the document.
