@@ -79,12 +79,22 @@ async def test_share_link_opens_without_a_token_prints_and_is_revoked(
         assert await shared.locator("[data-testid=download]").is_hidden()
         assert await shared_report.is_visible()
         assert await _visible_charts(shared) == 3
+        # Drawn at the page's text width (so their text prints at its size), back after.
+        widths = await shared.evaluate(
+            "() => [...document.querySelectorAll('#report .chart-svg')]"
+            ".map((s) => s.getAttribute('width'))"
+        )
+        assert widths == ["660"] * 3
         await shared.screenshot(path=str(SHOTS / "soundy-share-print.png"), full_page=True)
         pdf = await shared.pdf(format="A4", print_background=True)
         (SHOTS / "soundy-share.pdf").write_bytes(pdf)
         assert pdf.startswith(b"%PDF-") and len(pdf) > 20_000
         assert len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2  # a report of several pages
         await shared.emulate_media(media="screen")
+        # On screen again the first chart spans the 1280 px window once more.
+        await shared.wait_for_function(
+            "() => +document.querySelector('#report .chart-svg').getAttribute('width') > 900"
+        )
 
         # Revoked by the owner: the link says so, and shows nothing of the report.
         await page.locator("[data-testid=share-revoke]").click()

@@ -40,16 +40,40 @@ function timeStep(duration, count) {
   return niceStep(duration, count);
 }
 
-/** Redraw `draw(width)` into `container` now and whenever its width changes. */
+// Printing (and "Save as PDF") lays the page out at the paper's width without running resize
+// callbacks first, so the charts would print scaled down from their screen width, text and
+// all. While print media applies, every chart is drawn at PRINT_WIDTH_PX (an A4 or Letter
+// page's text width at 96 px per inch) and the stylesheet fits it to the page.
+const PRINT_WIDTH_PX = 660;
+const printMedia = typeof matchMedia === "function" ? matchMedia("print") : null;
+const drawn = new Set();
+
+function redrawAll() {
+  for (const render of drawn) render();
+}
+if (printMedia) {
+  printMedia.addEventListener("change", redrawAll);
+  window.addEventListener("beforeprint", redrawAll);
+  window.addEventListener("afterprint", redrawAll);
+}
+
+/** Redraw `draw(width)` into `container` now and whenever its width changes (or printing
+ * starts or ends). */
 function responsive(container, draw) {
   let lastWidth = 0;
   const render = () => {
-    const width = Math.max(280, Math.floor(container.clientWidth || 600));
+    if (!container.isConnected && lastWidth) {
+      drawn.delete(render);
+      return;
+    }
+    const printing = printMedia && printMedia.matches;
+    const width = printing ? PRINT_WIDTH_PX : Math.max(280, Math.floor(container.clientWidth || 600));
     if (width === lastWidth) return;
     lastWidth = width;
     container.replaceChildren(draw(width));
   };
   render();
+  drawn.add(render);
   if (typeof ResizeObserver !== "undefined") {
     const observer = new ResizeObserver(() => render());
     observer.observe(container);
