@@ -155,3 +155,20 @@ async def test_event_streams_per_client_are_capped(live_server, make_token, auth
                 await asyncio.sleep(0.05)  # the server has not yet seen the disconnect
         # Another client's job is not its business: 404 (not a stream slot either way).
         assert (await http.get(url, headers=auth(other))).status_code == 404
+
+
+async def test_openapi_declares_the_limits_and_the_quota_headers(api):
+    spec = (await api.get("/openapi.json")).json()
+    paths = spec["paths"]
+    # Every route that takes a client's token may answer the request rate's 429.
+    assert "429" in paths["/api/jobs/{job_id}"]["get"]["responses"]
+    assert "429" in paths["/api/quota"]["get"]["responses"]
+    assert "429" not in paths["/api/genres"]["get"]["responses"]  # no token, no client limit
+    for path, method, status in (
+        ("/api/audio/analyze", "post", "202"),
+        ("/api/quota", "get", "200"),
+    ):
+        headers = paths[path][method]["responses"][status]["headers"]
+        assert {"X-Quota-Plan", "X-Quota-Limit", "X-Quota-Remaining", "X-Quota-Reset"} <= set(
+            headers
+        )

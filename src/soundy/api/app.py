@@ -27,7 +27,7 @@ from soundy import metrics, web
 from soundy.api.auth import load_secret_key
 from soundy.api.deps import AppState
 from soundy.api.errors import error_response, install_error_handlers
-from soundy.api.limits import EventStreamSlots, RequestRate
+from soundy.api.limits import EventStreamSlots, RequestRate, declare_rate_limit
 from soundy.api.routes import (
     admin,
     albums,
@@ -289,6 +289,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(web.router)
+    declare_rate_limit(app)
     return app
 
 

@@ -20,13 +20,21 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import redis.asyncio as aioredis
+from fastapi import FastAPI
 from redis.exceptions import RedisError
 
 from soundy.api.errors import RetryLater
 
-__all__ = ["EventStreamSlots", "RequestRate", "StreamSlot", "fixed_window_count"]
+__all__ = [
+    "EventStreamSlots",
+    "RequestRate",
+    "StreamSlot",
+    "declare_rate_limit",
+    "fixed_window_count",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -122,3 +130,31 @@ class EventStreamSlots:
 
     def open_count(self, client_id: uuid.UUID) -> int:
         return self._open[client_id]
+
+
+_RATE_LIMITED = {
+    "description": "rate_limited: over a per-client limit (SOUNDY_REQUESTS_PER_CLIENT_PER_MINUTE "
+    "on every authenticated route); Retry-After says when to try again.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+
+
+def declare_rate_limit(app: FastAPI) -> None:
+    """Declare the request rate's 429 in /openapi.json on every operation that takes a client's
+    bearer token (its ``security``; not the operator's ``/api/admin``), unless it declares a
+    429 of its own."""
+    make_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = make_schema()
+            for path, operations in schema.get("paths", {}).items():
+                if path.startswith("/api/admin"):
+                    continue
+                for operation in operations.values():
+                    if isinstance(operation, dict) and operation.get("security"):
+                        operation.setdefault("responses", {}).setdefault("429", _RATE_LIMITED)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

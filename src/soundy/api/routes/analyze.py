@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 
 from soundy.api.deps import ClientDep, SessionDep, StateDep
+from soundy.api.routes.quota import QUOTA_HEADERS
 from soundy.api.schemas import AnalyzeRequest, ErrorBody, JobResponse, job_out
 from soundy.jobs import service
 
@@ -45,6 +46,7 @@ def language_from_header(accept_language: str | None) -> str | None:
     status_code=202,
     response_model=JobResponse,
     responses={
+        202: {"headers": QUOTA_HEADERS},
         401: {"model": ErrorBody},
         404: {"model": ErrorBody},
         409: {"model": ErrorBody},

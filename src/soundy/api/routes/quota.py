@@ -14,9 +14,26 @@ from soundy.api.schemas import ErrorBody, QuotaOut, quota_out
 from soundy.db.models import Client
 from soundy.jobs.quota import Quota, quota_of
 
-__all__ = ["client_quota", "router"]
+__all__ = ["QUOTA_HEADERS", "client_quota", "router"]
 
 router = APIRouter(tags=["clients"])
+
+#: The quota headers as /openapi.json declares them (soundy.jobs.quota.Quota.headers).
+QUOTA_HEADERS = {
+    "X-Quota-Plan": {"description": "Your plan.", "schema": {"type": "string"}},
+    "X-Quota-Limit": {
+        "description": "Analyses per calendar month (UTC), or 'unlimited'.",
+        "schema": {"type": "string"},
+    },
+    "X-Quota-Remaining": {
+        "description": "Analyses left this month, or 'unlimited'.",
+        "schema": {"type": "string"},
+    },
+    "X-Quota-Reset": {
+        "description": "When the month renews, ISO 8601 UTC.",
+        "schema": {"type": "string", "format": "date-time"},
+    },
+}
 
 
 async def client_quota(session: SessionDep, state: StateDep, client: Client) -> Quota:
@@ -27,7 +44,7 @@ async def client_quota(session: SessionDep, state: StateDep, client: Client) -> 
 @router.get(
     "/api/quota",
     response_model=QuotaOut,
-    responses={401: {"model": ErrorBody}},
+    responses={200: {"headers": QUOTA_HEADERS}, 401: {"model": ErrorBody}},
     summary="Your plan and the analyses left this month",
 )
 async def get_quota(
