@@ -239,7 +239,12 @@ async def test_a_worker_host_cut_off_mid_job_its_job_completes_on_the_other_host
         auth = await new_token(http)
         job_id = await submit(http, auth, sine_wav(peak=0.1))
         await wait_row(hosts, job_id, lambda r: r["status"] == "processing", 30)
-        assert any(m.startswith("attempt 1/") for m in job_lines(worker_a, job_id))
+        wait_for(
+            lambda: any(m.startswith("attempt 1/") for m in job_lines(worker_a, job_id)),
+            10,
+            "worker-a's attempt logged",
+            worker_a,
+        )
 
         hosts.lab.cut("worker-a")  # mid-job: worker-a's analysis still has seconds to go
         worker_b = hosts.start_worker("worker-b")
