@@ -180,6 +180,8 @@ class Limiter:
         self._release_state = 0.0  # rel[] of the last frame seen
         self._held_frames: np.ndarray | None = None  # gained frames not yet final
         self._held_release = np.zeros(0)
+        self._held_sources = np.zeros(0, dtype=np.int64)  # source frames among those held
+        self._threshold = 10.0 ** (threshold_dbfs / 20.0)
         self.frames = 0
         self.active_frames = 0
         self.max_reduction_db = 0.0
@@ -195,30 +197,42 @@ class Limiter:
             self._steps_cache = {key: steps, **dict(list(self._steps_cache.items())[-3:])}
         return steps
 
-    def _release(self, need: np.ndarray) -> np.ndarray:
-        """rel[] of a block, carrying the release state across blocks."""
-        steps = self._steps(need.shape[0], self._log_release, 1)
-        with np.errstate(divide="ignore"):
-            logs = np.log(need)
-        logs -= steps
-        running = np.maximum.accumulate(logs, out=logs)
-        if self._release_state > 0.0:
-            np.maximum(running, math.log(self._release_state), out=running)
+    def _release(self, need: np.ndarray, sources: np.ndarray) -> np.ndarray:
+        """rel[] of a block, carrying the release state across blocks. ``sources``: the frames
+        whose ``need`` is positive (between them rel only decays)."""
+        n = need.shape[0]
+        steps = self._steps(n, self._log_release, 1)
+        state = math.log(self._release_state) if self._release_state > 0.0 else -math.inf
+        running = np.full(n, state)
+        if sources.size:
+            # The running maximum changes only at the sources: computed over them alone, then
+            # held until the next one.
+            peaks = np.log(need[sources]) - steps[sources]
+            np.maximum.accumulate(peaks, out=peaks)
+            held = np.repeat(peaks, np.diff(sources, append=n))
+            np.maximum(running[sources[0] :], held, out=running[sources[0] :])
         running += steps
-        rel = np.exp(running, out=running)
-        self._release_state = float(rel[-1]) if rel.shape[0] else self._release_state
+        rel: np.ndarray = np.exp(running, out=running)
+        self._release_state = float(rel[-1]) if n else self._release_state
         return rel
 
-    def _attack(self, rel: np.ndarray) -> np.ndarray:
-        """red[] of frames whose future (up to the look-ahead) is all in ``rel``."""
-        steps = self._steps(rel.shape[0], self._log_attack, 0)
-        with np.errstate(divide="ignore"):
-            logs = np.log(rel)
-        logs += steps
-        backwards = logs[::-1]
+    def _attack(self, rel: np.ndarray, sources: np.ndarray) -> np.ndarray:
+        """red[] of frames whose future (up to the look-ahead) is all in ``rel``.
+
+        Between two sources rel decays more slowly than the attack rises backwards, so the
+        look-ahead maximum of any frame is itself or a later source's: the backward running
+        maximum is taken over the sources alone."""
+        n = rel.shape[0]
+        if not sources.size:
+            return rel.copy()
+        steps = self._steps(n, self._log_attack, 0)
+        peaks = np.log(rel[sources]) + steps[sources]
+        backwards = peaks[::-1]
         np.maximum.accumulate(backwards, out=backwards)
-        logs -= steps
-        red: np.ndarray = np.exp(logs, out=logs)
+        ahead = np.full(n, -math.inf)
+        ahead[: sources[-1] + 1] = np.repeat(peaks, np.diff(sources, prepend=-1))
+        ahead -= steps
+        red: np.ndarray = np.maximum(rel, np.exp(ahead, out=ahead))
         return red
 
     def process(self, frames: np.ndarray) -> np.ndarray:
@@ -231,26 +245,29 @@ class Limiter:
         peak = np.abs(gained[:, 0])
         for channel in range(1, gained.shape[1]):
             np.maximum(peak, np.abs(gained[:, channel]), out=peak)
-        with np.errstate(divide="ignore"):
-            need = np.log10(peak, out=peak)
-        need *= 20.0
-        need -= self.threshold_dbfs
-        np.maximum(need, 0.0, out=need)
-        rel = self._release(need)
+        # Only frames over the threshold need a reduction (the sources of the envelope).
+        sources = np.flatnonzero(peak > self._threshold)
+        need = np.zeros(peak.shape[0])
+        need[sources] = 20.0 * np.log10(peak[sources]) - self.threshold_dbfs
+        rel = self._release(need, sources)
+        held = 0 if self._held_frames is None else self._held_frames.shape[0]
         if self._held_frames is not None:
             gained = np.concatenate([self._held_frames, gained])
             rel = np.concatenate([self._held_release, rel])
+            sources = np.concatenate([self._held_sources, sources + held])
         ready = max(0, gained.shape[0] - self._lookahead)
         self._held_frames, self._held_release = gained[ready:], rel[ready:].copy()
-        return self._emit(gained[:ready], self._attack(rel)[:ready])
+        self._held_sources = sources[sources >= ready] - ready
+        return self._emit(gained[:ready], self._attack(rel, sources)[:ready])
 
     def flush(self) -> np.ndarray:
         """The frames still held back (the track has ended: nothing lies ahead of them)."""
         if self._held_frames is None:
             return np.zeros((0, 1))
-        gained, rel = self._held_frames, self._held_release
+        gained, rel, sources = self._held_frames, self._held_release, self._held_sources
         self._held_frames, self._held_release = None, np.zeros(0)
-        return self._emit(gained, self._attack(rel))
+        self._held_sources = np.zeros(0, dtype=np.int64)
+        return self._emit(gained, self._attack(rel, sources))
 
     def _emit(self, gained: np.ndarray, reduction_db: np.ndarray) -> np.ndarray:
         self.frames += reduction_db.shape[0]
@@ -258,10 +275,13 @@ class Limiter:
         if active.size:
             self.active_frames += int(active.size)
             self.max_reduction_db = max(self.max_reduction_db, float(active.max()))
-            bins = np.minimum(np.rint(active / _HIST_STEP_DB), self._hist.size - 1)
-            self._hist += np.bincount(bins.astype(np.int64), minlength=self._hist.size)
+            # Rounded to the nearest bin (all values are positive).
+            bins = (active * (1.0 / _HIST_STEP_DB) + 0.5).astype(np.int64)
+            np.minimum(bins, self._hist.size - 1, out=bins)
+            self._hist += np.bincount(bins, minlength=self._hist.size)
         # 10 ** (-red / 20), as one exp.
-        factor = np.exp(reduction_db * (-math.log(10.0) / 20.0))
+        factor = reduction_db * (-math.log(10.0) / 20.0)
+        np.exp(factor, out=factor)
         gained *= factor[:, None]
         return gained
 
