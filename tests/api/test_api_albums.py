@@ -93,6 +93,9 @@ async def test_album_rules(api, make_token, auth, upload_bytes, db_session, sett
     assert refused.status_code == 422 and "2 to" in refused.json()["error"]["message"]
     assert (await api.post("/api/albums", json={"job_ids": mine})).status_code == 401
 
-    made = (await post({"job_ids": mine})).json()
+    made = (await post({"job_ids": mine, "name": "EP"})).json()
     assert (await api.get(f"/api/albums/{made['id']}", headers=auth(other))).status_code == 404
+    listed = (await api.get("/api/albums", headers=auth(owner))).json()["albums"]
+    assert [(a["id"], a["name"], a["tracks"]) for a in listed] == [(made["id"], "EP", 2)]
+    assert (await api.get("/api/albums", headers=auth(other))).json() == {"albums": []}
     assert (await api.get("/api/albums/not-an-id", headers=auth(owner))).status_code == 404

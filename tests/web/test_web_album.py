@@ -90,11 +90,18 @@ async def test_dropped_files_make_an_album_with_a_loudness_chart(
         assert "set by the loudest track" in playback and "AES TD1008" in playback
         await page.screenshot(path=str(SHOTS / "soundy-web-album.png"), full_page=True)
 
-        # Each track opens as its own report; the album's address reopens the album.
+        # Each track opens as its own report; the album's address reopens the album, and so
+        # does its row in the history.
         address = page.url
         await rows.nth(0).get_by_role("button").click()
         await page.locator("[data-testid=report]").wait_for(state="visible")
         assert await album.is_hidden()
+        albums = page.locator("[data-testid=album-history] li")
+        await albums.first.wait_for()
+        assert await albums.count() == 1 and "3 tracks" in await albums.first.inner_text()
+        await albums.first.get_by_role("button").click()
+        await album.locator("[data-testid=album-tracks]").wait_for(state="visible")
+        assert await page.locator("[data-testid=report]").is_hidden()
         await page.goto(address)
         await page.reload()
         await album.locator("[data-testid=album-tracks]").wait_for(state="visible")

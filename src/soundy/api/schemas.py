@@ -25,7 +25,9 @@ from soundy.result import (
 
 __all__ = [
     "AlbumCreate",
+    "AlbumList",
     "AlbumOut",
+    "AlbumSummary",
     "AlbumTrackOut",
     "AnalyzeRequest",
     "ClientCreated",
@@ -311,6 +313,17 @@ class AlbumOut(BaseModel):
     report: AlbumReport | None = Field(
         description="The album report (docs/result.md, 'Albums') once no track is running."
     )
+
+
+class AlbumSummary(BaseModel):
+    id: uuid.UUID
+    name: str | None
+    created_at: datetime
+    tracks: int = Field(description="How many jobs the album names.")
+
+
+class AlbumList(BaseModel):
+    albums: list[AlbumSummary] = Field(description="Newest first; GET /api/albums/{id} for one.")
 
 
 #: The most versions one song history shows (the newest); older ones are counted, not compared.

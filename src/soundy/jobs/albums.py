@@ -21,7 +21,7 @@ from soundy.errors import InvalidRequest, NotFound
 from soundy.jobs.store import ACTIVE_STATUSES
 from soundy.result import AlbumReport, JobStatus, Measurements
 
-__all__ = ["AlbumView", "album_view", "create_album", "get_album"]
+__all__ = ["AlbumView", "album_view", "create_album", "get_album", "list_albums"]
 
 
 @dataclass(frozen=True)
@@ -99,3 +99,14 @@ async def album_view(session: AsyncSession, album: Album, *, lang: str | None = 
             lang=normalise_lang(lang or album.lang),
         )
     return AlbumView(album=album, jobs=jobs, report=report)
+
+
+async def list_albums(session: AsyncSession, *, client_id: uuid.UUID, limit: int) -> list[Album]:
+    """The client's albums, newest first, at most ``limit``."""
+    stmt = (
+        select(Album)
+        .where(Album.client_id == client_id)
+        .order_by(Album.created_at.desc(), Album.id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())

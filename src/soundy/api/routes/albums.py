@@ -13,7 +13,15 @@ from fastapi import APIRouter, Header, Query
 
 from soundy.api.deps import ClientDep, SessionDep, StateDep
 from soundy.api.routes.analyze import language_from_header
-from soundy.api.schemas import AlbumCreate, AlbumOut, AlbumTrackOut, ErrorBody, JobError
+from soundy.api.schemas import (
+    AlbumCreate,
+    AlbumList,
+    AlbumOut,
+    AlbumSummary,
+    AlbumTrackOut,
+    ErrorBody,
+    JobError,
+)
 from soundy.jobs import albums
 from soundy.result import JobStatus
 
@@ -77,6 +85,26 @@ async def create_album(
         max_tracks=state.settings.album_max_tracks,
     )
     return _album_out(await albums.album_view(session, album))
+
+
+@router.get(
+    "/api/albums",
+    response_model=AlbumList,
+    responses={401: {"model": ErrorBody}},
+    summary="Your albums, newest first (without their reports)",
+)
+async def list_albums(
+    client: ClientDep,
+    session: SessionDep,
+    limit: int = Query(default=20, ge=1, le=100, description="Albums to list."),
+) -> AlbumList:
+    rows = await albums.list_albums(session, client_id=client.id, limit=limit)
+    return AlbumList(
+        albums=[
+            AlbumSummary(id=a.id, name=a.name, created_at=a.created_at, tracks=len(a.job_ids))
+            for a in rows
+        ]
+    )
 
 
 @router.get(

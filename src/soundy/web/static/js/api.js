@@ -135,6 +135,7 @@ export const getSong = (song, lang) =>
     "GET",
     "/api/songs/" + encodeURIComponent(song) + (lang ? "?lang=" + encodeURIComponent(lang) : ""),
   );
+export const listAlbums = () => request("GET", "/api/albums?limit=20");
 export const createAlbum = (body) => request("POST", "/api/albums", body);
 export const getAlbum = (id, lang) =>
   request(

@@ -386,6 +386,7 @@ async function onSubmitAlbum() {
     history.replaceState(null, "", "#album=" + album.id);
     await showAlbum(album);
     loadHistory(true);
+    loadAlbums();
   } catch (error) {
     $("progress").hidden = true;
     showFormError(
@@ -479,6 +480,36 @@ async function showVersions(job) {
     $("report").append(versionsCard(history, job.id, { onOpen: (id) => openJob(id) }));
   } catch {
     // The report stands on its own without its history.
+  }
+}
+
+async function loadAlbums() {
+  try {
+    const { albums } = await api.listAlbums();
+    $("album-history").hidden = !albums.length;
+    $("album-history-list").replaceChildren(
+      ...albums.map((a) => {
+        const item = document.createElement("li");
+        const name = document.createElement("span");
+        name.className = "job-name";
+        name.textContent = a.name || t("album.untitled", { count: a.tracks });
+        const when = document.createElement("span");
+        when.className = "job-date";
+        when.textContent = `${t("album.untitled", { count: a.tracks })} · ${dateTime(a.created_at)}`;
+        const open = document.createElement("button");
+        open.type = "button";
+        open.className = "button secondary small";
+        open.textContent = t("history.open");
+        open.setAttribute("aria-label", `${t("history.open")}: ${name.textContent}`);
+        open.addEventListener("click", () => openAlbum(a.id));
+        const text = document.createElement("div");
+        text.append(name, when);
+        item.append(text, open);
+        return item;
+      }),
+    );
+  } catch {
+    // The history is a convenience: the rest of the page works without it.
   }
 }
 
@@ -764,6 +795,7 @@ function applyLanguage() {
   if (state.files.length) setFiles(state.files);
   fillGenres();
   renderHistory();
+  loadAlbums();
 }
 
 // ---- start --------------------------------------------------------------------------------
@@ -783,7 +815,10 @@ async function main() {
   });
   $("analyze-form").addEventListener("submit", onSubmit);
   $("retry").addEventListener("click", onRetry);
-  $("history-refresh").addEventListener("click", () => loadHistory(true));
+  $("history-refresh").addEventListener("click", () => {
+    loadHistory(true);
+    loadAlbums();
+  });
   $("history-more").addEventListener("click", () => loadHistory(false));
   renderHistory();
   await loadGenres();
@@ -795,6 +830,7 @@ async function main() {
   }
   await loadHistory(true);
   loadSongs();
+  loadAlbums();
   const match = location.hash.match(/^#job=([\w-]+)$/);
   if (match) await openJob(match[1]);
   const albumMatch = location.hash.match(/^#album=([\w-]+)$/);

@@ -4,6 +4,7 @@
 const CATALOGUE = {
   en: {
     "app.tagline": "How does your mix or master measure up?",
+    "history.albums": "Albums",
     "form.album.hint": "Several files are analysed as one album or EP, in this order:",
     "form.album.count": "{count} files: an album or EP",
     "form.album.up": "Move {name} up",
@@ -286,6 +287,7 @@ const CATALOGUE = {
   },
   "pt-BR": {
     "app.tagline": "Como está a sua mixagem ou master?",
+    "history.albums": "Álbuns",
     "form.album.hint": "Vários arquivos são analisados como um álbum ou EP, nesta ordem:",
     "form.album.count": "{count} arquivos: um álbum ou EP",
     "form.album.up": "Mover {name} para cima",
