@@ -14,7 +14,8 @@ interface, and the namespaces have no route but their /24, so no packet leaves t
   died (its process gone) is removed by the next one.
 
 Names carry the pid of the run (``sy<pid>b`` for the bridge, ``sy<pid>-<host>`` for the
-namespaces), so two runs at once do not meet; the /24 is ``10.77.<pid % 250 + 1>``.
+namespaces), so two runs at once do not meet; the /24 is ``10.77.<n>.0/24``, the first n from
+``pid % 250 + 1`` that no interface here uses.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class Lab:
     hosts: dict[str, Host] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.net = f"10.77.{os.getpid() % 250 + 1}"
+        self.net = _free_net(os.getpid() % 250 + 1)
         self.bridge = f"{self.tag}b"
         # Files of the hosts (data, logs): removed with the lab.
         self.workdir = _workdir(self.tag)
@@ -141,6 +142,17 @@ class Lab:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _free_net(first: int) -> str:
+    """``10.77.<n>`` for the first n from ``first`` that no interface here uses (another run's
+    lab, at once)."""
+    done = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True)
+    used = set(re.findall(r"inet 10\.77\.(\d+)\.", done.stdout))
+    for n in [*range(first, 251), *range(1, first)]:
+        if str(n) not in used:
+            return f"10.77.{n}"
+    raise LabRefused("every 10.77.<n>.0/24 is in use here")
 
 
 def _namespaces() -> list[str]:
