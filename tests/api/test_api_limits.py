@@ -8,7 +8,6 @@ import contextlib
 import time
 
 import httpx
-import pytest
 
 
 async def _announce(api, token, auth, size: int = 4):
@@ -84,36 +83,10 @@ async def test_request_rate_is_not_enforced_while_redis_is_down(make_api, make_t
     assert "request rate not checked" in caplog.text
 
 
-@pytest.fixture
-async def live_server(make_api):
-    """``await live_server(**overrides)`` -> base URL of a real uvicorn server (SSE streams need
-    one: httpx's in-process transport buffers a response until it ends)."""
-    import uvicorn
-
-    servers: list[tuple[uvicorn.Server, asyncio.Task]] = []
-
-    async def _start(**overrides) -> str:
-        app = (await make_api(**overrides)).app
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        servers.append((server, task))
-        async with asyncio.timeout(20):
-            while not server.started:
-                await asyncio.sleep(0.02)
-        return f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-
-    try:
-        yield _start
-    finally:
-        for server, task in servers:
-            server.should_exit = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(task, timeout=20)
-
-
-async def test_event_streams_per_client_are_capped(live_server, make_token, auth):
-    base = await live_server(max_event_streams_per_client=2)
+async def test_event_streams_per_client_are_capped(make_live_url, make_token, auth):
+    # A real server (tests/conftest.py): httpx's in-process transport buffers a response until
+    # it ends, and SSE streams do not end.
+    base = await make_live_url(max_event_streams_per_client=2)
     token, other = await make_token(), await make_token()
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
         grant = (await _announce(http, token, auth)).json()
