@@ -377,7 +377,9 @@ async function onSubmitAlbum() {
     for (const [i, file] of files.entries()) {
       const label = t("album.progress", { n: i + 1, total: files.length, name: file.name });
       const fileKey = await uploadWithProgress(file, "progress.upload");
-      const job = await startJob({ file_key: fileKey, mode: "genre", genre, destination, stage, lang: lang() }, file.name);
+      const body = { file_key: fileKey, mode: "genre", genre, destination, stage, lang: lang() };
+      if ($("codec-check").checked) body.codec_check = true;
+      const job = await startJob(body, file.name);
       const done = await follow(job.id, { label });
       if (!done) return;
       ids.push(done.id);
