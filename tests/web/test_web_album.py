@@ -89,6 +89,16 @@ async def test_dropped_files_make_an_album_with_a_loudness_chart(
         playback = await album.locator("[data-testid=album-playback]").inner_text()
         assert "set by the loudest track" in playback and "AES TD1008" in playback
         await page.screenshot(path=str(SHOTS / "soundy-web-album.png"), full_page=True)
+        # Printed: the album with its chart, without the form, the history or the buttons.
+        await page.emulate_media(media="print")
+        assert await page.locator("#analyze").is_hidden()
+        assert await page.locator("#history").is_hidden()
+        assert await album.locator("[data-testid=print]").is_hidden()
+        chart = album.locator("[data-testid=chart-album-loudness] svg")
+        assert await chart.get_attribute("width") == "660"
+        box = await chart.bounding_box()
+        assert box is not None and box["width"] > 300
+        await page.emulate_media(media="screen")
 
         # Each track opens as its own report; the album's address reopens the album, and so
         # does its row in the history.
