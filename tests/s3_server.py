@@ -89,7 +89,8 @@ def running_seaweedfs(
             "-s3.port.lance=0",
             f"-s3.config={config}",
             "-master.volumeSizeLimitMB=64",
-            "-volume.max=8",
+            # Room for the chaos run's 1,000 uploads (about 0.9 GB; volumes are made as needed).
+            "-volume.max=32",
         ],
         root / "weed.log",
         cwd=root,
