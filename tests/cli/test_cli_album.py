@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import real_music
-
-SOUNDY = [sys.executable, "-m", "soundy.cli.main", "analyze"]
+from cli_run import run_analyze
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "160"}
-    return subprocess.run(
-        [*SOUNDY, *args], capture_output=True, text=True, timeout=300, env=env, check=False
-    )
+    return run_analyze(*args, columns=160)
 
 
 @pytest.fixture(scope="module")

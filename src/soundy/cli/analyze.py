@@ -67,6 +67,13 @@ def analyze(
         help="Read the files as one album or EP, in the order given: each track against the "
         "album, outliers, album against track playback gain (with --json: one album document).",
     ),
+    versions: bool = typer.Option(
+        False,
+        "--versions",
+        help="Read the files as versions of one song, oldest first: for each version after the "
+        "first, whether the score went up or down and what moved since the previous version, "
+        "on every measure (with --json: one versions document).",
+    ),
     codec_check: bool = typer.Option(
         False,
         "--codec-check",
@@ -92,7 +99,7 @@ def analyze(
     try:
         _analyze(
             files, json_output, genre, destination, stage, reference, lang, max_duration_s, album,
-            codec_check,
+            codec_check, versions,
         )  # fmt: skip
     finally:
         if gc_was_enabled:
@@ -110,6 +117,7 @@ def _analyze(
     max_duration_s: float,
     album: bool = False,
     codec_check: bool = False,
+    versions: bool = False,
 ) -> None:
     # The meters' matrix products are small: BLAS threads only add overhead (and the engine
     # already runs its meters in two threads). Effective only before numpy is imported.
@@ -130,6 +138,12 @@ def _analyze(
         raise typer.Exit(2)
     if album and len(files) < 2:
         _fail_line("--album needs at least two files (the album's tracks, in order)")
+        raise typer.Exit(2)
+    if versions and album:
+        _fail_line("--versions and --album cannot be used together (a song's versions or an album)")
+        raise typer.Exit(2)
+    if versions and len(files) < 2:
+        _fail_line("--versions needs at least two files (the song's versions, oldest first)")
         raise typer.Exit(2)
 
     if genre is not None:
@@ -167,18 +181,25 @@ def _analyze(
     )
     console = None
     tracks: list[AnalysisResult] = []
+    # --versions: one place per file, None for a file that could not be analysed (the next
+    # version is then compared with the one before it, as the song's history does).
+    song: list[AnalysisResult | None] = []
     for path in files:
         try:
             result = analyze_file(path, options, _progress_for(path, stderr_tty))
         except (SoundyError, OSError) as exc:
             _fail_line(_reason(path, exc))
             failed = True
+            song.append(None)
             continue
         except Exception as exc:  # a bug: still one line, and go on with the other files
             _fail_line(f"{path}: internal error ({type(exc).__name__}: {exc})")
             failed = True
+            song.append(None)
             continue
-        if album:
+        if versions:
+            song.append(result)
+        elif album:
             tracks.append(result)
         elif json_output:
             import json  # start-up path: only --json needs it
@@ -195,6 +216,10 @@ def _analyze(
         from soundy.cli.album import print_album  # start-up path: only --album needs it
 
         print_album(tracks, json_output=json_output, lang=lang)
+    if versions and any(r is not None for r in song):
+        from soundy.cli.versions import print_versions  # start-up path: only --versions needs it
+
+        print_versions([p.name for p in files], song, json_output=json_output, lang=lang)
     if failed:
         raise typer.Exit(1)
 

@@ -390,6 +390,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Nothing moved noticeably.",
         "pt-BR": "Nada mudou de forma perceptível.",
     },
+    "version.failed": {
+        "en": "Not analysed (the error is above).",
+        "pt-BR": "Não analisada (o erro está acima).",
+    },
 }
 
 

@@ -17,7 +17,7 @@ from soundy.compare.messages import normalise_lang, number, render
 from soundy.compare.metrics import metric_value
 from soundy.result import BAND_KEYS, AnalysisResult, VersionChange, VersionEntry
 
-__all__ = ["MEASURES", "SCORE_STEP", "Measure", "version_history"]
+__all__ = ["MEASURES", "SCORE_STEP", "Measure", "measure_label", "signed_number", "version_history"]
 
 
 @dataclass(frozen=True)
@@ -58,13 +58,15 @@ def _score(result: AnalysisResult) -> float | None:
     return None if not score else score.get("overall")
 
 
-def _label(metric: str, lang: str) -> str:
+def measure_label(metric: str, lang: str) -> str:
+    """The measure's name in the language ("loudness", "low-mid")."""
     if metric.startswith("spectrum.bands."):
         return render("band." + metric.removeprefix("spectrum.bands."), lang)
     return render("measure." + metric, lang)
 
 
-def _signed(value: float, lang: str, digits: int) -> str:
+def signed_number(value: float, lang: str, digits: int) -> str:
+    """``value`` in the language's style, with a "+" when it rounds to a positive number."""
     text = number(value, lang, digits)
     return "+" + text if value > 0 and any(c in "123456789" for c in text) else text
 
@@ -135,8 +137,8 @@ def version_history(
             by_metric = {m.metric: m for m in MEASURES}
             if moved:
                 moves = ", ".join(
-                    f"{_label(c['metric'], language)} "
-                    f"{_signed(c['delta'] or 0.0, language, by_metric[c['metric']].digits)}"
+                    f"{measure_label(c['metric'], language)} "
+                    f"{signed_number(c['delta'] or 0.0, language, by_metric[c['metric']].digits)}"
                     f"{' ' + c['unit'] if c['unit'] else ''}"
                     for c in changes
                     if c["moved"]
