@@ -1,7 +1,7 @@
 // The operator dashboard: asks for SOUNDY_ADMIN_TOKEN (kept in sessionStorage only), then shows
 // GET /api/admin/overview every few seconds and retries failed jobs.
 
-import { LANGUAGES, dateTime, lang, num, setLang, t, translate } from "./i18n.js";
+import { dateTime, lang, languageSelect, num, setLang, t, translate } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = "soundy.admin_token";
@@ -220,16 +220,7 @@ async function start() {
 }
 
 function setupLanguage() {
-  const select = $("lang");
-  for (const { code, label } of LANGUAGES) {
-    const option = document.createElement("option");
-    option.value = code;
-    option.textContent = label;
-    select.append(option);
-  }
-  select.value = lang();
-  select.addEventListener("change", () => {
-    setLang(select.value);
+  languageSelect($("lang"), () => {
     translate();
     if (lastOverview) render(lastOverview);
   });

@@ -2,7 +2,7 @@
 // show the report; the history of earlier jobs; English / Brazilian Portuguese.
 
 import * as api from "./api.js";
-import { LANGUAGES, dateTime, lang, num, setLang, t, translate } from "./i18n.js";
+import { dateTime, lang, languageSelect, num, setLang, t, translate } from "./i18n.js";
 import { renderAlbum } from "./album.js";
 import { renderReport } from "./report.js";
 import { versionsCard } from "./versions.js";
@@ -753,16 +753,7 @@ async function loadHistory(reset = false) {
 // ---- language -----------------------------------------------------------------------------
 
 function setupLanguage() {
-  const select = $("lang");
-  for (const { code, label } of LANGUAGES) {
-    const option = document.createElement("option");
-    option.value = code;
-    option.textContent = label;
-    select.append(option);
-  }
-  select.value = lang();
-  select.addEventListener("change", async () => {
-    setLang(select.value);
+  languageSelect($("lang"), async () => {
     applyLanguage();
     if (state.album) {
       try {

@@ -613,6 +613,22 @@ export function setLang(code) {
   document.documentElement.lang = code;
 }
 
+/** Fill the page's language <select> with LANGUAGES and show the current one; a change
+ * switches the language (kept for the next visit), then calls `onChange` to redraw the page. */
+export function languageSelect(select, onChange) {
+  for (const { code, label } of LANGUAGES) {
+    const option = document.createElement("option");
+    option.value = code;
+    option.textContent = label;
+    select.append(option);
+  }
+  select.value = current;
+  select.addEventListener("change", () => {
+    setLang(select.value);
+    onChange();
+  });
+}
+
 /** The string for `key` in the current language with `{name}` placeholders filled. */
 export function t(key, params = {}) {
   const text = CATALOGUE[current][key] ?? CATALOGUE.en[key] ?? key;

@@ -1,7 +1,7 @@
 // The shared report (/r/{token}): the report of one job, read-only, without a client token.
 // Its data is GET /api/shared/{token}; a wrong or revoked link says so.
 
-import { LANGUAGES, lang, setLang, t, translate } from "./i18n.js";
+import { lang, languageSelect, setLang, t, translate } from "./i18n.js";
 import { renderReport } from "./report.js";
 
 const $ = (id) => document.getElementById(id);
@@ -43,16 +43,7 @@ async function show() {
 function main() {
   setLang(lang());
   translate();
-  const select = $("lang");
-  for (const { code, label } of LANGUAGES) {
-    const option = document.createElement("option");
-    option.value = code;
-    option.textContent = label;
-    select.append(option);
-  }
-  select.value = lang();
-  select.addEventListener("change", () => {
-    setLang(select.value);
+  languageSelect($("lang"), () => {
     translate();
     show();
   });
