@@ -24,6 +24,7 @@ from soundy.result import (
 )
 
 __all__ = [
+    "LANG_QUERY_PATTERN",
     "AlbumCreate",
     "AlbumList",
     "AlbumOut",
@@ -64,6 +65,10 @@ __all__ = [
     "job_out",
     "quota_out",
 ]
+
+
+# A ``?lang=`` query parameter: a language tag, which the comparison maps to en or pt-BR.
+LANG_QUERY_PATTERN = r"^[A-Za-z]{2}([-_][A-Za-z]{2})?$"
 
 
 class ErrorInfo(BaseModel):

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Header, Query
 from soundy.api.deps import ClientDep, SessionDep, StateDep
 from soundy.api.routes.analyze import language_from_header
 from soundy.api.schemas import (
+    LANG_QUERY_PATTERN,
     AlbumCreate,
     AlbumList,
     AlbumOut,
@@ -119,7 +120,7 @@ async def get_album(
     session: SessionDep,
     lang: str | None = Query(
         default=None,
-        pattern=r"^[A-Za-z]{2}([-_][A-Za-z]{2})?$",
+        pattern=LANG_QUERY_PATTERN,
         description="Write the report's messages in this language (en, pt-BR).",
     ),
 ) -> AlbumOut:

@@ -24,7 +24,7 @@ from starlette.background import BackgroundTask
 from soundy import jobs
 from soundy.api.deps import ClientDep, SessionDep, StateDep
 from soundy.api.routes.quota import client_quota
-from soundy.api.schemas import ErrorBody, JobList, JobOut, job_out
+from soundy.api.schemas import LANG_QUERY_PATTERN, ErrorBody, JobList, JobOut, job_out
 from soundy.db.models import Client, Job
 from soundy.errors import InvalidRequest, NotFound
 from soundy.jobs import FINAL_STATUSES
@@ -105,7 +105,7 @@ async def get_job(
     state: StateDep,
     lang: str | None = Query(
         default=None,
-        pattern=r"^[A-Za-z]{2}([-_][A-Za-z]{2})?$",
+        pattern=LANG_QUERY_PATTERN,
         description="Render the result's suggestions in this language (en, pt-BR) instead of "
         "the job's own.",
     ),

@@ -12,7 +12,14 @@ from fastapi import APIRouter, Query, Request, Response
 
 from soundy.api.deps import ClientDep, SessionDep, StateDep
 from soundy.api.routes.jobs import own_job
-from soundy.api.schemas import ErrorBody, SharedJob, SharedReport, ShareOut, ShareState
+from soundy.api.schemas import (
+    LANG_QUERY_PATTERN,
+    ErrorBody,
+    SharedJob,
+    SharedReport,
+    ShareOut,
+    ShareState,
+)
 from soundy.db.models import Share
 from soundy.errors import Conflict, NotFound
 from soundy.jobs import shares, store
@@ -22,8 +29,6 @@ from soundy.result import JobStatus, Mode, Stage
 __all__ = ["router"]
 
 router = APIRouter(tags=["shares"])
-
-_LANG_PATTERN = r"^[A-Za-z]{2}([-_][A-Za-z]{2})?$"
 
 
 def _share_out(request: Request, row: Share) -> ShareOut:
@@ -100,7 +105,7 @@ async def get_shared(
     state: StateDep,
     lang: str | None = Query(
         default=None,
-        pattern=_LANG_PATTERN,
+        pattern=LANG_QUERY_PATTERN,
         description="Render the suggestions in this language (en, pt-BR) instead of the job's.",
     ),
 ) -> SharedReport:

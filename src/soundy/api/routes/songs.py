@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from soundy.api.deps import ClientDep, SessionDep, StateDep
 from soundy.api.schemas import (
+    LANG_QUERY_PATTERN,
     SONG_MAX_VERSIONS,
     SONG_PATTERN,
     ErrorBody,
@@ -68,7 +69,7 @@ async def song_history(
     song: str = Path(min_length=1, max_length=200, pattern=SONG_PATTERN),
     lang: str | None = Query(
         default=None,
-        pattern=r"^[A-Za-z]{2}([-_][A-Za-z]{2})?$",
+        pattern=LANG_QUERY_PATTERN,
         description="Write the sentences and suggestions in this language (en, pt-BR).",
     ),
 ) -> SongHistory:
