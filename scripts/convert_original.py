@@ -115,6 +115,23 @@ _NO_BAND_DATA: dict[str, str] = {
     "sertanejo": _PRE_MASTER,
     "piseiro_forro": _PRE_MASTER,
 }
+#: Loudness-range targets (LU: target, min, max) that replace the original's for the four
+#: pre-master genres, whose 10 +- 4 LU was a pre-master mix's figure and sits above real masters
+#: of the genre: published figures put rock and pop masters near 5-6 LU, country 6-8 LU (Craig
+#: Anderton, "Mastering: What LRA Means to You", PreSonus blog; 4-8 LU for pop, 5-10 LU for rock:
+#: mixingandmastering.ai, "Loudness Range (LRA) in Mastering"), and Debian's real rock masters
+#: (fretsonfire-songs-sectoid, bench/real_music.py) measure 2.6-8.3 LU, median 4.0
+#: (docs/scoring.md).
+LRA_OVERRIDES: dict[str, tuple[float, float, float]] = {
+    "pop": (6.0, 3.0, 9.0),
+    "rock_indie": (6.0, 3.0, 10.0),
+    "sertanejo": (7.0, 4.0, 10.0),
+    "piseiro_forro": (7.0, 4.0, 10.0),
+}
+_LRA_NOTE = (
+    "loudness.range_lu: the original's 10 +- 4 LU was a pre-master mix's; the target is the "
+    'published range of finished masters of the genre (docs/scoring.md, "Loudness range").'
+)
 #: Genres the original does not have: key -> (label, percussion dB, note).
 EXTRA_GENRES: dict[str, tuple[str, float, str]] = {
     "orchestral": (
@@ -255,6 +272,10 @@ def convert_genre(key: str, raw: dict[str, Any], percussion: float) -> dict[str,
         if not master and ours != "loudness.range_lu":
             continue
         converted = _range(raw[theirs], ours, notes)
+        if ours == "loudness.range_lu" and key in LRA_OVERRIDES:
+            target, low, high = LRA_OVERRIDES[key]
+            converted = {"target": target, "min": low, "max": high}
+            notes.append(_LRA_NOTE)
         if converted is not None:
             metrics[ours] = converted
     if not master:

@@ -64,3 +64,13 @@ def write_16bit(
     codes = np.clip(np.round(frames * 32768.0), -32768, 32767).astype(np.int16)
     sf.write(path, codes, rate, subtype="PCM_16")
     return path
+
+
+def track_file(name: str) -> Path:
+    """The installed file of a track (the Ogg Vorbis as Debian ships it); skips the test when
+    its package is not installed."""
+    package, pattern = TRACKS[name]
+    found = sorted(glob.glob(pattern))
+    if not found:
+        pytest.skip(f"{pattern} not found: install Debian's {package} (scripts/ensure-real-music)")
+    return Path(found[0])
