@@ -99,3 +99,63 @@ async def test_album_rules(api, make_token, auth, upload_bytes, db_session, sett
     assert [(a["id"], a["name"], a["tracks"]) for a in listed] == [(made["id"], "EP", 2)]
     assert (await api.get("/api/albums", headers=auth(other))).json() == {"albums": []}
     assert (await api.get("/api/albums/not-an-id", headers=auth(owner))).status_code == 404
+
+
+async def test_album_share_link_opens_the_album_without_a_token_until_revoked(
+    api, make_token, auth, upload_bytes, db_session, measured
+):
+    owner, other = await make_token(), await make_token()
+    ids = [await _job(api, owner, auth, upload_bytes) for _ in range(3)]
+    album = (
+        await api.post("/api/albums", json={"job_ids": ids, "name": "My EP"}, headers=auth(owner))
+    ).json()
+    share_path = f"/api/albums/{album['id']}/share"
+    # Not while a track runs: there is no report yet.
+    refused = await api.post(share_path, headers=auth(owner))
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "conflict"
+    for job_id, result in zip(ids, measured, strict=True):
+        assert await jobs.start_attempt(db_session, job_id)
+        assert await jobs.complete(db_session, job_id, result=result)
+    # Only the owner: another client gets a 404, as for an album that does not exist.
+    for method in ("POST", "GET", "DELETE"):
+        response = await api.request(method, share_path, headers=auth(other))
+        assert response.status_code == 404, (method, response.text)
+    assert (await api.get(share_path, headers=auth(owner))).json() == {"link": None}
+
+    made = await api.post(share_path, headers=auth(owner))
+    assert made.status_code == 201, made.text
+    link = made.json()
+    assert link["album_id"] == album["id"] and link["job_id"] is None
+    assert link["url"].endswith(f"/r/albums/{link['token']}")
+    assert link["api_url"] == f"/api/shared/albums/{link['token']}"
+    again = await api.post(share_path, headers=auth(owner))
+    assert again.status_code == 200 and again.json()["token"] == link["token"]
+    # One of the album's jobs has a link of its own: the two live side by side.
+    job_link = (await api.post(f"/api/jobs/{ids[0]}/share", headers=auth(owner))).json()
+    assert job_link["token"] != link["token"]
+
+    shared = await api.get(link["api_url"])  # no Authorization header
+    assert shared.status_code == 200, shared.text
+    body = shared.json()
+    owned = (await api.get(f"/api/albums/{album['id']}", headers=auth(owner))).json()
+    assert body["report"] == owned["report"] and body["name"] == "My EP"
+    # The tracks, without the jobs' ids (the link opens the album only).
+    assert [t["filename"] for t in body["tracks"]] == [t["filename"] for t in owned["tracks"]]
+    assert all("job_id" not in t for t in body["tracks"]) and "id" not in body
+    pt = (await api.get(link["api_url"] + "?lang=pt-BR")).json()
+    assert "O Spotify, tocando o álbum" in pt["report"]["playback"][0]["message"]
+    # A token opens only its own kind.
+    assert (await api.get(f"/api/shared/{link['token']}")).status_code == 404
+    assert (await api.get(f"/api/shared/albums/{job_link['token']}")).status_code == 404
+    page = await api.get(f"/r/albums/{link['token']}")
+    assert page.status_code == 200 and "share.js" in page.text
+
+    assert (await api.delete(share_path, headers=auth(owner))).status_code == 204
+    gone = await api.get(link["api_url"])
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
+    assert (await api.delete(share_path, headers=auth(owner))).status_code == 404
+    # The job's own link is untouched by the album's revocation.
+    assert (await api.get(job_link["api_url"])).status_code == 200
+    fresh = (await api.post(share_path, headers=auth(owner))).json()
+    assert fresh["token"] != link["token"]
+    assert (await api.get(fresh["api_url"])).status_code == 200

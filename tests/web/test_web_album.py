@@ -122,3 +122,80 @@ async def test_dropped_files_make_an_album_with_a_loudness_chart(
         assert problems == [], problems
     finally:
         await context.close()
+
+
+async def test_album_share_link_opens_without_a_token_prints_and_is_revoked(
+    web_server: str, browser: Any, open_page: OpenPage, ep_files: list[Path]
+) -> None:
+    owner = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    stranger = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page, problems = await open_page(owner)
+        await page.goto(web_server + "/")
+        await page.wait_for_function("() => document.querySelectorAll('#genre option').length > 1")
+        await _drop_files(page, "[data-testid=dropzone]", ep_files)
+        await page.click("[data-testid=analyze]")
+        album = page.locator("[data-testid=album]")
+        await album.locator("[data-testid=album-tracks]").wait_for(
+            state="visible", timeout=3 * JOB_TIMEOUT_MS
+        )
+        await album.locator("[data-testid=share-create]").click()
+        field = album.locator("[data-testid=share-url]")
+        await field.wait_for(state="visible")
+        url = await field.input_value()
+        assert url.startswith(web_server + "/r/albums/"), url
+
+        # A browser that never used Soundy: the album, its chart and its table, and no track
+        # opens (the link gives the album, not its tracks' reports).
+        shared, shared_problems = await open_page(stranger)
+        calls: list[str] = []
+        shared.on("request", lambda r: calls.append(r.url) if "/api/" in r.url else None)
+        await shared.goto(url)
+        shared_album = shared.locator("[data-testid=album]")
+        await shared_album.locator("[data-testid=album-tracks]").wait_for(state="visible")
+        assert await shared.locator("[data-testid=report]").is_hidden()
+        bars = shared_album.locator("[data-testid=chart-album-loudness] g.bar")
+        assert await bars.count() == 3
+        rows = shared_album.locator("[data-testid=album-tracks] tbody tr")
+        assert [await rows.nth(i).locator("th").inner_text() for i in range(3)] == [
+            f.name for f in ep_files
+        ]
+        assert await shared_album.get_by_role("button").count() == 0
+        outliers = shared_album.locator("[data-testid=album-outliers] li")
+        assert "2-ballad.wav is 6.0 LU quieter" in await outliers.first.inner_text()
+        assert await shared.locator("#analyze, [data-testid=dropzone], #history").count() == 0
+        assert await shared.locator("[data-testid=share]").count() == 0
+        assert await shared.evaluate("localStorage.getItem('soundy.token')") is None
+        assert not any("/api/clients" in c or "/api/albums" in c or "/api/jobs" in c for c in calls)
+        await shared.screenshot(path=str(SHOTS / "soundy-share-album.png"), full_page=True)
+
+        # Printed: the album with its chart drawn at the page's text width, no buttons.
+        await shared.emulate_media(media="print")
+        assert await shared.locator("[data-testid=print]").is_hidden()
+        assert await shared_album.is_visible()
+        chart = shared_album.locator("[data-testid=chart-album-loudness] svg")
+        assert await chart.get_attribute("width") == "660"
+        pdf = await shared.pdf(format="A4", print_background=True)
+        (SHOTS / "soundy-share-album.pdf").write_bytes(pdf)
+        assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000
+        await shared.emulate_media(media="screen")
+
+        # In Portuguese, as the link `soundy share create --lang pt-BR` prints opens it.
+        await shared.goto(url + "?lang=pt-BR")
+        await shared_album.get_by_role("heading", name="Ordem das faixas por loudness").wait_for()
+        assert "6,0 LU mais baixa" in await outliers.first.inner_text()
+        assert await shared.locator("[data-testid=lang]").input_value() == "pt-BR"
+
+        # Revoked by the owner: the link says so and shows nothing of the album.
+        await album.locator("[data-testid=share-revoke]").click()
+        await album.locator("[data-testid=share-create]").wait_for(state="visible")
+        await shared.reload()
+        gone = shared.locator("[data-testid=share-status]")
+        await gone.wait_for(state="visible")
+        assert await shared_album.is_hidden()
+        assert await shared_album.locator("[data-testid=album-tracks]").count() == 0
+        assert problems == [], problems
+        assert all("404" in p for p in shared_problems), shared_problems
+    finally:
+        await owner.close()
+        await stranger.close()

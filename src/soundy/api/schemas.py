@@ -51,6 +51,8 @@ __all__ = [
     "Retried",
     "ShareOut",
     "ShareState",
+    "SharedAlbum",
+    "SharedAlbumTrack",
     "SharedJob",
     "SharedReport",
     "SongHistory",
@@ -242,17 +244,28 @@ def job_out(job: Job, result: AnalysisResult | None = None) -> JobOut:
 
 
 class ShareOut(BaseModel):
-    """A job's read-only link (``POST /api/jobs/{id}/share``)."""
+    """A read-only link to a job's report (``POST /api/jobs/{id}/share``) or an album's
+    (``POST /api/albums/{id}/share``)."""
 
-    job_id: uuid.UUID
+    job_id: uuid.UUID | None = Field(description="The job it opens; null for an album's link.")
+    album_id: uuid.UUID | None = Field(
+        default=None, description="The album it opens; null for a job's link."
+    )
     token: str = Field(description="The unguessable part of the link (32 URL-safe characters).")
-    url: str = Field(description="The page anyone can open without a token: {base}/r/{token}.")
-    api_url: str = Field(description="The report as JSON without a token: /api/shared/{token}.")
+    url: str = Field(
+        description="The page anyone can open without a token: {base}/r/{token}, or "
+        "{base}/r/albums/{token} for an album ({base}: SOUNDY_PUBLIC_URL, else the API's address)."
+    )
+    api_url: str = Field(
+        description="The report as JSON without a token: /api/shared/{token}, or "
+        "/api/shared/albums/{token}."
+    )
     created_at: datetime
 
 
 class ShareState(BaseModel):
-    """``GET /api/jobs/{id}/share``: the job's live link, or null when it has none."""
+    """``GET /api/jobs/{id}/share`` (or ``/api/albums/{id}/share``): the live link, or null when
+    there is none."""
 
     link: ShareOut | None
 
@@ -318,6 +331,29 @@ class AlbumOut(BaseModel):
     report: AlbumReport | None = Field(
         description="The album report (docs/result.md, 'Albums') once no track is running."
     )
+
+
+class SharedAlbumTrack(BaseModel):
+    """A track of a shared album: as in ``AlbumTrackOut``, without its job's id."""
+
+    position: int = Field(description="1-based place in the album.")
+    status: JobStatus | None = Field(description="The job's status; null for a deleted job.")
+    filename: str | None
+    error: JobError | None
+    report_index: int | None = Field(
+        description="Its index in report.tracks (failed and deleted jobs have none)."
+    )
+
+
+class SharedAlbum(BaseModel):
+    """``GET /api/shared/albums/{token}``: the album report, not its owner or its jobs' ids."""
+
+    name: str | None
+    lang: str | None
+    created_at: datetime
+    status: Literal["pending", "completed"]
+    tracks: list[SharedAlbumTrack]
+    report: AlbumReport | None
 
 
 class AlbumSummary(BaseModel):

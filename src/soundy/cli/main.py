@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from soundy.cli import analyze, genres, services
+from soundy.cli import analyze, genres, services, share
 
 app = typer.Typer(
     name="soundy",
@@ -23,6 +23,7 @@ app.command("api")(services.api)
 app.command("worker")(services.worker)
 app.command("migrate")(services.migrate)
 app.add_typer(services.keys_app, name="keys")
+app.add_typer(share.share_app, name="share")
 
 if __name__ == "__main__":
     app()

@@ -394,6 +394,34 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Not analysed (the error is above).",
         "pt-BR": "Não analisada (o erro está acima).",
     },
+    # soundy share (the command's lines for people; the link itself is on stdout)
+    "share.cli.created": {
+        "en": "A read-only link to the report of {what}: anyone who has it can open it, without a token. `soundy share revoke {token}` ends it.",
+        "pt-BR": "Um link somente leitura para o relatório de {what}: qualquer pessoa com ele pode abri-lo, sem token. `soundy share revoke {token}` o encerra.",
+    },
+    "share.cli.existing": {
+        "en": "The live link to the report of {what}, made {created}: anyone who has it can open it. `soundy share revoke {token}` ends it.",
+        "pt-BR": "O link ativo para o relatório de {what}, criado em {created}: qualquer pessoa com ele pode abri-lo. `soundy share revoke {token}` o encerra.",
+    },
+    "share.cli.no_public_url": {
+        "en": "SOUNDY_PUBLIC_URL is not set, so this is only the link's path: put the address people open Soundy at in front of it, or set SOUNDY_PUBLIC_URL.",
+        "pt-BR": "SOUNDY_PUBLIC_URL não está definida, então este é só o caminho do link: coloque antes dele o endereço em que as pessoas abrem o Soundy, ou defina SOUNDY_PUBLIC_URL.",
+    },
+    "share.cli.revoked": {
+        "en": "Revoked: the link to the report of {what} no longer opens, for good.",
+        "pt-BR": "Revogado: o link para o relatório de {what} não abre mais, para sempre.",
+    },
+    "share.cli.none": {
+        "en": "No live share links (make one with `soundy share create JOB_ID`).",
+        "pt-BR": "Nenhum link de compartilhamento ativo (crie um com `soundy share create JOB_ID`).",
+    },
+    "share.cli.job": {"en": "job {id} ({name})", "pt-BR": "job {id} ({name})"},
+    "share.cli.album": {"en": "album {id} ({name})", "pt-BR": "álbum {id} ({name})"},
+    "share.cli.untitled": {"en": "untitled", "pt-BR": "sem título"},
+    "share.cli.header": {
+        "en": "token|report of|created|revoked|link",
+        "pt-BR": "token|relatório de|criado|revogado|link",
+    },
 }
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -178,19 +179,23 @@ class Job(Base):
 
 
 class Share(Base):
-    """A read-only link to one job's report (``POST /api/jobs/{id}/share``).
+    """A read-only link to one job's report (``POST /api/jobs/{id}/share``) or one album's
+    (``POST /api/albums/{id}/share``): exactly one of ``job_id`` and ``album_id`` is set.
 
     ``token`` is the unguessable part of the link (``secrets.token_urlsafe``, 192 bits). It is
     kept, not only its digest, so the owner can see the link again; it grants reading one report
-    and nothing else. A job has at most one live link: ``revoked_at`` is set by ``DELETE``, and a
-    revoked token never works again (a new ``POST`` makes a new token).
+    and nothing else. A job or album has at most one live link: ``revoked_at`` is set by
+    ``DELETE``, and a revoked token never works again (a new ``POST`` makes a new token).
     """
 
     __tablename__ = "shares"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    job_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False
+    job_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("jobs.id", ondelete="CASCADE")
+    )
+    album_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("albums.id", ondelete="CASCADE")
     )
     token: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     created_at: Mapped[datetime] = mapped_column(
@@ -199,10 +204,17 @@ class Share(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        # At most one live link per job.
+        CheckConstraint("(job_id IS NULL) <> (album_id IS NULL)", name="ck_shares_one_target"),
+        # At most one live link per job, and per album.
         Index(
             "ux_shares_job_live",
             "job_id",
+            unique=True,
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+        Index(
+            "ux_shares_album_live",
+            "album_id",
             unique=True,
             postgresql_where=text("revoked_at IS NULL"),
         ),

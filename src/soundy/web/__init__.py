@@ -9,6 +9,7 @@ browser's token):
 * ``/``                the producer's page (upload, live progress, report, history)
 * ``/admin``           the operator dashboard (asks for ``SOUNDY_ADMIN_TOKEN``)
 * ``/r/{token}``       a shared report, read-only (its data: ``GET /api/shared/{token}``)
+* ``/r/albums/{token}`` a shared album report (``GET /api/shared/albums/{token}``)
 * ``/static/{path}``   the page's files; only files inside ``static/`` are ever served
 """
 
@@ -83,6 +84,13 @@ async def admin(request: Request) -> FileResponse:
 async def shared(request: Request, token: str) -> FileResponse:
     """A shared report, read-only: the page reads the token from its own address and asks
     ``/api/shared/{token}``, which answers 404 for a wrong or revoked link."""
+    return _page(request, "share.html")
+
+
+@router.api_route("/r/albums/{token}", methods=["GET", "HEAD"])
+async def shared_album(request: Request, token: str) -> FileResponse:
+    """A shared album report, read-only: the same page, which asks
+    ``/api/shared/albums/{token}`` when its address starts ``/r/albums/``."""
     return _page(request, "share.html")
 
 

@@ -26,12 +26,14 @@ from soundy.api.schemas import (
 from soundy.jobs import albums
 from soundy.result import JobStatus
 
-__all__ = ["router"]
+__all__ = ["album_tracks", "router"]
 
 router = APIRouter(tags=["albums"])
 
 
-def _album_out(view: albums.AlbumView) -> AlbumOut:
+def album_tracks(view: albums.AlbumView) -> list[AlbumTrackOut]:
+    """The album's tracks in order, each with its place in the report (the album's own page and
+    its share link, ``soundy.api.routes.shares``)."""
     tracks = []
     report_index = 0
     for position, (job_id, job) in enumerate(zip(view.album.job_ids, view.jobs, strict=True)):
@@ -52,6 +54,11 @@ def _album_out(view: albums.AlbumView) -> AlbumOut:
                 report_index=index,
             )
         )
+    return tracks
+
+
+def _album_out(view: albums.AlbumView) -> AlbumOut:
+    tracks = album_tracks(view)
     return AlbumOut(
         id=view.album.id,
         name=view.album.name,

@@ -1,9 +1,12 @@
-"""Read-only share links: ``POST``/``GET``/``DELETE /api/jobs/{id}/share`` (the owner's, with
-its token) and ``GET /api/shared/{token}`` (anyone's, no token).
+"""Read-only share links: ``POST``/``GET``/``DELETE /api/jobs/{id}/share`` and
+``/api/albums/{id}/share`` (the owner's, with its token), ``GET /api/shared/{token}`` and
+``GET /api/shared/albums/{token}`` (anyone's, no token).
 
-A link opens one completed job's report (and its reference's result, in reference mode) and
-nothing else: not the owner, the upload key, the other jobs. The page for people is
-``/r/{token}`` (``soundy.web``). A revoked token answers 404, as one that never existed.
+A job link opens one completed job's report (and its reference's result, in reference mode); an
+album link opens one album's report. Nothing else: not the owner, the upload key, the other jobs
+(an album link does not even give its tracks' job ids). The pages for people are ``/r/{token}``
+and ``/r/albums/{token}`` (``soundy.web``). A revoked token answers 404, as one that never
+existed, and a job's token is a 404 on the album route and the other way round.
 """
 
 from __future__ import annotations
@@ -11,35 +14,46 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 
 from soundy.api.deps import ClientDep, SessionDep, StateDep
+from soundy.api.routes.albums import album_tracks
 from soundy.api.routes.jobs import own_job
 from soundy.api.schemas import (
     LANG_QUERY_PATTERN,
     ErrorBody,
+    SharedAlbum,
+    SharedAlbumTrack,
     SharedJob,
     SharedReport,
     ShareOut,
     ShareState,
 )
 from soundy.db.models import Share
-from soundy.errors import Conflict, NotFound
-from soundy.jobs import shares, store
+from soundy.errors import NotFound
+from soundy.jobs import albums, shares, store
 from soundy.jobs.results import result_of
 from soundy.result import JobStatus, Mode, Stage
 
-__all__ = ["router"]
+__all__ = ["router", "share_out"]
 
 router = APIRouter(tags=["shares"])
 
 
-def _share_out(request: Request, row: Share) -> ShareOut:
-    base = str(request.base_url).rstrip("/")
+def share_out(base_url: str | None, row: Share) -> ShareOut:
+    """The link as the API and ``soundy share --json`` give it, under ``base_url``."""
+    kind = "albums/" if row.album_id is not None else ""
     return ShareOut(
         job_id=row.job_id,
+        album_id=row.album_id,
         token=row.token,
-        url=f"{base}/r/{row.token}",
-        api_url=f"/api/shared/{row.token}",
+        url=shares.link_url(base_url, row),
+        api_url=f"/api/shared/{kind}{row.token}",
         created_at=row.created_at,
     )
+
+
+def _base_url(request: Request, state: StateDep) -> str:
+    # SOUNDY_PUBLIC_URL when set, so the request's Host header never goes into a link the
+    # owner sends on (as for upload URLs).
+    return state.settings.public_url or str(request.base_url)
 
 
 @router.post(
@@ -55,15 +69,18 @@ def _share_out(request: Request, row: Share) -> ShareOut:
     summary="Make (or return) the read-only link to a completed job's report",
 )
 async def create_share(
-    job_id: str, request: Request, response: Response, client: ClientDep, session: SessionDep
+    job_id: str,
+    request: Request,
+    response: Response,
+    client: ClientDep,
+    session: SessionDep,
+    state: StateDep,
 ) -> ShareOut:
     job = await own_job(session, client, job_id)
-    if job.status != JobStatus.COMPLETED:
-        raise Conflict("only a completed job's report can be shared")
-    row, created = await shares.share(session, job.id)
+    row, created = await shares.share_job(session, job)
     if not created:
         response.status_code = 200
-    return _share_out(request, row)
+    return share_out(_base_url(request, state), row)
 
 
 @router.get(
@@ -73,11 +90,11 @@ async def create_share(
     summary="The job's live read-only link (link: null when it has none)",
 )
 async def get_share(
-    job_id: str, request: Request, client: ClientDep, session: SessionDep
+    job_id: str, request: Request, client: ClientDep, session: SessionDep, state: StateDep
 ) -> ShareState:
     job = await own_job(session, client, job_id)
-    row = await shares.live_share(session, job.id)
-    return ShareState(link=None if row is None else _share_out(request, row))
+    row = await shares.live_share(session, job_id=job.id)
+    return ShareState(link=None if row is None else share_out(_base_url(request, state), row))
 
 
 @router.delete(
@@ -88,7 +105,7 @@ async def get_share(
 )
 async def revoke_share(job_id: str, client: ClientDep, session: SessionDep) -> Response:
     job = await own_job(session, client, job_id)
-    if not await shares.revoke(session, job.id):
+    if not await shares.revoke(session, job_id=job.id):
         raise NotFound("this job has no share link")
     return Response(status_code=204)
 
@@ -109,7 +126,7 @@ async def get_shared(
         description="Render the suggestions in this language (en, pt-BR) instead of the job's.",
     ),
 ) -> SharedReport:
-    job = await shares.shared_job(session, token) if len(token) <= 64 else None
+    job = await shares.shared_job(session, token)
     if job is None:
         raise NotFound("no such shared report (the link is wrong or was revoked)")
     result = await result_of(session, job, lang=lang, cache=state.comparisons)
@@ -133,4 +150,90 @@ async def get_shared(
             result=result,
         ),
         reference=reference,
+    )
+
+
+@router.post(
+    "/api/albums/{album_id}/share",
+    response_model=ShareOut,
+    status_code=201,
+    responses={
+        200: {"model": ShareOut, "description": "The album's link already existed."},
+        401: {"model": ErrorBody},
+        404: {"model": ErrorBody},
+        409: {"model": ErrorBody, "description": "A track of the album is still running."},
+    },
+    summary="Make (or return) the read-only link to an album's report",
+)
+async def create_album_share(
+    album_id: str,
+    request: Request,
+    response: Response,
+    client: ClientDep,
+    session: SessionDep,
+    state: StateDep,
+) -> ShareOut:
+    album = await albums.get_album(session, client_id=client.id, album_id=album_id)
+    row, created = await shares.share_album(session, album)
+    if not created:
+        response.status_code = 200
+    return share_out(_base_url(request, state), row)
+
+
+@router.get(
+    "/api/albums/{album_id}/share",
+    response_model=ShareState,
+    responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    summary="The album's live read-only link (link: null when it has none)",
+)
+async def get_album_share(
+    album_id: str, request: Request, client: ClientDep, session: SessionDep, state: StateDep
+) -> ShareState:
+    album = await albums.get_album(session, client_id=client.id, album_id=album_id)
+    row = await shares.live_share(session, album_id=album.id)
+    return ShareState(link=None if row is None else share_out(_base_url(request, state), row))
+
+
+@router.delete(
+    "/api/albums/{album_id}/share",
+    status_code=204,
+    responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    summary="Revoke the album's read-only link: it stops working at once, for good",
+)
+async def revoke_album_share(album_id: str, client: ClientDep, session: SessionDep) -> Response:
+    album = await albums.get_album(session, client_id=client.id, album_id=album_id)
+    if not await shares.revoke(session, album_id=album.id):
+        raise NotFound("this album has no share link")
+    return Response(status_code=204)
+
+
+@router.get(
+    "/api/shared/albums/{token}",
+    response_model=SharedAlbum,
+    responses={404: {"model": ErrorBody, "description": "Unknown or revoked link."}},
+    summary="A shared album report, without a token",
+)
+async def get_shared_album(
+    token: str,
+    session: SessionDep,
+    lang: str | None = Query(
+        default=None,
+        pattern=LANG_QUERY_PATTERN,
+        description="Write the report's messages in this language (en, pt-BR) instead of the "
+        "album's.",
+    ),
+) -> SharedAlbum:
+    album = await shares.shared_album(session, token)
+    if album is None:
+        raise NotFound("no such shared album (the link is wrong or was revoked)")
+    view = await albums.album_view(session, album, lang=lang)
+    return SharedAlbum(
+        name=album.name,
+        lang=album.lang,
+        created_at=album.created_at,
+        status="pending" if view.status == JobStatus.PENDING else "completed",
+        tracks=[
+            SharedAlbumTrack(**track.model_dump(exclude={"job_id"})) for track in album_tracks(view)
+        ],
+        report=view.report,
     )

@@ -59,6 +59,7 @@ function loudnessChart(report) {
 }
 
 function tracksTable(report, album, onOpen) {
+  // onOpen null (a shared album): no track opens, the reader has only the album's link.
   const head = h(
     "tr",
     {},
@@ -74,7 +75,7 @@ function tracksTable(report, album, onOpen) {
   const rows = report.tracks.map((tr) => {
     const spotify = tr.playback.find((p) => p.rule === "spotify") || {};
     const entry = album.tracks.find((x) => x.report_index === tr.index);
-    const open = entry
+    const open = entry && onOpen
       ? h(
           "button",
           { type: "button", class: "button secondary small", onclick: () => onOpen(entry.job_id), "aria-label": `${t("history.open")}: ${tr.name}` },
@@ -119,8 +120,11 @@ function tracksTable(report, album, onOpen) {
   );
 }
 
-/** Render the album (GET /api/albums/{id} with its report) into `container`. */
-export function renderAlbum(container, album, { onOpen = () => {} } = {}) {
+/** Render the album (GET /api/albums/{id} with its report, or GET /api/shared/albums/{token})
+ * into `container`. `onOpen(jobId)` opens a track's own report (null: the tracks do not open);
+ * `actions`: an element shown in the head instead of the print button (the owner's share
+ * controls, which print too); `readOnly`: neither (a shared page prints from its top bar). */
+export function renderAlbum(container, album, { onOpen = null, actions = null, readOnly = false } = {}) {
   const report = album.report;
   if (!report) {
     container.replaceChildren(h("p", { class: "card", text: t("album.pending") }));
@@ -144,7 +148,11 @@ export function renderAlbum(container, album, { onOpen = () => {} } = {}) {
         peak: num(a.true_peak_dbtp),
       }),
     ),
-    h("button", { type: "button", class: "button secondary small no-print", "data-testid": "print", onclick: () => window.print() }, t("share.print")),
+    readOnly
+      ? null
+      : actions
+        ? h("div", { class: "report-actions no-print" }, actions)
+        : h("button", { type: "button", class: "button secondary small no-print", "data-testid": "print", onclick: () => window.print() }, t("share.print")),
   );
   const chart = loudnessChart(report);
   const outliers = report.outliers.length

@@ -142,11 +142,16 @@ export const getAlbum = (id, lang) =>
     "GET",
     "/api/albums/" + encodeURIComponent(id) + (lang ? "?lang=" + encodeURIComponent(lang) : ""),
   );
-const sharePath = (id) => "/api/jobs/" + encodeURIComponent(id) + "/share";
-/** The job's live read-only link ({token, url, ...}), or null when it has none. */
-export const getShare = async (id) => (await request("GET", sharePath(id))).link;
-export const createShare = (id) => request("POST", sharePath(id));
-export const revokeShare = (id) => request("DELETE", sharePath(id));
+/** The read-only link of a job (kind "jobs") or an album (kind "albums"): `get` gives the live
+ * link ({token, url, ...}) or null, `create` makes (or returns) it, `revoke` ends it. */
+export function shareLink(kind, id) {
+  const path = "/api/" + kind + "/" + encodeURIComponent(id) + "/share";
+  return {
+    get: async () => (await request("GET", path)).link,
+    create: () => request("POST", path),
+    revoke: () => request("DELETE", path),
+  };
+}
 
 /**
  * Upload `file`: ask for an upload URL, PUT the bytes there with XMLHttpRequest so that the

@@ -406,7 +406,7 @@ async function showAlbum(album) {
   state.current = null;
   $("progress").hidden = true;
   $("report").hidden = true;
-  renderAlbum($("album"), album, { onOpen: (id) => openJob(id) });
+  renderAlbum($("album"), album, { onOpen: (id) => openJob(id), actions: albumShare(album) });
   announce(t("album.title"));
   $("album").focus({ preventScroll: true });
   $("album").scrollIntoView({ behavior: "smooth", block: "start" });
@@ -532,15 +532,16 @@ async function loadSongs() {
 
 // ---- share link ---------------------------------------------------------------------------
 
-/** The owner's share controls for a completed job: make a read-only link, copy it, revoke it. */
-function shareControls(job) {
+/** The owner's share controls for a completed job or album (`link`: api.shareLink): make a
+ * read-only link, copy it, revoke it. */
+function shareControls(link) {
   const box = document.createElement("div");
   box.className = "share";
   box.dataset.testid = "share";
   const status = document.createElement("p");
   status.className = "share-status";
   status.setAttribute("aria-live", "polite");
-  const render = (link) => {
+  const render = (live) => {
     const buttons = [];
     const button = (key, testid, onClick) => {
       const b = document.createElement("button");
@@ -553,10 +554,10 @@ function shareControls(job) {
       return b;
     };
     button("share.print", "print", () => window.print());
-    if (!link) {
+    if (!live) {
       button("share.create", "share-create", async () => {
         try {
-          render(await api.createShare(job.id));
+          render(await link.create());
           status.textContent = t("share.created");
         } catch (error) {
           status.textContent = t("error.generic", { reason: reasonOf(error) });
@@ -568,14 +569,14 @@ function shareControls(job) {
     const field = document.createElement("input");
     field.type = "url";
     field.readOnly = true;
-    field.value = link.url;
+    field.value = live.url;
     field.className = "share-url";
     field.dataset.testid = "share-url";
     field.setAttribute("aria-label", t("share.link"));
     field.addEventListener("focus", () => field.select());
     button("share.copy", "share-copy", async () => {
       try {
-        await navigator.clipboard.writeText(link.url);
+        await navigator.clipboard.writeText(live.url);
         status.textContent = t("share.copied");
       } catch {
         field.select();
@@ -584,7 +585,7 @@ function shareControls(job) {
     });
     button("share.revoke", "share-revoke", async () => {
       try {
-        await api.revokeShare(job.id);
+        await link.revoke();
         render(null);
         status.textContent = t("share.revoked");
       } catch (error) {
@@ -594,13 +595,18 @@ function shareControls(job) {
     box.replaceChildren(field, ...buttons, status);
   };
   render(null);
-  api.getShare(job.id).then(
-    (link) => {
-      if (link) render(link);
+  link.get().then(
+    (found) => {
+      if (found) render(found);
     },
     () => {}, // the controls still offer a new link
   );
   return box;
+}
+
+/** The share controls of an album that has its report (none while a track still runs). */
+function albumShare(album) {
+  return album.report ? shareControls(api.shareLink("albums", album.id)) : null;
 }
 
 async function showJob(job, { referenceId = null } = {}) {
@@ -624,7 +630,7 @@ async function showJob(job, { referenceId = null } = {}) {
   renderReport($("report"), job, {
     reference,
     genreLabel: job.genre ? genreLabel(job.genre) : null,
-    actions: shareControls(job),
+    actions: shareControls(api.shareLink("jobs", job.id)),
   });
   await showVersions(job);
   announce(t("report.title"));
@@ -761,7 +767,10 @@ function setupLanguage() {
       } catch {
         // keep the one we have
       }
-      renderAlbum($("album"), state.album, { onOpen: (id) => openJob(id) });
+      renderAlbum($("album"), state.album, {
+        onOpen: (id) => openJob(id),
+        actions: albumShare(state.album),
+      });
       return;
     }
     // The API translates suggestions: fetch the shown job again in the new language.
@@ -775,7 +784,7 @@ function setupLanguage() {
       renderReport($("report"), state.current, {
         reference: state.currentReference || null,
         genreLabel: state.current.genre ? genreLabel(state.current.genre) : null,
-        actions: shareControls(state.current),
+        actions: shareControls(api.shareLink("jobs", state.current.id)),
       });
       await showVersions(state.current);
     }
