@@ -173,9 +173,9 @@ class BodyIdleTimeoutMiddleware:
 
 class HeaderLimitMiddleware:
     """Refuses a request whose headers add up to more than ``max_bytes`` (431
-    ``headers_too_large``). h11 already stops buffering a head that grows past the limit while
-    it arrives (``soundy.api.server``), but a head that arrives in one read is parsed whole:
-    this check makes the limit exact, whatever the server."""
+    ``headers_too_large``). The server already stops buffering a head that grows past the limit
+    while it arrives (``soundy.api.server``), but a head that arrives in one read is parsed
+    whole: this check makes the limit exact, whatever the server."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app

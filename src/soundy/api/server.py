@@ -1,8 +1,10 @@
 """How the API is served: uvicorn's options for ``soundy api`` (and the tests' live server).
 
-- HTTP/1.1 by h11, whose request head (request line and headers) is capped at
-  ``SOUNDY_MAX_REQUEST_HEADER_BYTES``: a larger one is refused (400) before it is buffered
-  (httptools, uvicorn's default when installed, takes headers of any size).
+- HTTP/1.1 by httptools (llhttp, C; uvicorn's fastest parser: h11, pure Python, cost about a
+  third of the API's CPU per ``GET /api/jobs/{id}``, docs/benchmarks.md). llhttp itself takes
+  request heads of any size, so :class:`LimitedHeadProtocol` counts the bytes of a head while it
+  arrives and refuses one past ``SOUNDY_MAX_REQUEST_HEADER_BYTES`` (431, connection closed)
+  before it is buffered further.
 - A connection must deliver a whole request head within ``SOUNDY_REQUEST_HEADER_TIMEOUT_S`` of
   opening (or of the previous response), else it is closed: a client trickling header bytes
   cannot hold a connection open (uvicorn alone waits for ever).
@@ -19,23 +21,74 @@ import asyncio
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from soundy.config import Settings
 
-__all__ = ["HeaderDeadlineProtocol", "server_config"]
+__all__ = ["LimitedHeadProtocol", "server_config"]
+
+_HEAD_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: text/plain; charset=utf-8\r\n"
+    b"connection: close\r\n"
+    b"content-length: 33\r\n"
+    b"\r\n"
+    b"request head over the size limit\n"
+)
 
 
-class HeaderDeadlineProtocol(H11Protocol):
-    """h11 that closes a connection whose request head has not arrived within the deadline
-    (counted from the connection, or from the end of the previous response)."""
+class LimitedHeadProtocol(HttpToolsProtocol):
+    """httptools with a size limit and a deadline on each request head.
+
+    A head is awaited from the connection's start and from the end of each request's body (a
+    pipelined next head may follow at once). While one is awaited, every byte received counts
+    towards ``max_head_bytes``; the read that completes a head is not counted (its body may be
+    most of it), so the limit is exact to one read (the app's ``HeaderLimitMiddleware`` then
+    makes it exact). The deadline, ``header_timeout_s``, runs from the connection and from the
+    end of each response: a head still missing then closes the connection.
+    """
 
     header_timeout_s = 10.0
+    max_head_bytes = 16 * 1024
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._awaiting_head = True
+        self._head_bytes = 0
+        self._head_seen = False
         self._header_deadline: asyncio.TimerHandle | None = None
         self._arm_header_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        counting = self._awaiting_head
+        self._head_seen = False
+        super().data_received(data)
+        if not (counting and self._awaiting_head and not self._head_seen):
+            return
+        self._head_bytes += len(data)
+        if self._head_bytes > self.max_head_bytes and not self.transport.is_closing():
+            self.transport.write(_HEAD_TOO_LARGE)
+            self.transport.close()
+
+    def on_headers_complete(self) -> None:
+        self._awaiting_head = False
+        self._head_seen = True
+        self._cancel_header_deadline()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._awaiting_head = True
+        self._head_bytes = 0
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_header_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_deadline()
+        super().connection_lost(exc)
 
     def _arm_header_deadline(self) -> None:
         self._cancel_header_deadline()
@@ -57,21 +110,6 @@ class HeaderDeadlineProtocol(H11Protocol):
         if idle and not self.transport.is_closing():
             self.transport.close()
 
-    def handle_events(self) -> None:
-        cycle = self.cycle
-        super().handle_events()
-        if self.cycle is not cycle:  # a request head arrived: a new cycle started
-            self._cancel_header_deadline()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
-            self._arm_header_deadline()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_header_deadline()
-        super().connection_lost(exc)
-
 
 def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Config:
     """uvicorn's configuration for ``app`` (an ASGI app, or an import string with
@@ -79,15 +117,17 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Con
 
     protocol = type(
         "SoundyHTTPProtocol",
-        (HeaderDeadlineProtocol,),
-        {"header_timeout_s": settings.request_header_timeout_s},
+        (LimitedHeadProtocol,),
+        {
+            "header_timeout_s": settings.request_header_timeout_s,
+            "max_head_bytes": settings.max_request_header_bytes,
+        },
     )
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level.lower(),
         "http": protocol,
-        "h11_max_incomplete_event_size": settings.max_request_header_bytes,
         "timeout_keep_alive": settings.keep_alive_timeout_s,
         "proxy_headers": False,
         "server_header": False,

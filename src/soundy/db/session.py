@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
-__all__ = ["create_engine", "sessionmaker", "to_async_url"]
+__all__ = ["IDLE_PING_AFTER_S", "create_engine", "sessionmaker", "to_async_url"]
+
+# A pooled connection that has not been used for this long (s) is pinged before it is used.
+IDLE_PING_AFTER_S = 1.0
 
 
 def to_async_url(database_url: str) -> str:
@@ -16,15 +23,46 @@ def to_async_url(database_url: str) -> str:
     return database_url
 
 
-def create_engine(database_url: str, *, pool_size: int = 5) -> AsyncEngine:
-    """An async engine for ``database_url``; connections are checked before use
-    (``pool_pre_ping``) so a restarted database does not fail the first request."""
-    return _create_async_engine(
+def create_engine(
+    database_url: str, *, pool_size: int = 5, idle_ping_after_s: float = IDLE_PING_AFTER_S
+) -> AsyncEngine:
+    """An async engine for ``database_url``.
+
+    A pooled connection idle for more than ``idle_ping_after_s`` seconds is pinged before use,
+    and replaced when the ping fails, so a restarted database does not fail the first request
+    after it came back. A connection in steady use is not pinged: SQLAlchemy's
+    ``pool_pre_ping`` cost three round trips per checkout with asyncpg (BEGIN, ``;``,
+    ROLLBACK), more than the query of a ``GET /api/jobs/{id}``. The cost of that: a connection
+    used within ``idle_ping_after_s`` before the database restarted fails its next query (one
+    503 per such connection, with Retry-After), and that failure, a disconnect, makes
+    SQLAlchemy drop every connection of the pool, so the next requests get new ones.
+    """
+    engine = _create_async_engine(
         to_async_url(database_url),
-        pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=pool_size * 2,
     )
+    _ping_idle_connections(engine, idle_ping_after_s)
+    return engine
+
+
+def _ping_idle_connections(engine: AsyncEngine, idle_after_s: float) -> None:
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["soundy_idle_since_s"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since_s = record.info.get("soundy_idle_since_s")
+        if since_s is None or time.monotonic() - since_s <= idle_after_s:
+            return  # a new connection, or one in steady use
+        try:
+            dbapi_connection.ping()  # runs in SQLAlchemy's greenlet, like pool_pre_ping's
+        except Exception as error:
+            # The pool discards this connection and checks out another (SQLAlchemy retries).
+            raise exc.DisconnectionError(f"idle connection failed its ping: {error}") from error
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
