@@ -7,6 +7,7 @@ import json
 import uuid
 
 import pytest
+import sqlalchemy
 
 from soundy import jobs
 
@@ -34,6 +35,44 @@ async def test_job_fields_follow_the_design(
         assert field in body
     assert (body["status"], body["progress"], body["attempts"]) == ("completed", 100, 1)
     assert body["result"] == analysis_result  # served whole: no key dropped or added
+
+
+async def test_a_completed_job_read_again_is_one_statement_and_still_the_rows_own(
+    app, api, make_token, auth, upload_bytes, db_session, analysis_result
+):
+    """A completed job's body is made once (soundy.api.routes.jobs.JobBodies); every GET still
+    reads its row, with its owner, in one statement, and a changed row is served as it is now."""
+    owner, other = await make_token(), await make_token()
+    job_id = await new_job(api, owner, auth, upload_bytes)
+    assert await jobs.start_attempt(db_session, job_id)
+    assert await jobs.complete(db_session, job_id, result=analysis_result)
+    url = f"/api/jobs/{job_id}"
+    first = await api.get(url, headers=auth(owner))
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = app.state.soundy.engine.sync_engine
+    sqlalchemy.event.listen(engine, "before_cursor_execute", count)
+    try:
+        again = await api.get(url, headers=auth(owner))
+        foreign = await api.get(url, headers=auth(other))
+    finally:
+        sqlalchemy.event.remove(engine, "before_cursor_execute", count)
+    assert again.status_code == 200 and again.content == first.content
+    assert again.json()["result"] == analysis_result
+    assert foreign.status_code == 404  # the cached body is not another client's to read
+    assert len(statements) == 2, statements  # one per GET: the client and its job together
+
+    await db_session.execute(
+        sqlalchemy.text("UPDATE jobs SET song = 'Intro', updated_at = now() WHERE id = :id"),
+        {"id": uuid.UUID(job_id)},
+    )
+    await db_session.commit()
+    changed = (await api.get(url, headers=auth(owner))).json()
+    assert changed["song"] == "Intro"
+    assert changed["result"] == analysis_result
 
 
 async def test_large_results_are_sent_compressed(

@@ -41,6 +41,7 @@ from soundy.api.routes import (
     songs,
     uploads,
 )
+from soundy.api.routes.jobs import JobBodies
 from soundy.config import Settings, get_settings
 from soundy.db.session import create_engine, sessionmaker
 from soundy.jobs.results import ComparisonCache
@@ -204,11 +205,13 @@ def _open_state(settings: Settings) -> AppState:
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker(engine),
+        reads=sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
         redis=redis,
         events=EventHub(redis, prefix=settings.queue_prefix),
         storage=open_storage(settings),
         secret_key=load_secret_key(settings.secret_key, settings.data_dir),
         comparisons=ComparisonCache(settings.comparison_cache_entries),
+        job_bodies=JobBodies(settings.comparison_cache_entries),
         event_streams=EventStreamSlots(settings.max_event_streams_per_client),
         request_rate=RequestRate(
             redis, prefix=settings.queue_prefix, limit=settings.requests_per_client_per_minute

@@ -22,10 +22,12 @@ from soundy.db.models import Client
 from soundy.errors import Unauthorized
 
 __all__ = [
+    "authenticated",
     "client_for_token",
     "create_client",
     "hash_token",
     "load_secret_key",
+    "required_token_hash",
     "sign",
     "verify",
 ]
@@ -62,11 +64,22 @@ async def create_client(
 
 async def client_for_token(session: AsyncSession, token: str | None) -> Client:
     """The client a bearer token belongs to; :class:`Unauthorized` when none does."""
+    client = (
+        await session.execute(select(Client).where(Client.token_hash == required_token_hash(token)))
+    ).scalar_one_or_none()
+    return authenticated(client)
+
+
+def required_token_hash(token: str | None) -> str:
+    """The hash to look a bearer token up by; :class:`Unauthorized` without a token."""
     if not token:
         raise Unauthorized("send 'Authorization: Bearer <token>' (get one from POST /api/clients)")
-    client = (
-        await session.execute(select(Client).where(Client.token_hash == hash_token(token)))
-    ).scalar_one_or_none()
+    return hash_token(token)
+
+
+def authenticated(client: Client | None) -> Client:
+    """The client found by :func:`required_token_hash`; :class:`Unauthorized` when none was
+    found or its key is revoked (for routes that look the client up in a query of their own)."""
     if client is None:
         raise Unauthorized("unknown or revoked token")
     if client.revoked_at is not None:

@@ -24,6 +24,7 @@ from soundy.db.models import Client
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
+    from soundy.api.routes.jobs import JobBodies
     from soundy.jobs.results import ComparisonCache
     from soundy.pipeline.events import EventHub
     from soundy.storage import Storage
@@ -45,6 +46,9 @@ class AppState:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    # Sessions in autocommit: each statement alone, without BEGIN and ROLLBACK round trips;
+    # for routes that only read, in one statement (GET /api/jobs/{id}).
+    reads: async_sessionmaker[AsyncSession]
     redis: aioredis.Redis
     # Live job events: one shared pub/sub connection for every SSE stream of this process.
     events: EventHub
@@ -53,6 +57,8 @@ class AppState:
     secret_key: bytes
     # Jobs' comparisons computed on read (soundy.jobs.results).
     comparisons: ComparisonCache
+    # Completed jobs' GET /api/jobs/{id} bodies (soundy.api.routes.jobs.JobBodies).
+    job_bodies: JobBodies
     # Open event streams per client (SOUNDY_MAX_EVENT_STREAMS_PER_CLIENT).
     event_streams: EventStreamSlots
     # Authenticated requests per client and minute (SOUNDY_REQUESTS_PER_CLIENT_PER_MINUTE).

@@ -18,7 +18,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from soundy.compare import compare, get_profile, targets_version
 from soundy.compare.messages import normalise_lang
@@ -31,36 +32,44 @@ if TYPE_CHECKING:
 
     from soundy.db.models import Job
 
-__all__ = ["ComparisonCache", "result_of"]
+__all__ = ["CacheKey", "ComparisonCache", "LruCache", "comparison_key", "result_of"]
 
 _log = logging.getLogger(__name__)
 
 CacheKey = tuple[uuid.UUID, str, str]
 
 
-class ComparisonCache:
-    """The most recently used comparisons, at most ``max_entries`` (0 keeps none)."""
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class LruCache(Generic[K, V]):
+    """The most recently used entries, at most ``max_entries`` (0 keeps none)."""
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[CacheKey, Comparison] = OrderedDict()
+        self._entries: OrderedDict[K, V] = OrderedDict()
 
-    def get(self, key: CacheKey) -> Comparison | None:
-        comparison = self._entries.get(key)
-        if comparison is not None:
+    def get(self, key: K) -> V | None:
+        value = self._entries.get(key)
+        if value is not None:
             self._entries.move_to_end(key)
-        return comparison
+        return value
 
-    def put(self, key: CacheKey, comparison: Comparison) -> None:
+    def put(self, key: K, value: V) -> None:
         if self.max_entries <= 0:
             return
-        self._entries[key] = comparison
+        self._entries[key] = value
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class ComparisonCache(LruCache[CacheKey, Comparison]):
+    """Jobs' comparisons by :func:`comparison_key`."""
 
 
 def _current_genre(job: Job) -> tuple[str | None, str]:
@@ -91,6 +100,17 @@ async def _reference_measurements(session: AsyncSession, job: Job) -> Measuremen
     return reference.result
 
 
+def comparison_key(job: Job, lang: str | None = None) -> CacheKey:
+    """(job, current targets version, language): what the job's comparison, read in ``lang``
+    (default: the job's own), depends on besides its stored measurements."""
+    return _key_and_genre(job, lang)[0]
+
+
+def _key_and_genre(job: Job, lang: str | None) -> tuple[CacheKey, str | None]:
+    genre, version = _current_genre(job)
+    return (job.id, version, normalise_lang(lang or job.lang)), genre
+
+
 async def result_of(
     session: AsyncSession,
     job: Job,
@@ -103,9 +123,8 @@ async def result_of(
     if job.result is None:
         return None
     measurements = job.result
-    language = normalise_lang(lang or job.lang)
-    genre, version = _current_genre(job)
-    key = (job.id, version, language)
+    key, genre = _key_and_genre(job, lang)
+    language = key[2]
     comparison = None if cache is None else cache.get(key)
     if comparison is None:
         comparison = compare(

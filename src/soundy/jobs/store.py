@@ -28,9 +28,10 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 from sqlalchemy.orm.interfaces import ORMOption
 
-from soundy.db.models import Job
+from soundy.db.models import Client, Job
 from soundy.result import JobStatus, Measurements
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "FINAL_STATUSES",
     "STAGE_DOWNLOADING",
     "JobStatus",
+    "client_and_job",
     "complete",
     "count_in_flight",
     "create_job",
@@ -223,6 +225,29 @@ async def get_job(session: AsyncSession, job_id: uuid.UUID | str) -> Job | None:
             select(Job).where(Job.id == key).execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
+
+
+async def client_and_job(
+    session: AsyncSession, token_hash: str, job_id: uuid.UUID | str
+) -> tuple[Client | None, Job | None, bool]:
+    """In one statement: the client of ``token_hash``, its job ``job_id`` (None when that
+    client has no such job: another client's is not returned) without its ``result`` column
+    (deferred), and whether the job has a result."""
+    try:
+        key: uuid.UUID | None = _as_uuid(job_id)
+    except ValueError:
+        key = None
+    has_result = Job.result.is_not(None).label("has_result")
+    stmt = (
+        select(Client, Job, has_result)
+        .outerjoin(Job, and_(Job.id == key, Job.client_id == Client.id))
+        .where(Client.token_hash == token_hash)
+        .options(defer(Job.result))
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        return None, None, False
+    return row[0], row[1], bool(row[2])
 
 
 async def pending_or_processing(

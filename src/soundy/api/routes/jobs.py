@@ -13,24 +13,26 @@ import logging
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 from sse_starlette import EventSourceResponse
 from starlette.background import BackgroundTask
 
 from soundy import jobs
-from soundy.api.deps import ClientDep, SessionDep, StateDep
+from soundy.api.auth import authenticated, required_token_hash
+from soundy.api.deps import ClientDep, SessionDep, StateDep, bearer_token, get_state
 from soundy.api.routes.quota import client_quota
 from soundy.api.schemas import LANG_QUERY_PATTERN, ErrorBody, JobList, JobOut, job_out
 from soundy.db.models import Client, Job
 from soundy.errors import InvalidRequest, NotFound
 from soundy.jobs import FINAL_STATUSES
-from soundy.jobs.results import result_of
+from soundy.jobs.results import CacheKey, LruCache, comparison_key, result_of
 
-__all__ = ["own_job", "router"]
+__all__ = ["JobBodies", "own_job", "router"]
 
 _log = logging.getLogger(__name__)
 
@@ -92,6 +94,32 @@ async def list_jobs(
     return JobList(jobs=[job_out(j) for j in page], next_cursor=next_cursor)
 
 
+# The row's columns a GET /api/jobs/{id} body is made of (all but ``result``, which is
+# deferred in the read and never changes once stored).
+_ROW_ATTRIBUTES = tuple(
+    attribute.key for attribute in inspect(Job).column_attrs if attribute.key != "result"
+)
+
+RowState = tuple[Any, ...]
+
+
+class JobBodies(LruCache[CacheKey, tuple[RowState, bytes]]):
+    """The JSON bodies of ``GET /api/jobs/{id}`` of jobs with a result, per API process, by
+    :func:`soundy.jobs.results.comparison_key` (job, targets version, language), each with the
+    row state (:data:`_ROW_ATTRIBUTES`) it was made from: a body is served again only while
+    the row read now is the same and the targets are the same version, so every GET still
+    reads the row in PostgreSQL and checks its owner. A hit costs no validation, no
+    comparison and no serialisation."""
+
+
+def _row_state(job: Job) -> RowState:
+    return tuple(getattr(job, key) for key in _ROW_ATTRIBUTES)
+
+
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
 @router.get(
     "/api/jobs/{job_id}",
     response_model=JobOut,
@@ -100,19 +128,41 @@ async def list_jobs(
 )
 async def get_job(
     job_id: str,
-    client: ClientDep,
-    session: SessionDep,
-    state: StateDep,
+    request: Request,
+    token: Annotated[str | None, Depends(bearer_token)],
     lang: str | None = Query(
         default=None,
         pattern=LANG_QUERY_PATTERN,
         description="Render the result's suggestions in this language (en, pt-BR) instead of "
         "the job's own.",
     ),
-) -> JobOut:
-    job = await own_job(session, client, job_id)
-    result = await result_of(session, job, lang=lang, cache=state.comparisons)
-    return job_out(job, result)
+) -> Response:
+    """One autocommit statement finds the client and its job (without the result); a job
+    with a result is served from :class:`JobBodies` while its row is unchanged, else read
+    whole, compared (``result_of``, with its cache) and serialised once (docs/benchmarks.md)."""
+    state = get_state(request)
+    async with state.reads() as session:
+        found, job, has_result = await jobs.client_and_job(
+            session, required_token_hash(token), job_id
+        )
+    client = authenticated(found)
+    await state.request_rate.check(client.id)
+    if job is None:
+        raise NotFound("no such job")
+    if not has_result:
+        return _json(job_out(job).model_dump_json().encode())
+    key = comparison_key(job, lang)
+    cached = state.job_bodies.get(key)
+    if cached is not None and cached[0] == _row_state(job):
+        return _json(cached[1])
+    async with state.reads() as session:
+        whole = await jobs.get_job(session, job.id)
+        if whole is None or whole.client_id != client.id:
+            raise NotFound("no such job")  # deleted since the first read
+        result = await result_of(session, whole, lang=lang, cache=state.comparisons)
+    body = job_out(whole, result).model_dump_json().encode()
+    state.job_bodies.put(comparison_key(whole, lang), (_row_state(whole), body))
+    return _json(body)
 
 
 def _state(job: Job) -> dict[str, Any]:
