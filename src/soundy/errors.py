@@ -161,6 +161,16 @@ class Unauthorized(SoundyError):
     code = "unauthorized"
 
 
+def unknown_token() -> Unauthorized:
+    """The 401 for a bearer token that matches no client."""
+    return Unauthorized("unknown or revoked token")
+
+
+def key_revoked(revoked_at: datetime) -> Unauthorized:
+    """The 401 for the token of a revoked API key."""
+    return Unauthorized(f"this key was revoked on {revoked_at:%Y-%m-%d}")
+
+
 class Forbidden(SoundyError):
     """Authenticated, but not allowed to do this."""
 

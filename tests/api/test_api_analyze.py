@@ -202,3 +202,41 @@ async def test_suggestion_language_comes_from_lang_or_accept_language(
     assert await lang_of({}, "en-US,en;q=0.9") == "en"
     assert await lang_of({"lang": "en"}, "pt-BR") == "en"  # the body's choice wins
     assert await lang_of({}, "de-DE") is None  # neither: the worker's default (English)
+
+
+async def test_a_revoked_key_or_a_new_plan_applies_to_the_next_post(
+    make_api, auth, upload_bytes, db_session
+):
+    """The API remembers which client a token belongs to (soundy.api.auth.TokenClients), but
+    revocation and the plan are read on every POST: a key revoked after its token was used is
+    refused at once, and a client moved to another plan is counted on it at once."""
+    from sqlalchemy import text
+
+    from soundy.api.auth import create_client
+
+    api = await make_api(default_plan=None, max_jobs_in_flight_per_client=10)
+    client_id = uuid.uuid4()
+    token = await create_client(db_session, client_id=client_id, is_key=True, plan="pro")
+    first = await analyze(api, auth(token), file_key=await upload_bytes(api, token, b"0123456789"))
+    assert (first.status_code, first.headers["x-quota-plan"]) == (202, "pro")
+
+    await db_session.execute(
+        text("UPDATE clients SET plan = 'studio' WHERE id = :id"), {"id": client_id}
+    )
+    await db_session.commit()
+    moved = await analyze(api, auth(token), file_key=await upload_bytes(api, token, b"0123456789"))
+    assert moved.status_code == 202
+    assert (moved.headers["x-quota-plan"], moved.headers["x-quota-remaining"]) == ("studio", "398")
+
+    file_key = await upload_bytes(api, token, b"0123456789")
+    await db_session.execute(
+        text("UPDATE clients SET revoked_at = now() WHERE id = :id"), {"id": client_id}
+    )
+    await db_session.commit()
+    refused = await analyze(api, auth(token), file_key=file_key)
+    assert refused.status_code == 401
+    assert "revoked" in refused.json()["error"]["message"]
+    count = await db_session.execute(
+        text("SELECT count(*) FROM jobs WHERE client_id = :id"), {"id": client_id}
+    )
+    assert count.scalar_one() == 2

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from soundy import metrics, web
-from soundy.api.auth import load_secret_key
+from soundy.api.auth import TokenClients, load_secret_key
 from soundy.api.deps import AppState
 from soundy.api.errors import error_response, install_error_handlers
 from soundy.api.limits import EventStreamSlots, RequestRate, declare_rate_limit
@@ -216,6 +216,7 @@ def _open_state(settings: Settings) -> AppState:
         request_rate=RequestRate(
             redis, prefix=settings.queue_prefix, limit=settings.requests_per_client_per_minute
         ),
+        token_clients=TokenClients(),
     )
 
 

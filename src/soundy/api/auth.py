@@ -2,6 +2,10 @@
 
 A token is ``secrets.token_urlsafe(32)`` (256 random bits), shown once; the database keeps only
 its SHA-256 hex digest, so a database dump reveals no usable token.
+
+:class:`TokenClients` remembers which client a token belongs to (that never changes: a token is
+made for one client and is never reassigned), so a route that checks the client's revocation
+in its own statement needs no lookup of its own (``POST /api/audio/analyze``).
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from soundy.db.models import Client
-from soundy.errors import Unauthorized
+from soundy.errors import Unauthorized, key_revoked, unknown_token
 
 __all__ = [
+    "TokenClients",
     "authenticated",
     "client_for_token",
     "create_client",
@@ -81,10 +86,42 @@ def authenticated(client: Client | None) -> Client:
     """The client found by :func:`required_token_hash`; :class:`Unauthorized` when none was
     found or its key is revoked (for routes that look the client up in a query of their own)."""
     if client is None:
-        raise Unauthorized("unknown or revoked token")
+        raise unknown_token()
     if client.revoked_at is not None:
-        raise Unauthorized(f"this key was revoked on {client.revoked_at:%Y-%m-%d}")
+        raise key_revoked(client.revoked_at)
     return client
+
+
+class TokenClients:
+    """Which client each recently seen token belongs to (token SHA-256 hex -> client id), at
+    most ``max_entries`` of them; the oldest seen are forgotten first.
+
+    Only the mapping is kept, which cannot go stale: whether the client is revoked, and its
+    plan, are read by the caller's own statement on every request. An unknown token is not
+    remembered, so it is looked up every time, as before.
+    """
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._ids: dict[str, uuid.UUID] = {}
+
+    async def client_id(self, engine: AsyncEngine, token: str | None) -> uuid.UUID:
+        """The id of the client ``token`` was made for (revoked or not); :class:`Unauthorized`
+        without a token or for one no client has."""
+        token_hash = required_token_hash(token)
+        client_id = self._ids.get(token_hash)
+        if client_id is not None:
+            return client_id
+        async with engine.connect() as conn:
+            client_id = (
+                await conn.execute(select(Client.id).where(Client.token_hash == token_hash))
+            ).scalar_one_or_none()
+        if client_id is None:
+            raise unknown_token()
+        if len(self._ids) >= self.max_entries:
+            del self._ids[next(iter(self._ids))]  # dicts keep insertion order: the oldest
+        self._ids[token_hash] = client_id
+        return client_id
 
 
 def load_secret_key(secret_key: str | None, data_dir: Path) -> bytes:

@@ -167,6 +167,12 @@ class Job(Base):
         Index("ix_jobs_status_updated", "status", "updated_at"),
         # The reconciler's upload purges: the jobs of an upload.
         Index("ix_jobs_upload", "upload_id"),
+        # A client's jobs in flight (POST /api/audio/analyze counts them; migration 0012).
+        Index(
+            "ix_jobs_client_in_flight",
+            "client_id",
+            postgresql_where=text("status IN ('pending', 'processing')"),
+        ),
         # A song's versions, oldest first (GET /api/songs/{song}).
         Index(
             "ix_jobs_client_song_created",

@@ -15,6 +15,7 @@ client's job-creation lock (``jobs/service.py``), so concurrent requests cannot 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -37,10 +38,13 @@ __all__ = [
     "check_plan",
     "configured_limits",
     "default_plan",
+    "limits_with_rows",
     "month_bounds",
     "plan_limits",
+    "plans_to_resolve",
     "quota_exceeded",
     "quota_of",
+    "resolve_plan",
     "set_client_plan",
     "set_plan_limit",
 ]
@@ -62,18 +66,40 @@ def configured_limits(settings: Settings) -> dict[str, int | None]:
     }
 
 
-async def plan_limits(session: AsyncSession, settings: Settings) -> dict[str, int | None]:
-    """Every plan's analyses per month: the settings', overridden by the ``plans`` rows."""
+def limits_with_rows(
+    settings: Settings, rows: Iterable[tuple[str, int | None]]
+) -> dict[str, int | None]:
+    """The settings' analyses per month of each plan, overridden by ``plans`` rows (name,
+    analyses per month)."""
     limits = configured_limits(settings)
-    rows = await session.execute(select(Plan.name, Plan.analyses_per_month))
     for name, analyses in rows:
         if name != UNLIMITED:
             limits[name] = analyses
     return limits
 
 
+async def plan_limits(session: AsyncSession, settings: Settings) -> dict[str, int | None]:
+    """Every plan's analyses per month: the settings', overridden by the ``plans`` rows."""
+    rows = await session.execute(select(Plan.name, Plan.analyses_per_month))
+    return limits_with_rows(settings, [(name, analyses) for name, analyses in rows])
+
+
 def default_plan(settings: Settings) -> str:
     return settings.default_plan or _DEFAULT_PLAN
+
+
+def plans_to_resolve(settings: Settings, plan: str | None) -> list[str]:
+    """The plan names whose ``plans`` rows :func:`resolve_plan` needs for a client on ``plan``
+    (its own, the default and ``free``): reading those rows is enough, not the whole table."""
+    return [name for name in (plan, default_plan(settings), _DEFAULT_PLAN) if name is not None]
+
+
+def resolve_plan(limits: Mapping[str, int | None], settings: Settings, plan: str | None) -> str:
+    """The plan a client whose ``clients.plan`` is ``plan`` is counted on: its own while that
+    is known in ``limits``, else the default plan, else ``free`` (SOUNDY_DEFAULT_PLAN names a
+    plan no one created)."""
+    name = plan if plan is not None and plan in limits else default_plan(settings)
+    return name if name in limits else _DEFAULT_PLAN
 
 
 def month_bounds(now: datetime) -> tuple[datetime, datetime]:
@@ -92,6 +118,9 @@ class Quota:
     plan: str
     # Analyses per month; None = unlimited.
     limit: int | None
+    # Analyses counted this month. ``submit`` counts only up to the limit (no more changes its
+    # decision or a header), so after its count this is at most the limit, and 0 on a plan
+    # without one; quota_of counts them all.
     used: int
     resets_at: datetime
     now: datetime
@@ -137,9 +166,7 @@ async def quota_of(
     (a row removed by hand) falls back to the default plan."""
     now = now or datetime.now(UTC)
     limits = await plan_limits(session, settings)
-    name = plan if plan in limits else default_plan(settings)
-    if name not in limits:  # SOUNDY_DEFAULT_PLAN names a plan no one created
-        name = _DEFAULT_PLAN
+    name = resolve_plan(limits, settings, plan)
     start, resets_at = month_bounds(now)
     used = (
         await session.execute(

@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, text
+from sqlalchemy import JSON, BigInteger, DateTime, String, Uuid, column, text
 
 from soundy import metrics
 from soundy.compare import DESTINATIONS, list_profiles
@@ -28,6 +29,8 @@ from soundy.errors import (
     TransientError,
     UploadIncomplete,
     audio_deleted,
+    key_revoked,
+    unknown_token,
 )
 from soundy.jobs import quota, store
 from soundy.jobs.quota import Quota
@@ -35,7 +38,7 @@ from soundy.pipeline.queue import enqueue
 from soundy.result import JobStatus, Mode, Stage
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
     from soundy.config import Settings
     from soundy.storage import Storage
@@ -97,46 +100,97 @@ def _check_choices(request: Submission) -> None:
             raise InvalidRequest(f"destination: must be one of {', '.join(sorted(destinations))}")
 
 
-async def _stored_upload(
-    session: AsyncSession, storage: Storage, settings: Settings, client_id: uuid.UUID, key: str
-) -> Upload:
-    """The client's upload of ``key``, once all its declared bytes are in storage."""
-    upload = (
-        await session.execute(
-            select(Upload).where(Upload.file_key == key, Upload.client_id == client_id)
-        )
-    ).scalar_one_or_none()
-    if upload is None:
-        raise NotFound("no such upload; create one with POST /api/uploads and PUT the file")
-    if upload.audio_deleted_at is not None:
-        raise audio_deleted(upload.audio_deleted_at)
-    stored_bytes = await storage.size(upload.file_key)
-    if stored_bytes is None or stored_bytes < upload.size_bytes:
+async def _check_stored(
+    storage: Storage, settings: Settings, file_key: str, declared_bytes: int
+) -> None:
+    """All ``declared_bytes`` of the upload are in storage, and no more than the limit."""
+    stored_bytes = await storage.size(file_key)
+    if stored_bytes is None or stored_bytes < declared_bytes:
         got = stored_bytes or 0
         raise UploadIncomplete(
-            f"the upload has {got} of {upload.size_bytes} bytes; PUT the file to its upload_url"
+            f"the upload has {got} of {declared_bytes} bytes; PUT the file to its upload_url"
         )
     if stored_bytes > settings.max_upload_bytes:
         raise TooLarge(
             f"the stored file is {stored_bytes} bytes; the limit is {settings.max_upload_bytes}"
         )
-    if stored_bytes != upload.size_bytes:
+    if stored_bytes != declared_bytes:
         raise UploadIncomplete(
-            f"the stored file is {stored_bytes} bytes but {upload.size_bytes} were declared"
+            f"the stored file is {stored_bytes} bytes but {declared_bytes} were declared"
         )
-    return upload
 
 
-async def _check_reference(
-    session: AsyncSession, client_id: uuid.UUID, reference_job_id: uuid.UUID
-) -> None:
-    reference = await store.get_job(session, reference_job_id)
-    if reference is None or reference.client_id != client_id:
-        raise NotFound("reference_job_id: no such job")
-    if reference.status != JobStatus.COMPLETED:
-        raise Conflict(
-            f"reference_job_id: the reference job is {reference.status}; it must be completed first"
-        )
+# submit's first statement: the client (revoked? plan?), its upload of the key, the reference
+# job, and the plans rows that decide the client's limit; one row, or none for a client that no
+# longer exists.
+_CLIENT_AND_UPLOAD = text(
+    """
+    SELECT c.plan, c.revoked_at,
+           u.id AS upload_id, u.size_bytes, u.audio_deleted_at,
+           r.client_id AS reference_client_id, r.status AS reference_status,
+           (SELECT coalesce(json_agg(json_build_array(p.name, p.analyses_per_month)), '[]')
+              FROM plans p WHERE p.name = ANY(CAST(:plans AS text[]))
+                              OR p.name = c.plan) AS plan_rows
+      FROM clients c
+      LEFT JOIN uploads u ON u.client_id = c.id AND u.file_key = :file_key
+      LEFT JOIN jobs r ON r.id = :reference_job_id
+     WHERE c.id = :client_id
+    """
+).columns(
+    plan=String,
+    revoked_at=DateTime(timezone=True),
+    upload_id=Uuid,
+    size_bytes=BigInteger,
+    audio_deleted_at=DateTime(timezone=True),
+    reference_client_id=Uuid,
+    reference_status=String,
+    plan_rows=JSON,
+)
+
+# The client's job-creation lock (transaction-level, released by the commit): the monthly quota
+# and the in-flight limit hold under concurrency. A statement of its own: the next one's
+# snapshot is taken after the lock is held, so it sees every job created before.
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+
+_JOB_COLUMNS = ", ".join(f"ins.{column.name}" for column in Job.__table__.columns)
+# Count and insert in one statement: the new row exists only when both limits allow it; the
+# counts come back either way. Each count stops at its limit (no more changes the answer), so
+# a client with many jobs costs no more than one at its limit; a plan without a limit
+# (:quota_limit NULL) is not counted.
+_COUNT_AND_INSERT = text(
+    f"""
+    WITH counts AS (
+      SELECT
+        (SELECT count(*) FROM (
+            SELECT 1 FROM jobs
+             WHERE client_id = CAST(:client_id AS uuid)
+               AND created_at >= CAST(:month_start AS timestamptz)
+               AND quota_exempt IS FALSE
+             LIMIT coalesce(CAST(:quota_limit AS bigint), 0)) q) AS quota_used,
+        (SELECT count(*) FROM (
+            SELECT 1 FROM jobs
+             WHERE client_id = CAST(:client_id AS uuid)
+               AND status IN ('pending', 'processing')
+             LIMIT CAST(:in_flight_limit AS bigint)) f) AS in_flight
+    ), ins AS (
+      INSERT INTO jobs (id, client_id, upload_id, file_key, mode, genre, destination,
+                        analysis_stage, reference_job_id, lang, quota_exempt, song, codec_check,
+                        status, progress, stage, attempts)
+      SELECT CAST(:job_id AS uuid), CAST(:client_id AS uuid), CAST(:upload_id AS uuid),
+             CAST(:file_key AS text), CAST(:mode AS text), CAST(:genre AS text),
+             CAST(:destination AS text), CAST(:analysis_stage AS text),
+             CAST(:reference_job_id AS uuid), CAST(:lang AS text), false, CAST(:song AS text),
+             CAST(:codec_check AS boolean), CAST(:status AS text), 0, CAST(:stage AS text), 0
+        FROM counts
+       WHERE (CAST(:quota_limit AS bigint) IS NULL
+              OR counts.quota_used < CAST(:quota_limit AS bigint))
+         AND counts.in_flight < CAST(:in_flight_limit AS bigint)
+      RETURNING *
+    )
+    SELECT counts.quota_used, counts.in_flight, {_JOB_COLUMNS}
+      FROM counts LEFT JOIN ins ON true
+    """
+).columns(column("quota_used", BigInteger), column("in_flight", BigInteger), *Job.__table__.columns)
 
 
 async def _queue(settings: Settings, job: Job) -> None:
@@ -147,59 +201,99 @@ async def _queue(settings: Settings, job: Job) -> None:
 
 
 async def submit(
-    session: AsyncSession,
+    engine: AsyncEngine,
     *,
     settings: Settings,
     storage: Storage,
     client_id: uuid.UUID,
-    plan: str | None = None,
     request: Submission,
 ) -> Submitted:
-    """Create a ``pending`` job for a client's upload and queue it; ``plan`` is the client's
-    ``clients.plan`` (None = the default plan).
+    """Create a ``pending`` job for a client's upload and queue it.
 
-    Refused: choices that do not fit together or name an unknown genre or destination
+    Refused: a client that no longer exists or whose key was revoked (``Unauthorized``);
+    choices that do not fit together or name an unknown genre or destination
     (``InvalidRequest``); an upload that is not the client's (``NotFound``), not fully stored
     (``UploadIncomplete``), too large (``TooLarge``) or whose audio was deleted
     (``AudioDeleted``); a reference job that is not the client's or not completed; and more
     than ``SOUNDY_MAX_JOBS_IN_FLIGHT_PER_CLIENT`` jobs pending or processing (``RateLimited``);
     a plan's analyses of the month used up (``QuotaExceeded``, in the request's language).
+
+    Three statements in one transaction (the client with its upload; the client's lock; the
+    counts with the insert), then the commit, then the queue add.
     """
     _check_choices(request)
-    upload = await _stored_upload(session, storage, settings, client_id, request.file_key)
-    if request.reference_job_id is not None:
-        await _check_reference(session, client_id, request.reference_job_id)
+    now = datetime.now(UTC)
+    month_start, resets_at = quota.month_bounds(now)
+    async with engine.begin() as conn:
+        found = (
+            await conn.execute(
+                _CLIENT_AND_UPLOAD,
+                {
+                    "client_id": client_id,
+                    "file_key": request.file_key,
+                    "reference_job_id": request.reference_job_id,
+                    "plans": quota.plans_to_resolve(settings, None),
+                },
+            )
+        ).one_or_none()
+        if found is None:
+            raise unknown_token()
+        if found.revoked_at is not None:
+            raise key_revoked(found.revoked_at)
+        if found.upload_id is None:
+            raise NotFound("no such upload; create one with POST /api/uploads and PUT the file")
+        if found.audio_deleted_at is not None:
+            raise audio_deleted(found.audio_deleted_at)
+        await _check_stored(storage, settings, request.file_key, found.size_bytes)
+        if request.reference_job_id is not None:
+            if found.reference_client_id != client_id:
+                raise NotFound("reference_job_id: no such job")
+            if found.reference_status != JobStatus.COMPLETED:
+                raise Conflict(
+                    f"reference_job_id: the reference job is {found.reference_status}; "
+                    "it must be completed first"
+                )
+        limits = quota.limits_with_rows(settings, [tuple(row) for row in found.plan_rows])
+        plan = quota.resolve_plan(limits, settings, found.plan)
+        quota_limit = limits[plan]
+        in_flight_limit = settings.max_jobs_in_flight_per_client
 
-    # Serialise this client's job creations so the monthly quota and the in-flight limit hold
-    # under concurrency (the transaction-level lock is released by create_job's commit).
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"jobs:{client_id}"}
-    )
-    used = await quota.quota_of(session, settings, client_id=client_id, plan=plan)
-    if used.exhausted:
-        await session.rollback()
-        raise quota.quota_exceeded(used, request.lang)
-    in_flight = await store.count_in_flight(session, client_id=client_id)
-    if in_flight >= settings.max_jobs_in_flight_per_client:
-        await session.rollback()
-        raise RateLimited(
-            f"{in_flight} of your jobs are pending or processing (limit "
-            f"{settings.max_jobs_in_flight_per_client}); wait for one to finish"
+        await conn.execute(_LOCK, {"key": f"jobs:{client_id}"})
+        row = (
+            await conn.execute(
+                _COUNT_AND_INSERT,
+                {
+                    "job_id": uuid.uuid4(),
+                    "client_id": client_id,
+                    "upload_id": found.upload_id,
+                    "file_key": request.file_key,
+                    "mode": request.mode.value,
+                    "genre": request.genre,
+                    "destination": request.destination,
+                    "analysis_stage": request.stage.value,
+                    "reference_job_id": request.reference_job_id,
+                    "lang": request.lang,
+                    "song": request.song,
+                    "codec_check": request.codec_check,
+                    "status": JobStatus.PENDING.value,
+                    "stage": store.STAGE_QUEUED,
+                    "month_start": month_start,
+                    "quota_limit": quota_limit,
+                    "in_flight_limit": in_flight_limit,
+                },
+            )
+        ).one()
+        used = Quota(
+            plan=plan, limit=quota_limit, used=row.quota_used, resets_at=resets_at, now=now
         )
-    job = await store.create_job(
-        session,
-        client_id=client_id,
-        upload_id=upload.id,
-        file_key=upload.file_key,
-        mode=request.mode,
-        genre=request.genre,
-        destination=request.destination,
-        analysis_stage=request.stage.value,
-        reference_job_id=request.reference_job_id,
-        lang=request.lang,
-        song=request.song,
-        codec_check=request.codec_check,
-    )
+        if row.id is None:  # refused: nothing was inserted
+            if used.exhausted:
+                raise quota.quota_exceeded(used, request.lang)
+            raise RateLimited(
+                f"{row.in_flight} of your jobs are pending or processing (limit "
+                f"{in_flight_limit}); wait for one to finish"
+            )
+        job = Job(**{column.key: getattr(row, column.key) for column in Job.__table__.columns})
     metrics.JOBS_CREATED.inc()
     await _queue(settings, job)
     return Submitted(job=job, quota=used.plus_one())

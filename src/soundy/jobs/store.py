@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.interfaces import ORMOption
@@ -83,8 +83,11 @@ async def create_job(
     codec_check: bool = False,
 ) -> Job:
     """Insert a ``pending`` job and commit, so it exists before anything is queued;
-    ``quota_exempt`` jobs do not count against the client's monthly quota."""
-    job = Job(
+    ``quota_exempt`` jobs do not count against the client's monthly quota.
+
+    One ``INSERT ... RETURNING`` gives the stored row (its server defaults included): no
+    flush of a pending object and no second read."""
+    stmt = insert(Job).values(
         id=job_id or uuid.uuid4(),
         client_id=client_id,
         upload_id=upload_id,
@@ -103,9 +106,8 @@ async def create_job(
         stage=STAGE_QUEUED,
         attempts=0,
     )
-    session.add(job)
+    job: Job = (await session.execute(stmt.returning(Job))).scalar_one()
     await session.commit()
-    await session.refresh(job)
     return job
 
 

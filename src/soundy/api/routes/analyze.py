@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from soundy.api.deps import ClientDep, SessionDep, StateDep
+from soundy.api.deps import ClientIdDep, StateDep
 from soundy.api.routes.quota import QUOTA_HEADERS
 from soundy.api.schemas import AnalyzeRequest, ErrorBody, JobResponse, job_out
 from soundy.jobs import service
@@ -63,8 +63,7 @@ def language_from_header(accept_language: str | None) -> str | None:
 )
 async def analyze(
     body: AnalyzeRequest,
-    client: ClientDep,
-    session: SessionDep,
+    client_id: ClientIdDep,
     state: StateDep,
     response: Response,
     accept_language: Annotated[str | None, Header()] = None,
@@ -73,11 +72,10 @@ async def analyze(
     The answer carries the client's quota (``X-Quota-*``); past it, 429 ``quota_exceeded``
     with ``Retry-After`` and a message, in that language, saying when the quota renews."""
     submitted = await service.submit(
-        session,
+        state.engine,
         settings=state.settings,
         storage=state.storage,
-        client_id=client.id,
-        plan=client.plan,
+        client_id=client_id,
         request=service.Submission(
             file_key=body.file_key,
             mode=body.mode,
