@@ -43,6 +43,7 @@ __all__ = [
     "Classification",
     "CodecBandChange",
     "CodecCheckEntry",
+    "CodecCheckSkipped",
     "Comparison",
     "Destination",
     "Dynamics",
@@ -335,11 +336,24 @@ class CodecCheckEntry(TypedDict):
     source: str
 
 
+class CodecCheckSkipped(TypedDict):
+    """A platform's delivery codec the codec check could not run (its encoder is missing)."""
+
+    platform: str
+    codec: str
+    encoder: str
+    bitrate_kbps: int
+    reason: str
+    #: The Debian package whose ``ffmpeg`` command carries the encoder (None: none known).
+    package: str | None
+
+
 class Measurements(TypedDict):
     """What :func:`soundy.analysis.measure_file` returns: the file's measurements alone.
 
-    ``playback`` is absent from results stored before it existed; ``codec_check`` is present
-    only when it was asked for.
+    ``playback`` is absent from results stored before it existed; ``codec_check`` and
+    ``codec_check_skipped`` are present only when it was asked for (``codec_check_skipped`` is
+    also absent from results stored before it existed).
     """
 
     schema_version: int
@@ -353,6 +367,7 @@ class Measurements(TypedDict):
     series: Series
     playback: NotRequired[list[PlaybackEntry] | None]
     codec_check: NotRequired[list[CodecCheckEntry] | None]
+    codec_check_skipped: NotRequired[list[CodecCheckSkipped]]
 
 
 # --- Comparison (soundy.compare) -----------------------------------------------------------

@@ -1,15 +1,20 @@
-"""The codec check on real encoded audio: a hot master whose peaks rise after encoding."""
+"""The codec check on real encoded audio: a hot master whose peaks rise after encoding, with
+PyAV's encoders (AAC, Opus, MP3) and the system ffmpeg's libvorbis (Spotify's apps), and what is
+said when that ffmpeg is missing."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
+import av
 import numpy as np
 import pytest
 import soundfile as sf
 from tests.real_music import decoded, raised
 
+from soundy.analysis import codec
 from soundy.analysis.playback import Limiter
 from soundy.report import AnalysisOptions, analyze_file
 
@@ -48,8 +53,16 @@ def test_peaks_that_rise_after_aac_and_opus_encoding_are_caught(
 ) -> None:
     result, _ = hot_result
     master_peak = result["peaks"]["true_peak_dbtp"]
-    entries = {e["platform"]: e for e in result["codec_check"]}
-    assert list(entries) == ["Spotify", "Apple Music", "YouTube", "SoundCloud"]
+    pairs = [(e["platform"], e["codec"]) for e in result["codec_check"]]
+    assert pairs == [
+        ("Spotify", "vorbis"),
+        ("Spotify", "aac"),
+        ("Apple Music", "aac"),
+        ("YouTube", "opus"),
+        ("SoundCloud", "mp3"),
+    ]
+    assert result["codec_check_skipped"] == []  # this machine has Debian's ffmpeg
+    entries = {e["platform"]: e for e in result["codec_check"] if e["codec"] != "vorbis"}
     assert entries["Spotify"]["codec"] == "aac" and entries["YouTube"]["codec"] == "opus"
     assert entries["YouTube"]["sample_rate"] == 48000
     # Opus (YouTube) rebuilds the limited peaks higher: the master's +1 dBTP comes back higher.
@@ -57,7 +70,7 @@ def test_peaks_that_rise_after_aac_and_opus_encoding_are_caught(
     assert youtube["true_peak_change_db"] > 0.3
     # (against the track resampled to Opus's 48 kHz, which reads a little differently)
     assert youtube["true_peak_dbtp"] > master_peak + 0.3
-    for e in entries.values():
+    for e in result["codec_check"]:
         assert e["true_peak_dbtp"] > 0.0  # every decode passes full scale
         assert abs(e["loudness_change_lu"]) < 1.0
         assert [b["key"] for b in e["bands"]] == [
@@ -76,6 +89,62 @@ def test_peaks_that_rise_after_aac_and_opus_encoding_are_caught(
     # Spotify turns this loud master down: nothing passes full scale at its level.
     assert entries["Spotify"]["playback_gain_db"] < -3.0
     assert entries["Spotify"]["clipped_samples_after_gain"] == 0
+
+
+def test_spotify_apps_ogg_vorbis_is_encoded_by_the_system_ffmpeg_libvorbis(
+    hot_result: tuple[dict[str, Any], list[tuple[str, float]]],
+) -> None:
+    """PyAV's FFmpeg has no libvorbis (its own native encoder is not Spotify's), so Debian's
+    ffmpeg command encodes it: a real Ogg Vorbis 160 kbit/s, whose decode lifts the limited
+    peaks as the other lossy codecs do."""
+    assert "libvorbis" not in av.codecs_available  # if PyAV ever bundles it, it is used instead
+    assert shutil.which("ffmpeg"), "scripts/ensure-ffmpeg installs Debian's ffmpeg"
+    assert codec.encoder_source("libvorbis") == "ffmpeg"
+    result, _ = hot_result
+    vorbis = result["codec_check"][0]
+    aac = result["codec_check"][1]
+    assert (vorbis["platform"], vorbis["encoder"], vorbis["bitrate_kbps"]) == (
+        "Spotify",
+        "libvorbis",
+        160,
+    )
+    assert vorbis["sample_rate"] == 44100  # the track's own rate, as Spotify delivers
+    assert vorbis["true_peak_change_db"] > 0.1  # the master's limited peaks come back higher
+    assert vorbis["true_peak_dbtp"] > result["peaks"]["true_peak_dbtp"] + 0.1
+    assert abs(vorbis["loudness_change_lu"]) < 0.5
+    # One playback gain for Spotify, whichever codec delivers it.
+    assert vorbis["playback_gain_db"] == aac["playback_gain_db"]
+    # A different encoding from the AAC one: not the same numbers under another name.
+    assert vorbis["true_peak_dbtp"] != aac["true_peak_dbtp"]
+
+
+def test_without_an_ffmpeg_command_the_vorbis_check_is_skipped_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frames, rate = raised("rock", -6.0)
+    start = frames.shape[0] // 3
+    path = _write(tmp_path / "short.wav", frames[start : start + 3 * rate], rate)
+    # A PATH without ffmpeg: this process then finds no command (the lookup is redone).
+    monkeypatch.setenv("PATH", str(tmp_path))
+    codec.encoder_source.cache_clear()
+    try:
+        result = analyze_file(path, AnalysisOptions(codec_check=True))
+    finally:
+        codec.encoder_source.cache_clear()
+    assert [(e["platform"], e["codec"]) for e in result["codec_check"]] == [
+        ("Spotify", "aac"),
+        ("Apple Music", "aac"),
+        ("YouTube", "opus"),
+        ("SoundCloud", "mp3"),
+    ]
+    (skipped,) = result["codec_check_skipped"]
+    assert (skipped["platform"], skipped["codec"], skipped["encoder"]) == (
+        "Spotify",
+        "vorbis",
+        "libvorbis",
+    )
+    assert skipped["package"] == "ffmpeg"
+    assert "no ffmpeg command" in skipped["reason"]
 
 
 def test_the_suggestion_says_it_plainly_with_the_ceiling_to_use(

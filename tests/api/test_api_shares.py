@@ -102,3 +102,16 @@ async def test_two_share_requests_at_once_get_one_link(
     )
     assert {r.status_code for r in responses} <= {200, 201}
     assert len({r.json()["token"] for r in responses}) == 1
+
+
+async def test_a_share_link_starts_with_the_public_url_not_the_host_header(
+    api, make_api, client_token, auth, upload_bytes, db_session, analysis_result
+):
+    job_id = await completed_job(api, client_token, auth, upload_bytes, db_session, analysis_result)
+    headers = {**auth(client_token), "Host": "evil.example"}
+    public = await make_api(public_url="https://soundy.example.com/")
+    made = await public.post(f"/api/jobs/{job_id}/share", headers=headers)
+    assert made.status_code == 201, made.text
+    assert made.json()["url"] == f"https://soundy.example.com/r/{made.json()['token']}"
+    got = await public.get(f"/api/jobs/{job_id}/share", headers=headers)
+    assert got.json()["link"]["url"] == made.json()["url"]

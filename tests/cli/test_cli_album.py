@@ -47,6 +47,12 @@ def test_album_table_and_portuguese(ep: list[Path]) -> None:
     assert "set by the loudest track (three.wav" in done.stdout
     pt = _run("--album", "--lang", "pt-BR", *map(str, ep))
     assert "two.wav está 6,0 LU mais baixa" in pt.stdout
+    # The whole table in Portuguese: title, headers, numbers, the playback rules' names.
+    assert "Álbum: 3 faixas" in pt.stdout and "Faixa" in pt.stdout
+    assert "Δ: a faixa menos a faixa mediana do álbum" in pt.stdout
+    assert "Spotify (modo álbum, Normal):" in pt.stdout
+    assert "-6,0" in pt.stdout and "-6.0" not in pt.stdout
+    assert "Album:" not in pt.stdout and "Track" not in pt.stdout
 
 
 def test_album_needs_two_files_and_goes_on_without_a_broken_one(

@@ -150,15 +150,45 @@ def test_codec_check_flag_adds_the_encodings_to_the_json_and_the_table(sine_wav:
     done = _run("--json", "--codec-check", str(sine_wav))
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    checked = {e["platform"]: (e["codec"], e["bitrate_kbps"]) for e in result["codec_check"]}
-    assert checked == {
-        "Spotify": ("aac", 256), "Apple Music": ("aac", 256),
-        "YouTube": ("opus", 160), "SoundCloud": ("mp3", 128),
-    }  # fmt: skip
+    checked = [(e["platform"], e["codec"], e["bitrate_kbps"]) for e in result["codec_check"]]
+    assert checked == [
+        ("Spotify", "vorbis", 160), ("Spotify", "aac", 256), ("Apple Music", "aac", 256),
+        ("YouTube", "opus", 160), ("SoundCloud", "mp3", 128),
+    ]  # fmt: skip
+    assert result["codec_check_skipped"] == []  # Debian's ffmpeg (libvorbis) is installed
     # A -20 dBFS sine keeps its level through every codec.
     assert all(abs(e["loudness_change_lu"]) < 0.5 for e in result["codec_check"])
     assert "codec_check" not in json.loads(_run("--json", str(sine_wav)).stdout)
     table = _run("--codec-check", str(sine_wav))
     assert table.returncode == 0, table.stderr
-    assert "Codec check" in table.stdout and "opus 160k" in table.stdout
-    assert "Playback" in table.stdout and "Spotify loud" in table.stdout
+    assert "Codec check" in table.stdout and "Opus 160k" in table.stdout
+    assert "Ogg Vorbis" in table.stdout
+    assert "Playback" in table.stdout and "Spotify Loud" in table.stdout
+    # In Portuguese: the tables' titles, headers, modes and numbers.
+    pt = _run("--codec-check", "--lang", "pt-BR", str(sine_wav))
+    assert pt.returncode == 0, pt.stderr
+    assert "Checagem de codec" in pt.stdout and "Reprodução nas plataformas" in pt.stdout
+    assert "Spotify Alto" in pt.stdout and "Plataforma" in pt.stdout
+    spotify_normal = next(e for e in result["playback"] if e["mode"] == "normal")
+    assert f"{spotify_normal['gain_db']:.1f}".replace(".", ",") in pt.stdout
+    assert "Spotify Loud" not in pt.stdout and "Codec check" not in pt.stdout
+
+
+def test_without_an_ffmpeg_command_the_table_says_what_to_install(
+    sine_wav: Path, tmp_path: Path
+) -> None:
+    """PATH without ffmpeg (as on a machine without Debian's package): Spotify's Vorbis is
+    not checked, and both languages say which package would check it."""
+    env = {**os.environ, "PATH": str(tmp_path), "COLUMNS": "200"}
+    for lang, said in (
+        ("en", "Not checked: Spotify (Ogg Vorbis, 160 kbit/s)"),
+        ("pt-BR", "Não checado: Spotify (Ogg Vorbis, 160 kbit/s)"),
+    ):
+        done = subprocess.run(
+            [*SOUNDY, "--codec-check", "--lang", lang, str(sine_wav)],
+            capture_output=True, text=True, env=env, timeout=300, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        text = " ".join(done.stdout.split())  # the sentence as read, wherever rich wraps it
+        assert said in text and "apt install ffmpeg" in text
+        assert "AAC 256k" in text  # the others are still checked

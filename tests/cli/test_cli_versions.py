@@ -63,6 +63,9 @@ def test_versions_table_in_english_and_portuguese(song: list[Path]) -> None:
     assert pt.returncode == 0, pt.stderr
     assert "A nota subiu" in pt.stdout and "O que mudou: loudness +6,0 LUFS" in pt.stdout
     assert "A nota caiu" in pt.stdout
+    assert "Versões: 3, da mais antiga à mais nova" in pt.stdout and "Arquivo" in pt.stdout
+    assert "Todas as medidas" in pt.stdout and "Medida" in pt.stdout
+    assert "-6,0) *" in pt.stdout and "Versions:" not in pt.stdout
 
 
 def test_versions_usage_errors_and_a_broken_version(song: list[Path], tmp_path: Path) -> None:

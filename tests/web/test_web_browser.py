@@ -234,17 +234,43 @@ async def test_the_codec_check_option_shows_the_encodings_and_the_limiter_on_a_r
         assert job["codec_check"] is True
         result = job["result"]
         rows = report.locator("[data-testid=codec-results] tbody tr")
-        assert await rows.count() == len(result["codec_check"]) == 4
+        assert await rows.count() == len(result["codec_check"]) == 5
+        assert result["codec_check_skipped"] == []  # the worker finds Debian's ffmpeg
         youtube = next(e for e in result["codec_check"] if e["platform"] == "YouTube")
         row = report.locator("[data-testid=codec-results] tr[data-platform='YouTube']")
         text = await row.inner_text()
-        assert "OPUS 160 kbit/s" in text and f"+{youtube['true_peak_dbtp']:.1f}" in text
+        assert "Opus 160 kbit/s" in text and f"+{youtube['true_peak_dbtp']:.1f}" in text
+        # Spotify's apps: Ogg Vorbis by the system ffmpeg's libvorbis, a row of its own.
+        vorbis = next(e for e in result["codec_check"] if e["codec"] == "vorbis")
+        assert (vorbis["platform"], vorbis["encoder"]) == ("Spotify", "libvorbis")
+        text = await report.locator(
+            "[data-testid=codec-results] tr[data-codec='vorbis']"
+        ).inner_text()
+        assert "Spotify" in text and "Ogg Vorbis 160 kbit/s" in text
+        assert f"{vorbis['true_peak_dbtp']:+.1f}" in text
+        assert await report.locator("[data-testid=codec-skipped]").count() == 0
         advice = result["suggestions"]
         codec = next(s for s in advice if s["metric"] == "codec_check.true_peak_dbtp")
         assert "encoding" in codec["message"] and "Lower the ceiling to" in codec["action"]
         shown = report.locator("[data-testid=suggestion]", has_text=codec["message"][:40])
         assert await shown.count() == 1
         await page.screenshot(path=str(SHOTS / "soundy-web-codec-check.png"), full_page=True)
+        # In Portuguese: the card, its headers and the advice.
+        await page.select_option("[data-testid=lang]", "pt-BR")
+        await report.get_by_role("heading", name="Checagem de codec").wait_for()
+        # (lower-cased: the headers are shown in capitals by the style sheet)
+        card = (await report.locator("[data-testid=codec-results]").inner_text()).lower()
+        assert "true peak após a codificação" in card and "plataforma" in card
+        assert (
+            await report.locator(
+                "[data-testid=suggestion]", has_text="Depois da codificação do"
+            ).count()
+            == 1
+        )
+        playback = await report.locator("[data-testid=playback]").inner_text()
+        assert "Alto" in playback and "documentado pela plataforma" in playback
+        await page.select_option("[data-testid=lang]", "en")
+        await report.get_by_role("heading", name="Codec check").wait_for()
 
         # The same mix 6 dB under full scale, unlimited: Loud mode lifts it into its limiter.
         quiet_path = tmp_path / "quiet-mix.wav"

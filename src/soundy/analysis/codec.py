@@ -2,16 +2,19 @@
 
 Lossy encoders change the waveform: peaks between and on the samples rise (a master at
 -0.3 dBTP often decodes above 0 dBTP), loudness and the band levels move a little. For every
-platform of :data:`DELIVERY` the track is encoded with a real encoder (FFmpeg's, through PyAV's
-bundled libraries: ``aac``, ``libopus``, ``libmp3lame``; no hand-written codec), decoded again,
-and measured with the engine's own meters: true peak (BS.1770), integrated loudness, band
-levels, and the samples that pass full scale once the platform's playback gain
-(:mod:`soundy.analysis.playback`) is applied.
+platform of :data:`DELIVERY` the track is encoded with a real encoder (FFmpeg's: no
+hand-written codec), decoded again, and measured with the engine's own meters: true peak
+(BS.1770), integrated loudness, band levels, and the samples that pass full scale once the
+platform's playback gain (:mod:`soundy.analysis.playback`) is applied.
 
-Spotify delivers Ogg Vorbis in its apps and AAC elsewhere. PyAV's FFmpeg carries no libvorbis
-(only FFmpeg's experimental native Vorbis encoder, which ignores the bitrate), so Spotify is
-checked with its AAC delivery. Everything is streamed: the encoded file (a few MB) is the only
-thing kept in memory.
+The encoders come from PyAV's bundled FFmpeg when it carries them (``aac``, ``libopus``,
+``libmp3lame``). Spotify's apps deliver Ogg Vorbis, and PyAV's FFmpeg has no libvorbis (only
+FFmpeg's experimental native ``vorbis`` encoder, which ignores the bitrate and is not what
+Spotify runs), so that encoding is made by the system's ``ffmpeg`` command (Debian's package
+``ffmpeg`` carries libvorbis), fed the same resampled PCM through a pipe; PyAV decodes it.
+Without that command the Vorbis delivery is not checked and is listed, with the package that
+would check it, in the result's ``codec_check_skipped``. Everything is streamed: the encoded file
+(a few MB) is the only thing kept in memory.
 
 It costs far more CPU than the measurement itself (docs/benchmarks.md, "Codec check"), so it
 runs only when asked for (``soundy analyze --codec-check``, ``"codec_check": true``).
@@ -19,11 +22,16 @@ runs only when asked for (``soundy analyze --codec-check``, ``"codec_check": tru
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import math
+import shutil
+import subprocess
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import av
 import numpy as np
@@ -36,12 +44,13 @@ from soundy.result import (
     BandKey,
     CodecBandChange,
     CodecCheckEntry,
+    CodecCheckSkipped,
     Evidence,
     PlaybackEntry,
     Spectrum,
 )
 
-__all__ = ["DELIVERY", "Delivery", "codec_check"]
+__all__ = ["DELIVERY", "Delivery", "codec_check", "encoder_source"]
 
 ProgressCallback = Callable[[float], None]
 
@@ -65,11 +74,18 @@ class Delivery:
 
 DELIVERY: tuple[Delivery, ...] = (
     Delivery(
-        "Spotify", "normal", "aac", "aac", "mp4", 256, None, "documented",
+        "Spotify", "normal", "vorbis", "libvorbis", "ogg", 160, None, "documented",
         "Spotify for Artists, \"Loudness normalization\" (the version quoted by HiFi Answers, "
         "2024-01): \"we transcode it to delivery formats Ogg/Vorbis and AAC\"; Spotify "
-        "support, \"Audio quality\" (read 2026-12-03): AAC 256 kbit/s for Premium on the web "
-        "player. Vorbis is not checked: PyAV's FFmpeg has no libvorbis",
+        "support, \"Audio quality\" (as quoted 2025-2026): the apps stream about 24, 96, 160 "
+        "or 320 kbit/s (Low, Normal, High, Very high: Premium only) and, since 2025-09, "
+        "Premium's Lossless (FLAC). 160 kbit/s, the apps' High, is the most a Free listener "
+        "gets; encoded by libvorbis (the ffmpeg command)",
+    ),
+    Delivery(
+        "Spotify", "normal", "aac", "aac", "mp4", 256, None, "documented",
+        "Spotify support, \"Audio quality\" (as quoted 2025-2026): the web player streams AAC, "
+        "128 kbit/s for Free and 256 kbit/s for Premium",
     ),
     Delivery(
         "Apple Music", "sound_check", "aac", "aac", "mp4", 256, None, "documented",
@@ -89,9 +105,45 @@ DELIVERY: tuple[Delivery, ...] = (
     ),
 )  # fmt: skip
 
-_RATES = {"aac": (44100, 48000), "libmp3lame": (44100, 48000), "libopus": (48000,)}
+_RATES = {
+    "aac": (44100, 48000),
+    "libmp3lame": (44100, 48000),
+    "libopus": (48000,),
+    "libvorbis": (44100, 48000),
+}
+#: The Debian package whose ``ffmpeg`` command carries each encoder PyAV's FFmpeg may lack.
+SYSTEM_PACKAGE = {"libvorbis": "ffmpeg"}
 # Frames handed to the encoder at once.
 _ENCODE_BLOCK = 1 << 16
+
+
+@functools.cache
+def encoder_source(encoder: str) -> str | None:
+    """Where ``encoder`` comes from: ``"pyav"`` (PyAV's bundled FFmpeg), ``"ffmpeg"`` (the
+    system's ``ffmpeg`` command, which lists it among its encoders) or None (neither has it).
+    Asked once per process."""
+    try:
+        av.codec.Codec(encoder, "w")
+    except (ValueError, av.error.FFmpegError):  # PyAV raises UnknownCodecError (ValueError)
+        pass
+    else:
+        return "pyav"
+    command = shutil.which("ffmpeg")
+    if command is None:
+        return None
+    try:
+        listed = subprocess.run(
+            [command, "-hide_banner", "-encoders"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    # Lines like " A....D libvorbis            libvorbis (codec vorbis)".
+    names = {line.split()[1] for line in listed.splitlines() if len(line.split()) > 1}
+    return "ffmpeg" if encoder in names else None
 
 
 def _rate_for(delivery: Delivery, source_rate: int) -> int:
@@ -130,49 +182,114 @@ class _Meters:
         return self.loudness.integrated_lufs(), max(true_peaks, default=None), bands
 
 
-def _encode(
+def _encoder_input(
     blocks: Iterable[np.ndarray],
     source_rate: int,
     channels: int,
-    delivery: Delivery,
+    sample_format: str,
     rate: int,
     progress: Callable[[], None],
     tap: _Meters | None,
-) -> bytes:
-    """Encode the track's blocks with ``delivery``'s encoder into an in-memory file; ``tap``
-    measures what the encoder is given (the track resampled to ``rate``)."""
+) -> Iterator[Any]:
+    """The track's blocks as PyAV frames of ``sample_format`` at ``rate``, as an encoder takes
+    them; ``tap`` measures them (the track resampled to ``rate``). The last is None (flush)."""
     layout = "mono" if channels == 1 else "stereo"
+    resampler = av.AudioResampler(format=sample_format, layout=layout, rate=rate)
+
+    def tapped(frame: Any) -> Any:
+        if tap is not None:
+            tap.add_frames(_frames_of(frame, channels))
+        return frame
+
+    for block in blocks:
+        planar = np.ascontiguousarray(np.asarray(block, dtype=np.float32).T)
+        for start in range(0, planar.shape[1], _ENCODE_BLOCK):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(planar[:, start : start + _ENCODE_BLOCK]),
+                format="fltp",
+                layout=layout,
+            )
+            frame.sample_rate = source_rate
+            for out in resampler.resample(frame):
+                yield tapped(out)
+        progress()
+    for out in resampler.resample(None):
+        yield tapped(out)
+    yield None
+
+
+def _encode(
+    frames: Callable[[str], Iterator[Any]], channels: int, delivery: Delivery, rate: int
+) -> bytes:
+    """Encode ``frames(sample_format)`` with PyAV's encoder of ``delivery`` into an in-memory
+    file."""
     buffer = io.BytesIO()
     with av.open(buffer, "w", format=delivery.container) as container:
         stream: Any = container.add_stream(delivery.encoder, rate=rate)
         stream.bit_rate = delivery.bitrate_kbps * 1000
-        stream.layout = layout
+        stream.layout = "mono" if channels == 1 else "stereo"
         formats = [f.name for f in stream.codec_context.codec.audio_formats]
         target = "fltp" if "fltp" in formats else "flt" if "flt" in formats else formats[0]
-        resampler = av.AudioResampler(format=target, layout=layout, rate=rate)
-
-        def mux(frame: Any) -> None:
-            if tap is not None and frame is not None:
-                tap.add_frames(_frames_of(frame, channels))
+        for frame in frames(target):
             for packet in stream.encode(frame):
                 container.mux(packet)
-
-        for block in blocks:
-            planar = np.ascontiguousarray(np.asarray(block, dtype=np.float32).T)
-            for start in range(0, planar.shape[1], _ENCODE_BLOCK):
-                frame = av.AudioFrame.from_ndarray(
-                    np.ascontiguousarray(planar[:, start : start + _ENCODE_BLOCK]),
-                    format="fltp",
-                    layout=layout,
-                )
-                frame.sample_rate = source_rate
-                for out in resampler.resample(frame):
-                    mux(out)
-            progress()
-        for out in resampler.resample(None):
-            mux(out)
-        mux(None)
     return buffer.getvalue()
+
+
+class EncoderFailed(RuntimeError):
+    """The ffmpeg command stopped with an error (its message is the reason)."""
+
+
+def _drain(pipe: IO[bytes], into: list[bytes]) -> None:
+    for chunk in iter(lambda: pipe.read(1 << 16), b""):
+        into.append(chunk)
+
+
+def _encode_with_ffmpeg(
+    frames: Callable[[str], Iterator[Any]], channels: int, delivery: Delivery, rate: int
+) -> bytes:
+    """Encode ``frames`` with the system ``ffmpeg`` command's ``delivery.encoder``: 32-bit float
+    PCM in through a pipe, the encoded file out through another (read by threads, so neither
+    pipe fills up and blocks the other)."""
+    command = shutil.which("ffmpeg")
+    if command is None:
+        raise EncoderFailed("the ffmpeg command is gone")
+    # fmt: off
+    args = [
+        command, "-hide_banner", "-loglevel", "error",
+        "-f", "f32le", "-ar", str(rate), "-ac", str(channels), "-i", "pipe:0",
+        "-c:a", delivery.encoder, "-b:a", f"{delivery.bitrate_kbps}k",
+        "-f", delivery.container, "pipe:1",
+    ]
+    # fmt: on
+    out: list[bytes] = []
+    err: list[bytes] = []
+    with subprocess.Popen(
+        args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        readers = [
+            threading.Thread(target=_drain, args=(proc.stdout, out), daemon=True),
+            threading.Thread(target=_drain, args=(proc.stderr, err), daemon=True),
+        ]
+        for reader in readers:
+            reader.start()
+        try:
+            for frame in frames("flt"):  # packed float: the f32le the command reads
+                if frame is not None:
+                    proc.stdin.write(frame.to_ndarray().astype(np.float32, copy=False).tobytes())
+        except BrokenPipeError:
+            pass  # the command stopped early: its stderr says why (below)
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
+        code = proc.wait()
+        for reader in readers:
+            reader.join()
+    if code != 0 or not out:
+        lines = b"".join(err).decode("utf-8", "replace").strip().splitlines()
+        raise EncoderFailed(f"ffmpeg {delivery.encoder} failed: {lines[-1] if lines else code}")
+    return b"".join(out)
 
 
 def _measure_decoded(
@@ -238,6 +355,17 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else round(value, 2) + 0.0
 
 
+def _skipped(delivery: Delivery, reason: str) -> CodecCheckSkipped:
+    return {
+        "platform": delivery.platform,
+        "codec": delivery.codec,
+        "encoder": delivery.encoder,
+        "bitrate_kbps": delivery.bitrate_kbps,
+        "reason": reason,
+        "package": SYSTEM_PACKAGE.get(delivery.encoder),
+    }
+
+
 def codec_check(
     blocks: Callable[[], Iterable[np.ndarray]],
     *,
@@ -249,34 +377,56 @@ def codec_check(
     playback: Sequence[PlaybackEntry] | None,
     duration_frames: int,
     progress: ProgressCallback | None = None,
-) -> list[CodecCheckEntry] | None:
-    """One entry per platform of :data:`DELIVERY`; None for more than two channels (platforms
-    deliver mono or stereo).
+) -> tuple[list[CodecCheckEntry] | None, list[CodecCheckSkipped]]:
+    """(one entry per delivery of :data:`DELIVERY` that could be encoded, in its order; the
+    deliveries that could not, with why). The entries are None for more than two channels
+    (platforms deliver mono or stereo).
 
-    ``blocks()`` yields the track's frames (n, channels) once per distinct encoding (Spotify
-    and Apple share one AAC 256 encoding). ``playback`` gives each platform's gain (none: 0 dB).
-    ``progress(fraction)`` is called as the encodings advance.
+    ``blocks()`` yields the track's frames (n, channels) once per distinct encoding (Spotify's
+    web player and Apple share one AAC 256 encoding). ``playback`` gives each platform's gain
+    (none: 0 dB). ``progress(fraction)`` is called as the encodings advance.
     """
     channels = len(channel_weights)
     if channels > 2:
-        return None
+        return None, []
     gains = {(e["platform"], e["mode"]): e["gain_db"] for e in playback or []}
     encodings: dict[tuple[str, int, int], list[Delivery]] = {}
+    skipped: list[CodecCheckSkipped] = []
     for delivery in DELIVERY:
+        if encoder_source(delivery.encoder) is None:
+            skipped.append(
+                _skipped(
+                    delivery,
+                    f"PyAV's FFmpeg has no {delivery.encoder} encoder and no ffmpeg command "
+                    "with it was found",
+                )
+            )
+            continue
         key = (delivery.encoder, delivery.bitrate_kbps, _rate_for(delivery, sample_rate_hz))
         encodings.setdefault(key, []).append(delivery)
-    counter = _Counter(max(1, duration_frames) * len(encodings), progress)
+    counter = _Counter(max(1, duration_frames) * max(1, len(encodings)), progress)
     original_bands = {b["key"]: b["level_db"] for b in spectrum["bands"]}
-    out: dict[str, CodecCheckEntry] = {}
+    out: dict[Delivery, CodecCheckEntry] = {}
     for (encoder, _, rate), deliveries in encodings.items():
         # Measured again at the encoder's input when it is resampled: the meters' readings
         # of one track at two rates differ a little (the sub band most), and that is not the
         # codec's doing.
         tap = None if rate == sample_rate_hz else _Meters(rate, channel_weights)
-        encoded = _encode(
-            counter.counted(blocks()), sample_rate_hz, channels, deliveries[0], rate,
-            counter.step, tap,
-        )  # fmt: skip
+
+        def frames(
+            sample_format: str, tap: _Meters | None = tap, rate: int = rate
+        ) -> Iterator[Any]:
+            return _encoder_input(
+                counter.counted(blocks()), sample_rate_hz, channels, sample_format, rate,
+                counter.step, tap,
+            )  # fmt: skip
+
+        sink = _encode if encoder_source(encoder) == "pyav" else _encode_with_ffmpeg
+        try:
+            encoded = sink(frames, channels, deliveries[0], rate)
+        except EncoderFailed as exc:
+            skipped.extend(_skipped(d, str(exc)) for d in deliveries)
+            continue
         plays = [gains.get((d.platform, d.mode), 0.0) for d in deliveries]
         decoded_rate, decoded, clipped = _measure_decoded(encoded, channel_weights, plays)
         loudness_after, peak_after, bands_after = decoded.result()
@@ -288,7 +438,7 @@ def codec_check(
                 {"key": key, "change_db": _difference(bands_after.get(key), bands_before.get(key))}
                 for key in BAND_KEYS
             ]
-            out[delivery.platform] = {
+            out[delivery] = {
                 "platform": delivery.platform,
                 "codec": delivery.codec,
                 "encoder": encoder,
@@ -305,4 +455,4 @@ def codec_check(
             }
     if progress is not None:
         progress(1.0)
-    return [out[d.platform] for d in DELIVERY]
+    return [out[d] for d in DELIVERY if d in out], skipped

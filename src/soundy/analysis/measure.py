@@ -434,7 +434,7 @@ def measure_file(
         from soundy.analysis.codec import codec_check as run_codec_check
 
         report("codec_check", 0.0, force=True)
-        result["codec_check"] = run_codec_check(
+        result["codec_check"], result["codec_check_skipped"] = run_codec_check(
             again,
             sample_rate_hz=info.sample_rate,
             channel_weights=_weights(info),

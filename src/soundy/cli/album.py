@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from soundy.compare.album import album_report
+from soundy.compare.messages import number, render
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,11 +23,13 @@ _BAR_WIDTH = 24
 _BAR_FLOOR_LUFS = -30.0
 
 
-def _fmt(value: float | None, digits: int = 1, signed: bool = False) -> str:
+def _fmt(value: float | None, digits: int = 1, signed: bool = False, lang: str = "en") -> str:
+    """``value`` with ``digits`` decimals in ``lang``'s style, "+" when ``signed`` and above
+    zero as written, never "-0.0"; "-" for none."""
     if value is None:
         return "-"
-    text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
-    return text.replace("-0.0", "0.0").replace("+0.0", "0.0") if float(text) == 0 else text
+    text = number(value, lang, digits)
+    return f"+{text}" if signed and value > 0 and text.strip("0.,") else text
 
 
 def _bar(lufs: float | None, loudest: float | None) -> str:
@@ -37,24 +40,24 @@ def _bar(lufs: float | None, loudest: float | None) -> str:
     return "█" * max(1, round(_BAR_WIDTH * min(1.0, max(0.0, share))))
 
 
-def render_album(report: AlbumReport, console: Console) -> None:
-    """Print the report: one row per track in album order, then outliers and playback."""
+def render_album(report: AlbumReport, console: Console, lang: str = "en") -> None:
+    """Print the report in ``lang``: one row per track in album order, then outliers and
+    playback."""
     from rich.table import Table  # start-up path: loaded only when an album is printed
 
     album = report["album"]
-    title = (
-        f"Album: {album['tracks']} tracks, {album['duration_s'] / 60:.1f} min, "
-        f"{_fmt(album['integrated_lufs'])} LUFS, spread {_fmt(album['loudness_spread_lu'])} LU, "
-        f"true peak {_fmt(album['true_peak_dbtp'])} dBTP"
+    title = render(
+        "cli.album.title",
+        lang,
+        tracks=album["tracks"],
+        minutes=number(album["duration_s"] / 60, lang),
+        lufs=_fmt(album["integrated_lufs"], lang=lang),
+        spread=_fmt(album["loudness_spread_lu"], lang=lang),
+        peak=_fmt(album["true_peak_dbtp"], lang=lang),
     )
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
-    for name, justify in (
-        ("#", "right"), ("Track", "left"), ("Loudness", "left"), ("LUFS", "right"),
-        ("Δ LU", "right"), ("PLR", "right"), ("Δ dB", "right"), ("Tilt", "right"),
-        ("Δ", "right"), ("Width", "right"), ("Δ", "right"), ("Spotify alone", "right"),
-        ("in album", "right"), ("album−alone", "right"),
-    ):  # fmt: skip
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for i, name in enumerate(render("cli.album.header", lang).split("|")):
+        table.add_column(name, justify="left" if i in (1, 2) else "right")
     loudest_index = album["loudest_index"]
     loudest = (
         None
@@ -69,24 +72,29 @@ def render_album(report: AlbumReport, console: Console) -> None:
             f"{track['index'] + 1}{mark}",
             track["name"],
             _bar(values["integrated_lufs"], loudest),
-            _fmt(values["integrated_lufs"]),
-            _fmt(deviation["integrated_lufs"], signed=True),
-            _fmt(values["plr_db"]),
-            _fmt(deviation["plr_db"], signed=True),
-            _fmt(values["tilt_db_per_octave"], 2),
-            _fmt(deviation["tilt_db_per_octave"], 2, signed=True),
-            _fmt(values["width"], 2),
-            _fmt(deviation["width"], 2, signed=True),
-            _fmt(spotify["track_gain_db"], signed=True),
-            _fmt(spotify["album_gain_db"], signed=True),
-            _fmt(spotify["album_minus_track_db"], signed=True),
+            *(
+                _fmt(value, digits, signed, lang)
+                for value, digits, signed in (
+                    (values["integrated_lufs"], 1, False),
+                    (deviation["integrated_lufs"], 1, True),
+                    (values["plr_db"], 1, False),
+                    (deviation["plr_db"], 1, True),
+                    (values["tilt_db_per_octave"], 2, False),
+                    (deviation["tilt_db_per_octave"], 2, True),
+                    (values["width"], 2, False),
+                    (deviation["width"], 2, True),
+                    (spotify["track_gain_db"], 1, True),
+                    (spotify["album_gain_db"], 1, True),
+                    (spotify["album_minus_track_db"], 1, True),
+                )
+            ),
         )
     console.print(table)
-    console.print("Δ: the track minus the album's median track; ! = an outlier.", markup=False)
+    console.print(render("cli.album.delta", lang), markup=False)
     for outlier in report["outliers"]:
         console.print(f"  - [{outlier['measure']}] {outlier['message']}", markup=False)
     if not report["outliers"]:
-        console.print("  No track stands out from the album.", markup=False)
+        console.print("  " + render("cli.album.no_outliers", lang), markup=False)
     for rule in report["playback"]:
         console.print(f"{rule['label']}: {rule['message']}", markup=False)
 
@@ -102,4 +110,4 @@ def print_album(
     else:
         from rich.console import Console  # start-up path: --json never loads rich
 
-        render_album(report, Console())
+        render_album(report, Console(), lang)

@@ -23,6 +23,7 @@ from soundy.errors import SoundyError
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
+    from rich.table import Table
 
     from soundy.result import AnalysisResult, Measurements, Range
 
@@ -211,7 +212,7 @@ def _analyze(
                 from rich.console import Console  # start-up path: only the tables need rich
 
                 console = Console()
-            render_report(result, console)
+            render_report(result, console, lang)
     if album and tracks:
         from soundy.cli.album import print_album  # start-up path: only --album needs it
 
@@ -293,7 +294,8 @@ def _progress_for(path: Path, enabled: bool) -> _ProgressBar | None:
 # The readable report.
 
 
-def _num(value: Any, unit: str = "", digits: int = 1) -> str:
+def _num(value: Any, unit: str = "", digits: int = 1, lang: str = "en") -> str:
+    """``value`` for a table cell: "-" for none, ``digits`` decimals (a comma in pt-BR)."""
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -303,6 +305,8 @@ def _num(value: Any, unit: str = "", digits: int = 1) -> str:
             text = f"{value:.{digits}f}"
             if text.startswith("-") and float(text) == 0.0:
                 text = text[1:]  # no "-0.0"
+            if lang == "pt-BR":
+                text = text.replace(".", ",")
         else:
             text = str(value)
         return f"{text} {unit}".rstrip()
@@ -335,59 +339,93 @@ def _target(result: AnalysisResult, *metrics: str) -> str:
     return ""
 
 
-def _render_playback(result: AnalysisResult, console: Console) -> None:
-    """The platforms' playback, one row per platform and mode (docs/scoring.md)."""
+def _titled_table(key: str, lang: str, *, left: tuple[int, ...]) -> Table:
+    """A table titled ``{key}.title`` with the columns of ``{key}.header`` ("|"-joined), in
+    ``lang``; the columns numbered in ``left`` are left-aligned, the others (numbers) right."""
     from rich.table import Table  # start-up path: --json never loads rich
+
+    from soundy.compare.messages import render  # start-up path: only the tables
+
+    table = Table(
+        title=render(f"{key}.title", lang), title_justify="left", show_edge=False, pad_edge=False
+    )
+    for i, name in enumerate(render(f"{key}.header", lang).split("|")):
+        table.add_column(name, justify="left" if i in left else "right")
+    return table
+
+
+def _render_playback(result: AnalysisResult, console: Console, lang: str = "en") -> None:
+    """The platforms' playback, one row per platform and mode (docs/scoring.md), in ``lang``."""
+    from soundy.compare.messages import CATALOGUE, number, render  # start-up path: the tables
 
     entries = result.get("playback")
     if not entries:
         return
-    table = Table(title="Playback", title_justify="left", show_edge=False, pad_edge=False)
-    for name in ("Platform", "Gain dB", "LUFS", "dBTP", "Limiter", "Evidence"):
-        table.add_column(name, justify="left" if name in ("Platform", "Limiter") else "right")
+    table = _titled_table("cli.playback", lang, left=(0, 4))
     for e in entries:
         limiter = e["limiter"]
         touched = ""
         if limiter is not None and limiter["active_fraction"] > 0:
-            touched = (
-                f"{limiter['active_fraction']:.0%} of it, max {limiter['max_reduction_db']:.1f} dB,"
-                f" median {limiter['median_reduction_db']:.1f} dB"
+            touched = render(
+                "cli.playback.limiter",
+                lang,
+                fraction=number(limiter["active_fraction"] * 100.0, lang, 0),
+                max=limiter["max_reduction_db"],
+                median=limiter["median_reduction_db"],
             )
-        mode = "" if e["mode"] == "default" else f" {e['mode'].replace('_', ' ')}"
+        mode_key = f"cli.mode.{e['mode']}"
+        mode = f" {render(mode_key, lang)}" if mode_key in CATALOGUE else ""
+        evidence_key = f"cli.evidence.{e['evidence']}"
         table.add_row(
             e["platform"] + mode,
-            _num(e["gain_db"]),
-            _num(e["loudness_after_lufs"]),
-            _num(e["true_peak_after_dbtp"]),
+            _num(e["gain_db"], lang=lang),
+            _num(e["loudness_after_lufs"], lang=lang),
+            _num(e["true_peak_after_dbtp"], lang=lang),
             touched,
-            e["evidence"],
+            render(evidence_key, lang) if evidence_key in CATALOGUE else e["evidence"],
         )
     console.print(table)
 
 
-def _render_codec_check(result: AnalysisResult, console: Console) -> None:
-    """The codec check, one row per platform (docs/result.md)."""
-    from rich.table import Table  # start-up path: --json never loads rich
+def _render_codec_check(result: AnalysisResult, console: Console, lang: str = "en") -> None:
+    """The codec check, one row per delivery (docs/result.md), then the deliveries it could
+    not encode and what would check them, in ``lang``."""
+    # Start-up path: only the tables need these.
+    from soundy.compare.codec import CODEC_LABELS
+    from soundy.compare.messages import render
 
     entries = result.get("codec_check")
-    if not entries:
-        return
-    table = Table(title="Codec check", title_justify="left", show_edge=False, pad_edge=False)
-    for name in ("Platform", "Codec", "dBTP", "Peak moved", "Clipped", "Loudness moved"):
-        table.add_column(name, justify="left" if name in ("Platform", "Codec") else "right")
-    for e in entries:
-        table.add_row(
-            e["platform"],
-            f"{e['codec']} {e['bitrate_kbps']}k",
-            _num(e["true_peak_dbtp"]),
-            _num(e["true_peak_change_db"], "dB"),
-            _num(e["clipped_samples_after_gain"]),
-            _num(e["loudness_change_lu"], "LU"),
+    skipped = result.get("codec_check_skipped") or []
+    if entries:
+        table = _titled_table("cli.codec", lang, left=(0, 1))
+        for e in entries:
+            table.add_row(
+                e["platform"],
+                f"{CODEC_LABELS.get(e['codec'], e['codec'])} {e['bitrate_kbps']}k",
+                _num(e["true_peak_dbtp"], lang=lang),
+                _num(e["true_peak_change_db"], "dB", lang=lang),
+                _num(e["clipped_samples_after_gain"], lang=lang),
+                _num(e["loudness_change_lu"], "LU", lang=lang),
+            )
+        console.print(table)
+    for s in skipped:
+        key = "cli.codec.skipped" if s["package"] else "cli.codec.skipped.reason"
+        console.print(
+            render(
+                key,
+                lang,
+                platform=s["platform"],
+                codec=CODEC_LABELS.get(s["codec"], s["codec"]),
+                bitrate=s["bitrate_kbps"],
+                encoder=s["encoder"],
+                package=s["package"],
+                reason=s["reason"],
+            ),
+            markup=False,
         )
-    console.print(table)
 
 
-def render_report(result: AnalysisResult, console: Console) -> None:
+def render_report(result: AnalysisResult, console: Console, lang: str = "en") -> None:
     """Print one file's result as rich tables: measurements, bands, score and suggestions."""
     from rich.table import Table  # start-up path: --json never loads rich
 
@@ -481,8 +519,8 @@ def render_report(result: AnalysisResult, console: Console) -> None:
             r = f" (r {relative['correlation']:.2f})" if relative else ""
             row("", "Relative key", f"{musical['key_relative']}{r}")
     console.print(table)
-    _render_playback(result, console)
-    _render_codec_check(result, console)
+    _render_playback(result, console, lang)
+    _render_codec_check(result, console, lang)
 
     targets = result.get("targets")
     if isinstance(targets, dict):

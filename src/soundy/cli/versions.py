@@ -56,18 +56,13 @@ def render_versions(document: dict[str, Any], console: Console) -> None:
     lang = document["lang"]
     versions = document["versions"]
     table = Table(
-        title=f"Versions: {len(versions)}, oldest first",
+        title=render("cli.versions.title", lang, count=len(versions)),
         title_justify="left",
         show_edge=False,
         pad_edge=False,
     )
-    for name, justify in (
-        ("#", "right"),
-        ("File", "left"),
-        ("Score", "right"),
-        ("What moved", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for i, name in enumerate(render("cli.versions.header", lang).split("|")):
+        table.add_column(name, justify="right" if i in (0, 2) else "left")
     for version in versions:
         entry = version["history"]
         table.add_row(
@@ -82,12 +77,12 @@ def render_versions(document: dict[str, Any], console: Console) -> None:
     if not with_results:
         return
     matrix = Table(
-        title="Every measure (Δ since the previous version; * moved)",
+        title=render("cli.versions.matrix", lang),
         title_justify="left",
         show_edge=False,
         pad_edge=False,
     )
-    matrix.add_column("Measure")
+    matrix.add_column(render("cli.versions.measure", lang))
     for entry in with_results:
         matrix.add_column(f"v{entry['version']}", justify="right")
     for row, change in enumerate(with_results[0]["changes"]):

@@ -82,8 +82,8 @@ class AlbumRule:
     """An album normalisation: tracks alone to ``track_target_lufs``; an album as one gain that
     puts its loudest track at ``album_target_lufs``; positive gain held under the ceiling."""
 
+    #: Also the catalogue's ``album.rule.{key}`` (its label) and ``album.playback.{key}``.
     key: str
-    label: str
     track_target_lufs: float
     album_target_lufs: float
     peak_ceiling_dbtp: float | None
@@ -95,7 +95,7 @@ ALBUM_RULES: tuple[AlbumRule, ...] = (
     # Spotify documents one gain for a whole album and -14 LUFS; that the gain is set by the
     # loudest track was measured by third parties (Audio Accountability, 2021).
     AlbumRule(
-        "spotify", "Spotify (album mode, Normal)", -14.0, -14.0, -1.0, "measured",
+        "spotify", -14.0, -14.0, -1.0, "measured",
         (
             "https://support.spotify.com/us/artists/article/loudness-normalization",
             "https://audioaccountability.com/audio-accountability-blog/new-spotify-normalization-revelations",
@@ -104,7 +104,7 @@ ALBUM_RULES: tuple[AlbumRule, ...] = (
     # AES TD1008 (2021): tracks at -16 LUFS; in album normalisation the loudest track may reach
     # -14 LUFS and the others keep their relative level; peaks at most -1 dBTP.
     AlbumRule(
-        "aes_td1008", "AES TD1008", -16.0, -14.0, -1.0, "documented",
+        "aes_td1008", -16.0, -14.0, -1.0, "documented",
         (
             "https://aes2.org/resources/audio-topics/loudness-project/loudness-normalization/",
         ),
@@ -224,7 +224,7 @@ def album_report(
         rules.append(
             {
                 "rule": rule.key,
-                "label": rule.label,
+                "label": render(f"album.rule.{rule.key}", language),
                 "track_target_lufs": rule.track_target_lufs,
                 "album_target_lufs": rule.album_target_lufs,
                 "peak_ceiling_dbtp": rule.peak_ceiling_dbtp,

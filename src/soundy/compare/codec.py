@@ -20,10 +20,12 @@ import math
 from soundy.compare.messages import normalise_lang, number, render
 from soundy.result import CodecCheckEntry, Measurements, Severity, Suggestion
 
-__all__ = ["CODEC_PEAK_LIMIT_DBTP", "CODEC_RISE_MIN_DB", "codec_suggestions"]
+__all__ = ["CODEC_LABELS", "CODEC_PEAK_LIMIT_DBTP", "CODEC_RISE_MIN_DB", "codec_suggestions"]
 
 CODEC_PEAK_LIMIT_DBTP = -1.0
 CODEC_RISE_MIN_DB = 0.05
+#: How each codec of ``codec_check[].codec`` is written for people.
+CODEC_LABELS = {"aac": "AAC", "mp3": "MP3", "opus": "Opus", "vorbis": "Ogg Vorbis"}
 
 
 def _signed(value: float, lang: str) -> str:
@@ -61,7 +63,7 @@ def codec_suggestions(measurements: Measurements, lang: str = "en") -> list[Sugg
     severity: Severity = "critical" if clipped > 0 else "warning" if peak > 0.0 else "info"
     values = {
         "platform": worst["platform"],
-        "codec": worst["codec"].upper() if worst["codec"] != "opus" else "Opus",
+        "codec": CODEC_LABELS.get(worst["codec"], worst["codec"]),
         "bitrate": worst["bitrate_kbps"],
         "peak": _signed(peak, lang),
         "before": _signed(before, lang),

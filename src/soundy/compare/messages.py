@@ -340,6 +340,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{name} is narrower than the rest: stereo width {current} against {median} for the album's typical track.",
         "pt-BR": "{name} está mais estreita que as outras: largura estéreo {current} contra {median} na faixa típica do álbum.",
     },
+    "album.rule.spotify": {
+        "en": "Spotify (album mode, Normal)",
+        "pt-BR": "Spotify (modo álbum, Normal)",
+    },
+    "album.rule.aes_td1008": {"en": "AES TD1008", "pt-BR": "AES TD1008"},
     "album.playback.spotify": {
         "en": "Spotify, playing the album, turns every track by the same {gain} dB, set by the loudest track ({name}, {loudest} LUFS); alone (shuffle, playlists) each track gets its own gain to {target} LUFS.",
         "pt-BR": "O Spotify, tocando o álbum, aplica o mesmo ganho de {gain} dB a todas as faixas, definido pela faixa mais alta ({name}, {loudest} LUFS); sozinha (aleatório, playlists), cada faixa recebe o próprio ganho até {target} LUFS.",
@@ -394,6 +399,63 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Not analysed (the error is above).",
         "pt-BR": "Não analisada (o erro está acima).",
     },
+    # soundy analyze's tables of the platform playback and the codec check (headers "|"-joined)
+    "cli.playback.title": {"en": "Playback", "pt-BR": "Reprodução nas plataformas"},
+    "cli.playback.header": {
+        "en": "Platform|Gain dB|LUFS|dBTP|Limiter|Evidence",
+        "pt-BR": "Plataforma|Ganho dB|LUFS|dBTP|Limiter|Evidência",
+    },
+    "cli.playback.limiter": {
+        "en": "{fraction} % of it, max {max} dB, median {median} dB",
+        "pt-BR": "{fraction} % da faixa, máx. {max} dB, mediana {median} dB",
+    },
+    "cli.mode.normal": {"en": "Normal", "pt-BR": "Normal"},
+    "cli.mode.loud": {"en": "Loud", "pt-BR": "Alto"},
+    "cli.mode.quiet": {"en": "Quiet", "pt-BR": "Baixo"},
+    "cli.mode.sound_check": {"en": "Sound Check", "pt-BR": "Sound Check"},
+    "cli.evidence.documented": {"en": "documented", "pt-BR": "documentado"},
+    "cli.evidence.measured": {"en": "measured", "pt-BR": "medido"},
+    "cli.evidence.folklore": {"en": "folklore", "pt-BR": "folclore"},
+    "cli.codec.title": {"en": "Codec check", "pt-BR": "Checagem de codec"},
+    "cli.codec.header": {
+        "en": "Platform|Codec|dBTP|Peak moved|Clipped|Loudness moved",
+        "pt-BR": "Plataforma|Codec|dBTP|Variação dos picos|Clipadas|Variação da loudness",
+    },
+    "cli.codec.skipped": {
+        "en": "Not checked: {platform} ({codec}, {bitrate} kbit/s). Its encoder, {encoder}, is not in PyAV's FFmpeg and no ffmpeg command that carries it was found: install the {package} package (Debian, Ubuntu: apt install {package}).",
+        "pt-BR": "Não checado: {platform} ({codec}, {bitrate} kbit/s). O encoder dele, {encoder}, não está no FFmpeg do PyAV e não foi encontrado um comando ffmpeg que o traga: instale o pacote {package} (Debian, Ubuntu: apt install {package}).",
+    },
+    "cli.codec.skipped.reason": {
+        "en": "Not checked: {platform} ({codec}, {bitrate} kbit/s): {reason}.",
+        "pt-BR": "Não checado: {platform} ({codec}, {bitrate} kbit/s): {reason}.",
+    },
+    # soundy analyze --album and --versions: the tables' titles and headers ("|"-joined)
+    "cli.album.title": {
+        "en": "Album: {tracks} tracks, {minutes} min, {lufs} LUFS, spread {spread} LU, true peak {peak} dBTP",
+        "pt-BR": "Álbum: {tracks} faixas, {minutes} min, {lufs} LUFS, da mais alta à mais baixa {spread} LU, true peak {peak} dBTP",
+    },
+    "cli.album.header": {
+        "en": "#|Track|Loudness|LUFS|Δ LU|PLR|Δ dB|Tilt|Δ|Width|Δ|Spotify alone|in album|album−alone",
+        "pt-BR": "#|Faixa|Loudness|LUFS|Δ LU|PLR|Δ dB|Inclinação|Δ|Largura|Δ|Spotify sozinha|no álbum|álbum−sozinha",
+    },
+    "cli.album.delta": {
+        "en": "Δ: the track minus the album's median track; ! = an outlier.",
+        "pt-BR": "Δ: a faixa menos a faixa mediana do álbum; ! = se destaca.",
+    },
+    "cli.album.no_outliers": {
+        "en": "No track stands out from the album.",
+        "pt-BR": "Nenhuma faixa se destaca do álbum.",
+    },
+    "cli.versions.title": {
+        "en": "Versions: {count}, oldest first",
+        "pt-BR": "Versões: {count}, da mais antiga à mais nova",
+    },
+    "cli.versions.header": {"en": "#|File|Score|What moved", "pt-BR": "#|Arquivo|Nota|O que mudou"},
+    "cli.versions.matrix": {
+        "en": "Every measure (Δ since the previous version; * moved)",
+        "pt-BR": "Todas as medidas (Δ desde a versão anterior; * mudou)",
+    },
+    "cli.versions.measure": {"en": "Measure", "pt-BR": "Medida"},
     # soundy share (the command's lines for people; the link itself is on stdout)
     "share.cli.created": {
         "en": "A read-only link to the report of {what}: anyone who has it can open it, without a token. `soundy share revoke {token}` ends it.",

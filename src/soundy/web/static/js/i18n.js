@@ -179,6 +179,9 @@ const CATALOGUE = {
     "report.codec.peak_change": "Peaks moved",
     "report.codec.clipped": "Clipped at playback level",
     "report.codec.loudness": "Loudness moved",
+    "report.codec.skipped":
+      "Not checked: {platform} ({codec}, {bitrate} kbit/s). Its encoder, {encoder}, is not in PyAV's FFmpeg and the server has no ffmpeg command that carries it: install the {package} package where the worker runs (Debian, Ubuntu: apt install {package}).",
+    "report.codec.skipped.reason": "Not checked: {platform} ({codec}, {bitrate} kbit/s): {reason}.",
     "report.platform": "Platform",
     "report.platform_target": "Platform target",
     "report.gain": "Gain applied",
@@ -462,6 +465,9 @@ const CATALOGUE = {
     "report.codec.peak_change": "Variação dos picos",
     "report.codec.clipped": "Clipadas no nível de reprodução",
     "report.codec.loudness": "Variação da loudness",
+    "report.codec.skipped":
+      "Não checado: {platform} ({codec}, {bitrate} kbit/s). O encoder dele, {encoder}, não está no FFmpeg do PyAV e o servidor não tem um comando ffmpeg que o traga: instale o pacote {package} onde o worker roda (Debian, Ubuntu: apt install {package}).",
+    "report.codec.skipped.reason": "Não checado: {platform} ({codec}, {bitrate} kbit/s): {reason}.",
     "report.platform": "Plataforma",
     "report.platform_target": "Alvo da plataforma",
     "report.gain": "Ganho aplicado",

@@ -502,16 +502,22 @@ function playbackCard(result) {
   ], body);
 }
 
-/** The codec check (result.codec_check), when the analysis asked for it. */
+// How each codec of codec_check[].codec is written (soundy.compare.codec.CODEC_LABELS).
+const CODEC_LABELS = { aac: "AAC", mp3: "MP3", opus: "Opus", vorbis: "Ogg Vorbis" };
+const codecLabel = (codec) => CODEC_LABELS[codec] || String(codec);
+
+/** The codec check (result.codec_check), when the analysis asked for it, and the deliveries it
+ * could not encode (result.codec_check_skipped), each with what would check it. */
 function codecCard(result) {
   const rows = Array.isArray(result.codec_check) ? result.codec_check : [];
-  if (!rows.length) return null;
+  const skipped = Array.isArray(result.codec_check_skipped) ? result.codec_check_skipped : [];
+  if (!rows.length && !skipped.length) return null;
   const body = rows.map((r) =>
     h(
       "tr",
-      { "data-platform": r.platform },
+      { "data-platform": r.platform, "data-codec": r.codec },
       h("th", { scope: "row", text: r.platform }),
-      h("td", { text: `${String(r.codec).toUpperCase()} ${r.bitrate_kbps} kbit/s` }),
+      h("td", { text: `${codecLabel(r.codec)} ${r.bitrate_kbps} kbit/s` }),
       h(
         "td",
         { class: "num " + (isNum(r.true_peak_dbtp) && r.true_peak_dbtp > -1 ? "neg" : "") },
@@ -522,7 +528,7 @@ function codecCard(result) {
       h("td", { class: "num" }, signed(r.loudness_change_lu, "LU")),
     ),
   );
-  return tableCard("codec-results", t("report.codec"), t("report.codec.hint"), [
+  const card = tableCard("codec-results", t("report.codec"), t("report.codec.hint"), [
     [t("report.platform")],
     [t("report.codec.codec")],
     [t("report.codec.peak") + " (dBTP)", "num"],
@@ -530,6 +536,25 @@ function codecCard(result) {
     [t("report.codec.clipped"), "num"],
     [t("report.codec.loudness") + " (LU)", "num"],
   ], body);
+  for (const s of skipped) {
+    const params = {
+      platform: s.platform,
+      codec: codecLabel(s.codec),
+      bitrate: s.bitrate_kbps,
+      encoder: s.encoder,
+      package: s.package,
+      reason: s.reason,
+    };
+    card.append(
+      h("p", {
+        class: "hint codec-skipped",
+        "data-testid": "codec-skipped",
+        "data-codec": s.codec,
+        text: t(s.package ? "report.codec.skipped" : "report.codec.skipped.reason", params),
+      }),
+    );
+  }
+  return card;
 }
 
 const SIDE_BY_SIDE = [
