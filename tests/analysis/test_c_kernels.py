@@ -6,11 +6,20 @@ the measurement contract; these check the kernels' arithmetic and their guards d
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy import signal
 
-from soundy.analysis._kernels import interpolated_peaks, kweight_energies, segment_scan
+from soundy.analysis._kernels import (
+    interpolated_peaks,
+    kweight_energies,
+    limiter_apply,
+    limiter_release,
+    segment_scan,
+    true_peak_max,
+)
 from soundy.analysis._kweighting import k_weighting_ba
 from soundy.analysis.peaks import interpolation_phases
 
@@ -241,3 +250,44 @@ def test_mix_decimate_is_means_of_the_channel_mean_in_any_split(channels: int, f
         mix_decimate(frames, factor, np.zeros(1, np.float32), 0, np.empty(1, np.float32))
     with pytest.raises(TypeError):
         mix_decimate(frames.astype(np.float64), factor, np.zeros(1, np.float32), 0, out)
+
+
+def test_limiter_kernels_refuse_what_would_overrun() -> None:
+    frames = np.zeros((100, 2), dtype=np.float32)
+    with pytest.raises(ValueError, match="elements"):
+        limiter_release(frames, 1.0, 0.9, -1.0, 0.99, np.zeros(1), np.empty(199), np.empty(100))
+    with pytest.raises(ValueError, match="elements"):
+        limiter_release(frames, 1.0, 0.9, -1.0, 0.99, np.zeros(1), np.empty(200), np.empty(99))
+    hist = np.zeros(10, dtype=np.int64)
+    with pytest.raises(ValueError, match="ready"):
+        limiter_apply(np.zeros((100, 2)), np.zeros(100), 101, 0.9, -0.1, 0.1, 100.0, hist)
+    with pytest.raises(ValueError, match="shape"):
+        limiter_apply(np.zeros((99, 2)), np.zeros(100), 50, 0.9, -0.1, 0.1, 100.0, hist)
+    with pytest.raises(TypeError, match="int64"):
+        limiter_apply(np.zeros((100, 2)), np.zeros(100), 50, 0.9, -0.1, 0.1, 100.0, np.zeros(9))
+
+
+def test_limiter_apply_counts_reductions_into_rounded_bins() -> None:
+    rel = np.zeros(6)
+    rel[1], rel[4] = 0.5, 70.0  # 70 dB: past the last bin, which takes it
+    gained = np.ones((6, 1))
+    hist = np.zeros(61, dtype=np.int64)  # 0.0 .. 60.0 dB in 1 dB bins
+    active, largest = limiter_apply(gained, rel, 5, 0.5, -math.log(10) / 20, 0.1, 1.0, hist)
+    # Backwards from the last frame: 0, 70, 35, 17.5, then rel[1] = 0.5 < 8.75, then 4.375.
+    red = np.array([4.375, 8.75, 17.5, 35.0, 70.0])
+    np.testing.assert_allclose(gained[:5, 0], np.exp(red * (-math.log(10) / 20)), rtol=1e-15)
+    assert gained[5, 0] == 1.0  # not ready: left alone
+    assert (active, largest) == (5, 70.0)
+    assert {int(b): int(hist[b]) for b in np.flatnonzero(hist)} == {4: 1, 9: 1, 18: 1, 35: 1, 60: 1}
+
+
+def test_true_peak_max_needs_the_taps_context_around_its_intervals() -> None:
+    taps = np.ascontiguousarray(interpolation_phases(4))
+    frames = np.zeros((100, 2))
+    with pytest.raises(ValueError, match="R - 1 frames before"):
+        true_peak_max(frames, 10, 50, 64, taps, 1.0, 0.4, 1.0, np.zeros(1))
+    with pytest.raises(ValueError, match="R - 1 frames before"):
+        true_peak_max(frames, 11, 89, 64, taps, 1.0, 0.4, 1.0, np.zeros(1))
+    best = np.zeros(1)
+    assert true_peak_max(frames, 11, 88, 64, taps, 1.0, 0.4, 1.0, best)
+    assert best[0] == 0.0

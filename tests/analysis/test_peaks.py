@@ -15,6 +15,7 @@ from soundy.analysis.loudness import LoudnessMeter
 from soundy.analysis.peaks import (
     INTERPOLATION_RADIUS,
     PeakMeter,
+    TruePeakMax,
     interpolation_phases,
     oversampling_factor,
     psr_max_db,
@@ -74,6 +75,43 @@ def window_maxima(hop_values: np.ndarray, width: int = 30) -> np.ndarray:
     if hop_values.size <= width:
         return hop_values.max(keepdims=True)
     return sliding_window_view(hop_values, width).max(axis=1)
+
+
+@pytest.mark.parametrize(("fs", "channels"), [(44100, 2), (48000, 1), (96000, 3), (192000, 2)])
+def test_the_maximum_alone_is_the_peak_meters_maximum_and_brute_force(
+    fs: int, channels: int
+) -> None:
+    """TruePeakMax (the limited output's meter) reports what PeakMeter would, bit for bit,
+    whatever the split: blocks of 0, 1 and 3 frames as well as long ones."""
+    rng = np.random.default_rng(fs + channels)
+    for x in awkward_signals(fs, rng):
+        x = np.concatenate([x] * 2, axis=1)[:, :channels]
+        maximum, meter = TruePeakMax(fs, channels), PeakMeter(fs, channels)
+        feed(meter, x)
+        i = 0
+        while i < x.shape[0]:
+            k = int(rng.choice([0, 1, 3, 23, 24, 500, 20000, 100000]))
+            maximum.add_frames(x[i : i + k])
+            i += k
+        peaks = [v for v in meter.true_peak_dbtp() if v is not None]
+        assert maximum.true_peak_dbtp() == max(peaks, default=None)
+        exact = float(brute_force_hops(x, fs).max())
+        assert maximum.true_peak_dbtp() == pytest.approx(20 * math.log10(exact), abs=1e-10)
+
+
+def test_the_maximum_alone_of_silence_a_single_sample_and_nan() -> None:
+    assert TruePeakMax(48000, 2).true_peak_dbtp() is None
+    silent = TruePeakMax(48000, 2)
+    silent.add_frames(np.zeros((1000, 2)))
+    assert silent.true_peak_dbtp() is None
+    single = TruePeakMax(48000, 1)
+    single.add_frames(np.array([0.5]))
+    assert single.true_peak_dbtp() == pytest.approx(20 * math.log10(0.5))  # no overshoot
+    bad = TruePeakMax(48000, 2)
+    x = np.zeros((5000, 2))
+    x[2500, 1] = np.nan
+    with pytest.raises(InvalidAudio):
+        bad.add_frames(x)
 
 
 @pytest.mark.parametrize("fs", [22050, 44100, 48000, 96000])

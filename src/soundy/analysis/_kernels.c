@@ -18,6 +18,10 @@
  * mix_decimate: the onset envelope's input, the channels' mean decimated by block means.
  * pcm_to_float: little-endian 16/24/32-bit integer PCM to float32, libsndfile's scaling (the
  *   WAV reader's fast path).
+ * limiter_release, limiter_apply: Spotify Loud's limiter (playback.py), the release envelope
+ *   forwards and the look-ahead attack backwards, with the reduction applied and counted.
+ * true_peak_max: the largest true peak of a stretch of interleaved frames (the limited output
+ *   of the second pass: only its maximum is reported), with the segment bounds of peaks.py.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -92,6 +96,18 @@ static int get_doubles(PyObject *obj, Buf *b, Py_ssize_t count, int writable, co
 
 static int get_floats(PyObject *obj, Buf *b, Py_ssize_t count, int writable, const char *name) {
     return get_floats_of(obj, b, 'f', count, writable, name);
+}
+
+/* Frames: a C-contiguous 2-D float32/float64 buffer (n, channels); its kind in ``kind``. */
+static int get_frames(PyObject *obj, Buf *b, char *kind) {
+    if (PyObject_GetBuffer(obj, &b->view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    b->held = 1;
+    *kind = float_kind(&b->view);
+    if (!*kind || b->view.ndim != 2) {
+        PyErr_SetString(PyExc_TypeError, "frames must be 2-D float32 or float64");
+        return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------ K-weighting */
@@ -239,14 +255,8 @@ static PyObject *kweight_common(PyObject *args, int with_stereo) {
     }
     Buf fr = {0}, bb = {0}, ab = {0}, zb = {0}, pb = {0}, fb = {0}, wb = {0}, sp = {0}, so = {0};
     PyObject *result = NULL;
-    if (PyObject_GetBuffer(o_frames, &fr.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
-        goto done;
-    fr.held = 1;
-    char kind = float_kind(&fr.view);
-    if (!kind || fr.view.ndim != 2) {
-        PyErr_SetString(PyExc_TypeError, "frames must be 2-D float32 or float64");
-        goto done;
-    }
+    char kind;
+    if (get_frames(o_frames, &fr, &kind) < 0) goto done;
     const Py_ssize_t n = fr.view.shape[0], channels = fr.view.shape[1];
     if (get_doubles(o_b, &bb, -1, 0, "b") < 0 || get_doubles(o_a, &ab, bb.view.len / 8, 0, "a") < 0)
         goto done;
@@ -588,6 +598,315 @@ done:
     return result;
 }
 
+/* ---------------------------------------------------------------- limiter */
+
+PyDoc_STRVAR(limiter_release_doc,
+"limiter_release(frames, gain, threshold, threshold_db, release, state, gained, rel)\n"
+"\n"
+"The first half of the Loud-mode limiter (playback.py, :class:`Limiter`), frame by frame:\n"
+"``gained = frames * gain`` (``frames`` C-contiguous float32/float64 (n, channels); ``gained``\n"
+"float64 with n * channels elements, written), then the release envelope in dB, written to\n"
+"``rel`` (float64 (n,)): ``need = 20 log10(peak) - threshold_db`` where the frame's peak\n"
+"``max_c |gained|`` exceeds ``threshold`` (linear), else 0, and ``rel[k] = max(need,\n"
+"rel[k - 1] * release)``, starting from ``state`` (float64 (1,), the last frame's rel, updated).\n"
+"Double precision, in the order written (the per-frame reference in tests/analysis).");
+
+#define RELEASE_LOOP(T)                                                                    \
+    {                                                                                      \
+        const T *x = (const T *)src;                                                       \
+        for (Py_ssize_t k = 0; k < n; k++) {                                               \
+            double peak = 0.0;                                                             \
+            for (Py_ssize_t c = 0; c < channels; c++) {                                    \
+                const double v = (double)x[k * channels + c] * gain;                       \
+                g[k * channels + c] = v;                                                   \
+                const double m = fabs(v);                                                  \
+                peak = m > peak ? m : peak;                                                \
+            }                                                                              \
+            const double decayed = s * release;                                            \
+            /* log10 only where the frame is over the threshold (music: a small part). */  \
+            const double need = peak > threshold ? 20.0 * log10(peak) - threshold_db : 0.0; \
+            s = need >= decayed ? need : decayed;                                          \
+            rel[k] = s;                                                                    \
+        }                                                                                  \
+    }
+
+static PyObject *limiter_release(PyObject *self, PyObject *args) {
+    PyObject *o_frames, *o_state, *o_gained, *o_rel;
+    double gain, threshold, threshold_db, release;
+    if (!PyArg_ParseTuple(args, "OddddOOO", &o_frames, &gain, &threshold, &threshold_db,
+                          &release, &o_state, &o_gained, &o_rel))
+        return NULL;
+    Buf fr = {0}, sb = {0}, gb = {0}, rb = {0};
+    PyObject *result = NULL;
+    char kind;
+    if (get_frames(o_frames, &fr, &kind) < 0) goto done;
+    const Py_ssize_t n = fr.view.shape[0], channels = fr.view.shape[1];
+    if (get_doubles(o_state, &sb, 1, 1, "state") < 0 ||
+        get_doubles(o_gained, &gb, n * channels, 1, "gained") < 0 ||
+        get_doubles(o_rel, &rb, n, 1, "rel") < 0)
+        goto done;
+    {
+        const void *src = fr.view.buf;
+        double *state = sb.view.buf, *g = gb.view.buf, *rel = rb.view.buf;
+        double s = state[0];
+        Py_BEGIN_ALLOW_THREADS
+        if (kind == 'f') {
+            RELEASE_LOOP(float)
+        } else {
+            RELEASE_LOOP(double)
+        }
+        Py_END_ALLOW_THREADS
+        state[0] = s;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    buf_release(&fr); buf_release(&sb); buf_release(&gb); buf_release(&rb);
+    return result;
+}
+
+PyDoc_STRVAR(limiter_apply_doc,
+"limiter_apply(gained, rel, ready, attack, per_db, active_db, hist_scale, hist)\n"
+"    -> (active frames, largest reduction dB)\n"
+"\n"
+"The second half of the limiter: the attack looking ahead, backwards from the last frame of\n"
+"``rel`` (float64 (total,), as ``limiter_release`` wrote it; nothing is taken to lie after\n"
+"it): ``red[k] = max(rel[k], red[k + 1] * attack)``. The first ``ready`` frames of ``gained``\n"
+"(float64 (total, channels), C-contiguous) are multiplied in place by ``exp(red * per_db)``\n"
+"(``per_db = -ln(10) / 20``: 10^(-red / 20)); the others are left alone. Among those ``ready``\n"
+"frames, each with ``red >= active_db`` is counted and adds one to ``hist`` (int64) at bin\n"
+"``floor(red * hist_scale + 0.5)``, the last bin taking everything above it. Double\n"
+"precision.");
+
+static PyObject *limiter_apply(PyObject *self, PyObject *args) {
+    PyObject *o_gained, *o_rel, *o_hist;
+    Py_ssize_t ready;
+    double attack, per_db, active_db, hist_scale;
+    if (!PyArg_ParseTuple(args, "OOnddddO", &o_gained, &o_rel, &ready, &attack, &per_db,
+                          &active_db, &hist_scale, &o_hist))
+        return NULL;
+    Buf gb = {0}, rb = {0}, hb = {0};
+    PyObject *result = NULL;
+    if (get_doubles(o_rel, &rb, -1, 0, "rel") < 0) goto done;
+    const Py_ssize_t total = rb.view.len / 8;
+    if (get_doubles(o_gained, &gb, -1, 1, "gained") < 0) goto done;
+    if (gb.view.ndim != 2 || gb.view.shape[0] != total) {
+        PyErr_SetString(PyExc_ValueError, "gained must have shape (len(rel), channels)");
+        goto done;
+    }
+    if (ready < 0 || ready > total) {
+        PyErr_SetString(PyExc_ValueError, "need 0 <= ready <= len(rel)");
+        goto done;
+    }
+    if (PyObject_GetBuffer(o_hist, &hb.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) <
+        0)
+        goto done;
+    hb.held = 1;
+    if (!is_int64(&hb.view) || hb.view.len < 8) {
+        PyErr_SetString(PyExc_TypeError, "hist must be int64 with at least one bin");
+        goto done;
+    }
+    {
+        const Py_ssize_t channels = gb.view.shape[1], top = hb.view.len / 8 - 1;
+        double *g = gb.view.buf;
+        const double *rel = rb.view.buf;
+        long long *hist = hb.view.buf;
+        long long active = 0;
+        double largest = 0.0, ahead = 0.0;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t k = total - 1; k >= ready; k--) {
+            const double carried = ahead * attack;
+            ahead = rel[k] >= carried ? rel[k] : carried;
+        }
+        for (Py_ssize_t k = ready - 1; k >= 0; k--) {
+            const double carried = ahead * attack;
+            ahead = rel[k] >= carried ? rel[k] : carried;
+            if (ahead >= active_db) {
+                active++;
+                largest = ahead > largest ? ahead : largest;
+                const double bin = ahead * hist_scale + 0.5;
+                hist[bin < (double)top ? (Py_ssize_t)bin : top]++;
+            }
+            if (ahead != 0.0) { /* exp(0) is 1: the frame stays as it is */
+                const double factor = exp(ahead * per_db);
+                for (Py_ssize_t c = 0; c < channels; c++) g[k * channels + c] *= factor;
+            }
+        }
+        Py_END_ALLOW_THREADS
+        result = Py_BuildValue("Ld", active, largest);
+    }
+done:
+    buf_release(&gb); buf_release(&rb); buf_release(&hb);
+    return result;
+}
+
+/* --------------------------------------------------------- true peak, max */
+
+/* Of one segment of interleaved frames, all channels together: the largest |x| of its
+ * samples (smax), that with the frame after it (amp), and the largest |d2| its intervals' taps
+ * read (frames first - R + 1 .. first + valid + R - 2 as d2's first sample); 0 if one of its
+ * own samples is NaN or infinite. Flat loops over the interleaved samples in eight independent
+ * lanes, as in DEFINE_SCAN (maxima are exact whatever the order). */
+MULTIVERSION static int frames_scan(const double *x, Py_ssize_t channels, Py_ssize_t first,
+                                    Py_ssize_t valid, Py_ssize_t radius, double *smax,
+                                    double *amp, double *d2) {
+    double m[LANES] = {0}, d[LANES] = {0};
+    int ok[LANES];
+    for (int j = 0; j < LANES; j++) ok[j] = 1;
+    const double *p = x + first * channels;
+    const Py_ssize_t ns = valid * channels;
+    Py_ssize_t i = 0;
+    for (; i + LANES <= ns; i += LANES)
+        for (int j = 0; j < LANES; j++) {
+            const double v = fabs(p[i + j]);
+            ok[j] &= v <= DBL_MAX; /* false for NaN and infinity */
+            m[j] = v > m[j] ? v : m[j];
+        }
+    for (; i < ns; i++) {
+        const double v = fabs(p[i]);
+        ok[0] &= v <= DBL_MAX;
+        m[0] = v > m[0] ? v : m[0];
+    }
+    double mm = 0.0, next = 0.0, dd = 0.0;
+    int good = 1;
+    for (int j = 0; j < LANES; j++) {
+        mm = m[j] > mm ? m[j] : mm;
+        good &= ok[j];
+    }
+    for (Py_ssize_t c = 0; c < channels; c++) {
+        const double v = fabs(p[ns + c]);
+        next = v > next ? v : next;
+    }
+    const double *q = x + (first - radius + 1) * channels;
+    const Py_ssize_t nd = (valid + 2 * radius - 3) * channels, two = 2 * channels;
+    for (i = 0; i + LANES <= nd; i += LANES)
+        for (int j = 0; j < LANES; j++) {
+            const double e = fabs(q[i + j] - 2.0 * q[i + j + channels] + q[i + j + two]);
+            d[j] = e > d[j] ? e : d[j];
+        }
+    for (; i < nd; i++) {
+        const double e = fabs(q[i] - 2.0 * q[i + channels] + q[i + two]);
+        d[0] = e > d[0] ? e : d[0];
+    }
+    for (int j = 0; j < LANES; j++) dd = d[j] > dd ? d[j] : dd;
+    *smax = mm;
+    *amp = next > mm ? next : mm;
+    *d2 = dd;
+    return good;
+}
+
+PyDoc_STRVAR(true_peak_max_doc,
+"true_peak_max(frames, first, stop, seg, taps, kappa, c_norm, slack, best) -> bool\n"
+"\n"
+"The largest true-peak value of the intervals ``first <= i < stop`` of every channel of\n"
+"``frames`` (C-contiguous float64 (n, channels); needs first >= R - 1 and stop + R <= n,\n"
+"R = len(taps) / 2), folded into ``best`` (float64 (1,), updated): the largest |x[i]| and\n"
+"|y_p[i]| of every branch of ``taps`` (float64 (2R, phases), as ``interpolated_peaks``; no\n"
+"phases: sample peaks only). Intervals go in segments of ``seg``; a segment is interpolated\n"
+"(the very sums of ``interpolated_peaks``) only when its bound (kappa max |x| + c_norm max\n"
+"|d2|) * slack over the samples it reads exceeds the best value so far (peaks.py's shortcut),\n"
+"the segment with the largest bound first, so the result equals interpolating every\n"
+"interval. Returns False if a sample is NaN or infinite.");
+
+static PyObject *true_peak_max(PyObject *self, PyObject *args) {
+    PyObject *o_frames, *o_taps, *o_best;
+    Py_ssize_t first, stop, seg;
+    double kappa, c_norm, slack;
+    if (!PyArg_ParseTuple(args, "OnnnOdddO", &o_frames, &first, &stop, &seg, &o_taps, &kappa,
+                          &c_norm, &slack, &o_best))
+        return NULL;
+    Buf fb = {0}, tb = {0}, bb = {0};
+    PyObject *result = NULL;
+    double *scratch = NULL, *bounds = NULL;
+    if (get_doubles(o_frames, &fb, -1, 0, "frames") < 0) goto done;
+    if (fb.view.ndim != 2) {
+        PyErr_SetString(PyExc_TypeError, "frames must be 2-D float64 (n, channels)");
+        goto done;
+    }
+    const Py_ssize_t n = fb.view.shape[0], channels = fb.view.shape[1];
+    if (get_doubles(o_taps, &tb, -1, 0, "taps") < 0) goto done;
+    if (tb.view.ndim != 2 || tb.view.shape[0] % 2 || tb.view.shape[0] < 2 ||
+        tb.view.shape[0] > MAX_TAPS) {
+        PyErr_SetString(PyExc_ValueError, "taps must be float64 (2R, phases), 2R <= 256");
+        goto done;
+    }
+    const Py_ssize_t ntaps = tb.view.shape[0], phases = tb.view.shape[1], radius = ntaps / 2;
+    if (seg < 1 || seg > MAX_SEG) {
+        PyErr_SetString(PyExc_ValueError, "seg must be in 1..1024");
+        goto done;
+    }
+    if (first < radius - 1 || stop < first || stop + radius > n) {
+        PyErr_SetString(PyExc_ValueError, "the intervals need R - 1 frames before, R after");
+        goto done;
+    }
+    if (get_doubles(o_best, &bb, 1, 1, "best") < 0) goto done;
+    const Py_ssize_t nseg = (stop - first + seg - 1) / seg;
+    scratch = PyMem_Malloc(sizeof(double) * (ntaps * phases + 2 * (MAX_SEG + MAX_TAPS)));
+    bounds = PyMem_Malloc(sizeof(double) * (nseg + 1));
+    if (!scratch || !bounds) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    {
+        double *taps_t = scratch, *span = scratch + ntaps * phases, *y = span + MAX_SEG + MAX_TAPS;
+        const double *taps = tb.view.buf, *x = fb.view.buf;
+        for (Py_ssize_t j = 0; j < ntaps; j++)
+            for (Py_ssize_t ph = 0; ph < phases; ph++) taps_t[ph * ntaps + j] = taps[j * phases + ph];
+        double best = ((double *)bb.view.buf)[0];
+        int finite = 1;
+        Py_BEGIN_ALLOW_THREADS
+/* The samples segment q of channel c reads, from R - 1 before its first interval. */
+#define GATHER(c, q, valid)                                                                \
+    const Py_ssize_t start = first + (q) * seg;                                            \
+    const Py_ssize_t valid = stop - start < seg ? stop - start : seg;                      \
+    {                                                                                      \
+        const double *p = x + (start - radius + 1) * channels + (c);                       \
+        for (Py_ssize_t i = 0; i < valid + ntaps - 1; i++) span[i] = p[i * channels];      \
+    }
+        Py_ssize_t best_q = -1;
+        double top = -1.0;
+        /* One bound per segment for all channels (only the maximum over them is wanted). */
+        for (Py_ssize_t q = 0; q < nseg; q++) {
+            const Py_ssize_t start = first + q * seg;
+            const Py_ssize_t valid = stop - start < seg ? stop - start : seg;
+            double smax, amp, d2;
+            if (!frames_scan(x, channels, start, valid, radius, &smax, &amp, &d2)) {
+                finite = 0;
+                break;
+            }
+            best = smax > best ? smax : best;
+            /* |y_p| <= kappa max(|x[i]|, |x[i+1]|) + c_norm max |d2| over its taps. */
+            const double bound = (kappa * amp + c_norm * d2) * slack;
+            bounds[q] = bound;
+            if (bound > top) {
+                top = bound;
+                best_q = q;
+            }
+        }
+        if (finite && phases > 0 && best_q >= 0 && top > best) {
+            /* The most promising segment first: its value prunes most of the others. */
+            for (Py_ssize_t pass = 0; pass < 2; pass++) {
+                for (Py_ssize_t q = 0; q < nseg; q++) {
+                    if ((pass == 0) != (q == best_q) || !(bounds[q] > best)) continue;
+                    for (Py_ssize_t c = 0; c < channels; c++) {
+                        GATHER(c, q, valid)
+                        const double v = segment_peak(span, valid, taps_t, ntaps, phases, y);
+                        best = v > best ? v : best;
+                    }
+                }
+            }
+        }
+#undef GATHER
+        Py_END_ALLOW_THREADS
+        ((double *)bb.view.buf)[0] = best;
+        result = PyBool_FromLong(finite);
+    }
+done:
+    PyMem_Free(scratch);
+    PyMem_Free(bounds);
+    buf_release(&fb); buf_release(&tb); buf_release(&bb);
+    return result;
+}
+
 /* ------------------------------------------------------------ stereo sums */
 
 #define STEREO_LOOP(T)                                                                     \
@@ -910,6 +1229,9 @@ static PyMethodDef methods[] = {
     {"segment_scan", segment_scan, METH_VARARGS, segment_scan_doc},
     {"interpolated_peaks", interpolated_peaks, METH_VARARGS, interpolated_peaks_doc},
     {"stereo_sums", stereo_sums, METH_VARARGS, stereo_sums_doc},
+    {"limiter_release", limiter_release, METH_VARARGS, limiter_release_doc},
+    {"limiter_apply", limiter_apply, METH_VARARGS, limiter_apply_doc},
+    {"true_peak_max", true_peak_max, METH_VARARGS, true_peak_max_doc},
     {"power_spectrum", power_spectrum, METH_VARARGS, power_spectrum_doc},
     {"mix_decimate", mix_decimate, METH_VARARGS, mix_decimate_doc},
     {"pcm_to_float", pcm_to_float, METH_VARARGS, pcm_to_float_doc},
@@ -919,7 +1241,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "soundy.analysis._kernels",
     "Inner loops of the loudness (BS.1770 K-weighting), true-peak, stereo and spectrum meters,\n"
-    "and the WAV reader's PCM conversion.",
+    "Spotify Loud's limiter and the WAV reader's PCM conversion.",
     -1, methods,
 };
 

@@ -54,3 +54,34 @@ def pcm_to_float(raw: bytes | bytearray | memoryview, width: int, out: np.ndarra
 def mix_decimate(
     frames: np.ndarray, factor: int, carry: np.ndarray, carry_frames: int, out: np.ndarray
 ) -> tuple[int, int]: ...
+def limiter_release(
+    frames: np.ndarray,
+    gain: float,
+    threshold: float,
+    threshold_db: float,
+    release: float,
+    state: np.ndarray,
+    gained: np.ndarray,
+    rel: np.ndarray,
+) -> None: ...
+def limiter_apply(
+    gained: np.ndarray,
+    rel: np.ndarray,
+    ready: int,
+    attack: float,
+    per_db: float,
+    active_db: float,
+    hist_scale: float,
+    hist: np.ndarray,
+) -> tuple[int, float]: ...
+def true_peak_max(
+    frames: np.ndarray,
+    first: int,
+    stop: int,
+    seg: int,
+    taps: np.ndarray,
+    kappa: float,
+    c_norm: float,
+    slack: float,
+    best: np.ndarray,
+) -> bool: ...

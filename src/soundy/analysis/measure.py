@@ -9,18 +9,16 @@ Memory does not grow with duration: blocks of a few seconds are decoded, handed 
 from __future__ import annotations
 
 import math
-import os
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
+from soundy.analysis._lanes import Feed, Lanes
 from soundy.analysis.channels import channel_weights, channel_weights_from_mask
 from soundy.analysis.decode import AudioInfo, open_audio
 from soundy.analysis.dynamics import DynamicsMeter
@@ -228,45 +226,26 @@ class _Meters:
         # tempo/key 0.15 s. The stereo meter takes the loudness meter's K-weighted samples
         # (balance and mono loss are BS.1770 loudness differences): its sums come out of the
         # loudness meter's C pass.
-        first: list[Callable[[np.ndarray], None]] = [
+        first: list[Feed] = [
             self._add_loudness_and_stereo,
             self.peaks.add_frames,
             self.dynamics.add_frames,
         ]
-        second: list[Callable[[np.ndarray], None]] = [self.spectrum.add_frames]
-        self._lanes = [first, second]
-        self._helper: ThreadPoolExecutor | None = None
-        if (os.cpu_count() or 1) >= 2:
-            self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundy-meters")
-        else:
-            self._lanes = [self._lanes[0] + self._lanes[1]]
-        self._pending: deque[Future[None]] = deque()
+        second: list[Feed] = [self.spectrum.add_frames]
+        # The helper lane may lag up to two blocks behind.
+        self._lanes = Lanes(first, second, lag=2, name="soundy-meters")
 
     def _add_loudness_and_stereo(self, block: np.ndarray) -> None:
         # One C pass: K-weighting, loudness energies and the stereo meter's sums.
         self.loudness.add_frames(block, stereo=self.stereo)
 
-    @staticmethod
-    def _run(feeds: list[Callable[[np.ndarray], None]], block: np.ndarray) -> None:
-        for feed in feeds:
-            feed(block)
-
     def add_frames(self, block: np.ndarray) -> None:
-        """Feed ``block`` to every meter; the helper lane may lag up to two blocks behind."""
-        if self._helper is not None:
-            self._pending.append(self._helper.submit(self._run, self._lanes[1], block))
-        self._run(self._lanes[0], block)
-        while len(self._pending) > 2:
-            self._pending.popleft().result()
+        """Feed ``block`` to every meter."""
+        self._lanes.add(block)
 
     def finish(self) -> None:
         """Wait for the helper lane (re-raising its errors) and stop it."""
-        try:
-            while self._pending:
-                self._pending.popleft().result()
-        finally:
-            if self._helper is not None:
-                self._helper.shutdown(wait=True, cancel_futures=True)
+        self._lanes.finish()
 
     def measurements(self, file: FileInfo) -> Measurements:
         """The measurement sections of ``file`` (values may still be NaN/inf)."""

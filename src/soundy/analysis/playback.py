@@ -28,8 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from soundy.analysis._kernels import limiter_apply, limiter_release
+from soundy.analysis._lanes import Lanes
 from soundy.analysis.loudness import LoudnessMeter
-from soundy.analysis.peaks import PeakMeter
+from soundy.analysis.peaks import TruePeakMax
 from soundy.result import Evidence, LimiterStats, PlaybackEntry, PlaybackRule
 
 __all__ = [
@@ -154,11 +156,12 @@ class Limiter:
     with the release time constant (both exponential, in dB: the peak detector of Giannoulis,
     Massberg and Reiss, "Digital Dynamic Range Compressor Design", JAES 2012, with a look-ahead
     attack), and it is never less than ``need``, so no output sample exceeds the threshold.
-    Both recursions are running maxima of ``log red + n log(coefficient)``, computed with
-    ``np.maximum.accumulate`` (no per-sample Python).
+    The two recursions run frame by frame in C (``_kernels.limiter_release`` forwards,
+    ``_kernels.limiter_apply`` backwards, double precision, the operations above in order).
 
     :meth:`process` takes blocks of frames and returns the limited frames that are final
-    (up to 40 attack time constants later than the input); :meth:`flush` returns the rest.
+    (up to 40 attack time constants later than the input: what lies further ahead changes a
+    reduction by less than exp(-40) of itself); :meth:`flush` returns the rest.
     """
 
     def __init__(
@@ -173,117 +176,60 @@ class Limiter:
         rate = float(sample_rate_hz)
         self.gain = 10.0 ** (gain_db / 20.0)
         self.threshold_dbfs = threshold_dbfs
-        # log of the per-frame coefficients (negative).
-        self._log_release = -1.0 / (release_s * rate)
-        self._log_attack = -1.0 / (attack_s * rate)
-        self._lookahead = max(1, math.ceil(_LOOKAHEAD_TAUS * attack_s * rate))
-        self._release_state = 0.0  # rel[] of the last frame seen
-        self._held_frames: np.ndarray | None = None  # gained frames not yet final
-        self._held_release = np.zeros(0)
-        self._held_sources = np.zeros(0, dtype=np.int64)  # source frames among those held
         self._threshold = 10.0 ** (threshold_dbfs / 20.0)
+        # Per-frame coefficients of the two one-pole recursions.
+        self._release = math.exp(-1.0 / (release_s * rate))
+        self._attack = math.exp(-1.0 / (attack_s * rate))
+        self._lookahead = max(1, math.ceil(_LOOKAHEAD_TAUS * attack_s * rate))
+        self._release_state = np.zeros(1)  # rel[] of the last frame seen
+        self._held_frames: np.ndarray | None = None  # gained frames not yet final
+        self._held_release = np.zeros(0)  # and their rel[]
         self.frames = 0
         self.active_frames = 0
         self.max_reduction_db = 0.0
         self._hist = np.zeros(int(_HIST_TOP_DB / _HIST_STEP_DB) + 1, dtype=np.int64)
-        self._steps_cache: dict[tuple[int, float, int], np.ndarray] = {}
-
-    def _steps(self, n: int, log_coefficient: float, first: int) -> np.ndarray:
-        """``(first .. first + n - 1) * log_coefficient``, cached per length (blocks repeat)."""
-        key = (n, log_coefficient, first)
-        steps = self._steps_cache.get(key)
-        if steps is None:
-            steps = np.arange(first, first + n, dtype=np.float64) * log_coefficient
-            self._steps_cache = {key: steps, **dict(list(self._steps_cache.items())[-3:])}
-        return steps
-
-    def _release(self, need: np.ndarray, sources: np.ndarray) -> np.ndarray:
-        """rel[] of a block, carrying the release state across blocks. ``sources``: the frames
-        whose ``need`` is positive (between them rel only decays)."""
-        n = need.shape[0]
-        steps = self._steps(n, self._log_release, 1)
-        state = math.log(self._release_state) if self._release_state > 0.0 else -math.inf
-        running = np.full(n, state)
-        if sources.size:
-            # The running maximum changes only at the sources: computed over them alone, then
-            # held until the next one.
-            peaks = np.log(need[sources]) - steps[sources]
-            np.maximum.accumulate(peaks, out=peaks)
-            held = np.repeat(peaks, np.diff(sources, append=n))
-            np.maximum(running[sources[0] :], held, out=running[sources[0] :])
-        running += steps
-        rel: np.ndarray = np.exp(running, out=running)
-        self._release_state = float(rel[-1]) if n else self._release_state
-        return rel
-
-    def _attack(self, rel: np.ndarray, sources: np.ndarray) -> np.ndarray:
-        """red[] of frames whose future (up to the look-ahead) is all in ``rel``.
-
-        Between two sources rel decays more slowly than the attack rises backwards, so the
-        look-ahead maximum of any frame is itself or a later source's: the backward running
-        maximum is taken over the sources alone."""
-        n = rel.shape[0]
-        if not sources.size:
-            return rel.copy()
-        steps = self._steps(n, self._log_attack, 0)
-        peaks = np.log(rel[sources]) + steps[sources]
-        backwards = peaks[::-1]
-        np.maximum.accumulate(backwards, out=backwards)
-        ahead = np.full(n, -math.inf)
-        ahead[: sources[-1] + 1] = np.repeat(peaks, np.diff(sources, prepend=-1))
-        ahead -= steps
-        red: np.ndarray = np.maximum(rel, np.exp(ahead, out=ahead))
-        return red
 
     def process(self, frames: np.ndarray) -> np.ndarray:
         """Limit a block of frames (n, channels); returns the frames now final (m, channels)."""
-        gained = np.asarray(frames, dtype=np.float64) * self.gain
-        if gained.ndim == 1:
-            gained = gained[:, None]
-        # The loudest channel of each frame (a loop over channels: numpy's reduction over a
-        # short last axis is several times slower).
-        peak = np.abs(gained[:, 0])
-        for channel in range(1, gained.shape[1]):
-            np.maximum(peak, np.abs(gained[:, channel]), out=peak)
-        # Only frames over the threshold need a reduction (the sources of the envelope).
-        sources = np.flatnonzero(peak > self._threshold)
-        need = np.zeros(peak.shape[0])
-        need[sources] = 20.0 * np.log10(peak[sources]) - self.threshold_dbfs
-        rel = self._release(need, sources)
+        x = np.asarray(frames)
+        if x.ndim == 1:
+            x = x[:, None]
+        if x.dtype not in (np.float32, np.float64):
+            x = x.astype(np.float64)
+        x = np.ascontiguousarray(x)
         held = 0 if self._held_frames is None else self._held_frames.shape[0]
+        total = held + x.shape[0]
+        gained = np.empty((total, x.shape[1]))
+        rel = np.empty(total)
         if self._held_frames is not None:
-            gained = np.concatenate([self._held_frames, gained])
-            rel = np.concatenate([self._held_release, rel])
-            sources = np.concatenate([self._held_sources, sources + held])
-        ready = max(0, gained.shape[0] - self._lookahead)
-        self._held_frames, self._held_release = gained[ready:], rel[ready:].copy()
-        self._held_sources = sources[sources >= ready] - ready
-        return self._emit(gained[:ready], self._attack(rel, sources)[:ready])
+            gained[:held] = self._held_frames
+            rel[:held] = self._held_release
+        limiter_release(
+            x, self.gain, self._threshold, self.threshold_dbfs, self._release,
+            self._release_state, gained[held:], rel[held:],
+        )  # fmt: skip
+        ready = max(0, total - self._lookahead)
+        self._held_frames, self._held_release = gained[ready:].copy(), rel[ready:].copy()
+        return self._emit(gained, rel, ready)
 
     def flush(self) -> np.ndarray:
         """The frames still held back (the track has ended: nothing lies ahead of them)."""
         if self._held_frames is None:
             return np.zeros((0, 1))
-        gained, rel, sources = self._held_frames, self._held_release, self._held_sources
+        gained, rel = self._held_frames, self._held_release
         self._held_frames, self._held_release = None, np.zeros(0)
-        self._held_sources = np.zeros(0, dtype=np.int64)
-        return self._emit(gained, self._attack(rel, sources))
+        return self._emit(gained, rel, gained.shape[0])
 
-    def _emit(self, gained: np.ndarray, reduction_db: np.ndarray) -> np.ndarray:
-        self.frames += reduction_db.shape[0]
-        active = reduction_db[reduction_db >= LIMITER_ACTIVE_DB]
-        if active.size:
-            self.active_frames += int(active.size)
-            self.max_reduction_db = max(self.max_reduction_db, float(active.max()))
-            # Rounded to the nearest bin (all values are positive).
-            bins = (active * (1.0 / _HIST_STEP_DB) + 0.5).astype(np.int64)
-            np.minimum(bins, self._hist.size - 1, out=bins)
-            self._hist += np.bincount(bins, minlength=self._hist.size)
-        # 10 ** (-red / 20), as one exp.
-        factor = reduction_db * (-math.log(10.0) / 20.0)
-        np.exp(factor, out=factor)
-        gained *= factor[:, None]
-        return gained
+    def _emit(self, gained: np.ndarray, rel: np.ndarray, ready: int) -> np.ndarray:
+        """The first ``ready`` frames of ``gained``, limited in place, and counted."""
+        active, largest = limiter_apply(
+            gained, rel, ready, self._attack, -math.log(10.0) / 20.0, LIMITER_ACTIVE_DB,
+            1.0 / _HIST_STEP_DB, self._hist,
+        )  # fmt: skip
+        self.frames += ready
+        self.active_frames += active
+        self.max_reduction_db = max(self.max_reduction_db, largest)
+        return gained[:ready]
 
     def stats(self) -> LimiterStats:
         """How much of the track it touched, and its largest and median reduction (dB)."""
@@ -315,22 +261,23 @@ def _measure_limited(
     channel_weights: Sequence[float],
     gain_db: float,
 ) -> tuple[float | None, float | None, LimiterStats]:
-    """(integrated loudness, true peak, limiter stats) of the track through the limiter."""
+    """(integrated loudness, true peak, limiter stats) of the track through the limiter.
+
+    Only what is reported is measured: the gated integrated loudness and the largest true
+    peak (:class:`TruePeakMax`). This thread reads and limits; a helper thread measures.
+    """
     channels = len(channel_weights)
     limiter = Limiter(sample_rate_hz, gain_db)
     loudness = LoudnessMeter(sample_rate_hz, channels, channel_weights=channel_weights)
-    peaks = PeakMeter(sample_rate_hz, channels)
-
-    def feed(limited: np.ndarray) -> None:
-        if limited.shape[0]:
-            loudness.add_frames(limited)
-            peaks.add_frames(limited)
-
-    for block in blocks:
-        feed(limiter.process(block))
-    feed(limiter.flush())
-    true_peaks = [tp for tp in peaks.true_peak_dbtp() if tp is not None]
-    return loudness.integrated_lufs(), max(true_peaks, default=None), limiter.stats()
+    peaks = TruePeakMax(sample_rate_hz, channels)
+    lanes = Lanes([], [loudness.add_frames, peaks.add_frames], lag=1, name="soundy-limited")
+    try:
+        for block in blocks:
+            lanes.add(limiter.process(block))
+        lanes.add(limiter.flush())
+    finally:
+        lanes.finish()
+    return loudness.integrated_lufs(), peaks.true_peak_dbtp(), limiter.stats()
 
 
 def _round(value: float | None) -> float | None:
