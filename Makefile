@@ -36,6 +36,7 @@ browser:
 	@scripts/ensure-browser
 
 test: $(VENV)/.installed-test browser
+	@scripts/ensure-ffmpeg
 	$(PY) -m pytest $(TESTS)
 
 # The edit loop: everything but the browser and slow tests (multi-process, S3 server).

@@ -4,8 +4,10 @@ Run: ``.venv/bin/python bench/codec_check.py [--reps N] [--seconds S]``. On the 
 stereo 44.1 kHz 24-bit WAV of ``bench/analyze_speed.py`` (generated once under
 ``$TMPDIR/soundy-bench``; ``--seconds`` makes a shorter one), alternating the two commands in
 every repetition, it prints the median wall and CPU seconds of each and the codec check's share:
-three encodings (AAC 256 kbit/s for Spotify and Apple Music, Opus 160 kbit/s at 48 kHz for
-YouTube, MP3 128 kbit/s for SoundCloud), each decoded and measured again.
+four encodings (Ogg Vorbis 160 kbit/s for Spotify's apps, by the system ffmpeg's libvorbis when
+it is installed; AAC 256 kbit/s for Spotify's web player and Apple Music; Opus 160 kbit/s at
+48 kHz for YouTube; MP3 128 kbit/s for SoundCloud), each decoded and measured again. The CPU
+seconds include the ffmpeg child's (os.wait4 counts the children a process waited for).
 """
 
 from __future__ import annotations
