@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     max_jobs_in_flight_per_client: int = Field(default=5, gt=0)
     # Tracks of one album (POST /api/albums).
     album_max_tracks: int = Field(default=30, ge=2)
+    # Processes serving the API (`soundy api --processes`), and the PostgreSQL connections each
+    # keeps open for its requests (half as many more are opened under load, closed once
+    # returned).
+    api_processes: int = Field(default=1, ge=1)
+    api_database_pool_size: int = Field(default=20, ge=1)
     # Comparisons an API process keeps, by (job, targets version, language); ~10 KB each.
     comparison_cache_entries: int = Field(default=2048, ge=0)
     clients_per_ip_per_hour: int = Field(default=30, gt=0)

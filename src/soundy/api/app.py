@@ -199,13 +199,18 @@ def _open_state(settings: Settings) -> AppState:
         )
     if not settings.redis_url:
         raise RuntimeError("SOUNDY_REDIS_URL is not set (use `soundy serve` for embedded services)")
-    engine = create_engine(settings.database_url)
+    # Kept open: a connection opened per request (an overflow one, closed when returned) costs
+    # more CPU than the GET /api/jobs/{id} it serves, in the API and in PostgreSQL.
+    pool_size = settings.api_database_pool_size
+    engine = create_engine(
+        settings.database_url, pool_size=pool_size, max_overflow=max(1, pool_size // 2)
+    )
     redis = redis_client(settings)
     return AppState(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker(engine),
-        reads=sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
+        reads=engine.execution_options(isolation_level="AUTOCOMMIT"),
         redis=redis,
         events=EventHub(redis, prefix=settings.queue_prefix),
         storage=open_storage(settings),

@@ -12,12 +12,17 @@
 - Forwarded headers (``X-Forwarded-For``, ``-Proto``) are not read by uvicorn: the app trusts
   them only from ``SOUNDY_TRUSTED_PROXIES`` (``soundy.api.app``), whoever starts it.
 
+- ``SOUNDY_API_PROCESSES`` processes serve the API (``run_api``): uvicorn's supervisor binds
+  the port once and starts that many, each taking connections from the same socket and each
+  with its own app (pools, caches, the event hub).
+
 Slow request bodies are the app's business (``BodyIdleTimeoutMiddleware`` in ``soundy.api.app``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 import uvicorn
@@ -25,7 +30,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from soundy.config import Settings
 
-__all__ = ["LimitedHeadProtocol", "server_config"]
+__all__ = ["LimitedHeadProtocol", "run_api", "server_config"]
 
 _HEAD_TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
@@ -48,8 +53,16 @@ class LimitedHeadProtocol(HttpToolsProtocol):
     end of each response: a head still missing then closes the connection.
     """
 
-    header_timeout_s = 10.0
-    max_head_bytes = 16 * 1024
+    def __init__(
+        self,
+        *args: Any,
+        header_timeout_s: float = 10.0,
+        max_head_bytes: int = 16 * 1024,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.header_timeout_s = header_timeout_s
+        self.max_head_bytes = max_head_bytes
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -115,13 +128,11 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Con
     """uvicorn's configuration for ``app`` (an ASGI app, or an import string with
     ``factory=True`` in ``overrides``) with Soundy's connection limits."""
 
-    protocol = type(
-        "SoundyHTTPProtocol",
-        (LimitedHeadProtocol,),
-        {
-            "header_timeout_s": settings.request_header_timeout_s,
-            "max_head_bytes": settings.max_request_header_bytes,
-        },
+    # A partial, not a subclass made here: with several processes the config is pickled.
+    protocol = functools.partial(
+        LimitedHeadProtocol,
+        header_timeout_s=settings.request_header_timeout_s,
+        max_head_bytes=settings.max_request_header_bytes,
     )
     options: dict[str, Any] = {
         "host": settings.host,
@@ -132,7 +143,20 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Con
         "proxy_headers": False,
         "server_header": False,
         "timeout_graceful_shutdown": 10,
+        "workers": settings.api_processes,
         "log_config": None,  # keep Soundy's log format
     }
     options.update(overrides)
     return uvicorn.Config(app, **options)
+
+
+def run_api(settings: Settings) -> None:
+    """Serve ``soundy.api.app:create_app`` until SIGTERM/SIGINT: in this process, or with
+    ``SOUNDY_API_PROCESSES`` > 1 in that many child processes of uvicorn's supervisor."""
+    config = server_config("soundy.api.app:create_app", settings, factory=True)
+    if config.workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    else:
+        uvicorn.Server(config).run()

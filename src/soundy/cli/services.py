@@ -75,17 +75,21 @@ def serve(
 def api(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(min=1, help="API processes on the port [default: SOUNDY_API_PROCESSES, 1]."),
+    ] = None,
 ) -> None:
     """Run the HTTP API only (needs SOUNDY_DATABASE_URL and SOUNDY_REDIS_URL)."""
     # Start-up path (module docstring).
-    import uvicorn
-
-    from soundy.api.server import server_config
+    from soundy.api.server import run_api
 
     settings = _settings(host=host, port=port)
+    if processes is not None:
+        settings = settings.model_copy(update={"api_processes": processes})
     if not settings.database_url or not settings.redis_url:
         raise _fail("soundy api needs SOUNDY_DATABASE_URL and SOUNDY_REDIS_URL (or `soundy serve`)")
-    uvicorn.Server(server_config("soundy.api.app:create_app", settings, factory=True)).run()
+    run_api(settings)
 
 
 def worker(

@@ -24,9 +24,14 @@ def to_async_url(database_url: str) -> str:
 
 
 def create_engine(
-    database_url: str, *, pool_size: int = 5, idle_ping_after_s: float = IDLE_PING_AFTER_S
+    database_url: str,
+    *,
+    pool_size: int = 5,
+    max_overflow: int | None = None,
+    idle_ping_after_s: float = IDLE_PING_AFTER_S,
 ) -> AsyncEngine:
-    """An async engine for ``database_url``.
+    """An async engine for ``database_url``: ``pool_size`` connections kept open, and up to
+    ``max_overflow`` (default ``2 * pool_size``) more opened under load, closed when returned.
 
     A pooled connection idle for more than ``idle_ping_after_s`` seconds is pinged before use,
     and replaced when the ping fails, so a restarted database does not fail the first request
@@ -40,7 +45,7 @@ def create_engine(
     engine = _create_async_engine(
         to_async_url(database_url),
         pool_size=pool_size,
-        max_overflow=pool_size * 2,
+        max_overflow=pool_size * 2 if max_overflow is None else max_overflow,
     )
     _ping_idle_connections(engine, idle_ping_after_s)
     return engine

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 from sse_starlette import EventSourceResponse
@@ -97,7 +96,7 @@ async def list_jobs(
 # The row's columns a GET /api/jobs/{id} body is made of (all but ``result``, which is
 # deferred in the read and never changes once stored).
 _ROW_ATTRIBUTES = tuple(
-    attribute.key for attribute in inspect(Job).column_attrs if attribute.key != "result"
+    attribute.key for attribute in Job.__mapper__.column_attrs if attribute.key != "result"
 )
 
 RowState = tuple[Any, ...]
@@ -141,9 +140,9 @@ async def get_job(
     with a result is served from :class:`JobBodies` while its row is unchanged, else read
     whole, compared (``result_of``, with its cache) and serialised once (docs/benchmarks.md)."""
     state = get_state(request)
-    async with state.reads() as session:
+    async with state.reads.connect() as connection:
         found, job, has_result = await jobs.client_and_job(
-            session, required_token_hash(token), job_id
+            connection, required_token_hash(token), job_id
         )
     client = authenticated(found)
     await state.request_rate.check(client.id)
@@ -155,7 +154,7 @@ async def get_job(
     cached = state.job_bodies.get(key)
     if cached is not None and cached[0] == _row_state(job):
         return _json(cached[1])
-    async with state.reads() as session:
+    async with state.sessionmaker() as session:
         whole = await jobs.get_job(session, job.id)
         if whole is None or whole.client_id != client.id:
             raise NotFound("no such job")  # deleted since the first read
