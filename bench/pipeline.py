@@ -104,6 +104,8 @@ class Config:
     pg_url: str
     redis_url: str
     quick: bool
+    # SOUNDY_API_PROCESSES of both Soundy stacks (None: Soundy's default).
+    api_processes: int | None = None
 
 
 # -- processes ---------------------------------------------------------------------------------
@@ -430,6 +432,8 @@ async def soundy_setup(
 
 def soundy_env(run: Run, data_dir: Path) -> dict[str, str]:
     env = base_env()
+    if run.cfg.api_processes is not None:
+        env["SOUNDY_API_PROCESSES"] = str(run.cfg.api_processes)
     env.update(
         SOUNDY_DATA_DIR=str(data_dir),
         SOUNDY_SECRET_KEY=secrets.token_urlsafe(32),
@@ -477,7 +481,7 @@ async def soundy_separate(run: Run, clips: dict[str, Path]) -> AsyncIterator[Sta
 
         def groups() -> dict[str, list[psutil.Process]]:
             return {
-                "soundy api": [api.process],
+                "soundy api (+ its processes)": tree(api.process),
                 "soundy worker (+ analysis processes)": tree(worker.process),
                 **postgres_groups(postmaster, dbname, "postgres"),
                 "redis-server (shared)": [redis_proc],
@@ -560,7 +564,7 @@ async def soundy_serve(run: Run, clips: dict[str, Path]) -> AsyncIterator[Stack]
             workers = [p for p in serve_proc.children() if role_of(p) == "worker"]
             out: dict[str, list[psutil.Process]] = {
                 "soundy serve (supervisor)": [serve_proc],
-                "soundy api": [api_proc],
+                "soundy api (+ its processes)": tree(api_proc),
                 "soundy workers (+ analysis processes)": [q for w in workers for q in tree(w)],
             }
             for postmaster in postmasters[:1]:
@@ -810,12 +814,14 @@ async def get_phase(run: Run, stack: Stack, job_id: uuid.UUID) -> dict[str, Any]
 
 
 def api_redis_connections(api: psutil.Process, redis_url: str) -> dict[str, int]:
-    """The API process's connections to Redis as Redis lists them (``CLIENT LIST``, matched to
-    the process's own sockets), and the pub/sub subscriptions they hold."""
+    """The API's connections to Redis as Redis lists them (``CLIENT LIST``, matched to the
+    sockets of the API process and its children, SOUNDY_API_PROCESSES), and the pub/sub
+    subscriptions they hold."""
     port = urlsplit(redis_url).port or 6379
     local = {
         f"{c.laddr.ip}:{c.laddr.port}"
-        for c in api.net_connections(kind="tcp")
+        for process in tree(api)
+        for c in process.net_connections(kind="tcp")
         if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
     }
     client = redis.Redis.from_url(redis_url)
@@ -886,11 +892,16 @@ class Watch:
         return "processing" in self.statuses and self.statuses[-1:] == ["completed"]
 
 
+def api_rss(api: psutil.Process) -> int:
+    """The resident memory (bytes) of the API process and its children."""
+    return sum(p.memory_info().rss for p in tree(api))
+
+
 async def sse_phase(run: Run, stack: Stack) -> dict[str, Any]:
     """W watchers follow their own jobs' events while wrk floods POST /api/audio/analyze."""
     cfg = run.cfg
     assert stack.redis_url is not None
-    rss_before = stack.api.memory_info().rss
+    rss_before = api_rss(stack.api)
     redis_before = api_redis_connections(stack.api, stack.redis_url)
     load_headers, load_body = stack.posts[("load", "10s")]
     watch_headers, watch_body = stack.posts[("watch", "10s")]
@@ -902,7 +913,7 @@ async def sse_phase(run: Run, stack: Stack) -> dict[str, Any]:
     async def monitor() -> None:
         while not done.is_set():
             with contextlib.suppress(psutil.Error, redis.RedisError):
-                peak["rss"] = max(peak["rss"], stack.api.memory_info().rss)
+                peak["rss"] = max(peak["rss"], api_rss(stack.api))
                 now = await asyncio.to_thread(
                     api_redis_connections, stack.api, stack.redis_url or ""
                 )
@@ -976,7 +987,7 @@ async def sse_phase(run: Run, stack: Stack) -> dict[str, Any]:
         await monitor_task
     await asyncio.sleep(1.0)  # let the API close the streams' subscriptions
     redis_after = api_redis_connections(stack.api, stack.redis_url)
-    rss_after = stack.api.memory_info().rss
+    rss_after = api_rss(stack.api)
     errors = sorted({w.error for w in watches if w.error})
     log = stack.api_log.read_text(errors="replace") if stack.api_log else ""
     return {
@@ -1343,6 +1354,9 @@ def parse_args() -> Config:
     parser.add_argument("--latency-jobs", type=int, default=None)
     parser.add_argument("--watchers", type=int, default=None)
     parser.add_argument("--no-serve", action="store_true", help="leave out soundy serve")
+    parser.add_argument(
+        "--api-processes", type=int, default=None, help="SOUNDY_API_PROCESSES [Soundy's default]"
+    )
     parser.add_argument("--pg-url", default="postgresql://root@127.0.0.1:5432/test")
     parser.add_argument(
         "--redis-url", default="redis://127.0.0.1:6379/11", help="its DB number is the bench's"
@@ -1361,6 +1375,7 @@ def parse_args() -> Config:
         pg_url=args.pg_url,
         redis_url=args.redis_url,
         quick=quick,
+        api_processes=args.api_processes,
     )
 
 
@@ -1401,6 +1416,7 @@ def main() -> None:
             "latency_jobs": cfg.latency_jobs,
             "watchers": cfg.watchers,
             "quick": cfg.quick,
+            "api_processes": cfg.api_processes,
             "in_flight_limit": IN_FLIGHT_LIMIT,
         },
         "machine": state,

@@ -70,8 +70,7 @@ class Settings(BaseSettings):
     # Tracks of one album (POST /api/albums).
     album_max_tracks: int = Field(default=30, ge=2)
     # Processes serving the API (`soundy api --processes`), and the PostgreSQL connections each
-    # keeps open for its requests (half as many more are opened under load, closed once
-    # returned).
+    # keeps open for its requests (no more: past them a request waits for one).
     api_processes: int = Field(default=1, ge=1)
     api_database_pool_size: int = Field(default=20, ge=1)
     # Comparisons an API process keeps, by (job, targets version, language); ~10 KB each.
