@@ -27,6 +27,7 @@ from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.supervisors import Multiprocess
 
 from soundy.config import Settings
 
@@ -155,8 +156,6 @@ def run_api(settings: Settings) -> None:
     ``SOUNDY_API_PROCESSES`` > 1 in that many child processes of uvicorn's supervisor."""
     config = server_config("soundy.api.app:create_app", settings, factory=True)
     if config.workers > 1:
-        from uvicorn.supervisors import Multiprocess
-
         Multiprocess(config, sockets=[config.bind_socket()]).run()
     else:
         uvicorn.Server(config).run()
