@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, BigInteger, DateTime, String, Uuid, column, text
+from sqlalchemy import JSON, BigInteger, DateTime, String, Uuid, text
 
 from soundy import metrics
 from soundy.compare import DESTINATIONS, list_profiles
@@ -147,50 +147,15 @@ _CLIENT_AND_UPLOAD = text(
     plan_rows=JSON,
 )
 
-# The client's job-creation lock (transaction-level, released by the commit): the monthly quota
-# and the in-flight limit hold under concurrency. A statement of its own: the next one's
-# snapshot is taken after the lock is held, so it sees every job created before.
-_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
-
-_JOB_COLUMNS = ", ".join(f"ins.{column.name}" for column in Job.__table__.columns)
-# Count and insert in one statement: the new row exists only when both limits allow it; the
-# counts come back either way. Each count stops at its limit (no more changes the answer), so
-# a client with many jobs costs no more than one at its limit; a plan without a limit
-# (:quota_limit NULL) is not counted.
-_COUNT_AND_INSERT = text(
-    f"""
-    WITH counts AS (
-      SELECT
-        (SELECT count(*) FROM (
-            SELECT 1 FROM jobs
-             WHERE client_id = CAST(:client_id AS uuid)
-               AND created_at >= CAST(:month_start AS timestamptz)
-               AND quota_exempt IS FALSE
-             LIMIT coalesce(CAST(:quota_limit AS bigint), 0)) q) AS quota_used,
-        (SELECT count(*) FROM (
-            SELECT 1 FROM jobs
-             WHERE client_id = CAST(:client_id AS uuid)
-               AND status IN ('pending', 'processing')
-             LIMIT CAST(:in_flight_limit AS bigint)) f) AS in_flight
-    ), ins AS (
-      INSERT INTO jobs (id, client_id, upload_id, file_key, mode, genre, destination,
-                        analysis_stage, reference_job_id, lang, quota_exempt, song, codec_check,
-                        status, progress, stage, attempts)
-      SELECT CAST(:job_id AS uuid), CAST(:client_id AS uuid), CAST(:upload_id AS uuid),
-             CAST(:file_key AS text), CAST(:mode AS text), CAST(:genre AS text),
-             CAST(:destination AS text), CAST(:analysis_stage AS text),
-             CAST(:reference_job_id AS uuid), CAST(:lang AS text), false, CAST(:song AS text),
-             CAST(:codec_check AS boolean), CAST(:status AS text), 0, CAST(:stage AS text), 0
-        FROM counts
-       WHERE (CAST(:quota_limit AS bigint) IS NULL
-              OR counts.quota_used < CAST(:quota_limit AS bigint))
-         AND counts.in_flight < CAST(:in_flight_limit AS bigint)
-      RETURNING *
-    )
-    SELECT counts.quota_used, counts.in_flight, {_JOB_COLUMNS}
-      FROM counts LEFT JOIN ins ON true
+# The client's lock, the counts and the insert: the function of migration 0013, one statement.
+_CREATE_JOB = text(
     """
-).columns(column("quota_used", BigInteger), column("in_flight", BigInteger), *Job.__table__.columns)
+    SELECT quota_used, in_flight, created_at FROM soundy_create_job(
+        :job_id, :client_id, :upload_id, :file_key, :mode, :genre, :destination,
+        :analysis_stage, :reference_job_id, :lang, :song, :codec_check,
+        :month_start, :quota_limit, :in_flight_limit)
+    """
+).columns(quota_used=BigInteger, in_flight=BigInteger, created_at=DateTime(timezone=True))
 
 
 async def _queue(settings: Settings, job: Job) -> None:
@@ -218,13 +183,17 @@ async def submit(
     than ``SOUNDY_MAX_JOBS_IN_FLIGHT_PER_CLIENT`` jobs pending or processing (``RateLimited``);
     a plan's analyses of the month used up (``QuotaExceeded``, in the request's language).
 
-    Three statements in one transaction (the client with its upload; the client's lock; the
-    counts with the insert), then the commit, then the queue add.
+    Two statements, each on its own (autocommit): the client with its upload, its reference
+    job and its plan; then ``soundy_create_job`` (migration 0013), which takes the client's
+    lock, counts and inserts. Then the queue add.
     """
     _check_choices(request)
     now = datetime.now(UTC)
     month_start, resets_at = quota.month_bounds(now)
-    async with engine.begin() as conn:
+    async with engine.connect() as conn:
+        # Autocommit: each statement on its own, no BEGIN or COMMIT round trips; the first
+        # only reads, the second is atomic by itself.
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
         found = (
             await conn.execute(
                 _CLIENT_AND_UPLOAD,
@@ -257,43 +226,60 @@ async def submit(
         plan = quota.resolve_plan(limits, settings, found.plan)
         quota_limit = limits[plan]
         in_flight_limit = settings.max_jobs_in_flight_per_client
-
-        await conn.execute(_LOCK, {"key": f"jobs:{client_id}"})
-        row = (
+        job = Job(
+            id=uuid.uuid4(),
+            client_id=client_id,
+            upload_id=found.upload_id,
+            file_key=request.file_key,
+            mode=request.mode.value,
+            genre=request.genre,
+            destination=request.destination,
+            analysis_stage=request.stage.value,
+            reference_job_id=request.reference_job_id,
+            lang=request.lang,
+            quota_exempt=False,
+            song=request.song,
+            codec_check=request.codec_check,
+            status=JobStatus.PENDING.value,
+            progress=0,
+            stage=store.STAGE_QUEUED,
+            attempts=0,
+        )
+        created = (
             await conn.execute(
-                _COUNT_AND_INSERT,
+                _CREATE_JOB,
                 {
-                    "job_id": uuid.uuid4(),
+                    "job_id": job.id,
                     "client_id": client_id,
-                    "upload_id": found.upload_id,
-                    "file_key": request.file_key,
-                    "mode": request.mode.value,
-                    "genre": request.genre,
-                    "destination": request.destination,
-                    "analysis_stage": request.stage.value,
-                    "reference_job_id": request.reference_job_id,
-                    "lang": request.lang,
-                    "song": request.song,
-                    "codec_check": request.codec_check,
-                    "status": JobStatus.PENDING.value,
-                    "stage": store.STAGE_QUEUED,
+                    "upload_id": job.upload_id,
+                    "file_key": job.file_key,
+                    "mode": job.mode,
+                    "genre": job.genre,
+                    "destination": job.destination,
+                    "analysis_stage": job.analysis_stage,
+                    "reference_job_id": job.reference_job_id,
+                    "lang": job.lang,
+                    "song": job.song,
+                    "codec_check": job.codec_check,
                     "month_start": month_start,
                     "quota_limit": quota_limit,
                     "in_flight_limit": in_flight_limit,
                 },
             )
         ).one()
-        used = Quota(
-            plan=plan, limit=quota_limit, used=row.quota_used, resets_at=resets_at, now=now
+    used = Quota(
+        plan=plan, limit=quota_limit, used=created.quota_used, resets_at=resets_at, now=now
+    )
+    if created.created_at is None:  # refused: nothing was inserted
+        if used.exhausted:
+            raise quota.quota_exceeded(used, request.lang)
+        raise RateLimited(
+            f"{created.in_flight} of your jobs are pending or processing (limit "
+            f"{in_flight_limit}); wait for one to finish"
         )
-        if row.id is None:  # refused: nothing was inserted
-            if used.exhausted:
-                raise quota.quota_exceeded(used, request.lang)
-            raise RateLimited(
-                f"{row.in_flight} of your jobs are pending or processing (limit "
-                f"{in_flight_limit}); wait for one to finish"
-            )
-        job = Job(**{column.key: getattr(row, column.key) for column in Job.__table__.columns})
+    # The row as stored: the rest are the values just inserted (both times are the insert's
+    # now(), one transaction).
+    job.created_at = job.updated_at = created.created_at
     metrics.JOBS_CREATED.inc()
     await _queue(settings, job)
     return Submitted(job=job, quota=used.plus_one())
