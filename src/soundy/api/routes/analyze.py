@@ -65,9 +65,8 @@ async def analyze(
     body: AnalyzeRequest,
     client_id: ClientIdDep,
     state: StateDep,
-    response: Response,
     accept_language: Annotated[str | None, Header()] = None,
-) -> JobResponse:
+) -> Response:
     """Suggestions are written in ``lang`` if given, else in the ``Accept-Language`` choice.
     The answer carries the client's quota (``X-Quota-*``); past it, 429 ``quota_exceeded``
     with ``Retry-After`` and a message, in that language, saying when the quota renews."""
@@ -88,5 +87,11 @@ async def analyze(
             codec_check=body.codec_check,
         ),
     )
-    response.headers.update(submitted.quota.headers())
-    return JobResponse(job=job_out(submitted.job))
+    # The body serialised here, once: returned as a model, FastAPI would validate it against
+    # response_model again before serialising it.
+    return Response(
+        JobResponse(job=job_out(submitted.job)).model_dump_json().encode(),
+        status_code=202,
+        media_type="application/json",
+        headers=submitted.quota.headers(),
+    )
