@@ -20,6 +20,11 @@ TRACKS: dict[str, tuple[str, str]] = {
         "fretsonfire-songs-sectoid",
         "/usr/share/games/fretsonfire/data/songs/sectoid/Metal madness/song.ogg",
     ),
+    # A slower rock song, darker and less dense (its mids under the genre's).
+    "ballad": (
+        "fretsonfire-songs-sectoid",
+        "/usr/share/games/fretsonfire/data/songs/sectoid/Feelings/song.ogg",
+    ),
     # Orchestral: wide dynamics, few peaks near the top.
     "orchestral": (
         "wesnoth-music",

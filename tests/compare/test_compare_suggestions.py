@@ -11,7 +11,7 @@ from compare_builders import on_target_result, with_changes
 
 from soundy.compare import compare
 from soundy.compare.messages import CATALOGUE, LANGS, normalise_lang, number, placeholders
-from soundy.compare.nearest import band_distance_db
+from soundy.compare.nearest import shape_distance_db
 from soundy.compare.profiles import get_profile, list_profiles
 from soundy.compare.suggestions import band_eq_gains_db, format_band_range
 
@@ -147,8 +147,8 @@ def _far_advice(result: dict[str, Any], genre: str, lang: str = "en") -> tuple[l
     far = [s for s in out["suggestions"] if s["key"] in ("band.far", "tilt.far")]
     assert far, [s["key"] for s in out["suggestions"]]
     profile = get_profile(genre)
-    levels = {b["key"]: b["level_db"] for b in result["spectrum"]["bands"]}
-    chosen = band_distance_db(levels, {k: b.target for k, b in profile.bands.items()})
+    tilt = profile.metrics["spectrum.tilt_db_per_octave"].target
+    chosen = shape_distance_db(result, {k: b.target for k, b in profile.bands.items()}, tilt)
     assert chosen is not None
     named: set[str] = set()
     for s in far:
@@ -178,12 +178,13 @@ def test_far_advice_names_only_genres_clearly_closer_than_the_chosen_one() -> No
     for lang in ("en", "pt-BR"):
         named, _ = _far_advice(scattered, "orchestral", lang)
         assert named == []
-    # A bright track (presence 10 dB over Brazilian phonk's) is far from Orchestral, and
-    # genres with more percussion are clearly closer: they are offered.
+    # A percussive track (sub 6 dB and presence 8 dB over Brazilian phonk's) is far from
+    # Orchestral, and genres with more percussion are clearly closer: they are offered.
     levels = {
         b["key"]: b["level_db"] for b in on_target_result("brazilian_phonk")["spectrum"]["bands"]
     }
-    levels["presence"] += 10.0
+    levels["sub"] += 6.0
+    levels["presence"] += 8.0
     bright = with_changes(
         on_target_result("brazilian_phonk"),
         **{f"bands.{k}": v for k, v in _renormalised(levels).items()},

@@ -97,7 +97,7 @@ def compare(
         "targets": targets.to_dict(),
         "score": score_targets(evaluated),
         "suggestions": _with_codec(
-            make_suggestions(evaluated, targets, lang, nearest), measurements, lang
+            make_suggestions(evaluated, targets, lang, nearest, measurements), measurements, lang
         ),
         "normalization": normalization(measurements),
         "nearest_genres": nearest,

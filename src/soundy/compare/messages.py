@@ -36,8 +36,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "A loudness integrada é {current} LUFS, {amount} LU baixa demais ({against}: {target} LUFS).",
     },
     "loudness.low.action": {
-        "en": "Raise the loudness by about {amount} dB with the limiter/gain, keeping the true peak at or below {ceiling} dBTP.",
-        "pt-BR": "Aumente a loudness em cerca de {amount} dB com o limiter/ganho, mantendo o true peak em até {ceiling} dBTP.",
+        "en": "Raise the loudness by about {amount} dB with the limiter/gain, keeping the true peak at or below {ceiling} dBTP: the peaks, now at {peak} dBTP, then need about {limit} dB more limiting than now.",
+        "pt-BR": "Aumente a loudness em cerca de {amount} dB com o limiter/ganho, mantendo o true peak em até {ceiling} dBTP: os picos, hoje em {peak} dBTP, passam a pedir cerca de {limit} dB a mais de limiter do que agora.",
+    },
+    "loudness.low_gain.action": {
+        "en": "Raise the loudness by about {amount} dB with the gain: the true peak, now {peak} dBTP, stays at or below {ceiling} dBTP without more limiting.",
+        "pt-BR": "Aumente a loudness em cerca de {amount} dB com o ganho: o true peak, hoje em {peak} dBTP, fica em até {ceiling} dBTP sem mais limiter.",
+    },
+    "loudness.low_playback.message": {
+        "en": "Integrated loudness is {current} LUFS: {platforms} do not raise it to their level, so it plays quieter there than the tracks around it (by up to {amount} LU).",
+        "pt-BR": "A loudness integrada é {current} LUFS: {platforms} não a elevam até o nível delas, então ela toca mais baixa ali que as faixas ao redor (até {amount} LU).",
     },
     "loudness.high.message": {
         "en": "Integrated loudness is {current} LUFS, {amount} LU too loud ({against}: {target} LUFS).",
@@ -51,6 +59,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "true_peak.over.message": {
         "en": "True peak is {current} dBTP, over full scale: the track will clip after conversion and lossy encoding.",
         "pt-BR": "O true peak é {current} dBTP, acima do fundo de escala: a faixa vai clipar na conversão e na codificação com perdas.",
+    },
+    "true_peak.over_decoded.message": {
+        "en": "True peak is {current} dBTP, over full scale: {count} samples of this lossy file decode over it (the codec's overshoot of peaks at full scale, or clipping before encoding), and the track will clip after conversion and lossy encoding.",
+        "pt-BR": "O true peak é {current} dBTP, acima do fundo de escala: {count} amostras deste arquivo com perdas decodificam acima dele (o overshoot do codec em picos no fundo de escala, ou clipagem antes da codificação), e a faixa vai clipar na conversão e na codificação com perdas.",
     },
     "true_peak.high.message": {
         "en": "True peak is {current} dBTP, above the ceiling of {max} dBTP.",
@@ -215,6 +227,30 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Leave this band to the EQ: it reads off because the balance of the others is far from {name}. {instead}",
         "pt-BR": "Não corrija esta banda com EQ: ela aparece fora porque o equilíbrio das outras está longe de {name}. {instead}",
     },
+    "band.eq_note": {
+        "en": "That is {gap} dB to its target {plus_less} {offset} dB: the EQ leaves {reference} as it is, and {reference} sits {offset} dB {above_below} its own target.",
+        "pt-BR": "São {gap} dB até o alvo, {plus_less} {offset} dB: o EQ deixa {reference} como está, e {reference} está {offset} dB {above_below} do próprio alvo.",
+    },
+    "band.with_tilt_cut.action": {
+        "en": "With the broad tilt EQ of the tilt suggestion, cut {range} by about {net} dB in all: the tilt EQ gives it {tilt} dB, this band's own move is {move} dB.",
+        "pt-BR": "Com o EQ de inclinação da sugestão de inclinação, corte {range} em cerca de {net} dB no total: o EQ de inclinação dá {tilt} dB a ela, o ajuste próprio desta banda é {move} dB.",
+    },
+    "band.with_tilt_boost.action": {
+        "en": "With the broad tilt EQ of the tilt suggestion, boost {range} by about {net} dB in all: the tilt EQ gives it {tilt} dB, this band's own move is {move} dB.",
+        "pt-BR": "Com o EQ de inclinação da sugestão de inclinação, realce {range} em cerca de {net} dB no total: o EQ de inclinação dá {tilt} dB a ela, o ajuste próprio desta banda é {move} dB.",
+    },
+    "band.with_tilt_leave.action": {
+        "en": "With the broad tilt EQ of the tilt suggestion, leave {range} about as it is: the tilt EQ gives it {tilt} dB, this band's own move is {move} dB, about {net} dB in all.",
+        "pt-BR": "Com o EQ de inclinação da sugestão de inclinação, deixe {range} mais ou menos como está: o EQ de inclinação dá {tilt} dB a ela, o ajuste próprio desta banda é {move} dB, cerca de {net} dB no total.",
+    },
+    "band.with_tilt_far.action": {
+        "en": "With the broad tilt EQ of the tilt suggestion, {range} would need {net} dB in all (the tilt EQ gives it {tilt} dB, this band's own move is {move} dB), more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {name}. {instead}",
+        "pt-BR": "Com o EQ de inclinação da sugestão de inclinação, {range} precisaria de {net} dB no total (o EQ de inclinação dá {tilt} dB a ela, o ajuste próprio desta banda é {move} dB), mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe de {name}. {instead}",
+    },
+    "word.plus": {"en": "plus", "pt-BR": "mais"},
+    "word.less": {"en": "less", "pt-BR": "menos"},
+    "word.above": {"en": "above", "pt-BR": "acima"},
+    "word.below": {"en": "below", "pt-BR": "abaixo"},
     "band.cut.action": {
         "en": "Cut {range} by about {cut} dB.",
         "pt-BR": "Corte {range} em cerca de {cut} dB.",

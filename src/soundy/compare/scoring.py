@@ -19,7 +19,9 @@ difference (:func:`soundy.compare.tonal.tilted_targets`); the tilt itself is one
 A part is the weighted mean of its metrics' scores; ``overall`` is the weighted mean of the
 parts present (``metrics.PART_WEIGHTS``), scaled by ``CRITICAL_CAP / 100`` while any metric is
 critical (so it stays below "good" and still tells two damaged tracks apart). A metric without a
-value or without a target is left out, never counted as zero. Every step is monotonic in d, so
+value or without a target is left out, never counted as zero; so are the clipped samples of a
+lossy decode that are only the codec's overshoot (:func:`codec_overshoot_samples`): they are the
+true peak over 0 dBTP, judged once as that. Every step is monotonic in d, so
 moving a metric toward its target never lowers any score.
 """
 
@@ -44,6 +46,7 @@ __all__ = [
     "MetricResult",
     "band_targets_for",
     "classify",
+    "codec_overshoot_samples",
     "evaluate",
     "is_damage",
     "score_targets",
@@ -67,6 +70,11 @@ SILENT_CHANNEL_DB = 40.0
 #: A DC offset over this (dBFS, about 3 % of full scale) takes that much headroom from every
 #: peak on one side, thumps at every start, stop and edit, and pushes a woofer off centre.
 DC_OFFSET_DAMAGE_DBFS = -30.0
+#: In a lossy decode, samples over full scale in runs of this many or more on average are flat
+#: tops clipped before encoding (the 3 samples of the PCM clipping rule, soundy.analysis.
+#: dynamics); shorter runs may be the codec's overshoot of peaks at full scale or clipping the
+#: codec has smeared, which one file cannot tell apart: both are the true peak over 0 dBTP.
+CODEC_OVERSHOOT_RUN_SAMPLES = 3.0
 #: (lowest overall score, classification), best first.
 CLASSIFICATION: tuple[tuple[float, Classification], ...] = (
     (90.0, "excellent"),
@@ -146,6 +154,28 @@ def is_damage(metric: str, value: float, mono_loss_lu: float | None = None) -> b
     return False
 
 
+def codec_overshoot_samples(result: Mapping[str, Any]) -> int | None:
+    """The clipped samples of a lossy decode (no bit depth, not float) that are no flat tops:
+    samples over full scale in runs under CODEC_OVERSHOOT_RUN_SAMPLES on average, which are
+    there because the true peak is over 0 dBTP. They are that true peak, already critical on
+    its own, so they are reported with it (its message gives the count) and not scored twice;
+    None otherwise (no lossy decode, no clipped sample, or flat tops: clipping, its own
+    critical finding)."""
+    info = result.get("file")
+    peaks = result.get("peaks")
+    if not isinstance(info, dict) or not isinstance(peaks, dict):
+        return None
+    if info.get("bit_depth") is not None or info.get("is_float", False):
+        return None
+    clipped, events = peaks.get("clipped_samples"), peaks.get("clip_events")
+    true_peak = metric_value(result, "peaks.true_peak_dbtp")
+    if not clipped or not events or true_peak is None or true_peak <= 0.0:
+        return None
+    if clipped >= CODEC_OVERSHOOT_RUN_SAMPLES * events:
+        return None
+    return int(clipped)
+
+
 def _severity(metric: str, distance_scales: float, status: Status, damage: bool) -> Severity:
     if damage:
         return "critical"
@@ -182,8 +212,11 @@ def evaluate(result: Mapping[str, Any], targets: Targets) -> list[MetricResult]:
     pairs: list[tuple[str, Range]] = list(targets.metrics.items())
     pairs += [(band_metric(key), r) for key, r in band_targets_for(result, targets).items()]
     mono_loss = metric_value(result, "stereo.mono_loss_lu")
+    overshoot = codec_overshoot_samples(result) is not None
     out: list[MetricResult] = []
     for metric, target in pairs:
+        if overshoot and metric == "peaks.clipped_samples":
+            continue  # the true peak over 0 dBTP, judged once as that (codec_overshoot_samples)
         value = metric_value(result, metric)
         if value is None:
             continue

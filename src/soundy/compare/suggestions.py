@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Mapping
+from typing import Any
 
 from soundy.compare.messages import normalise_lang, number, render
-from soundy.compare.metrics import BAND_EDGES_HZ, BAND_SPEC, spec_for
+from soundy.compare.metrics import BAND_EDGES_HZ, BAND_SPEC, metric_value, spec_for
 from soundy.compare.nearest import band_distance_db
-from soundy.compare.scoring import SEVERITY_RANK, MetricResult
-from soundy.compare.targets import TRUE_PEAK_CEILING_DBTP, Targets
+from soundy.compare.scoring import SEVERITY_RANK, MetricResult, codec_overshoot_samples
+from soundy.compare.targets import STREAMING_LUFS, TRUE_PEAK_CEILING_DBTP, Targets
+from soundy.compare.tonal import BAND_CENTRES_OCT
 from soundy.result import NearestGenre, Suggestion
 
 __all__ = [
@@ -45,6 +48,9 @@ TILT_EQ_POINTS_HZ = (50.0, 10000.0)
 #: Another genre is offered instead of the chosen one only when it is this much closer (dB,
 #: RMS over the bands; soundy.compare.nearest).
 NEAREST_MARGIN_DB = 1.0
+#: A platform that plays the track this much (LU) under its target leaves it audibly quieter
+#: than the tracks around it (the 1 LU of STREAMING_LUFS_MIN).
+PLAYBACK_SHORT_LU = 1.0
 #: Below this side/mid ratio (-40 dB) the file is mono for practical purposes.
 _MONO_WIDTH = 1e-4
 
@@ -82,6 +88,61 @@ def tilt_eq_db(tilt_difference_db_per_octave: float) -> tuple[float, float]:
         tilt_difference_db_per_octave * math.log2(low / 1000.0),
         tilt_difference_db_per_octave * math.log2(high / 1000.0),
     )
+
+
+def _signed(value_db: float, lang: str) -> str:
+    """ "+3.6" / "-3.0" (one decimal, the language's separator)."""
+    return ("+" if value_db >= 0.0 else "-") + number(abs(value_db), lang)
+
+
+def _eq_note(
+    band: str, gap_db: float, eq_gains: dict[str, float], gaps: dict[str, float], lang: str
+) -> str:
+    """Why a band's EQ move differs from its gap to the target (both in dB, positive = raise):
+    the EQ leaves the median band as it is, so every move is the gap less that band's gap
+    (band_eq_gains_db). Empty when the two read the same or point opposite ways."""
+    move = eq_gains.get(band)
+    if move is None or not gaps or number(abs(move), lang) == number(abs(gap_db), lang):
+        return ""
+    if (move > 0) != (gap_db > 0):
+        return ""
+    reference = min(eq_gains, key=lambda k: abs(eq_gains[k]))
+    offset = -gaps[reference]  # the common shift: move = gap + offset
+    return render(
+        "band.eq_note",
+        lang,
+        gap=number(abs(gap_db), lang),
+        plus_less=render("word.plus" if abs(move) > abs(gap_db) else "word.less", lang),
+        offset=number(abs(offset), lang),
+        reference=render(f"band.{reference}", lang),
+        above_below=render("word.above" if gaps[reference] < 0 else "word.below", lang),
+    )
+
+
+def _playback_shortfalls(measurements: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """(platform, LU) for each platform whose default listening mode plays the track at least
+    PLAYBACK_SHORT_LU under its target: it does not raise a quiet track (or not that far, for
+    its true-peak rule). Only platforms that bring every track to a level at or under
+    STREAMING_LUFS count: one that only lowers tracks over -7 LUFS leaves the tracks around a
+    quiet one at their own levels. From ``playback`` (soundy.analysis.playback); [] without it."""
+    out: list[tuple[str, float]] = []
+    seen: set[str] = set()
+    for entry in measurements.get("playback") or []:
+        platform, target, after = (
+            entry["platform"],
+            entry["target_lufs"],
+            entry["loudness_after_lufs"],
+        )
+        if platform in seen:
+            continue
+        seen.add(platform)  # the first row of a platform is its default mode
+        if target is None or after is None or entry["rule"] in ("none", "limiter"):
+            continue
+        if target > STREAMING_LUFS:  # YouTube Music's -7 LUFS: it leaves the others as they are
+            continue
+        if target - after >= PLAYBACK_SHORT_LU:
+            out.append((platform, target - after))
+    return out
 
 
 def _name(targets: Targets, lang: str) -> str:
@@ -137,8 +198,14 @@ def _texts(
     eq_gains: dict[str, float],
     nearest: list[NearestGenre],
     chosen_distance: float | None,
+    gaps: dict[str, float],
+    tilt_difference: float | None,
+    measurements: Mapping[str, Any],
 ) -> tuple[str, str, str] | None:
-    """(message key, message, action) for an off-target metric, or None for none."""
+    """(message key, message, action) for an off-target metric, or None for none. ``gaps``:
+    each band's target minus its level (dB); ``tilt_difference``: the target tilt minus the
+    track's (dB/octave) when a tilt suggestion asks for a tilt EQ, whose gain every band
+    suggestion then adds to its own move."""
     metric, value, target = item.metric, item.value, item.target.target
     status = item.status
     against = render(f"against.{'reference' if targets.source == 'reference' else 'target'}", lang)
@@ -152,13 +219,41 @@ def _texts(
 
     if metric == "loudness.integrated_lufs":
         key = f"loudness.{status}"
-        action = render(f"{key}.action", lang, amount=n(amount), ceiling=ceiling)
-        return key, render(f"{key}.message", lang, **common), action
+        message = render(f"{key}.message", lang, **common)
+        if status != "low":
+            return key, message, render(f"{key}.action", lang, amount=n(amount))
+        short = (
+            _playback_shortfalls(measurements) if targets.origin(metric) == "destination" else []
+        )
+        if short:  # what the platforms do with it, not the arithmetic against -14 LUFS
+            listed = ", ".join(f"{name} ({n(lu)} LU)" for name, lu in short)
+            message = render(
+                "loudness.low_playback.message", lang, current=n(value), platforms=listed,
+                amount=n(max(lu for _, lu in short)),
+            )  # fmt: skip
+        peak = metric_value(measurements, "peaks.true_peak_dbtp")
+        if peak is None:
+            return key, message, render(f"{key}.action", lang, amount=n(amount), ceiling=ceiling,
+                                         peak="?", limit="?")  # fmt: skip
+        # The gain raises the peaks by as much; above the ceiling the limiter takes the rest.
+        limit = peak + amount - _ceiling(targets)
+        if limit <= 0.0:
+            action = render("loudness.low_gain.action", lang, amount=n(amount),
+                            ceiling=ceiling, peak=n(peak))  # fmt: skip
+        else:
+            action = render(f"{key}.action", lang, amount=n(amount), ceiling=ceiling,
+                            peak=n(peak), limit=n(limit))  # fmt: skip
+        return key, message, action
     if metric == "peaks.true_peak_dbtp":
         maximum = item.target.max if item.target.max is not None else TRUE_PEAK_CEILING_DBTP
         if status == "high":
             key = "true_peak.over" if value > 0.0 else "true_peak.high"
             message = render(f"{key}.message", lang, current=n(value), max=n(maximum))
+            decoded = codec_overshoot_samples(measurements) if value > 0.0 else None
+            if decoded is not None:  # the clipped samples of the decode are this same peak
+                message = render(
+                    "true_peak.over_decoded.message", lang, current=n(value), count=str(decoded)
+                )
             return key, message, render("true_peak.high.action", lang, max=ceiling)
         message = render("true_peak.low.message", lang, **common)
         return "true_peak.low", message, render("true_peak.low.action", lang, amount=n(amount))
@@ -234,7 +329,8 @@ def _texts(
         else:
             message = render(f"band.{status}.message", lang, **values)
         cut = n(abs(gain))
-        if abs(gain) < _EQ_DEADBAND_DB:
+        note = "" if status == "ok" else _eq_note(band, target - value, eq_gains, gaps, lang)
+        if abs(gain) < _EQ_DEADBAND_DB and tilt_difference is None:
             moves = sorted(
                 (k for k, g in eq_gains.items() if _EQ_DEADBAND_DB <= abs(g) <= EQ_MAX_DB),
                 key=lambda k: -abs(eq_gains[k]),
@@ -263,6 +359,26 @@ def _texts(
                 instead=_instead_text(nearest, targets, lang, chosen_distance),
             )
             return "band.far", message, action
+        elif tilt_difference is not None:
+            # The tilt suggestion's EQ changes this band too: one number to dial, the sum.
+            tilt_here = tilt_difference * BAND_CENTRES_OCT[band]  # type: ignore[index]
+            net = gain + tilt_here
+            parts = {"range": band_range, "tilt": _signed(tilt_here, lang),
+                     "move": _signed(gain, lang)}  # fmt: skip
+            if round(abs(net), 1) > EQ_MAX_DB:  # as the amount reads
+                action = render(
+                    "band.with_tilt_far.action", lang, **parts, net=n(abs(net)),
+                    max_eq=n(EQ_MAX_DB), name=_name(targets, lang),
+                    instead=_instead_text(nearest, targets, lang, chosen_distance),
+                )  # fmt: skip
+                return "band.far", message, action
+            if abs(net) < _EQ_DEADBAND_DB:
+                action = render(
+                    "band.with_tilt_leave.action", lang, **parts, net=_signed(net, lang)
+                )
+            else:
+                verb = "cut" if net < 0 else "boost"
+                action = render(f"band.with_tilt_{verb}.action", lang, **parts, net=n(abs(net)))
         elif (
             gain < 0
             and band in _LOW_END_BANDS
@@ -273,6 +389,8 @@ def _texts(
             action = render("band.cut.action", lang, range=band_range, cut=cut)
         else:
             action = render("band.boost.action", lang, range=band_range, cut=cut)
+        if note:
+            action = f"{action} {note}"
         return ("band.move" if status == "ok" else f"band.{status}"), message, action
     return None
 
@@ -282,9 +400,11 @@ def make_suggestions(
     targets: Targets,
     lang: str = "en",
     nearest: list[NearestGenre] | None = None,
+    measurements: Mapping[str, Any] | None = None,
 ) -> list[Suggestion]:
     """Suggestions for every metric whose severity is not ``ok`` (plus in-range bands that the
-    tonal fix needs to move), most severe first."""
+    tonal fix needs to move), most severe first. ``measurements`` (the track's) give the
+    platform playback, the true peak a loudness change moves and a lossy decode's clipping."""
     lang = normalise_lang(lang)
     by_metric = {item.metric: item for item in evaluated}
     width = by_metric.get("stereo.width")
@@ -301,17 +421,33 @@ def make_suggestions(
         for m, item in by_metric.items()
         if m.startswith("spectrum.bands.")
     }
-    # How far the chosen genre is, measured as nearest_genres measures every genre.
+    # How far the chosen genre is, measured as nearest_genres measures every genre: on the
+    # shape, against the band targets turned by the tilt difference (as evaluated).
     chosen_distance = None
     if targets.source == "genre":
-        raw = {str(k): r.target for k, r in targets.bands.items()}
-        chosen_distance = band_distance_db(levels, raw)
-    eq_gains = band_eq_gains_db(
-        {m.removeprefix("spectrum.bands."): item.value for m, item in by_metric.items()
-         if m.startswith("spectrum.bands.")},
-        {m.removeprefix("spectrum.bands."): item.target.target for m, item in by_metric.items()
-         if m.startswith("spectrum.bands.")},
-    )  # fmt: skip
+        chosen_distance = band_distance_db(
+            levels,
+            {
+                m.removeprefix("spectrum.bands."): item.target.target
+                for m, item in by_metric.items()
+                if m.startswith("spectrum.bands.")
+            },
+        )
+    band_goals = {
+        m.removeprefix("spectrum.bands."): item.target.target
+        for m, item in by_metric.items()
+        if m.startswith("spectrum.bands.")
+    }
+    eq_gains = band_eq_gains_db(levels, band_goals)
+    gaps = {k: band_goals[k] - levels[k] for k in band_goals if k in levels}
+    # A tilt suggestion that asks for a tilt EQ: the band suggestions then state the sum of
+    # that EQ and their own move at each band, so the two never point opposite ways unsaid.
+    tilt = by_metric.get("spectrum.tilt_db_per_octave")
+    tilt_difference = None
+    if tilt is not None and tilt.severity != "ok" and not phase:
+        difference = tilt.target.target - tilt.value
+        if max(abs(g) for g in tilt_eq_db(difference)) <= EQ_MAX_DB:
+            tilt_difference = difference
     # An in-range band whose EQ move is large is part of the fix for the bands that are out of
     # range (too much low end reads as every other band being low): it gets a suggestion too,
     # as severe as its move is large, never more severe than the out-of-range bands.
@@ -350,7 +486,17 @@ def make_suggestions(
             continue
         if silent and item.metric in ("stereo.width", "stereo.correlation"):
             continue
-        texts = _texts(item, targets, lang, eq_gains, nearest or [], chosen_distance)
+        texts = _texts(
+            item,
+            targets,
+            lang,
+            eq_gains,
+            nearest or [],
+            chosen_distance,
+            gaps,
+            tilt_difference,
+            measurements or {},
+        )
         if texts is None:
             continue
         key, message, action = texts

@@ -9,7 +9,8 @@ Precedence (docs/scoring.md):
 2. otherwise the genre's profile sets the tonal balance, stereo and loudness-range targets;
 3. the stage sets loudness, true peak and DR. A ``mix`` (before mastering) gets the mix targets
    (:data:`MIX_TARGETS`) whatever the genre or destination. A ``master`` (the default) gets the
-   destination's: ``streaming`` -> -14 LUFS (-15..-13), true peak at most -1 dBTP;
+   destination's: ``streaming`` -> -14 LUFS, at least -15 and no upper limit (the platforms
+   turn a loud master down: soundy.analysis.playback), true peak at most -1 dBTP;
    ``club`` -> the genre's master targets, or, for a genre without them or no genre, the median
    of the shipped genres' master loudness, true peak and DR targets; no destination -> the
    genre's master targets, else ``streaming``.
@@ -56,7 +57,10 @@ DC_OFFSET_MAX_DBFS = -50.0
 Origin = Literal["genre", "stage", "destination", "reference", "limit"]
 
 STREAMING_LUFS = -14.0
-STREAMING_LUFS_RANGE = (-15.0, -13.0)
+#: The quietest master the platforms that do not raise quiet tracks (YouTube, Tidal, Amazon at
+#: -14 LUFS) play within 1 LU of the tracks around it. No upper limit: every normalising
+#: platform turns a louder master down (soundy.analysis.playback), so loud is no fault there.
+STREAMING_LUFS_MIN = -15.0
 STREAMING_TRUE_PEAK_MAX_DBTP = -1.0
 #: Physical ceiling: above 0 dBTP the track clips on any converter.
 TRUE_PEAK_CEILING_DBTP = 0.0
@@ -318,8 +322,7 @@ def build_targets(
             metrics[metric] = target
             origins[metric] = "stage"
     elif chosen is result.Destination.STREAMING:
-        low, high = STREAMING_LUFS_RANGE
-        metrics["loudness.integrated_lufs"] = Range(STREAMING_LUFS, low, high)
+        metrics["loudness.integrated_lufs"] = Range(STREAMING_LUFS, STREAMING_LUFS_MIN, None)
         tp = metrics.get("peaks.true_peak_dbtp")
         tp_min = None if tp is None or tp.min is None else min(tp.min, STREAMING_TRUE_PEAK_MAX_DBTP)
         metrics["peaks.true_peak_dbtp"] = Range(
