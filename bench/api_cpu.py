@@ -4,8 +4,8 @@ The machine is shared, so wall-clock rates are noisy; the API process's own CPU 
 system from ``/proc/<pid>/stat``) per request is the steadier figure. Each round starts a fresh
 ``soundy api`` (no worker: the jobs stay pending, as in the first seconds of a load run) on its
 own database of the machine's PostgreSQL and its own Redis key prefix, makes a client and an
-upload, and runs ``wrk -t2 -cC -dDs`` with ``bench/wrk/request.lua`` on POST of that upload,
-with the body ``bench/pipeline.py`` sends. ``--src`` runs another checkout's ``src`` (e.g. a
+upload, and after a 1 s warm-up (the pools open their connections) runs ``wrk -t2 -cC -dDs``
+with ``bench/wrk/request.lua`` on POST of that upload, with the body ``bench/pipeline.py`` sends. ``--src`` runs another checkout's ``src`` (e.g. a
 ``git worktree`` of an older commit) in the same way, for a before/after on the same load::
 
     .venv/bin/python bench/api_cpu.py [--duration 8] [--connections 32] [--rounds 2]
@@ -128,6 +128,9 @@ async def one_round(args: argparse.Namespace, pyspy: str | None) -> dict[str, An
         body = json.dumps(
             {"file_key": file_key, "mode": "genre", "genre": GENRE, "destination": DESTINATION}
         )
+        # A 1 s warm-up at the same concurrency: the pools open their connections, statements
+        # are prepared (a fresh process pays that once, not per request).
+        _wrk(base_url, token, body, 1, args.connections)
         spy = None
         if pyspy:
             spy = subprocess.Popen(
