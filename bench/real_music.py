@@ -16,8 +16,10 @@ every comparison it prints the main measurements, the nearest genres, the sugges
 score; then the figures of issue 9's "Done when": the median and 90th percentile of the absolute
 band deviation from the chosen genre's target (as given, and after the tilt is taken out), the
 largest EQ move any suggestion asks for, the spread of the scores, and whether any tonal or
-width suggestion is critical. With ``--check`` it exits 1 when a figure misses its target (the
-band deviation judged after the tilt is taken out, as the score judges the bands).
+width suggestion is critical; and how many suggestions of each kind the comparisons got (a loud
+master is no fault for streaming: ``loudness.high`` must not appear). With ``--check`` it exits
+1 when a figure misses its target (the band deviation judged after the tilt is taken out, as the
+score judges the bands).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -108,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     capped = 0
     eq_moves: list[float] = [0.0]
     taste_critical: list[str] = []
+    kinds: Counter[str] = Counter()
     comparisons = 0
     with tempfile.TemporaryDirectory(prefix="soundy-real-") as tmp:
         tracks = _tracks(Path(tmp), args.limit)
@@ -153,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"nearest: {nearest}"
             )
             for s in out["suggestions"]:
+                kinds[s["key"]] += 1
                 moves = _eq_moves(s) if s["metric"].startswith("spectrum.") else []
                 eq_moves.extend(moves)
                 taste = s["metric"].startswith(("spectrum.", "stereo.width"))
@@ -188,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(f"tonal or width suggestions marked critical: {len(taste_critical)}")
+    print("suggestions by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    print(f"'too loud' for streaming (loudness.high): {kinds['loudness.high']} (target 0)")
     for item in taste_critical:
         print(f"  {item}")
     # The bands are judged on the shape around the tilt (the tilt is its own metric), so the
@@ -198,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         and max(eq_moves) <= EQ_MOVE_MAX_DB
         and not taste_critical
         and capped < len(scores)
+        and kinds["loudness.high"] == 0
     )
     print("the Done-when figures are met" if ok else "a Done-when figure is missed")
     return 0 if ok or not args.check else 1
