@@ -132,8 +132,18 @@ async def web_database_url(_postgres_server_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="module")
+def web_server_env() -> dict[str, str]:
+    """Environment variables a test module sets for its ``web_server`` processes (overridden
+    by the module that needs them, e.g. a ``PATH`` without ffmpeg)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def web_server(
-    web_database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    web_database_url: str,
+    redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    web_server_env: dict[str, str],
 ) -> Iterator[str]:
     """``soundy api`` and ``soundy worker`` as real processes; yields the base URL."""
     import httpx
@@ -162,6 +172,7 @@ def web_server(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    env.update(web_server_env)
     logs = {name: root / f"{name}.log" for name in ("api", "worker")}
     _SERVER_LOGS.update(logs)
     procs: list[subprocess.Popen[bytes]] = []
