@@ -9,9 +9,11 @@ and Redis (DB 12, a key prefix of its own). One client and one completed job who
 the measurements of ``bench/pipeline.py``'s 10 s clip, written into the row as a worker would.
 wrk (``bench/wrk/request.lua``) reads the job for 1 s (warm-up), then for ``--seconds``; the API's
 CPU seconds (user + system, psutil, the process and its children) over that run, divided by the
-requests wrk counted, is the figure. It does not depend on how loaded the machine is, as a rate
-does (which it prints too, with the machine's busy cores meanwhile), though a loaded machine's
-caches make it somewhat higher. Also printed: the new PostgreSQL sessions in the run
+requests wrk counted, is the figure. It depends less on other work than the rate does (printed
+too, with the machine's busy cores and load average), but not nothing: on a loaded machine the
+API serves fewer requests per event-loop wake-up, on colder caches, and each costs more. Compare
+two versions in turns on the same machine (``PYTHONPATH=<other tree>/src`` runs another
+version's API). Also printed: the new PostgreSQL sessions in the run
 (``pg_stat_database.sessions``), which show a pool that opens connections per request.
 """
 
