@@ -44,8 +44,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "Aumente a loudness em cerca de {amount} dB com o ganho: o true peak, hoje em {peak} dBTP, fica em até {ceiling} dBTP sem mais limiter.",
     },
     "loudness.low_playback.message": {
-        "en": "Integrated loudness is {current} LUFS: {platforms} do not raise it to their level, so it plays quieter there than the tracks around it (by up to {amount} LU).",
-        "pt-BR": "A loudness integrada é {current} LUFS: {platforms} não a elevam até o nível delas, então ela toca mais baixa ali que as faixas ao redor (até {amount} LU).",
+        "en": "Integrated loudness is {current} LUFS ({against}: {target} LUFS): {platforms} do not raise it to their level, so it plays quieter there than the tracks around it (by up to {amount} LU).",
+        "pt-BR": "A loudness integrada é {current} LUFS ({against}: {target} LUFS): {platforms} não a elevam até o nível delas, então ela toca mais baixa ali que as faixas ao redor (até {amount} LU).",
     },
     "loudness.high.message": {
         "en": "Integrated loudness is {current} LUFS, {amount} LU too loud ({against}: {target} LUFS).",

@@ -228,8 +228,8 @@ def _texts(
         if short:  # what the platforms do with it, not the arithmetic against -14 LUFS
             listed = ", ".join(f"{name} ({n(lu)} LU)" for name, lu in short)
             message = render(
-                "loudness.low_playback.message", lang, current=n(value), platforms=listed,
-                amount=n(max(lu for _, lu in short)),
+                "loudness.low_playback.message", lang,
+                **{**common, "amount": n(max(lu for _, lu in short))}, platforms=listed,
             )  # fmt: skip
         peak = metric_value(measurements, "peaks.true_peak_dbtp")
         if peak is None:
