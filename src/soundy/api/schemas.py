@@ -161,9 +161,10 @@ class AnalyzeRequest(BaseModel):
     codec_check: bool = Field(
         default=False,
         strict=True,
-        description="Also encode the track with each platform's delivery codec (AAC, Opus, "
-        "MP3), decode it and measure the peaks, loudness and bands that come out (result key "
-        "codec_check; stage codec_check). It costs several CPU seconds per minute of audio.",
+        description="Also encode the track with each platform's delivery codec (Ogg Vorbis, "
+        "AAC, Opus, MP3), decode it and measure the peaks, loudness and bands that come out "
+        "(result keys codec_check and codec_check_skipped; stage codec_check). It costs several "
+        "CPU seconds per minute of audio.",
     )
 
 

@@ -58,7 +58,9 @@ def analyze(
     reference: Path | None = typer.Option(
         None, "--reference", help="Compare with a reference track (analysed first)."
     ),
-    lang: str = typer.Option("en", "--lang", help="Language of suggestions: en or pt-BR."),
+    lang: str = typer.Option(
+        "en", "--lang", help="Language of the suggestions and of the tables: en or pt-BR."
+    ),
     max_duration_s: float = typer.Option(
         _DEFAULT_MAX_DURATION_S, "--max-duration", help="Refuse files longer than this (seconds)."
     ),
@@ -78,9 +80,9 @@ def analyze(
     codec_check: bool = typer.Option(
         False,
         "--codec-check",
-        help="Also encode each file with the platforms' delivery codecs (AAC, Opus, MP3), decode "
-        "it and measure the peaks, loudness and bands that come out (several seconds per "
-        "minute of audio).",
+        help="Also encode each file with the platforms' delivery codecs (Ogg Vorbis, AAC, Opus, "
+        "MP3), decode it and measure the peaks, loudness and bands that come out (several "
+        "seconds per minute of audio; Ogg Vorbis needs the ffmpeg command).",
     ),
 ) -> None:
     """Measure loudness, peaks, dynamics, stereo image and tonal balance of audio files.
