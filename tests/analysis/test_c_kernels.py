@@ -13,6 +13,7 @@ import pytest
 from scipy import signal
 
 from soundy.analysis._kernels import (
+    exp_nonpositive,
     interpolated_peaks,
     kweight_energies,
     limiter_apply,
@@ -291,3 +292,18 @@ def test_true_peak_max_needs_the_taps_context_around_its_intervals() -> None:
     best = np.zeros(1)
     assert true_peak_max(frames, 11, 88, 64, taps, 1.0, 0.4, 1.0, best)
     assert best[0] == 0.0
+
+
+def test_the_limiters_exp_is_within_one_unit_in_the_last_place_of_libms() -> None:
+    rng = np.random.default_rng(5)
+    # Reductions of 0 to 60 dB as exponents (the limiter's range), the ends of the fast range,
+    # and beyond it (computed by libm for all).
+    y = np.concatenate([-rng.uniform(0, 6.91, 100_000), [0.0, -0.0, -1e-300, -700.0]])
+    got = y.copy()
+    exp_nonpositive(got)
+    expected = np.array([math.exp(v) for v in y])
+    np.testing.assert_array_less(np.abs(got - expected), np.spacing(expected) * 1.0001)
+    assert got[-4] == 1.0 and got[-3] == 1.0
+    beyond = np.array([-745.0, -800.0, 0.5])
+    exp_nonpositive(beyond)
+    assert beyond.tolist() == [math.exp(-745.0), 0.0, math.exp(0.5)]

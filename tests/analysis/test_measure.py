@@ -16,8 +16,9 @@ import av
 import numpy as np
 import pytest
 import soundfile as sf
+from tests.real_music import write_16bit
 
-from soundy.analysis import measure_file
+from soundy.analysis import measure, measure_file
 from soundy.analysis.measure import MAX_SERIES_POINTS, json_safe, pool_series
 
 RESULT_KEYS: dict[str, tuple[str, ...]] = {
@@ -335,3 +336,27 @@ def test_float_file_over_full_scale_is_reported_not_clipped(tmp_path: Path) -> N
     assert result["loudness"]["integrated_lufs"] == pytest.approx(
         6.0 + G_K_1KHZ_48K_DB - 0.691, abs=0.05
     )
+
+
+def test_the_second_pass_reuses_the_decoded_blocks_or_decodes_again_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spotify Loud's limiter needs the samples twice: kept from the first pass when they fit
+    KEEP_DECODED_BYTES, decoded again otherwise, with the same result either way."""
+    path = write_16bit(tmp_path / "orchestral.wav", "orchestral", -3.0, start_s=20, seconds=30)
+    opened: list[Path] = []
+    real_open = measure.open_audio
+
+    def counting_open(*args: Any, **kwargs: Any) -> Any:
+        opened.append(args[0])
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(measure, "open_audio", counting_open)
+    kept = measure_file(path, max_duration_s=600)
+    loud = next(e for e in kept["playback"] or [] if e["mode"] == "loud")
+    assert loud["limiter"] is not None and loud["limiter"]["active_fraction"] > 0.0
+    assert len(opened) == 1  # 30 s of stereo float32 (10.6 MB): kept
+    monkeypatch.setattr(measure, "KEEP_DECODED_BYTES", 1_000_000)
+    again = measure_file(path, max_duration_s=600)
+    assert len(opened) == 3  # too long to keep: the second pass opened the file again
+    assert again == kept

@@ -664,6 +664,90 @@ done:
     return result;
 }
 
+/* g[k, c] *= factor[k] for the first n frames (stereo unrolled: the usual case). */
+MULTIVERSION static void scale_frames(double *g, const double *factor, Py_ssize_t n,
+                                      Py_ssize_t channels) {
+    if (channels == 2) {
+        for (Py_ssize_t k = 0; k < n; k++) {
+            g[2 * k] *= factor[k];
+            g[2 * k + 1] *= factor[k];
+        }
+        return;
+    }
+    for (Py_ssize_t k = 0; k < n; k++)
+        for (Py_ssize_t c = 0; c < channels; c++) g[k * channels + c] *= factor[k];
+}
+
+/* exp(y) for -700 <= y <= 0 in a form the compiler vectorises (libm's exp is a call per
+ * value: most of the limiter's time): y = k ln 2 + r with |r| <= ln(2) / 2 (Cody and Waite's
+ * two-part ln 2, k * ln2_hi exact), exp(r) by its Taylor series to r^13 (truncation below
+ * 4e-18), times 2^k built in the exponent bits. Within one unit in the last place of glibc's
+ * exp (tests/analysis/test_c_kernels.py); the same operations in every build, no FMA. */
+static inline double exp_nonpositive(double y) {
+    const double shift = 6755399441055744.0; /* 1.5 * 2^52: adding it rounds to an integer */
+    const double log2e = 1.4426950408889634074;
+    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+    const double t = y * log2e + shift;
+    const double kf = t - shift;
+    const double r = (y - kf * ln2_hi) - kf * ln2_lo;
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    int64_t bits;
+    memcpy(&bits, &t, sizeof bits);
+    const int64_t scale_bits = (bits - 0x4338000000000000LL + 1023) * ((int64_t)1 << 52);
+    double scale;
+    memcpy(&scale, &scale_bits, sizeof scale);
+    return p * scale;
+}
+
+/* y[k] = exp(y[k]) in place: by exp_nonpositive when every y is in [-700, 0] (the loop then
+ * vectorises), else by libm's exp (not for audio: a reduction of 6000 dB). */
+MULTIVERSION static void exp_fast_loop(double *y, Py_ssize_t n) {
+    for (Py_ssize_t k = 0; k < n; k++) y[k] = exp_nonpositive(y[k]);
+}
+
+static void exp_factors(double *y, Py_ssize_t n) {
+    int in_range = 1;
+    for (Py_ssize_t k = 0; k < n && in_range; k++) in_range = y[k] >= -700.0 && y[k] <= 0.0;
+    if (in_range) {
+        exp_fast_loop(y, n);
+        return;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) y[k] = exp(y[k]);
+}
+
+PyDoc_STRVAR(exp_nonpositive_doc,
+"exp_nonpositive(y)\n"
+"\n"
+"``exp`` of every element of ``y`` (C-contiguous float64, written in place): the limiter's\n"
+"reduction factors, as its kernel computes them (all in [-700, 0]: a vectorised series; else\n"
+"libm's exp for all). For the tests.");
+
+static PyObject *exp_nonpositive_py(PyObject *self, PyObject *args) {
+    PyObject *o_y;
+    if (!PyArg_ParseTuple(args, "O", &o_y)) return NULL;
+    Buf yb = {0};
+    if (get_doubles(o_y, &yb, -1, 1, "y") < 0) {
+        buf_release(&yb);
+        return NULL;
+    }
+    exp_factors(yb.view.buf, yb.view.len / 8);
+    buf_release(&yb);
+    return Py_NewRef(Py_None);
+}
+
 PyDoc_STRVAR(limiter_apply_doc,
 "limiter_apply(gained, rel, ready, attack, per_db, active_db, hist_scale, hist)\n"
 "    -> (active frames, largest reduction dB)\n"
@@ -672,7 +756,8 @@ PyDoc_STRVAR(limiter_apply_doc,
 "``rel`` (float64 (total,), as ``limiter_release`` wrote it; nothing is taken to lie after\n"
 "it): ``red[k] = max(rel[k], red[k + 1] * attack)``. The first ``ready`` frames of ``gained``\n"
 "(float64 (total, channels), C-contiguous) are multiplied in place by ``exp(red * per_db)``\n"
-"(``per_db = -ln(10) / 20``: 10^(-red / 20)); the others are left alone. Among those ``ready``\n"
+"(``per_db = -ln(10) / 20``: 10^(-red / 20), by ``exp_nonpositive``), and ``rel[:ready]``\n"
+"is overwritten with those factors; the other frames are left alone. Among the ``ready``\n"
 "frames, each with ``red >= active_db`` is counted and adds one to ``hist`` (int64) at bin\n"
 "``floor(red * hist_scale + 0.5)``, the last bin taking everything above it. Double\n"
 "precision.");
@@ -686,7 +771,7 @@ static PyObject *limiter_apply(PyObject *self, PyObject *args) {
         return NULL;
     Buf gb = {0}, rb = {0}, hb = {0};
     PyObject *result = NULL;
-    if (get_doubles(o_rel, &rb, -1, 0, "rel") < 0) goto done;
+    if (get_doubles(o_rel, &rb, -1, 1, "rel") < 0) goto done;
     const Py_ssize_t total = rb.view.len / 8;
     if (get_doubles(o_gained, &gb, -1, 1, "gained") < 0) goto done;
     if (gb.view.ndim != 2 || gb.view.shape[0] != total) {
@@ -707,8 +792,7 @@ static PyObject *limiter_apply(PyObject *self, PyObject *args) {
     }
     {
         const Py_ssize_t channels = gb.view.shape[1], top = hb.view.len / 8 - 1;
-        double *g = gb.view.buf;
-        const double *rel = rb.view.buf;
+        double *g = gb.view.buf, *rel = rb.view.buf;
         long long *hist = hb.view.buf;
         long long active = 0;
         double largest = 0.0, ahead = 0.0;
@@ -717,20 +801,32 @@ static PyObject *limiter_apply(PyObject *self, PyObject *args) {
             const double carried = ahead * attack;
             ahead = rel[k] >= carried ? rel[k] : carried;
         }
+        /* Backwards (the recursion), the exponent of each factor into rel; then the factors
+         * and the products in two loops the compiler vectorises. The reduction moves slowly,
+         * so neighbouring frames share a bin: counted as runs (one increment of the same
+         * counter after another waits on the last one's store). */
+        Py_ssize_t run_bin = 0;
+        long long run = 0;
         for (Py_ssize_t k = ready - 1; k >= 0; k--) {
             const double carried = ahead * attack;
             ahead = rel[k] >= carried ? rel[k] : carried;
             if (ahead >= active_db) {
                 active++;
                 largest = ahead > largest ? ahead : largest;
-                const double bin = ahead * hist_scale + 0.5;
-                hist[bin < (double)top ? (Py_ssize_t)bin : top]++;
+                const double at = ahead * hist_scale + 0.5;
+                const Py_ssize_t bin = at < (double)top ? (Py_ssize_t)at : top;
+                if (bin != run_bin) {
+                    hist[run_bin] += run;
+                    run_bin = bin;
+                    run = 0;
+                }
+                run++;
             }
-            if (ahead != 0.0) { /* exp(0) is 1: the frame stays as it is */
-                const double factor = exp(ahead * per_db);
-                for (Py_ssize_t c = 0; c < channels; c++) g[k * channels + c] *= factor;
-            }
+            rel[k] = ahead * per_db;
         }
+        hist[run_bin] += run;
+        exp_factors(rel, ready);
+        scale_frames(g, rel, ready, channels);
         Py_END_ALLOW_THREADS
         result = Py_BuildValue("Ld", active, largest);
     }
@@ -1232,6 +1328,7 @@ static PyMethodDef methods[] = {
     {"limiter_release", limiter_release, METH_VARARGS, limiter_release_doc},
     {"limiter_apply", limiter_apply, METH_VARARGS, limiter_apply_doc},
     {"true_peak_max", true_peak_max, METH_VARARGS, true_peak_max_doc},
+    {"exp_nonpositive", exp_nonpositive_py, METH_VARARGS, exp_nonpositive_doc},
     {"power_spectrum", power_spectrum, METH_VARARGS, power_spectrum_doc},
     {"mix_decimate", mix_decimate, METH_VARARGS, mix_decimate_doc},
     {"pcm_to_float", pcm_to_float, METH_VARARGS, pcm_to_float_doc},
