@@ -36,6 +36,7 @@ Memory: per 100 ms hop and channel two floats, plus about 3 s of samples for the
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from typing import Any
@@ -130,6 +131,16 @@ def _bound_constants(phases: np.ndarray, radius: int) -> tuple[float, float]:
     return kappa, c_norm
 
 
+@functools.cache
+def _interpolator(factor: int, radius: int) -> tuple[np.ndarray, float, float]:
+    """(read-only C-contiguous branches, kappa, c_norm) of the interpolator at ``factor``:
+    computed once per process (the Kaiser window's Bessel series, ~1 ms, at every meter)."""
+    phases = np.ascontiguousarray(interpolation_phases(factor, radius))
+    phases.flags.writeable = False
+    kappa, c_norm = _bound_constants(phases, radius) if factor > 1 else (1.0, 0.0)
+    return phases, kappa, c_norm
+
+
 def _segment_frames(hop_frames: int) -> int:
     divisors = [s for s in range(32, 129) if hop_frames % s == 0]
     if not divisors:
@@ -163,11 +174,7 @@ class PeakMeter:
         self._seg = _segment_frames(self._hop)
         self.factor = oversampling_factor(self.sample_rate_hz)
         self._radius = INTERPOLATION_RADIUS
-        self._phases = np.ascontiguousarray(interpolation_phases(self.factor, self._radius))
-        if self.factor > 1:
-            self._kappa, self._c_norm = _bound_constants(self._phases, self._radius)
-        else:
-            self._kappa, self._c_norm = 1.0, 0.0
+        self._phases, self._kappa, self._c_norm = _interpolator(self.factor, self._radius)
         hops = round(series_hop_s * self.sample_rate_hz / self._hop)
         if hops < 1:
             raise ValueError(f"series_hop_s {series_hop_s} is shorter than 100 ms")
@@ -480,10 +487,7 @@ class TruePeakMax:
         self.channels = int(channels)
         factor = oversampling_factor(float(sample_rate_hz))
         self._radius = INTERPOLATION_RADIUS
-        self._phases = np.ascontiguousarray(interpolation_phases(factor, self._radius))
-        self._kappa, self._c_norm = (
-            _bound_constants(self._phases, self._radius) if factor > 1 else (1.0, 0.0)
-        )
+        self._phases, self._kappa, self._c_norm = _interpolator(factor, self._radius)
         # Frames whose intervals are not scanned yet, after R - 1 frames of what precedes
         # them (zeros before the start, BS.1770-4 Annex 2 as in PeakMeter).
         self._pending = np.zeros((self._radius - 1, self.channels))
