@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -53,6 +54,22 @@ async def test_a_request_head_over_the_limit_is_refused(make_live_url):
     async with httpx.AsyncClient(base_url=base) as http:
         ok = await http.get("/healthz", headers={"X-Big": "a" * 8 * 1024})
         assert ok.status_code == 200
+
+
+async def test_body_bytes_do_not_count_towards_the_next_pipelined_head(make_live_url):
+    """The server counts a head's bytes only while a head is awaited: a 40 KB body, then the
+    next request's head in the same bytes, is not a head over the 4 KB limit."""
+    base = await make_live_url(max_request_header_bytes=4096)
+    reader, writer = await _connect(base)
+    body = b'{"file_key": "' + b"a" * 40_000 + b'"}'
+    post = b"POST /api/audio/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    writer.write(post + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+    answer = await _read_until_closed(reader, 10)
+    writer.close()
+    # The first answer's body runs straight into the second's status line.
+    assert re.findall(rb"HTTP/1\.1 (\d{3}) ", answer) == [b"401", b"200"], answer[:500]
 
 
 async def test_a_request_head_trickled_past_the_deadline_is_cut_off(make_live_url):
