@@ -5,10 +5,11 @@ system from ``/proc/<pid>/stat``) per request is the steadier figure. Each round
 ``soundy api`` (no worker: the jobs stay pending, as in the first seconds of a load run) on its
 own database of the machine's PostgreSQL and its own Redis key prefix, makes a client and an
 upload, and after a 1 s warm-up (the pools open their connections) runs ``wrk -t2 -cC -dDs``
-with ``bench/wrk/request.lua`` on POST of that upload, with the body ``bench/pipeline.py`` sends. ``--src`` runs another checkout's ``src`` (e.g. a
-``git worktree`` of an older commit) in the same way, for a before/after on the same load::
+with ``bench/wrk/request.lua`` on POST of that upload, with the body ``bench/pipeline.py``
+sends. ``--src`` runs another checkout's ``src`` (e.g. a ``git worktree`` of an older commit)
+in the same way, for a before/after on the same load::
 
-    .venv/bin/python bench/api_cpu.py [--duration 8] [--connections 32] [--rounds 2]
+    .venv/bin/python bench/api_post_cpu.py [--duration 8] [--connections 32] [--rounds 2]
         [--src /path/to/other/checkout/src] [--pyspy out.txt]
 
 It prints one JSON line per round (requests, req/s, API CPU ms per POST, p50/p99, load
