@@ -75,6 +75,35 @@ async def test_a_completed_job_read_again_is_one_statement_and_still_the_rows_ow
     assert changed["result"] == analysis_result
 
 
+async def test_a_body_is_made_anew_when_the_targets_change(
+    api, client_token, auth, upload_bytes, db_session, analysis_result, monkeypatch
+):
+    """The comparison is made on read against the current targets: a kept body is served only
+    under the targets version it was made with (soundy.jobs.results.comparison_key)."""
+    from soundy.jobs import results
+
+    job_id = await new_job(api, client_token, auth, upload_bytes)
+    assert await jobs.start_attempt(db_session, job_id)
+    assert await jobs.complete(db_session, job_id, result=analysis_result)
+    url = f"/api/jobs/{job_id}"
+    first = await api.get(url, headers=auth(client_token))
+    compared: list[str] = []
+    real_compare = results.compare
+
+    def counting_compare(*args, **kwargs):
+        compared.append(job_id)
+        return real_compare(*args, **kwargs)
+
+    monkeypatch.setattr(results, "compare", counting_compare)
+    again = await api.get(url, headers=auth(client_token))
+    assert (again.content, compared) == (first.content, [])  # the kept body
+    # Another version of the targets (an operator changed a profile, or a new release).
+    monkeypatch.setattr(results, "targets_version", lambda profiles: "changed")
+    changed = await api.get(url, headers=auth(client_token))
+    assert compared == [job_id]  # compared again, against the targets of now
+    assert changed.json()["result"] == analysis_result
+
+
 async def test_large_results_are_sent_compressed(
     api, client_token, auth, upload_bytes, db_session, analysis_result
 ):
