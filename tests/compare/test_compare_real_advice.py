@@ -22,7 +22,9 @@ from soundy.compare import compare
 from soundy.compare.messages import number
 from soundy.compare.nearest import shape_distance_db, tonal_score
 from soundy.compare.profiles import get_profile, list_profiles
-from soundy.compare.tonal import genre_density_db
+from soundy.compare.scoring import MAX_TURN_DB_PER_OCTAVE, band_targets_for
+from soundy.compare.targets import build_targets
+from soundy.compare.tonal import genre_density_db, tilted_targets
 from soundy.result import Measurements
 
 RATE_HZ = 44100
@@ -392,3 +394,28 @@ def test_a_bright_track_with_a_bass_bump_gets_one_number_per_band(tmp_path: Path
     assert _check_tilt_and_bands(out) >= 1
     bass = _keys(out)["spectrum.bands.bass"]["action"]
     assert re.search(r"gives it \+[0-9.]+ dB, this band's own move is -[0-9.]+ dB", bass), bass
+
+
+def test_band_targets_turn_by_one_broad_tilt_eq_at_most(tmp_path: Path) -> None:
+    # rock_indie's curve 3 dB/octave brighter: the bands are judged against targets turned by
+    # 1.5 dB/octave (MAX_TURN_DB_PER_OCTAVE), not by the whole difference, in the score and in
+    # nearest_genres alike.
+    p = get_profile("rock_indie")
+    curve = genre_density_db(p.percussion_db)
+    m = _measure(
+        tmp_path / "b.wav", 0.1 * _shaped(20.0, lambda f: curve(f) + 3.0 * math.log2(f / 1000.0))
+    )
+    targets = build_targets(genre="rock_indie", stage="master")
+    tilt = m["spectrum"]["tilt_db_per_octave"]
+    assert tilt is not None and tilt - targets.metrics["spectrum.tilt_db_per_octave"].target > 2.0
+    raw = {k: r.target for k, r in targets.bands.items()}
+    expected = tilted_targets(raw, MAX_TURN_DB_PER_OCTAVE)
+    judged = band_targets_for(m, targets)
+    assert {k: round(r.target, 6) for k, r in judged.items()} == {
+        k: round(v, 6) for k, v in expected.items()
+    }
+    levels = {b["key"]: b["level_db"] for b in m["spectrum"]["bands"]}
+    tilt_target = targets.metrics["spectrum.tilt_db_per_octave"].target
+    assert shape_distance_db(m, raw, tilt_target) == pytest.approx(
+        math.sqrt(sum((levels[k] - expected[k]) ** 2 for k in expected) / len(expected))
+    )

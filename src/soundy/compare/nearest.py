@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from soundy.compare.metrics import band_levels, metric_value
-from soundy.compare.scoring import evaluate, score_targets
+from soundy.compare.scoring import evaluate, score_targets, turn_db_per_octave
 from soundy.compare.targets import Range, Targets
 from soundy.compare.tonal import tilted_targets
 from soundy.result import BandKey, NearestGenre
@@ -58,7 +58,8 @@ def shape_distance_db(
     tilt = metric_value(result, "spectrum.tilt_db_per_octave")
     targets = dict(band_targets_db)
     if tilt is not None and tilt_target_db_per_octave is not None and band_targets_db:
-        targets = tilted_targets(band_targets_db, tilt - tilt_target_db_per_octave)
+        turn = turn_db_per_octave(tilt, tilt_target_db_per_octave)
+        targets = tilted_targets(band_targets_db, turn)
     return band_distance_db(band_levels(result), {str(k): v for k, v in targets.items()})
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "evaluate",
     "is_damage",
     "score_targets",
+    "turn_db_per_octave",
 ]
 
 #: Scales outside the range at which a metric's score reaches 0.
@@ -186,6 +187,14 @@ def _severity(metric: str, distance_scales: float, status: Status, damage: bool)
     return "warning"
 
 
+def turn_db_per_octave(tilt_db_per_octave: float, target_db_per_octave: float) -> float:
+    """How far the band targets are turned for a track of this tilt (dB/octave): the tilt
+    difference, at most MAX_TURN_DB_PER_OCTAVE either way (one broad tilt EQ's worth). A track
+    tilted further is far from the genre in its bands too, not only in its tilt."""
+    difference = tilt_db_per_octave - target_db_per_octave
+    return max(-MAX_TURN_DB_PER_OCTAVE, min(MAX_TURN_DB_PER_OCTAVE, difference))
+
+
 def band_targets_for(result: Mapping[str, Any], targets: Targets) -> dict[str, Range]:
     """The band ranges a track is judged against: the targets turned by the difference between
     the track's tilt and the target tilt (when both exist), so the bands judge the shape."""
@@ -194,7 +203,8 @@ def band_targets_for(result: Mapping[str, Any], targets: Targets) -> dict[str, R
     if tilt_target is None or tilt is None or not targets.bands:
         return {str(k): r for k, r in targets.bands.items()}
     turned = tilted_targets(
-        {k: r.target for k, r in targets.bands.items()}, tilt - tilt_target.target
+        {k: r.target for k, r in targets.bands.items()},
+        turn_db_per_octave(tilt, tilt_target.target),
     )
     out: dict[str, Range] = {}
     for key, r in targets.bands.items():
