@@ -108,6 +108,9 @@ class Settings(BaseSettings):
 
     # Workers.
     worker_concurrency: int = Field(default=2, ge=1)
+    # Queue jobs a worker holds beyond its analysis processes: they download their file and
+    # write their rows while the processes analyse others, so no process waits on that I/O.
+    worker_prefetch: int = Field(default=2, ge=0)
     reconcile_interval_s: float = Field(default=30.0, gt=0)
     # Pending jobs younger than this are left to the API's own queue add.
     reconcile_min_age_s: float = Field(default=5.0, ge=0)

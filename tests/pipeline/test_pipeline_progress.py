@@ -1,10 +1,12 @@
 """A job's progress throttle (``soundy.pipeline.worker._Progress``): every stage reaches the live
-events, the row gets the stage changes, and closing neither waits out the throttle nor writes
-the row (the outcome's own transition follows at once)."""
+events, the row gets at most one write per interval (none for a job shorter than that), and
+closing neither waits out the throttle nor writes the row (the outcome's own transition follows
+at once)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from soundy.pipeline.worker import _Progress
@@ -21,8 +23,8 @@ async def test_every_stage_is_published_and_close_sends_the_last_value_without_a
         writes.append((percent, stage))
         first_write.set()
 
-    async def send(event: dict[str, Any]) -> None:
-        sent.append((event["stage"], event["progress"]))
+    async def send(batch: list[dict[str, Any]]) -> None:
+        sent.extend((event["stage"], event["progress"]) for event in batch)
 
     progress = _Progress(
         "job", write_db=write_db, send=send, db_interval_s=60.0, stored=("downloading", 0)
@@ -31,23 +33,49 @@ async def test_every_stage_is_published_and_close_sends_the_last_value_without_a
     await progress.flush()
     assert sent == [("downloading", 0)] and writes == []  # the row already says so
 
+    # A job shorter than the row's interval: every stage is published, the row is not written
+    # (it says "downloading" until the outcome's transition).
     progress.update("decoding", 5)
-    await asyncio.wait_for(first_write.wait(), timeout=10)
-    # Within the throttle: two updates, then the job ends.
     progress.update("measuring", 25)
     progress.update("measuring", 60)
     await progress.close()
 
     assert sent == [("downloading", 0), ("decoding", 5), ("measuring", 25), ("measuring", 60)]
-    assert writes == [(5, "decoding")]
+    assert writes == [] and not first_write.is_set()
     assert progress._task is not None and progress._task.done()
+
+
+async def test_a_stage_change_is_written_to_the_row_once_the_interval_has_passed() -> None:
+    writes: list[tuple[int, str, float]] = []
+    written = asyncio.Event()
+
+    async def write_db(percent: int, stage: str) -> None:
+        writes.append((percent, stage, time.monotonic()))
+        written.set()
+
+    async def send(batch: list[dict[str, Any]]) -> None:
+        return None
+
+    interval_s = 0.2
+    created_s = time.monotonic()
+    progress = _Progress(
+        "job", write_db=write_db, send=send, db_interval_s=interval_s, stored=("downloading", 0)
+    )
+    progress.start()
+    progress.update("decoding", 5)
+    # No later update comes: the change is written when it is due, not dropped.
+    await asyncio.wait_for(written.wait(), timeout=10)
+    await progress.close()
+    assert [(percent, stage) for percent, stage, _ in writes] == [(5, "decoding")]
+    # Not at the stage change: one interval after the row was last written (start_attempt).
+    assert writes[0][2] - created_s >= interval_s
 
 
 async def test_progress_never_goes_back() -> None:
     sent: list[tuple[str, int]] = []
 
-    async def send(event: dict[str, Any]) -> None:
-        sent.append((event["stage"], event["progress"]))
+    async def send(batch: list[dict[str, Any]]) -> None:
+        sent.extend((event["stage"], event["progress"]) for event in batch)
 
     async def write_db(percent: int, stage: str) -> None:
         return None

@@ -80,8 +80,9 @@ async def test_events_reach_a_subscriber_in_order_and_end_with_the_job(settings)
             {"status": "processing", "progress": 50, "stage": "measuring"},
             {"status": "completed", "progress": 100, "stage": None},
         ]
-        for event in sent:
-            await events.publish(client, job_id, event, prefix=settings.queue_prefix)
+        # Two in one round trip (the worker's batch of stage changes), then the last alone.
+        await events.publish(client, job_id, *sent[:2], prefix=settings.queue_prefix)
+        await events.publish(client, job_id, sent[2], prefix=settings.queue_prefix)
         received = [event async for event in stream]
         assert received == [{"job_id": str(job_id), **event} for event in sent]
         assert hub.channels == 0  # the ended stream unsubscribed

@@ -35,6 +35,8 @@ async def test_write_read_size_delete(tmp_path: Path) -> None:
     assert dest.read_bytes() == b"RIFF" + b"data" * 10
     await storage.delete("uploads/c1/u1/a.wav")
     assert await storage.size("uploads/c1/u1/a.wav") is None
+    # A job's download is its own: the stored file's deletion leaves it whole.
+    assert dest.read_bytes() == b"RIFF" + b"data" * 10
     await storage.delete("uploads/c1/u1/a.wav")  # deleting twice is fine
     assert await storage.presigned_put("uploads/x", size_bytes=1, expires_s=60) is None
 

@@ -102,11 +102,16 @@ def worker(
     # Start-up path (module docstring).
     import asyncio
 
+    import uvloop
+
     from soundy.pipeline.worker import run_worker
 
     settings = _settings()
     try:
-        code = asyncio.run(run_worker(settings, concurrency=concurrency))
+        # uvloop: the worker's own CPU per job is mostly event-loop and socket work (queue,
+        # database, pub/sub calls), which uvloop does in C (docs/benchmarks.md, "The worker").
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            code = runner.run(run_worker(settings, concurrency=concurrency))
     except SoundyError as exc:
         raise _fail(exc.message) from exc
     raise typer.Exit(code)

@@ -29,6 +29,7 @@ def create_engine(
     pool_size: int = 5,
     max_overflow: int | None = None,
     idle_ping_after_s: float = IDLE_PING_AFTER_S,
+    autocommit: bool = False,
 ) -> AsyncEngine:
     """An async engine for ``database_url``: ``pool_size`` connections kept open, and up to
     ``max_overflow`` (default ``2 * pool_size``) more opened under load, closed when returned.
@@ -41,11 +42,15 @@ def create_engine(
     used within ``idle_ping_after_s`` before the database restarted fails its next query (one
     503 per such connection, with Retry-After), and that failure, a disconnect, makes
     SQLAlchemy drop every connection of the pool, so the next requests get new ones.
+
+    ``autocommit``: every statement commits by itself (no BEGIN and COMMIT round trips), for
+    callers whose every write is one statement; the idle ping is then one round trip too.
     """
     engine = _create_async_engine(
         to_async_url(database_url),
         pool_size=pool_size,
         max_overflow=pool_size * 2 if max_overflow is None else max_overflow,
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
     )
     _ping_idle_connections(engine, idle_ping_after_s)
     return engine

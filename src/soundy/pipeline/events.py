@@ -42,11 +42,22 @@ def channel(job_id: object, *, prefix: str | None = None) -> str:
 
 
 async def publish(
-    redis: aioredis.Redis, job_id: object, event: dict[str, Any], *, prefix: str | None = None
+    redis: aioredis.Redis,
+    job_id: object,
+    *events: dict[str, Any],
+    prefix: str | None = None,
 ) -> None:
-    """Publish ``event`` (``job_id`` is added) to the job's channel."""
-    message = {"job_id": str(job_id), **event}
-    await redis.publish(channel(job_id, prefix=prefix), json.dumps(message, allow_nan=False))
+    """Publish ``events`` in order (``job_id`` is added to each) to the job's channel: one
+    round trip to Redis for all of them (a pipeline; subscribers get them one by one)."""
+    name = channel(job_id, prefix=prefix)
+    messages = [json.dumps({"job_id": str(job_id), **e}, allow_nan=False) for e in events]
+    if len(messages) == 1:
+        await redis.publish(name, messages[0])
+        return
+    async with redis.pipeline(transaction=False) as pipe:
+        for message in messages:
+            pipe.publish(name, message)
+        await pipe.execute()
 
 
 class EventHub:

@@ -118,17 +118,21 @@ def overall_percent(
 @dataclass
 class _Progress:
     """One job's progress, throttled: live events at most every ``_PUBLISH_INTERVAL_S`` but at
-    least one per stage; a PostgreSQL write on each stage change and otherwise at most every
-    ``db_interval_s``. The last value is always published (on :meth:`close` at the latest).
+    least one per stage; PostgreSQL writes at most every ``db_interval_s`` (a stage change
+    within the interval is written when it is due). The last value is always published (on
+    :meth:`close` at the latest).
 
-    ``stored`` is what the row already holds (``start_attempt`` set stage "downloading"), so
-    the first update costs no write. :meth:`close` neither waits out the throttle nor writes
-    the row: the outcome's own transition (complete, fail) follows at once and supersedes it,
-    and every millisecond here is added to each job's time to ``completed``."""
+    ``stored`` is what the row already holds (``start_attempt`` set stage "downloading"), and
+    the interval counts from then: a job that ends within ``db_interval_s`` (most do) writes no
+    progress at all, its row going from "downloading" to its outcome. Its live events still
+    show every stage. :meth:`close` neither waits out the throttle nor writes the row: the
+    outcome's own transition (complete, fail) follows at once and supersedes it, and every
+    millisecond here is added to each job's time to ``completed``."""
 
     job_id: str
     write_db: Callable[[int, str], Awaitable[object]]
-    send: Callable[[dict[str, Any]], Awaitable[None]]
+    # Publishes a batch of live events, in order (one round trip).
+    send: Callable[[list[dict[str, Any]]], Awaitable[None]]
     db_interval_s: float
     percent: int = 0
     stage: str = "downloading"
@@ -168,15 +172,17 @@ class _Progress:
         current = (self.stage, self.percent)
         pending, self._stage_starts = [*self._stage_starts, current], []
         try:
+            batch = []
             for stage, percent in pending:
                 if (stage, percent) != self._sent:
                     self._sent = (stage, percent)
-                    await self.send({"status": "processing", "progress": percent, "stage": stage})
+                    batch.append({"status": "processing", "progress": percent, "stage": stage})
+            if batch:
+                await self.send(batch)
             if current == self.stored or not store:
                 return
             now = time.monotonic()
-            stage_changed = self.stored is None or current[0] != self.stored[0]
-            if stage_changed or now - self._stored_at >= self.db_interval_s:
+            if self.stored is None or now - self._stored_at >= self.db_interval_s:
                 self.stored, self._stored_at = current, now
                 await self.write_db(current[1], current[0])
             else:
@@ -225,6 +231,7 @@ class SoundyWorker:
         self.stop_reason = ""
         self.pool: AnalysisPool | None = None
         self.engine: AsyncEngine | None = None
+        self.job_engine: AsyncEngine | None = None
         self.sessions: async_sessionmaker[AsyncSession] | None = None
         self.storage: Storage | None = None
         self.redis: aioredis.Redis | None = None
@@ -237,8 +244,15 @@ class SoundyWorker:
     async def start(self) -> None:
         s = self.settings
         assert s.database_url is not None and s.redis_url is not None
-        self.engine = create_engine(s.database_url, pool_size=max(2, self.concurrency))
-        self.sessions = sessionmaker(self.engine)
+        # The reconciler's (its pass is one transaction holding an advisory lock).
+        self.engine = create_engine(s.database_url, pool_size=1)
+        # The jobs': every row change of a job is one conditional UPDATE (soundy.jobs.store),
+        # atomic by itself, so in autocommit it costs one round trip instead of BEGIN, UPDATE
+        # and COMMIT, and the ping of an idle connection one instead of three.
+        self.job_engine = create_engine(
+            s.database_url, pool_size=self.concurrency + s.worker_prefetch, autocommit=True
+        )
+        self.sessions = sessionmaker(self.job_engine)
         self.storage = open_storage(s)
         self.redis = queue.redis_client(s, timeout_s=max(5.0, s.redis_timeout_s))
         self.pool = AnalysisPool(
@@ -254,7 +268,10 @@ class SoundyWorker:
             {
                 "connection": s.redis_url,
                 "prefix": s.queue_prefix,
-                "concurrency": self.concurrency,
+                # More jobs at once than analysis processes: a job's own I/O (row
+                # transitions, download, queue calls) overlaps the others' analyses; it waits
+                # for a free process in AnalysisPool.run.
+                "concurrency": self.concurrency + s.worker_prefetch,
                 "autorun": False,
                 "name": self.name,
                 "lockDuration": lock_ms,
@@ -277,11 +294,13 @@ class SoundyWorker:
         self.bull.on("error", self._on_bull_error)
         self.bull.on("stalled", lambda job_id, *_: log.warning("job %s stalled; requeued", job_id))
         log.info(
-            "worker %s started: queue %r, prefix %r, concurrency %d, analysis pids %s",
+            "worker %s started: queue %r, prefix %r, concurrency %d (+ %d prefetched), "
+            "analysis pids %s",
             self.name,
             queue.QUEUE_NAME,
             s.queue_prefix,
             self.concurrency,
+            s.worker_prefetch,
             self.pool.pids(),
         )
 
@@ -390,14 +409,15 @@ class SoundyWorker:
             with contextlib.suppress(Exception):
                 await self.storage.aclose()
         await queue.close_queues()
-        if self.engine is not None:
-            await self.engine.dispose()
+        for engine in (self.engine, self.job_engine):
+            if engine is not None:
+                await engine.dispose()
 
     # -- progress --------------------------------------------------------------------------
-    async def _publish(self, job_id: str, event: dict[str, Any]) -> None:
+    async def _publish(self, job_id: str, *event: dict[str, Any]) -> None:
         assert self.redis is not None
         try:
-            await events.publish(self.redis, job_id, event, prefix=self.settings.queue_prefix)
+            await events.publish(self.redis, job_id, *event, prefix=self.settings.queue_prefix)
         except Exception as exc:  # live events are best effort
             log.debug("publish failed: %s", exc)
 
@@ -479,7 +499,7 @@ class SoundyWorker:
             write_db=lambda percent, stage: self._db(
                 jobs.set_progress, job.job_id, progress=percent, stage=stage
             ),
-            send=lambda event: self._publish(job.job_id, event),
+            send=lambda batch: self._publish(job.job_id, *batch),
             db_interval_s=self.settings.progress_interval_s,
             stored=(jobs.STAGE_DOWNLOADING, 0),
         )

@@ -124,13 +124,20 @@ class LocalStorage:
             return None
 
     async def download(self, key: str, dest: Path) -> None:
+        """A hard link at ``dest`` when it is on the storage's file system (no bytes move: a
+        stored file is never changed, and a deleted one lives on under the link), else a copy."""
         path = self.path(key)
 
         def _copy() -> None:
             if not path.is_file():
                 raise NotFound(f"no stored file {key!r}")
             try:
-                shutil.copyfile(path, dest)
+                try:
+                    os.link(path, dest)
+                except OSError:  # another file system (EXDEV), or no hard links there
+                    shutil.copyfile(path, dest)
+            except FileNotFoundError as exc:  # deleted meanwhile
+                raise NotFound(f"no stored file {key!r}") from exc
             except OSError as exc:
                 raise TransientError(f"cannot read from local storage: {exc}") from exc
 

@@ -29,6 +29,8 @@ __all__ = ["S3Storage"]
 
 # Uploads written through the API (write_stream) stay in memory up to this size, then spill.
 _SPOOL_BYTES = 8 << 20
+# Downloads are written in chunks of this size.
+_DOWNLOAD_CHUNK_BYTES = 1 << 20
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 # A conditional write (If-None-Match: *) to a key that holds an object; 409 while another
 # conditional write of the key is in progress (AWS).
@@ -182,12 +184,22 @@ class S3Storage:
         return await anyio.to_thread.run_sync(_head)
 
     async def download(self, key: str, dest: Path) -> None:
+        """One GET, streamed to a part file that is renamed to ``dest`` when whole. Not
+        boto3's ``download_file``: that sends a HEAD first and starts a thread pool for every
+        call, a cost each job paid for files that are mostly a few MB."""
         object_key = self.object_key(key)
         part = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.part")
 
         def _get() -> None:
             try:
-                self._client.download_file(self.bucket, object_key, str(part))
+                body = self._client.get_object(Bucket=self.bucket, Key=object_key)["Body"]
+                try:
+                    with part.open("wb") as out:
+                        # botocore checks the length against Content-Length at the end.
+                        for chunk in body.iter_chunks(_DOWNLOAD_CHUNK_BYTES):
+                            out.write(chunk)
+                finally:
+                    body.close()
                 os.replace(part, dest)
             except (BotoCoreError, ClientError) as exc:
                 raise _map_error(exc, key) from exc
