@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,6 +25,23 @@ def _files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file())
 
 
+async def test_download_to_another_file_system_copies(tmp_path: Path) -> None:
+    """A worker's temporary folder may be on another file system than the storage (a tmpfs
+    /tmp): the hard link fails there (EXDEV) and the file is copied instead."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("no /dev/shm on another file system than the test's temporary folder")
+    storage = LocalStorage(tmp_path)
+    await storage.write_stream("uploads/c1/u1/a.wav", _chunks(b"RIFF" * 8), max_bytes=100)
+    dest_dir = Path(tempfile.mkdtemp(dir=shm))
+    try:
+        await storage.download("uploads/c1/u1/a.wav", dest_dir / "a.wav")
+        assert (dest_dir / "a.wav").read_bytes() == b"RIFF" * 8
+        assert (dest_dir / "a.wav").stat().st_nlink == 1  # a copy, not a link
+    finally:
+        shutil.rmtree(dest_dir)
+
+
 async def test_write_read_size_delete(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path)
     size = await storage.write_stream(
@@ -33,6 +52,7 @@ async def test_write_read_size_delete(tmp_path: Path) -> None:
     dest = tmp_path / "copy.wav"
     await storage.download("uploads/c1/u1/a.wav", dest)
     assert dest.read_bytes() == b"RIFF" + b"data" * 10
+    assert dest.stat().st_nlink == 2  # the same file system: a hard link, no bytes copied
     await storage.delete("uploads/c1/u1/a.wav")
     assert await storage.size("uploads/c1/u1/a.wav") is None
     # A job's download is its own: the stored file's deletion leaves it whole.

@@ -127,16 +127,21 @@ class LocalStorage:
         """A hard link at ``dest`` when it is on the storage's file system (no bytes move: a
         stored file is never changed, and a deleted one lives on under the link), else a copy."""
         path = self.path(key)
+        if not path.is_file():
+            raise NotFound(f"no stored file {key!r}")
+        try:
+            # One link(2) on the event loop: a thread hand-off costs more CPU than the call.
+            os.link(path, dest)
+            return
+        except FileNotFoundError as exc:  # deleted meanwhile
+            raise NotFound(f"no stored file {key!r}") from exc
+        except OSError:  # another file system (EXDEV), or no hard links there: copy
+            pass
 
         def _copy() -> None:
-            if not path.is_file():
-                raise NotFound(f"no stored file {key!r}")
             try:
-                try:
-                    os.link(path, dest)
-                except OSError:  # another file system (EXDEV), or no hard links there
-                    shutil.copyfile(path, dest)
-            except FileNotFoundError as exc:  # deleted meanwhile
+                shutil.copyfile(path, dest)
+            except FileNotFoundError as exc:
                 raise NotFound(f"no stored file {key!r}") from exc
             except OSError as exc:
                 raise TransientError(f"cannot read from local storage: {exc}") from exc
