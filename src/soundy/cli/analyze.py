@@ -304,26 +304,26 @@ def _num(value: Any, unit: str = "", digits: int = 1, lang: str = "en") -> str:
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
         if isinstance(value, float):
-            text = f"{value:.{digits}f}"
-            if text.startswith("-") and float(text) == 0.0:
-                text = text[1:]  # no "-0.0"
-            if lang == "pt-BR":
-                text = text.replace(".", ",")
+            from soundy.compare.messages import number  # start-up path: only the tables
+
+            text = number(value, lang, digits)
         else:
             text = str(value)
         return f"{text} {unit}".rstrip()
     return str(value)
 
 
-def _duration(seconds: float | None) -> str:
+def _duration(seconds: float | None, lang: str = "en") -> str:
+    """``m:ss.sss`` (a decimal comma in pt-BR)."""
     if seconds is None:
         return "-"
     minutes, secs = divmod(seconds, 60)
-    return f"{int(minutes)}:{secs:06.3f}"
+    text = f"{int(minutes)}:{secs:06.3f}"
+    return text.replace(".", ",") if lang == "pt-BR" else text
 
 
-def _target(result: AnalysisResult, *metrics: str) -> str:
-    """The comparison target of a metric ("target (min..max)")."""
+def _target(result: AnalysisResult, *metrics: str, lang: str = "en") -> str:
+    """The comparison target of a metric ("target (min..max)"), numbers in ``lang``'s style."""
     targets = result["targets"]
     rows: list[tuple[str, Range, str]] = [(m["metric"], m, m["unit"]) for m in targets["metrics"]]
     rows += [(f"spectrum.bands.{b['key']}", b, "dB") for b in targets["bands"]]
@@ -334,11 +334,26 @@ def _target(result: AnalysisResult, *metrics: str) -> str:
         digits = 2 if abs(target) < 2 else 1
         if unit == "samples":  # a count: "0", not "0.00"
             digits = 0
-        text = _num(target, digits=digits)
+        text = _num(target, digits=digits, lang=lang)
         if low is not None and high is not None and low != high:
-            text += f" ({low:g}..{high:g})"
+            bounds_text = f"{low:g}..{high:g}"
+            if lang == "pt-BR":  # the decimal points, not the ".." between the bounds
+                bounds_text = f"{low:g}".replace(".", ",") + ".." + f"{high:g}".replace(".", ",")
+            text += f" ({bounds_text})"
         return text
     return ""
+
+
+def _key_name(tonic: str | None, mode: str | None, name: str, lang: str) -> str:
+    """A key as the analysis names it ("A minor", "Bb major") in English; in pt-BR with the
+    solfège note names Brazilian musicians read ("Lá menor", "Sib maior")."""
+    from soundy.compare.messages import CATALOGUE, text  # start-up path: only the tables
+
+    note_key, mode_key = f"cli.report.note.{(tonic or ' ')[0]}", f"cli.report.mode.{mode}"
+    if lang == "en" or note_key not in CATALOGUE or mode_key not in CATALOGUE:
+        return name
+    assert tonic is not None
+    return f"{text(note_key, lang)}{tonic[1:]} {text(mode_key, lang)}"
 
 
 def _titled_table(key: str, lang: str, *, left: tuple[int, ...]) -> Table:
@@ -428,8 +443,17 @@ def _render_codec_check(result: AnalysisResult, console: Console, lang: str = "e
 
 
 def render_report(result: AnalysisResult, console: Console, lang: str = "en") -> None:
-    """Print one file's result as rich tables: measurements, bands, score and suggestions."""
-    from rich.table import Table  # start-up path: --json never loads rich
+    """Print one file's result as rich tables: measurements, bands, score and suggestions, in
+    ``lang`` (labels from soundy.compare.messages, decimal commas in pt-BR)."""
+    # Start-up path: --json never loads rich nor the catalogue.
+    from rich.table import Table
+
+    from soundy.compare.messages import CATALOGUE, number, render, text
+
+    def word(prefix: str, value: str) -> str:
+        """The catalogue's ``{prefix}.{value}`` in ``lang``, or ``value`` when it has none."""
+        key = f"{prefix}.{value}"
+        return text(key, lang) if key in CATALOGUE else value
 
     file = result.get("file") or {}
     loud = result.get("loudness") or {}
@@ -439,65 +463,84 @@ def render_report(result: AnalysisResult, console: Console, lang: str = "en") ->
     spectrum = result.get("spectrum") or {}
     musical = result.get("musical") or {}
 
-    bits = f", {file['bit_depth']}-bit" if file.get("bit_depth") else ""
-    title = (
-        f"{file.get('name', '?')}  ({file.get('format', '?')}, {file.get('sample_rate', '?')} Hz, "
-        f"{file.get('channels', '?')} ch{bits}, {_duration(file.get('duration_s'))})"
+    bits = render("cli.report.bits", lang, bits=file["bit_depth"]) if file.get("bit_depth") else ""
+    title = render(
+        "cli.report.title",
+        lang,
+        name=file.get("name", "?"),
+        format=file.get("format", "?"),
+        rate=file.get("sample_rate", "?"),
+        channels=file.get("channels", "?"),
+        bits=bits,
+        duration=_duration(file.get("duration_s"), lang),
     )
     compared = isinstance(result.get("targets"), dict)
+    header = text("cli.report.header", lang).split("|")
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
-    table.add_column("Section", style="bold")
-    table.add_column("Measure")
-    table.add_column("Value", justify="right")
+    table.add_column(header[0], style="bold")
+    table.add_column(header[1])
+    table.add_column(header[2], justify="right")
     if compared:
-        table.add_column("Target", justify="right", style="dim")
+        table.add_column(header[3], justify="right", style="dim")
+
+    def num(value: Any, unit: str = "", digits: int = 1) -> str:
+        return _num(value, unit, digits, lang)
 
     def row(section: str, label: str, value: str, *target_keys: str) -> None:
-        cells = [section, label, value]
+        """A row; ``section`` and ``label`` name catalogue entries ("" = none, ``label`` may
+        also be a text already made)."""
+        cells = [
+            text(f"cli.report.section.{section}", lang) if section else "",
+            text(f"cli.report.row.{label}", lang)
+            if f"cli.report.row.{label}" in CATALOGUE
+            else label,
+            value,
+        ]
         if compared:
-            cells.append(_target(result, *target_keys))
+            cells.append(_target(result, *target_keys, lang=lang))
         table.add_row(*cells)
 
     row(
-        "Loudness",
-        "Integrated",
-        _num(loud.get("integrated_lufs"), "LUFS"),
+        "loudness",
+        "integrated",
+        num(loud.get("integrated_lufs"), "LUFS"),
         "loudness.integrated_lufs",
     )
-    row("", "Loudness range", _num(loud.get("range_lu"), "LU"), "loudness.range_lu")
-    row("", "Momentary max", _num(loud.get("momentary_max_lufs"), "LUFS"))
-    row("", "Short-term max", _num(loud.get("short_term_max_lufs"), "LUFS"))
-    row("Peaks", "True peak", _num(peaks.get("true_peak_dbtp"), "dBTP"), "peaks.true_peak_dbtp")
-    row("", "Sample peak", _num(peaks.get("sample_peak_dbfs"), "dBFS"))
-    row("", "Clipped samples", _num(peaks.get("clipped_samples")), "peaks.clipped_samples")
-    row("Dynamics", "PLR", _num(dyn.get("plr_db"), "dB"), "dynamics.plr_db")
-    row("", "Crest factor", _num(dyn.get("crest_db"), "dB"), "dynamics.crest_db")
-    row("", "DR", _num(dyn.get("dr"), digits=0), "dynamics.dr")
-    row("", "PSR max", _num(dyn.get("psr_max_db"), "dB"), "dynamics.psr_max_db")
+    row("", "range", num(loud.get("range_lu"), "LU"), "loudness.range_lu")
+    row("", "momentary_max", num(loud.get("momentary_max_lufs"), "LUFS"))
+    row("", "short_term_max", num(loud.get("short_term_max_lufs"), "LUFS"))
+    row("peaks", "true_peak", num(peaks.get("true_peak_dbtp"), "dBTP"), "peaks.true_peak_dbtp")
+    row("", "sample_peak", num(peaks.get("sample_peak_dbfs"), "dBFS"))
+    row("", "clipped", num(peaks.get("clipped_samples")), "peaks.clipped_samples")
+    row("dynamics", "plr", num(dyn.get("plr_db"), "dB"), "dynamics.plr_db")
+    row("", "crest", num(dyn.get("crest_db"), "dB"), "dynamics.crest_db")
+    row("", "dr", num(dyn.get("dr"), digits=0), "dynamics.dr")
+    row("", "psr_max", num(dyn.get("psr_max_db"), "dB"), "dynamics.psr_max_db")
     if file.get("channels", 0) >= 2:
-        row(
-            "Stereo", "Correlation", _num(stereo.get("correlation"), digits=2), "stereo.correlation"
-        )
-        row("", "Width", _num(stereo.get("width"), digits=2), "stereo.width")
-        row("", "Balance (L-R)", _num(stereo.get("balance_db"), "dB"), "stereo.balance_db")
-        row("", "Mono loss", _num(stereo.get("mono_loss_lu"), "LU"), "stereo.mono_loss_lu")
-    row("Spectrum", "Centroid", _num(spectrum.get("centroid_hz"), "Hz", 0))
-    row("", "Rolloff (85 %)", _num(spectrum.get("rolloff_hz"), "Hz", 0))
+        row("stereo", "correlation", num(stereo.get("correlation"), digits=2), "stereo.correlation")
+        row("", "width", num(stereo.get("width"), digits=2), "stereo.width")
+        row("", "balance", num(stereo.get("balance_db"), "dB"), "stereo.balance_db")
+        row("", "mono_loss", num(stereo.get("mono_loss_lu"), "LU"), "stereo.mono_loss_lu")
+    row("spectrum", "centroid", num(spectrum.get("centroid_hz"), "Hz", 0))
+    row("", "rolloff", num(spectrum.get("rolloff_hz"), "Hz", 0))
     row(
         "",
-        "Tilt",
-        _num(spectrum.get("tilt_db_per_octave"), "dB/oct", 2),
+        "tilt",
+        num(spectrum.get("tilt_db_per_octave"), text("cli.report.unit.db_per_octave", lang), 2),
         "spectrum.tilt_db_per_octave",
     )
     for band in spectrum.get("bands") or []:
-        label = f"{band.get('key')} {band.get('low_hz', 0):g}-{band.get('high_hz', 0):g} Hz"
         key = band.get("key")
-        row("", label, _num(band.get("level_db"), "dB"), f"spectrum.bands.{key}")
+        # English shows the result's band key ("low_mid"), as before; pt-BR the band's name.
+        name = key if lang == "en" else word("band", str(key))
+        label = f"{name} {band.get('low_hz', 0):g}-{band.get('high_hz', 0):g} Hz"
+        row("", label, num(band.get("level_db"), "dB"), f"spectrum.bands.{key}")
     if musical.get("tempo_bpm") is not None or musical.get("key") is not None:
-        tempo = _num(musical.get("tempo_bpm"), "BPM")
+        tempo = num(musical.get("tempo_bpm"), "BPM")
         if musical.get("tempo_confidence") is not None:
-            tempo += f" ({musical['tempo_confidence']:.0%} sure)"
-        row("Musical", "Tempo", tempo)
+            sure = f"{musical['tempo_confidence']:.0%}"
+            tempo += " " + render("cli.report.tempo_sure", lang, confidence=sure)
+        row("musical", "tempo", tempo)
         # The half and double readings, so an octave slip shows as the doubt it is.
         others = [
             c
@@ -506,52 +549,74 @@ def render_report(result: AnalysisResult, console: Console, lang: str = "en") ->
         ]
         if others:
             readings = ", ".join(
-                f"{c['bpm']:.1f} BPM {c['relation']} ({c['confidence']:.0%})" for c in others
+                f"{number(c['bpm'], lang)} BPM {word('cli.report.relation', c['relation'])}"
+                f" ({c['confidence']:.0%})"
+                for c in others
             )
-            row("", "Or", readings)
-        key_text = _num(musical.get("key"))
-        if musical.get("key_confidence") is not None:
-            key_text += f" (r {musical['key_confidence']:.2f})"
-        row("", "Key", key_text)
+            row("", "tempo_or", readings)
+        key_text = num(musical.get("key"))
+        if musical.get("key") is not None:
+            key_text = _key_name(
+                musical.get("key_tonic"), musical.get("key_mode"), str(musical["key"]), lang
+            )
+        key_r = musical.get("key_confidence")
+        if key_r is not None:
+            key_text += f" (r {number(key_r, lang, 2)})"
+        row("", "key", key_text)
         if musical.get("key_relative") is not None:
             relative = next(
                 (c for c in musical.get("key_candidates") or [] if c["relation"] == "relative"),
                 None,
             )
-            r = f" (r {relative['correlation']:.2f})" if relative else ""
-            row("", "Relative key", f"{musical['key_relative']}{r}")
+            r = f" (r {number(relative['correlation'], lang, 2)})" if relative else ""
+            relative_name = str(musical["key_relative"])
+            if relative:
+                relative_name = _key_name(relative["tonic"], relative["mode"], relative_name, lang)
+            row("", "relative_key", f"{relative_name}{r}")
     console.print(table)
     _render_playback(result, console, lang)
     _render_codec_check(result, console, lang)
 
     targets = result.get("targets")
     if isinstance(targets, dict):
-        against = {
-            "genre": f"genre {targets.get('label') or targets.get('genre')}",
-            "reference": "a reference track",
-            "destination": "the destination's targets",
-        }[targets["source"]]
-        context = [f"Compared with {against}", f"stage: {targets.get('stage') or 'master'}"]
+        source = targets["source"]
+        against = render(
+            f"cli.report.against.{source}",
+            lang,
+            name=targets.get("label") or targets.get("genre"),
+        )
+        context = [
+            render("cli.report.compared", lang, against=against),
+            render(
+                "cli.report.stage",
+                lang,
+                stage=word("cli.report.stage", targets.get("stage") or "master"),
+            ),
+        ]
         if targets.get("destination"):
-            context.append(f"destination: {targets['destination']}")
+            destination = word("cli.report.destination", str(targets["destination"]))
+            context.append(render("cli.report.destination", lang, destination=destination))
         console.print(", ".join(context), markup=False)
     nearest = result.get("nearest_genres")
     if nearest:
-        console.print(
-            "Nearest genres: "
-            + ", ".join(f"{n['label']} ({n['distance_db']:.1f} dB)" for n in nearest),
-            markup=False,
-        )
+        genres = ", ".join(f"{n['label']} ({number(n['distance_db'], lang)} dB)" for n in nearest)
+        console.print(render("cli.report.nearest", lang, genres=genres), markup=False)
 
     score = result.get("score")
     if isinstance(score, dict) and score.get("overall") is not None:
-        label = score.get("classification") or ""
-        console.print(f"[bold]Score:[/bold] {score['overall']:.0f} / 100 {label}".rstrip())
+        label = (
+            word("cli.report.class", score["classification"]) if score.get("classification") else ""
+        )
+        heading = f"[bold]{text('cli.report.score', lang)}[/bold]"
+        console.print(f"{heading} {score['overall']:.0f} / 100 {label}".rstrip())
         parts = score.get("parts")
         if isinstance(parts, dict):
             console.print(
                 "  "
-                + ", ".join(f"{k.replace('_', ' ')} {_num(v, digits=0)}" for k, v in parts.items()),
+                + ", ".join(
+                    f"{word('cli.report.part', k).replace('_', ' ')} {num(v, digits=0)}"
+                    for k, v in parts.items()
+                ),
                 markup=False,
             )
     for suggestion in result.get("suggestions") or []:
@@ -560,12 +625,12 @@ def render_report(result: AnalysisResult, console: Console, lang: str = "en") ->
         severity = suggestion.get("severity", "")
         message = suggestion.get("message", "")
         action = suggestion.get("action")
-        line = f"[{severity}] {message}" if severity else str(message)
-        source = suggestion.get("source")
+        line = f"[{word('cli.report.severity', severity)}] {message}" if severity else str(message)
+        source_text = suggestion.get("source")
         console.print(
             f"  - {line}"
             + (f" {action}" if action else "")
-            + (f" (target: {source})" if source else ""),
+            + (" " + render("cli.report.source", lang, source=source_text) if source_text else ""),
             markup=False,
         )
     console.print()
