@@ -341,9 +341,13 @@ def test_float_file_over_full_scale_is_reported_not_clipped(tmp_path: Path) -> N
 def test_the_second_pass_reuses_the_decoded_blocks_or_decodes_again_alike(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Spotify Loud's limiter needs the samples twice: kept from the first pass when they fit
-    KEEP_DECODED_BYTES, decoded again otherwise, with the same result either way."""
-    path = write_16bit(tmp_path / "orchestral.wav", "orchestral", -3.0, start_s=20, seconds=30)
+    """Spotify Loud's limiter needs the samples twice: a compressed file's decoded blocks are
+    kept from the first pass when they fit KEEP_DECODED_BYTES, decoded again otherwise, with
+    the same result either way; plain PCM is read again (as cheap as keeping it)."""
+    wav = write_16bit(tmp_path / "orchestral.wav", "orchestral", -3.0, start_s=20, seconds=30)
+    flac = tmp_path / "orchestral.flac"
+    codes, rate = sf.read(wav, dtype="int16")
+    sf.write(flac, codes, rate, subtype="PCM_16", format="FLAC")
     opened: list[Path] = []
     real_open = measure.open_audio
 
@@ -352,11 +356,16 @@ def test_the_second_pass_reuses_the_decoded_blocks_or_decodes_again_alike(
         return real_open(*args, **kwargs)
 
     monkeypatch.setattr(measure, "open_audio", counting_open)
-    kept = measure_file(path, max_duration_s=600)
+    kept = measure_file(flac, max_duration_s=600)
     loud = next(e for e in kept["playback"] or [] if e["mode"] == "loud")
     assert loud["limiter"] is not None and loud["limiter"]["active_fraction"] > 0.0
     assert len(opened) == 1  # 30 s of stereo float32 (10.6 MB): kept
     monkeypatch.setattr(measure, "KEEP_DECODED_BYTES", 1_000_000)
-    again = measure_file(path, max_duration_s=600)
+    again = measure_file(flac, max_duration_s=600)
     assert len(opened) == 3  # too long to keep: the second pass opened the file again
     assert again == kept
+    monkeypatch.undo()
+    monkeypatch.setattr(measure, "open_audio", counting_open)
+    read_again = measure_file(wav, max_duration_s=600)
+    assert len(opened) == 5  # the WAV (read directly): read again
+    assert read_again["playback"] == kept["playback"]
