@@ -87,8 +87,17 @@ def _tracks(out_dir: Path, limit: int | None) -> list[tuple[str, str, Path]]:
     return orchestral[:limit] + rock
 
 
+#: A band action beside a tilt EQ: what is dialled is the sum ("by about 1.9 dB in all"); its
+#: parts ("the tilt EQ gives it +3.6 dB, this band's own move is -5.4 dB") explain it.
+_IN_ALL = re.compile(r"by about ([0-9]+(?:\.[0-9]+)?) dB in all")
+
+
 def _eq_moves(suggestion: dict[str, Any]) -> list[float]:
-    return [float(x) for x in _AMOUNT.findall(suggestion["action"])]
+    """The EQ gains an action asks to dial (dB)."""
+    action = suggestion["action"]
+    if " in all" in action:
+        return [float(x) for x in _IN_ALL.findall(action)]
+    return [float(x) for x in _AMOUNT.findall(action)]
 
 
 def _fmt(value: Any, digits: int = 1) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
+from compare_builders import on_target_result, with_changes
 
 from real_music import track_file, write_16bit
 from soundy.analysis import measure_file
@@ -419,3 +420,44 @@ def test_band_targets_turn_by_one_broad_tilt_eq_at_most(tmp_path: Path) -> None:
     assert shape_distance_db(m, raw, tilt_target) == pytest.approx(
         math.sqrt(sum((levels[k] - expected[k]) ** 2 for k in expected) / len(expected))
     )
+
+
+def test_a_band_the_tilt_eq_already_moves_is_left_about_as_it_is() -> None:
+    # rock_indie's own band targets with the high mids 5 dB down, and a tilt read 1.1 dB/octave
+    # brighter (a hand-made result): the tilt EQ would move the outer bands and their own
+    # moves undo that, so the sum is about 0: "leave it about as it is", with both parts.
+    base = on_target_result("rock_indie")
+    levels = {b["key"]: b["level_db"] for b in base["spectrum"]["bands"]}
+    levels["high_mid"] -= 5.0
+    total_db = 10 * math.log10(sum(10 ** (v / 10) for v in levels.values()))
+    result = with_changes(
+        base,
+        **{"spectrum.tilt_db_per_octave": -1.0},
+        **{f"bands.{k}": v - total_db for k, v in levels.items()},
+    )
+    for lang, words in (("en", "about as it is"), ("pt-BR", "mais ou menos como está")):
+        out = compare(result, genre="rock_indie", stage="master", lang=lang)
+        assert "tilt.high" in {s["key"] for s in out["suggestions"]}
+        left = [s for s in out["suggestions"] if words in s["action"]]
+        assert left, [s["action"] for s in out["suggestions"]]
+        if lang == "en":
+            assert _check_tilt_and_bands(out) >= len(left)
+
+
+def test_beside_a_tilt_eq_a_band_is_far_only_when_the_sum_is() -> None:
+    # The mids 5 dB down and the tilt read 1.1 dB/octave brighter: the sub's own move (-7.3 dB)
+    # is over 6 dB, but with the tilt EQ's +5.4 dB there the sum is a 1.9 dB cut.
+    base = on_target_result("rock_indie")
+    levels = {b["key"]: b["level_db"] for b in base["spectrum"]["bands"]}
+    levels["mid"] -= 5.0
+    total_db = 10 * math.log10(sum(10 ** (v / 10) for v in levels.values()))
+    result = with_changes(
+        base,
+        **{"spectrum.tilt_db_per_octave": -1.0},
+        **{f"bands.{k}": v - total_db for k, v in levels.items()},
+    )
+    out = compare(result, genre="rock_indie", stage="master")
+    sub = _keys(out)["spectrum.bands.sub"]
+    assert sub["key"] != "band.far" and "cut 20-60 Hz by about 1.9 dB in all" in sub["action"]
+    assert "own move is -7.3 dB" in sub["action"]
+    assert _check_tilt_and_bands(out) >= 1

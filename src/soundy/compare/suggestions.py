@@ -320,8 +320,12 @@ def _texts(
         band_range = format_band_range(*BAND_EDGES_HZ[band])
         values = {**common, "band": render(f"band.{band}", lang), "range": band_range}
         gain = eq_gains.get(band, target - value)
+        # With a tilt EQ asked, what is dialled at this band is the sum of the two.
+        tilt_here = 0.0
+        if tilt_difference is not None:
+            tilt_here = tilt_difference * BAND_CENTRES_OCT[band]  # type: ignore[index]
         if status == "ok":  # in range, but the balance of the others needs it moved
-            far = abs(gain) > EQ_MAX_DB
+            far = round(abs(gain + tilt_here), 1) > EQ_MAX_DB
             message = render(
                 "band.move_far.message" if far else "band.move.message", lang, **values,
                 cut=n(abs(gain)), name=_name(targets, lang),
@@ -347,7 +351,7 @@ def _texts(
                 )  # fmt: skip
             else:
                 action = render("band.follows.action", lang, moves=listed)
-        elif abs(gain) > EQ_MAX_DB:
+        elif abs(gain) > EQ_MAX_DB and tilt_difference is None:
             direction = "cut" if gain < 0 else "boost"
             action = render(
                 f"band.far_{direction}.action",
@@ -361,7 +365,6 @@ def _texts(
             return "band.far", message, action
         elif tilt_difference is not None:
             # The tilt suggestion's EQ changes this band too: one number to dial, the sum.
-            tilt_here = tilt_difference * BAND_CENTRES_OCT[band]  # type: ignore[index]
             net = gain + tilt_here
             parts = {"range": band_range, "tilt": _signed(tilt_here, lang),
                      "move": _signed(gain, lang)}  # fmt: skip
