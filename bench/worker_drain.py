@@ -19,6 +19,10 @@ of issue 10 only.
    PostgreSQL's and Redis's CPU over the drain are printed too (the machine's servers: other
    work on them counts in).
 
+``--callgrind N`` instead counts the worker process's instructions over N jobs (valgrind; its
+analysis processes run natively and are not counted). ``BENCH_WORKER_CMD`` replaces the
+``soundy`` command the worker is started with (e.g. a Python wrapper that counts its calls).
+
 It uses the machine's PostgreSQL (a database it creates and drops) and Redis (DB 12 with a key
 prefix of its own, deleted at the end), and local storage in a temporary folder.
 """
