@@ -292,6 +292,11 @@ class Bench:
         cpu0 = tree_cpu_s(worker)
         await self.wait_all(ids)
         cpu1 = tree_cpu_s(worker)
+        rss_mb = sum(p.memory_info().rss for p in [worker, *worker.children(recursive=True)]) / 1e6
+        backends = await self.db.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            self.dbname,
+        )
         pg1, redis1 = server_cpu_s("postgres"), server_cpu_s("redis-server")
         row = await self.db.fetchrow(
             "SELECT count(*) FILTER (WHERE status = 'completed') AS completed, "
@@ -303,6 +308,8 @@ class Bench:
             "jobs": n,
             "completed": int(row["completed"]),
             "jobs_per_s": n / float(row["span_s"]),
+            "worker_rss_mb": rss_mb,
+            "postgres_backends": int(backends),
             "worker_cpu_ms_per_job": (sum(cpu1) - sum(cpu0)) * 1000 / n,
             "worker_main_cpu_ms_per_job": (cpu1[0] - cpu0[0]) * 1000 / n,
             "analysis_processes_cpu_ms_per_job": (cpu1[1] - cpu0[1]) * 1000 / n,
@@ -340,7 +347,9 @@ async def main_async(args: argparse.Namespace) -> None:
                     f"{drained['worker_main_cpu_ms_per_job']:.1f}, its analysis processes "
                     f"{drained['analysis_processes_cpu_ms_per_job']:.1f}), postgres "
                     f"{drained['postgres_cpu_ms_per_job']:.1f}, redis "
-                    f"{drained['redis_cpu_ms_per_job']:.1f}",
+                    f"{drained['redis_cpu_ms_per_job']:.1f}; at the end the worker and its "
+                    f"analysis processes held {drained['worker_rss_mb']:.0f} MB RSS and "
+                    f"{drained['postgres_backends']} PostgreSQL connections",
                     flush=True,
                 )
             else:
