@@ -116,3 +116,7 @@ def test_the_report_in_portuguese_has_no_english_label_and_english_is_as_before(
     else:
         assert "Compared with a reference track, stage: master" in en_text
         assert "Comparado com uma faixa de referência, etapa: master" in pt_text
+        # The reference's bounds are measured values, rounded as their target is.
+        bounds = re.findall(r"\((-?[\d.]+)\.\.(-?[\d.]+)\)", en.stdout)
+        assert bounds, en.stdout
+        assert all(len(b.partition(".")[2]) <= 2 for pair in bounds for b in pair), bounds

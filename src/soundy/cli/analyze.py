@@ -336,10 +336,12 @@ def _target(result: AnalysisResult, *metrics: str, lang: str = "en") -> str:
             digits = 0
         text = _num(target, digits=digits, lang=lang)
         if low is not None and high is not None and low != high:
-            bounds_text = f"{low:g}..{high:g}"
+            # A reference track's bounds are measured values (-20.9933): round them to the
+            # target's decimals, and drop trailing zeros as a genre's -9..-6 is written.
+            low_text, high_text = (f"{round(b, digits):g}" for b in (low, high))
             if lang == "pt-BR":  # the decimal points, not the ".." between the bounds
-                bounds_text = f"{low:g}".replace(".", ",") + ".." + f"{high:g}".replace(".", ",")
-            text += f" ({bounds_text})"
+                low_text, high_text = low_text.replace(".", ","), high_text.replace(".", ",")
+            text += f" ({low_text}..{high_text})"
         return text
     return ""
 
