@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import signals
 
-from soundy.analysis.rhythm import KEY_NAMES, RhythmMeter
+from soundy.analysis.rhythm import KEY_NAMES, RhythmMeter, pearson
 from soundy.analysis.spectrum import SpectrumMeter
 
 SR = 44100
@@ -337,3 +337,17 @@ def test_real_music_has_a_key_and_its_relative(real_music: list[tuple[str, float
         assert r["key"] is not None, name
         assert r["key_confidence"] is not None and r["key_confidence"] > 0.25, name
         assert r["key_relative"] == r["key_candidates"][1]["key"], name
+
+
+def test_the_key_correlation_is_numpys_corrcoef_to_the_bit() -> None:
+    # The key's confidence and the choice between keys come from it: the short form must not
+    # move a single bit from np.corrcoef (chroma-like vectors, and extremes of scale).
+    rng = np.random.default_rng(3)
+    for scale in (1e-12, 1.0, 37.0, 1e9):
+        for _ in range(300):
+            x = rng.random(12) * scale
+            y = rng.random(12) * rng.choice([1.0, 6.0])
+            assert pearson(x, y) == float(np.corrcoef(x, y)[0, 1])
+    assert pearson(np.arange(12.0), np.arange(12.0)) == float(
+        np.corrcoef(np.arange(12.0), np.arange(12.0))[0, 1]
+    )

@@ -10,6 +10,7 @@ Memory is bounded by one unit (plus one input block), independent of the file's 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 import numpy as np
@@ -18,7 +19,7 @@ from soundy.analysis._frames import as_frames
 from soundy.analysis._kernels import power_spectrum
 from soundy.analysis._scipy_ext import rfft
 
-__all__ = ["AlignedBlocks", "StftFramer", "default_fft_size"]
+__all__ = ["AlignedBlocks", "StftFramer", "bin_frequencies_hz", "default_fft_size"]
 
 # Arrays: ``frames`` are (n, channels) float, ``power`` is (n_frames, n_fft // 2 + 1) float32.
 
@@ -36,6 +37,28 @@ def default_fft_size(sample_rate_hz: float) -> int:
         Sample rate in Hz.
     """
     return int(2 ** round(np.log2(sample_rate_hz * 4096.0 / 44100.0)))
+
+
+@functools.cache
+def _periodic_hann(n_fft: int) -> np.ndarray:
+    """The periodic Hann window of ``n_fft`` samples, float32, read-only.
+
+    Made once per length and process: every analysis of a short clip otherwise paid for it.
+    """
+    window = np.hanning(n_fft + 1)[:-1].astype(np.float32)
+    window.flags.writeable = False
+    return window
+
+
+@functools.cache
+def bin_frequencies_hz(sample_rate_hz: float, n_fft: int) -> np.ndarray:
+    """Bin centre frequencies in Hz of an ``n_fft``-point rfft, shape (n_fft // 2 + 1,), read-only.
+
+    Cached per (rate, length): the meters' set-up reads them for every analysis.
+    """
+    freqs = np.arange(n_fft // 2 + 1) * (float(sample_rate_hz) / n_fft)
+    freqs.flags.writeable = False
+    return freqs
 
 
 class AlignedBlocks:
@@ -133,7 +156,7 @@ class StftFramer:
         self.n_bins = self.n_fft // 2 + 1
         self.frames_per_s = self.sample_rate_hz / self.hop
         self.frames_per_group = max(1, GROUP_SAMPLES // self.n_fft)
-        self._window = np.hanning(self.n_fft + 1)[:-1].astype(np.float32)  # periodic Hann
+        self._window = _periodic_hann(self.n_fft)
         group = self.frames_per_group
         # Samples from the next group's first frame on are kept in _buffer[:, :_fill]; room for
         # two groups from the start (it grows only for input blocks longer than a group).
@@ -150,8 +173,8 @@ class StftFramer:
 
     @property
     def frequencies_hz(self) -> np.ndarray:
-        """Bin centre frequencies in Hz, shape (n_bins,)."""
-        return np.arange(self.n_bins) * (self.sample_rate_hz / self.n_fft)
+        """Bin centre frequencies in Hz, shape (n_bins,), read-only."""
+        return bin_frequencies_hz(self.sample_rate_hz, self.n_fft)
 
     def _power(self, lanes: np.ndarray, n_frames: int) -> np.ndarray:
         """Power spectrum summed over channels of ``n_frames`` frames of (channels, m) samples.

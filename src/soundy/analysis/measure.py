@@ -384,7 +384,11 @@ def measure_file(
             else _prefetch(source.blocks(MEASURE_BLOCK_S))
         )
         kept: list[np.ndarray] | None = []
-        if light or (info.duration_s is not None and _samples_bytes(info) > KEEP_DECODED_BYTES):
+        known = info.duration_s is not None
+        # Plain PCM that fits in one block is kept too: that block is in memory anyway, and
+        # opening and reading the file again was a fixed cost of every short clip.
+        one_block = known and (info.duration_s or 0.0) <= MEASURE_BLOCK_S
+        if (light and not one_block) or (known and _samples_bytes(info) > KEEP_DECODED_BYTES):
             kept = None
         kept_bytes = 0
         try:

@@ -34,15 +34,16 @@ Memory: the onset envelopes (16 bytes per hop: 2.5 MB for an hour) and a 12-valu
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
 from soundy.analysis._frames import as_frames
 from soundy.analysis._kernels import mix_decimate
-from soundy.analysis._stft import StftFramer, default_fft_size
+from soundy.analysis._stft import StftFramer, bin_frequencies_hz, default_fft_size
 from soundy.result import Musical
 
 __all__ = ["KEY_NAMES", "RhythmMeter", "estimate_key", "estimate_tempo"]
@@ -342,10 +343,121 @@ def estimate_key(chroma: np.ndarray) -> tuple[int, KeyMode, float] | None:
     return best
 
 
+# Each key's profile: the mode's profile rotated to its tonic (made once, not per analysis).
+_KEY_PROFILES: dict[KeyMode, tuple[np.ndarray, ...]] = {
+    mode: tuple(np.roll(profile, tonic) for tonic in range(12))
+    for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE))
+}
+
+
 def _key_correlation(chroma: np.ndarray, tonic: int, mode: KeyMode) -> float:
     """Pearson correlation of a chroma vector with one Krumhansl-Kessler key profile."""
-    profile = MAJOR_PROFILE if mode == "major" else MINOR_PROFILE
-    return float(np.corrcoef(chroma, np.roll(profile, tonic))[0, 1])
+    return pearson(chroma, _KEY_PROFILES[mode][tonic])
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson correlation of two float64 vectors: ``np.corrcoef(x, y)[0, 1]`` to the bit.
+
+    numpy's own steps in its order (the mean-centred pair, its dot product with itself, scaled
+    by 1 / (n - 1), divided by the two standard deviations, clipped to [-1, 1]) without its
+    argument handling, which cost more than the arithmetic for 12 values (25 calls per
+    analysis); ``tests/analysis/test_rhythm.py`` checks it against ``np.corrcoef``.
+    """
+    pair = np.stack((x, y)).astype(np.float64, copy=False)
+    pair -= pair.mean(axis=1)[:, None]
+    c = np.dot(pair, pair.T.conj())
+    c *= np.true_divide(1, pair.shape[1] - 1)
+    stddev = np.sqrt(np.diag(c).real)
+    c /= stddev[:, None]
+    c /= stddev[None, :]
+    np.clip(c.real, -1, 1, out=c.real)
+    return float(c[0, 1])
+
+
+class _OnsetMaps(NamedTuple):
+    """The onset envelope's band layout for one STFT (read-only arrays)."""
+
+    lo: int  # first bin read
+    hi: int  # one past the last bin read
+    starts: np.ndarray  # each band's first bin, from lo (np.add.reduceat indices)
+    groups: np.ndarray  # band -> accent group weights, (bands, groups) float32
+
+
+class _ChromaMaps(NamedTuple):
+    """The chroma's bin -> semitone -> pitch-class maps for one STFT (read-only arrays)."""
+
+    lo: int  # first bin read
+    hi: int  # one past the last bin read
+    semitone_map: np.ndarray  # (bins, semitones) float32
+    envelope_map: np.ndarray  # (semitones, semitones) float32
+    fold_map: np.ndarray  # (semitones, 12) float32
+
+
+def _read_only(*arrays: np.ndarray) -> None:
+    for array in arrays:
+        array.flags.writeable = False
+
+
+@functools.cache
+def _onset_maps(sample_rate_hz: float, n_fft: int) -> _OnsetMaps:
+    """The onset bands of an ``n_fft``-point STFT at ``sample_rate_hz``.
+
+    Cached per (rate, length) and process: building them was a fixed cost of every analysis
+    (what a 1 s clip notices).
+    """
+    freqs = bin_frequencies_hz(sample_rate_hz, n_fft)
+    top = min(ONSET_HIGH_HZ, sample_rate_hz / 2)
+    k_lo = max(1, int(np.searchsorted(freqs, ONSET_LOW_HZ)))
+    k_hi = int(np.searchsorted(freqs, top))
+    rounded = np.round(np.geomspace(k_lo, k_hi, ONSET_BANDS + 1)).astype(int)
+    # Sorted already: dropping repeats is np.unique (which would import numpy.ma, 10 ms).
+    edges = rounded[np.concatenate([[True], np.diff(rounded) > 0])]
+    starts = edges[:-1] - edges[0]
+    # Band -> accent group matrix: each group's onset is the mean rise of its bands.
+    centres = np.sqrt(freqs[edges[:-1]] * freqs[np.maximum(edges[1:] - 1, edges[:-1])])
+    group = np.searchsorted(np.asarray(ONSET_GROUP_EDGES_HZ), centres)
+    used = np.unique(group)
+    groups = np.zeros((centres.size, used.size), dtype=np.float32)
+    for column, g in enumerate(used):
+        groups[group == g, column] = 1.0 / np.count_nonzero(group == g)
+    _read_only(starts, groups)
+    return _OnsetMaps(int(edges[0]), int(edges[-1]), starts, groups)
+
+
+@functools.cache
+def _chroma_maps(sample_rate_hz: float, n_fft: int) -> _ChromaMaps:
+    """The chroma maps of an ``n_fft``-point STFT at ``sample_rate_hz`` (cached per process)."""
+    freqs = bin_frequencies_hz(sample_rate_hz, n_fft)
+    with np.errstate(divide="ignore"):
+        bin_midi = np.round(12 * np.log2(freqs / 440.0)) + 69
+    # Whole octaves from CHROMA_LOWEST_MIDI, as many as fit below Nyquist (at most five).
+    nyquist_midi = 12 * math.log2(sample_rate_hz / 2 / 440.0) + 69
+    octaves = int((nyquist_midi - CHROMA_LOWEST_MIDI) // 12)
+    octaves = max(1, min(CHROMA_OCTAVES, octaves))
+    # Semitones read: the folded range plus half an envelope window on each side.
+    margin = CHROMA_ENVELOPE_SEMITONES // 2
+    lowest = CHROMA_LOWEST_MIDI - margin
+    count = 12 * octaves + 2 * margin
+    sel = np.flatnonzero((bin_midi >= lowest) & (bin_midi < lowest + count) & (freqs < freqs[-1]))
+    # Bin -> semitone matrix: each bin weighs 1 / (bins in its semitone), so a semitone
+    # counts with its mean magnitude although high semitones span more bins.
+    semitone = bin_midi[sel].astype(int) - lowest
+    counts = np.bincount(semitone, minlength=count)
+    semitone_map = np.zeros((sel.size, count), dtype=np.float32)
+    semitone_map[np.arange(sel.size), semitone] = 1.0 / counts[semitone]
+    # Spectral envelope: the mean of the semitones (that have a bin) within half a window.
+    present = (counts > 0).astype(np.float64)
+    offsets = np.arange(count)
+    window = np.abs(offsets[:, None] - offsets[None, :]) <= margin
+    weights = window * present[:, None] / (present @ window)[None, :]
+    envelope_map = weights.astype(np.float32)
+    # Folded semitones -> pitch classes, the mean over the octaves that have a bin.
+    folded = np.arange(margin, margin + 12 * octaves)
+    fold = np.zeros((count, 12), dtype=np.float64)
+    fold[folded, (folded + lowest) % 12] = present[folded]
+    fold_map = (fold / fold.sum(axis=0)[None, :]).astype(np.float32)
+    _read_only(semitone_map, envelope_map, fold_map)
+    return _ChromaMaps(int(sel[0]), int(sel[-1]) + 1, semitone_map, envelope_map, fold_map)
 
 
 class RhythmMeter:
@@ -388,59 +500,20 @@ class RhythmMeter:
         self._setup_chroma(self._framer)
 
     def _setup_onset(self, framer: StftFramer) -> None:
-        freqs = framer.frequencies_hz
-        top = min(ONSET_HIGH_HZ, framer.sample_rate_hz / 2)
-        k_lo = max(1, int(np.searchsorted(freqs, ONSET_LOW_HZ)))
-        k_hi = int(np.searchsorted(freqs, top))
-        rounded = np.round(np.geomspace(k_lo, k_hi, ONSET_BANDS + 1)).astype(int)
-        # Sorted already: dropping repeats is np.unique (which would import numpy.ma, 10 ms).
-        edges = rounded[np.concatenate([[True], np.diff(rounded) > 0])]
-        self._onset_lo, self._onset_hi = int(edges[0]), int(edges[-1])
-        self._onset_starts = edges[:-1] - edges[0]
-        # Band -> accent group matrix: each group's onset is the mean rise of its bands.
-        centres = np.sqrt(freqs[edges[:-1]] * freqs[np.maximum(edges[1:] - 1, edges[:-1])])
-        group = np.searchsorted(np.asarray(ONSET_GROUP_EDGES_HZ), centres)
-        used = np.unique(group)
-        self._onset_groups = np.zeros((centres.size, used.size), dtype=np.float32)
-        for column, g in enumerate(used):
-            self._onset_groups[group == g, column] = 1.0 / np.count_nonzero(group == g)
+        maps = _onset_maps(framer.sample_rate_hz, framer.n_fft)
+        self._onset_lo, self._onset_hi = maps.lo, maps.hi
+        self._onset_starts = maps.starts
+        self._onset_groups = maps.groups
         self._frames_per_s = framer.frames_per_s
         self._onset_chunks: list[np.ndarray] = []
         self._last_log: np.ndarray | None = None
 
     def _setup_chroma(self, framer: StftFramer) -> None:
-        freqs = framer.frequencies_hz
-        with np.errstate(divide="ignore"):
-            bin_midi = np.round(12 * np.log2(freqs / 440.0)) + 69
-        # Whole octaves from CHROMA_LOWEST_MIDI, as many as fit below Nyquist (at most five).
-        nyquist_midi = 12 * math.log2(framer.sample_rate_hz / 2 / 440.0) + 69
-        octaves = int((nyquist_midi - CHROMA_LOWEST_MIDI) // 12)
-        octaves = max(1, min(CHROMA_OCTAVES, octaves))
-        # Semitones read: the folded range plus half an envelope window on each side.
-        margin = CHROMA_ENVELOPE_SEMITONES // 2
-        lowest = CHROMA_LOWEST_MIDI - margin
-        count = 12 * octaves + 2 * margin
-        sel = np.flatnonzero(
-            (bin_midi >= lowest) & (bin_midi < lowest + count) & (freqs < freqs[-1])
-        )
-        self._chroma_lo, self._chroma_hi = int(sel[0]), int(sel[-1]) + 1
-        # Bin -> semitone matrix: each bin weighs 1 / (bins in its semitone), so a semitone
-        # counts with its mean magnitude although high semitones span more bins.
-        semitone = bin_midi[sel].astype(int) - lowest
-        counts = np.bincount(semitone, minlength=count)
-        self._semitone_map = np.zeros((sel.size, count), dtype=np.float32)
-        self._semitone_map[np.arange(sel.size), semitone] = 1.0 / counts[semitone]
-        # Spectral envelope: the mean of the semitones (that have a bin) within half a window.
-        present = (counts > 0).astype(np.float64)
-        offsets = np.arange(count)
-        window = np.abs(offsets[:, None] - offsets[None, :]) <= margin
-        weights = window * present[:, None] / (present @ window)[None, :]
-        self._envelope_map = weights.astype(np.float32)
-        # Folded semitones -> pitch classes, the mean over the octaves that have a bin.
-        folded = np.arange(margin, margin + 12 * octaves)
-        fold = np.zeros((count, 12), dtype=np.float64)
-        fold[folded, (folded + lowest) % 12] = present[folded]
-        self._fold_map = (fold / fold.sum(axis=0)[None, :]).astype(np.float32)
+        maps = _chroma_maps(framer.sample_rate_hz, framer.n_fft)
+        self._chroma_lo, self._chroma_hi = maps.lo, maps.hi
+        self._semitone_map = maps.semitone_map
+        self._envelope_map = maps.envelope_map
+        self._fold_map = maps.fold_map
         self._chroma_sum = np.zeros(12, dtype=np.float64)
 
     def attach_to(self, framer: StftFramer) -> None:

@@ -17,12 +17,13 @@ same for every track, so comparisons between tracks are unaffected.
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from soundy.analysis._stft import StftFramer
+from soundy.analysis._stft import StftFramer, bin_frequencies_hz
 from soundy.result import BANDS, BandLevel, Spectrum, ThirdOctaveLevel
 
 if TYPE_CHECKING:
@@ -54,6 +55,48 @@ def _overlap_weights(
     hi = np.minimum(freqs_hz + bin_hz / 2, high_hz)
     weights: np.ndarray = np.clip(hi - lo, 0.0, None) / bin_hz
     return weights
+
+
+class _Weights(NamedTuple):
+    """The fixed part of the summary for one STFT: bin weights of every band (read-only)."""
+
+    in_range: np.ndarray  # TOTAL_LOW_HZ..top: the total
+    bands: tuple[np.ndarray | None, ...]  # per BANDS entry; None: starts at or above Nyquist
+    third: tuple[tuple[np.ndarray | None, float, bool], ...]  # (weights, log2 centre, in tilt)
+    centre_in: np.ndarray  # bins whose centres lie in TOTAL_LOW_HZ..top (flatness)
+
+
+@functools.cache
+def _weights(sample_rate_hz: float, n_fft: int) -> _Weights:
+    """Band weights of an ``n_fft``-point spectrum at ``sample_rate_hz``, cached per process.
+
+    They depend only on (rate, FFT length); making them for every analysis (39 bands) was a
+    fixed cost that a short clip notices.
+    """
+    freqs = bin_frequencies_hz(sample_rate_hz, n_fft)
+    nyquist_hz = sample_rate_hz / 2
+    bin_hz = sample_rate_hz / n_fft
+    top_hz = min(TOTAL_HIGH_HZ, nyquist_hz)
+
+    def band(low_hz: float, high_hz: float) -> np.ndarray | None:
+        if low_hz >= nyquist_hz:
+            return None
+        weights = _overlap_weights(freqs, bin_hz, low_hz, min(high_hz, nyquist_hz))
+        weights.flags.writeable = False
+        return weights
+
+    third = []
+    for n in range(-17, 14):
+        centre = 1000.0 * 10.0 ** (n / 10)
+        upper_edge_hz = centre * 10 ** (1 / 20)
+        in_tilt = TILT_RANGE_HZ[0] <= centre <= TILT_RANGE_HZ[1] and upper_edge_hz <= nyquist_hz
+        third.append((band(centre * 10 ** (-1 / 20), upper_edge_hz), math.log2(centre), in_tilt))
+    in_range = _overlap_weights(freqs, bin_hz, TOTAL_LOW_HZ, top_hz)
+    centre_in = (freqs >= TOTAL_LOW_HZ) & (freqs <= top_hz)
+    in_range.flags.writeable = centre_in.flags.writeable = False
+    return _Weights(
+        in_range, tuple(band(low, high) for _, low, high in BANDS), tuple(third), centre_in
+    )
 
 
 def _level_db(power: float, total: float) -> float:
@@ -118,31 +161,30 @@ class SpectrumMeter:
         freqs = self._framer.frequencies_hz
         bin_hz = self.sample_rate_hz / self._framer.n_fft
         top_hz = min(TOTAL_HIGH_HZ, nyquist_hz)
-        in_range = _overlap_weights(freqs, bin_hz, TOTAL_LOW_HZ, top_hz)
+        fixed = _weights(self.sample_rate_hz, self._framer.n_fft)
+        in_range = fixed.in_range
         total = float(in_range @ power_sum)
         silent = not total > 0.0
 
-        def band_level(low_hz: float, high_hz: float) -> float | None:
-            if silent or low_hz >= nyquist_hz:
+        def band_level(weights: np.ndarray | None) -> float | None:
+            if silent or weights is None:
                 return None
-            weights = _overlap_weights(freqs, bin_hz, low_hz, min(high_hz, nyquist_hz))
             return _level_db(float(weights @ power_sum), total)
 
         bands: list[BandLevel] = [
-            {"key": key, "low_hz": low, "high_hz": high, "level_db": band_level(low, high)}
-            for key, low, high in BANDS
+            {"key": key, "low_hz": low, "high_hz": high, "level_db": band_level(weights)}
+            for (key, low, high), weights in zip(BANDS, fixed.bands, strict=True)
         ]
         third: list[ThirdOctaveLevel] = []
         tilt_x: list[float] = []
         tilt_y: list[float] = []
-        for n, nominal in zip(range(-17, 14), THIRD_OCTAVE_CENTERS_HZ, strict=True):
-            centre = 1000.0 * 10.0 ** (n / 10)
-            level = band_level(centre * 10 ** (-1 / 20), centre * 10 ** (1 / 20))
+        for nominal, (weights, log2_centre, in_tilt) in zip(
+            THIRD_OCTAVE_CENTERS_HZ, fixed.third, strict=True
+        ):
+            level = band_level(weights)
             third.append({"center_hz": float(nominal), "level_db": level})
-            upper_edge_hz = centre * 10 ** (1 / 20)
-            in_tilt = TILT_RANGE_HZ[0] <= centre <= TILT_RANGE_HZ[1] and upper_edge_hz <= nyquist_hz
             if level is not None and in_tilt and level > LEVEL_FLOOR_DB:
-                tilt_x.append(math.log2(centre))
+                tilt_x.append(log2_centre)
                 tilt_y.append(level)
 
         if silent:
@@ -168,8 +210,7 @@ class SpectrumMeter:
 
         # Spectral flatness (Wiener entropy) of the long-term spectrum: geometric over arithmetic
         # mean of the bins whose centres lie in 20 Hz-20 kHz.
-        centre_in = (freqs >= TOTAL_LOW_HZ) & (freqs <= top_hz)
-        bins = power_sum[centre_in]
+        bins = power_sum[fixed.centre_in]
         floor = bins.max() * 1e-20
         flatness = float(np.exp(np.mean(np.log(np.maximum(bins, floor)))) / np.mean(bins))
 
