@@ -254,7 +254,10 @@ def test_decoding_errors_surface_and_stop_the_threads(tmp_path: Path) -> None:
 
     from soundy.errors import AudioTooLong, InvalidAudio
 
+    from soundy.analysis._lanes import _helper
+
     rate = 44100
+    _helper()  # the meters' helper thread is kept per process (and calling thread) by design
     before = threading.active_count()
     data = _music(8, rate)
     data[rate * 7, 0] = np.inf

@@ -160,7 +160,9 @@ class StftFramer:
         group = self.frames_per_group
         # Samples from the next group's first frame on are kept in _buffer[:, :_fill]; room for
         # two groups from the start (it grows only for input blocks longer than a group).
-        self._buffer = np.zeros((channels, 2 * self._group_span()), dtype=np.float32)
+        # Only the samples written are ever read, so it needs no zeroing (2 MB of stereo float32
+        # cleared cost ~0.1-0.2 ms per framer and analysis).
+        self._buffer = np.empty((channels, 2 * self._group_span()), dtype=np.float32)
         self._fill = 0
         self._windowed = np.empty((group, self.n_fft), dtype=np.float32)
         self._power_buffer = np.empty((group, self.n_bins), dtype=np.float32)
@@ -204,7 +206,7 @@ class StftFramer:
         n = block.shape[0]
         if self._fill + n > self._buffer.shape[1]:
             size = max(2 * self._buffer.shape[1], self._fill + n)
-            grown = np.zeros((self.channels, size), dtype=np.float32)
+            grown = np.empty((self.channels, size), dtype=np.float32)
             grown[:, : self._fill] = self._buffer[:, : self._fill]
             self._buffer = grown
         np.copyto(self._buffer[:, self._fill : self._fill + n], block.T, casting="same_kind")

@@ -79,6 +79,17 @@ def json_safe(value: Any) -> Any:
 
     Dicts, lists and tuples are walked recursively (tuples become lists).
     """
+    # The plain Python types of a result first, by exact type (a few hundred values per
+    # analysis: the isinstance chain below was ~0.3 ms of a 1 s clip's analysis).
+    kind = type(value)
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if value is None or kind is str or kind is int or kind is bool:
+        return value
+    if kind is dict:
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if kind is list:
+        return [json_safe(v) for v in value]
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -246,7 +257,7 @@ class _Meters:
         ]
         second: list[Feed] = [self.spectrum.add_frames]
         # The helper lane may lag up to two blocks behind.
-        self._lanes = Lanes(first, second, lag=2, name="soundy-meters")
+        self._lanes = Lanes(first, second, lag=2)
 
     def _add_loudness_and_stereo(self, block: np.ndarray) -> None:
         # One C pass: K-weighting, loudness energies and the stereo meter's sums.
@@ -257,7 +268,7 @@ class _Meters:
         self._lanes.add(block)
 
     def finish(self) -> None:
-        """Wait for the helper lane (re-raising its errors) and stop it."""
+        """Wait for the helper lane (re-raising its errors)."""
         self._lanes.finish()
 
     def measurements(self, file: FileInfo) -> Measurements:

@@ -270,7 +270,7 @@ def _measure_limited(
     limiter = Limiter(sample_rate_hz, gain_db)
     loudness = LoudnessMeter(sample_rate_hz, channels, channel_weights=channel_weights)
     peaks = TruePeakMax(sample_rate_hz, channels)
-    lanes = Lanes([], [loudness.add_frames, peaks.add_frames], lag=1, name="soundy-limited")
+    lanes = Lanes([], [loudness.add_frames, peaks.add_frames], lag=1)
     try:
         for block in blocks:
             lanes.add(limiter.process(block))

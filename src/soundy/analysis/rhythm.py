@@ -363,7 +363,7 @@ def pearson(x: np.ndarray, y: np.ndarray) -> float:
     argument handling, which cost more than the arithmetic for 12 values (25 calls per
     analysis); ``tests/analysis/test_rhythm.py`` checks it against ``np.corrcoef``.
     """
-    pair = np.stack((x, y)).astype(np.float64, copy=False)
+    pair = np.array((x, y), dtype=np.float64)
     pair -= pair.mean(axis=1)[:, None]
     c = np.dot(pair, pair.T.conj())
     c *= np.true_divide(1, pair.shape[1] - 1)
