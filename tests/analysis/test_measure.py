@@ -252,9 +252,8 @@ def test_json_safe_replaces_nan_and_infinity() -> None:
 def test_decoding_errors_surface_and_stop_the_threads(tmp_path: Path) -> None:
     import threading
 
-    from soundy.errors import AudioTooLong, InvalidAudio
-
     from soundy.analysis._lanes import _helper
+    from soundy.errors import AudioTooLong, InvalidAudio
 
     rate = 44100
     _helper()  # the meters' helper thread is kept per process (and calling thread) by design

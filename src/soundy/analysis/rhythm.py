@@ -345,8 +345,8 @@ def estimate_key(chroma: np.ndarray) -> tuple[int, KeyMode, float] | None:
 
 # Each key's profile: the mode's profile rotated to its tonic (made once, not per analysis).
 _KEY_PROFILES: dict[KeyMode, tuple[np.ndarray, ...]] = {
-    mode: tuple(np.roll(profile, tonic) for tonic in range(12))
-    for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE))
+    "major": tuple(np.roll(MAJOR_PROFILE, tonic) for tonic in range(12)),
+    "minor": tuple(np.roll(MINOR_PROFILE, tonic) for tonic in range(12)),
 }
 
 
