@@ -64,8 +64,9 @@ MEASURE_BLOCK_S = 12.0
 # they come): decoding 2.4 minutes of Ogg Vorbis again cost 0.27 CPU s, keeping it 0.02 (a
 # 4-minute stereo 44.1 kHz file is 85 MB more peak memory). Plain PCM is read again: 0.025 CPU s
 # per 4 minutes of 24-bit WAV, no more than the page faults of keeping it in fresh memory
-# (measure_file 0.67 CPU s read again, 0.70 kept, medians of 6 on a loaded machine). Longer
-# files are decoded again, so their memory stays flat.
+# (measure_file 0.67 CPU s read again, 0.70 kept, medians of 6 on a loaded machine), unless it
+# fits in one block (kept: a short clip's fixed cost). Longer files are decoded again, so their
+# memory stays flat.
 KEEP_DECODED_BYTES = 128 * 2**20
 # Progress callbacks are rate limited to one per this many seconds (and the last one).
 _PROGRESS_INTERVAL_S = 0.05
