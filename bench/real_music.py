@@ -94,7 +94,9 @@ _IN_ALL = re.compile(r"by about ([0-9]+(?:\.[0-9]+)?) dB in all")
 
 def _eq_moves(suggestion: dict[str, Any]) -> list[float]:
     """The EQ gains an action asks to dial (dB)."""
-    action = suggestion["action"]
+    # A band action's last sentence explains its move (its gap to the target and the median
+    # band's offset, soundy.compare.suggestions._eq_note): numbers it shows, not more to dial.
+    action = suggestion["action"].split(" This band's own move, ")[0]
     if " in all" in action:
         return [float(x) for x in _IN_ALL.findall(action)]
     return [float(x) for x in _AMOUNT.findall(action)]

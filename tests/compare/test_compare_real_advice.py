@@ -273,28 +273,33 @@ def test_lossy_overshoot_and_clipped_flat_tops_on_synthetic_vorbis(tmp_path: Pat
 # 3. A band's EQ move and its gap to the target: one wording that adds up.
 
 _NOTE = re.compile(
-    r"by about ([0-9.]+) dB\. That is ([0-9.]+) dB to its target (plus|less) ([0-9.]+) dB: "
-    r"the EQ leaves .+ as it is, and .+ sits ([0-9.]+) dB (above|below) its own target\."
+    r"This band's own move, ([+-][0-9.]+) dB, is its ([+-][0-9.]+) dB to the target "
+    r"(plus|less) ([0-9.]+) dB: the EQ leaves .+ as it is, and .+ sits ([0-9.]+) dB "
+    r"(above|below) its own target\."
 )
 
 
 def _check_band_numbers(out: Any) -> int:
-    """Every out-of-range band's action quotes its gap, or says why its move differs (and the
-    numbers add up); returns how many explained a difference."""
+    """Every band suggestion's action quotes its gap to the target it quotes, or says why its
+    move differs (and the numbers add up); returns how many explained a difference."""
     explained = 0
     for s in out["suggestions"]:
-        if s["key"] not in ("band.low", "band.high") or "tilt EQ" in s["action"]:
+        if not s["metric"].startswith("spectrum.bands."):
             continue
-        gap = abs(s["delta"])
+        gap = s["delta"]  # target - current
         note = _NOTE.search(s["action"])
         if note is None:
+            if s["key"] not in ("band.low", "band.high") or "tilt EQ" in s["action"]:
+                continue
             move = float(re.search(r"by about ([0-9.]+) dB", s["action"])[1])  # type: ignore[index]
-            assert abs(move - gap) <= 0.051, s
+            assert abs(move - abs(gap)) <= 0.051, s
             continue
         move, quoted, sign, offset, offset_again, _ = note.groups()
-        assert float(quoted) == pytest.approx(gap, abs=0.051) and offset == offset_again
+        # the gap from the target and level as the report writes them, to the digit
+        shown_gap = round(s["target"], 1) - round(s["current"], 1)
+        assert float(quoted) == pytest.approx(shown_gap, abs=1e-6) and offset == offset_again
         total = float(quoted) + (float(offset) if sign == "plus" else -float(offset))
-        assert float(move) == pytest.approx(total, abs=0.11), s
+        assert float(move) == pytest.approx(total, abs=1e-6), s
         explained += 1
     return explained
 
@@ -305,6 +310,45 @@ def test_a_real_band_suggestion_explains_its_eq_move() -> None:
     assert _check_band_numbers(out) >= 1  # the mids: 4.9 dB under the target, a 3.1 dB boost
     pt = compare(ballad, genre="rock_indie", stage="master", lang="pt-BR")
     assert any("até o alvo" in s["action"] for s in pt["suggestions"])
+
+
+@pytest.mark.parametrize(
+    ("track", "genre"),
+    [("rock", "rock_indie"), ("ballad", "rock_indie"), ("orchestral", "orchestral")],
+)
+def test_real_band_suggestions_quote_the_target_the_report_shows(track: str, genre: str) -> None:
+    # A band suggestion quotes the target its band is judged against (turned by the track's
+    # tilt), the same one the score's band rows and the CLI report's table show, and its move
+    # follows from that target and the table's levels. Before: the table showed the genre's
+    # own targets (Metal madness: mids "-5.5 (-9..-2)") and the advice -4.2 dB.
+    from rich.console import Console
+
+    from soundy.cli.analyze import render_report
+
+    m = measure_file(str(track_file(track)), max_duration_s=3600.0)
+    for lang in ("en", "pt-BR"):
+        out = compare(m, genre=genre, stage="master", lang=lang)
+        rows = {r["metric"]: r for r in out["score"]["metrics"]}
+        console = Console(record=True, width=240)
+        render_report({**m, **out}, console, lang)  # type: ignore[typeddict-item]
+        table = console.export_text()
+        bands = [s for s in out["suggestions"] if s["metric"].startswith("spectrum.bands.")]
+        assert bands, out["suggestions"]  # every one of these tracks gets band advice
+        for s in bands:
+            row = rows[s["metric"]]
+            assert s["target"] == row["target"], s
+            quoted = number(row["target"], lang)
+            target_word = "target" if lang == "en" else "alvo"
+            assert re.search(
+                rf"{target_word}(?: of|:| de)? {re.escape(quoted)} dB", s["message"]
+            ), s
+            if lang == "en":
+                key = s["metric"].removeprefix("spectrum.bands.")
+                line = next(x for x in table.splitlines() if f" {key} " in x and " Hz " in x)
+                assert f"{quoted} (" in line, (line, s["message"])
+        if lang == "en":
+            assert _check_band_numbers(out) >= 1
+            assert "band targets above are turned" in table
 
 
 def _shaped(seconds: float, density_db: Any, seed: int = 0) -> np.ndarray:
@@ -445,8 +489,8 @@ def test_a_band_the_tilt_eq_already_moves_is_left_about_as_it_is() -> None:
 
 
 def test_beside_a_tilt_eq_a_band_is_far_only_when_the_sum_is() -> None:
-    # The mids 5 dB down and the tilt read 1.1 dB/octave brighter: the sub's own move (-7.3 dB)
-    # is over 6 dB, but with the tilt EQ's +5.4 dB there the sum is a 1.9 dB cut.
+    # The mids 5 dB down and the tilt read 1.1 dB/octave brighter: the sub's own move (-7.4 dB)
+    # is over 6 dB, but with the tilt EQ's +5.4 dB there the sum is a 2.0 dB cut.
     base = on_target_result("rock_indie")
     levels = {b["key"]: b["level_db"] for b in base["spectrum"]["bands"]}
     levels["mid"] -= 5.0
@@ -458,6 +502,6 @@ def test_beside_a_tilt_eq_a_band_is_far_only_when_the_sum_is() -> None:
     )
     out = compare(result, genre="rock_indie", stage="master")
     sub = _keys(out)["spectrum.bands.sub"]
-    assert sub["key"] != "band.far" and "cut 20-60 Hz by about 1.9 dB in all" in sub["action"]
-    assert "own move is -7.3 dB" in sub["action"]
+    assert sub["key"] != "band.far" and "cut 20-60 Hz by about 2.0 dB in all" in sub["action"]
+    assert "own move is -7.4 dB" in sub["action"]
     assert _check_tilt_and_bands(out) >= 1

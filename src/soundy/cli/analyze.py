@@ -323,9 +323,15 @@ def _duration(seconds: float | None, lang: str = "en") -> str:
 
 
 def _target(result: AnalysisResult, *metrics: str, lang: str = "en") -> str:
-    """The comparison target of a metric ("target (min..max)"), numbers in ``lang``'s style."""
+    """The comparison target of a metric ("target (min..max)"), numbers in ``lang``'s style:
+    the one it is judged against (``score.metrics``: a band's target turned by the track's
+    tilt, the one its suggestion quotes), else ``targets``."""
     targets = result["targets"]
-    rows: list[tuple[str, Range, str]] = [(m["metric"], m, m["unit"]) for m in targets["metrics"]]
+    score = result.get("score")
+    rows: list[tuple[str, Range, str]] = [
+        (m["metric"], m, m["unit"]) for m in (score["metrics"] if score else [])
+    ]
+    rows += [(m["metric"], m, m["unit"]) for m in targets["metrics"]]
     rows += [(f"spectrum.bands.{b['key']}", b, "dB") for b in targets["bands"]]
     for metric, bounds, unit in rows:
         if metric not in metrics:
@@ -344,6 +350,38 @@ def _target(result: AnalysisResult, *metrics: str, lang: str = "en") -> str:
             text += f" ({low_text}..{high_text})"
         return text
     return ""
+
+
+def _band_turn_db_per_octave(result: AnalysisResult) -> float | None:
+    """How far (dB/octave) the band targets the report shows are turned from ``targets.bands``
+    by the track's tilt (soundy.compare.scoring.band_targets_for): the tilt difference, capped;
+    None when they are the same."""
+    score, targets = result.get("score"), result.get("targets")
+    if not score or not targets:
+        return None
+    judged = {m["metric"]: m["target"] for m in score["metrics"]}
+    if not any(
+        abs(judged.get(f"spectrum.bands.{b['key']}", b["target"]) - b["target"]) >= 0.05
+        for b in targets["bands"]
+    ):
+        return None
+    tilt = judged.get("spectrum.tilt_db_per_octave")
+    value = next(
+        (m["value"] for m in score["metrics"] if m["metric"] == "spectrum.tilt_db_per_octave"),
+        None,
+    )
+    if tilt is None or value is None:
+        return None
+    from soundy.compare.scoring import turn_db_per_octave  # start-up path: only the tables
+
+    return turn_db_per_octave(value, tilt)
+
+
+def _signed_number(value: float, lang: str, digits: int = 1) -> str:
+    """ "+0.44" / "-1.50" in ``lang``'s style."""
+    from soundy.compare.messages import number  # start-up path: only the tables
+
+    return ("+" if value >= 0.0 else "-") + number(abs(value), lang, digits)
 
 
 def _key_name(tonic: str | None, mode: str | None, name: str, lang: str) -> str:
@@ -576,6 +614,12 @@ def render_report(result: AnalysisResult, console: Console, lang: str = "en") ->
                 relative_name = _key_name(relative["tonic"], relative["mode"], relative_name, lang)
             row("", "relative_key", f"{relative_name}{r}")
     console.print(table)
+    turn = _band_turn_db_per_octave(result)
+    if turn is not None:  # the band targets shown are not the genre's own: say by how much
+        console.print(
+            render("cli.report.band_targets", lang, turn=_signed_number(turn, lang, 2)),
+            markup=False,
+        )
     _render_playback(result, console, lang)
     _render_codec_check(result, console, lang)
 

@@ -216,20 +216,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "{band} ({range}) está em {current} dB do total, abaixo do {against} de {target} dB.",
     },
     "band.move.message": {
-        "en": "{band} ({range}) is inside its range at {current} dB of the total, but matching the balance of the other bands needs it moved by about {cut} dB.",
-        "pt-BR": "{band} ({range}) está dentro da faixa, em {current} dB do total, mas equilibrar as outras bandas pede movê-la em cerca de {cut} dB.",
+        "en": "{band} ({range}) is inside its range at {current} dB of the total (its {against}: {target} dB), but matching the balance of the other bands needs it moved by about {cut} dB.",
+        "pt-BR": "{band} ({range}) está dentro da faixa, em {current} dB do total ({against}: {target} dB), mas equilibrar as outras bandas pede movê-la em cerca de {cut} dB.",
     },
     "band.move_far.message": {
-        "en": "{band} ({range}) is inside its range at {current} dB of the total, but against the balance of the other bands it sits {cut} dB off {name}'s.",
-        "pt-BR": "{band} ({range}) está dentro da faixa, em {current} dB do total, mas diante do equilíbrio das outras bandas fica {cut} dB fora do de {name}.",
+        "en": "{band} ({range}) is inside its range at {current} dB of the total (its {against}: {target} dB), but against the balance of the other bands it sits {cut} dB off {name}'s.",
+        "pt-BR": "{band} ({range}) está dentro da faixa, em {current} dB do total ({against}: {target} dB), mas diante do equilíbrio das outras bandas fica {cut} dB fora do de {name}.",
     },
     "band.follows_far.action": {
         "en": "Leave this band to the EQ: it reads off because the balance of the others is far from {name}. {instead}",
         "pt-BR": "Não corrija esta banda com EQ: ela aparece fora porque o equilíbrio das outras está longe de {name}. {instead}",
     },
     "band.eq_note": {
-        "en": "That is {gap} dB to its target {plus_less} {offset} dB: the EQ leaves {reference} as it is, and {reference} sits {offset} dB {above_below} its own target.",
-        "pt-BR": "São {gap} dB até o alvo, {plus_less} {offset} dB: o EQ deixa {reference} como está, e {reference} está {offset} dB {above_below} do próprio alvo.",
+        "en": "This band's own move, {move} dB, is its {gap} dB to the target {plus_less} {offset} dB: the EQ leaves {reference} as it is, and {reference} sits {offset} dB {above_below} its own target.",
+        "pt-BR": "O ajuste próprio desta banda, {move} dB, são os {gap} dB até o alvo {plus_less} {offset} dB: o EQ deixa {reference} como está, e {reference} está {offset} dB {above_below} do próprio alvo.",
     },
     "band.with_tilt_cut.action": {
         "en": "With the broad tilt EQ of the tilt suggestion, cut {range} by about {net} dB in all: the tilt EQ gives it {tilt} dB, this band's own move is {move} dB.",
@@ -540,6 +540,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "cli.report.note.G": {"en": "G", "pt-BR": "Sol"},
     "cli.report.note.A": {"en": "A", "pt-BR": "Lá"},
     "cli.report.note.B": {"en": "B", "pt-BR": "Si"},
+    "cli.report.band_targets": {
+        "en": "The band targets above are turned by {turn} dB per octave to this track's tilt, as the bands are judged: the tilt is judged once, the bands on the shape left.",
+        "pt-BR": "Os alvos das bandas acima estão girados em {turn} dB por oitava para a inclinação desta faixa, como as bandas são julgadas: a inclinação é julgada uma vez, as bandas pela forma que sobra.",
+    },
     "cli.report.compared": {"en": "Compared with {against}", "pt-BR": "Comparado com {against}"},
     "cli.report.against.genre": {"en": "genre {name}", "pt-BR": "o gênero {name}"},
     "cli.report.against.reference": {"en": "a reference track", "pt-BR": "uma faixa de referência"},

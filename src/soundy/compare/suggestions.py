@@ -98,24 +98,26 @@ def _signed(value_db: float, lang: str) -> str:
 def _eq_note(
     band: str, gap_db: float, eq_gains: dict[str, float], gaps: dict[str, float], lang: str
 ) -> str:
-    """Why a band's EQ move differs from its gap to the target (both in dB, positive = raise):
-    the EQ leaves the median band as it is, so every move is the gap less that band's gap
-    (band_eq_gains_db). Empty when the two read the same or point opposite ways."""
+    """Why a band's EQ move differs from its gap to the target (both in dB, positive = raise),
+    in numbers the report shows: the EQ leaves the median band as it is, so every move is the
+    band's gap plus that band's distance above its own target (band_eq_gains_db; levels are
+    shares of the total). Empty when the two read the same, or for that median band itself."""
     move = eq_gains.get(band)
-    if move is None or not gaps or number(abs(move), lang) == number(abs(gap_db), lang):
-        return ""
-    if (move > 0) != (gap_db > 0):
+    if move is None or not gaps or _signed(move, lang) == _signed(gap_db, lang):
         return ""
     reference = min(eq_gains, key=lambda k: abs(eq_gains[k]))
+    if reference == band:  # the band the EQ leaves as it is: no move to explain
+        return ""
     offset = -gaps[reference]  # the common shift: move = gap + offset
     return render(
         "band.eq_note",
         lang,
-        gap=number(abs(gap_db), lang),
-        plus_less=render("word.plus" if abs(move) > abs(gap_db) else "word.less", lang),
+        move=_signed(move, lang),
+        gap=_signed(gap_db, lang),
+        plus_less=render("word.plus" if offset >= 0.0 else "word.less", lang),
         offset=number(abs(offset), lang),
         reference=render(f"band.{reference}", lang),
-        above_below=render("word.above" if gaps[reference] < 0 else "word.below", lang),
+        above_below=render("word.above" if offset >= 0.0 else "word.below", lang),
     )
 
 
@@ -323,7 +325,8 @@ def _texts(
         # With a tilt EQ asked, what is dialled at this band is the sum of the two.
         tilt_here = 0.0
         if tilt_difference is not None:
-            tilt_here = tilt_difference * BAND_CENTRES_OCT[band]  # type: ignore[index]
+            # as the message writes it (0.1 dB), so that the sum it states adds up
+            tilt_here = round(tilt_difference * BAND_CENTRES_OCT[band], 1)  # type: ignore[index]
         if status == "ok":  # in range, but the balance of the others needs it moved
             far = round(abs(gain + tilt_here), 1) > EQ_MAX_DB
             message = render(
@@ -333,7 +336,13 @@ def _texts(
         else:
             message = render(f"band.{status}.message", lang, **values)
         cut = n(abs(gain))
-        note = "" if status == "ok" else _eq_note(band, target - value, eq_gains, gaps, lang)
+        # Every band's move, in range or not, shown as its gap to the quoted target plus the
+        # common shift of the median band, so it follows from the table's numbers.
+        note = _eq_note(band, gaps.get(band, target - value), eq_gains, gaps, lang)
+
+        def noted(action: str) -> str:
+            return f"{action} {note}" if note else action
+
         if abs(gain) < _EQ_DEADBAND_DB and tilt_difference is None:
             moves = sorted(
                 (k for k, g in eq_gains.items() if _EQ_DEADBAND_DB <= abs(g) <= EQ_MAX_DB),
@@ -362,7 +371,7 @@ def _texts(
                 name=_name(targets, lang),
                 instead=_instead_text(nearest, targets, lang, chosen_distance),
             )
-            return "band.far", message, action
+            return "band.far", message, noted(action)
         elif tilt_difference is not None:
             # The tilt suggestion's EQ changes this band too: one number to dial, the sum.
             net = gain + tilt_here
@@ -374,7 +383,7 @@ def _texts(
                     max_eq=n(EQ_MAX_DB), name=_name(targets, lang),
                     instead=_instead_text(nearest, targets, lang, chosen_distance),
                 )  # fmt: skip
-                return "band.far", message, action
+                return "band.far", message, noted(action)
             if abs(net) < _EQ_DEADBAND_DB:
                 action = render(
                     "band.with_tilt_leave.action", lang, **parts, net=_signed(net, lang)
@@ -392,9 +401,7 @@ def _texts(
             action = render("band.cut.action", lang, range=band_range, cut=cut)
         else:
             action = render("band.boost.action", lang, range=band_range, cut=cut)
-        if note:
-            action = f"{action} {note}"
-        return ("band.move" if status == "ok" else f"band.{status}"), message, action
+        return ("band.move" if status == "ok" else f"band.{status}"), message, noted(action)
     return None
 
 
@@ -441,8 +448,12 @@ def make_suggestions(
         for m, item in by_metric.items()
         if m.startswith("spectrum.bands.")
     }
-    eq_gains = band_eq_gains_db(levels, band_goals)
-    gaps = {k: band_goals[k] - levels[k] for k in band_goals if k in levels}
+    # The moves from the levels and targets as the report writes them (0.1 dB), so that a
+    # move, its gap and the median band's offset add up to the digit in what a producer reads.
+    shown_levels = {k: round(v, 1) for k, v in levels.items()}
+    shown_goals = {k: round(v, 1) for k, v in band_goals.items()}
+    eq_gains = band_eq_gains_db(shown_levels, shown_goals)
+    gaps = {k: shown_goals[k] - shown_levels[k] for k in shown_goals if k in shown_levels}
     # A tilt suggestion that asks for a tilt EQ: the band suggestions then state the sum of
     # that EQ and their own move at each band, so the two never point opposite ways unsaid.
     tilt = by_metric.get("spectrum.tilt_db_per_octave")

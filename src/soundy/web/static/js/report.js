@@ -165,9 +165,14 @@ function targetFor(result, key) {
   return row ? rangeOf(row) : null;
 }
 
-/** Target range per band key, from targets.bands. */
+/** Target range per band key: the one it is judged against (score.metrics, turned by the
+ * track's tilt, as its suggestion quotes), else targets.bands. */
 function bandTargets(result) {
-  return Object.fromEntries((result.targets?.bands || []).map((b) => [b.key, rangeOf(b)]));
+  const out = Object.fromEntries((result.targets?.bands || []).map((b) => [b.key, rangeOf(b)]));
+  for (const m of result.score?.metrics || []) {
+    if (m.metric.startsWith("spectrum.bands.")) out[lastSegment(m.metric)] = rangeOf(m);
+  }
+  return out;
 }
 
 function fmtHz(hz) {
