@@ -168,6 +168,18 @@ async def test_upload_shows_live_progress_report_and_charts(
         spectrum = report.locator("[data-testid=chart-spectrum] svg")
         for band in ("Sub", "Bass", "Mid", "Air"):
             assert await spectrum.get_by_text(band, exact=True).count() == 1
+        # Each band's target line is the target it is judged against (turned by the track's
+        # tilt, score.metrics), the one its suggestion quotes, not the genre's own.
+        judged = {
+            m["metric"].removeprefix("spectrum.bands."): m["target"]
+            for m in result["score"]["metrics"]
+            if m["metric"].startswith("spectrum.bands.")
+        }
+        own = {b["key"]: b["target"] for b in result["targets"]["bands"]}
+        assert judged and any(abs(judged[k] - own[k]) > 0.05 for k in judged)  # turned here
+        for key, target in judged.items():
+            line = spectrum.locator(f"line[data-band='{key}']")
+            assert float(await line.get_attribute("data-target") or "nan") == target, key
         correlation = report.locator("[data-testid=chart-correlation] svg path")
         assert await correlation.count() == 1
         await page.screenshot(path=str(SHOTS / "soundy-web-desktop.png"), full_page=True)

@@ -341,7 +341,13 @@ def _texts(
         note = _eq_note(band, gaps.get(band, target - value), eq_gains, gaps, lang)
 
         def noted(action: str) -> str:
-            return f"{action} {note}" if note else action
+            # (a "far" action has it already, before what to do instead)
+            return f"{action} {note}" if note and note not in action else action
+
+        # A "far" action explains its number before it says what to do instead.
+        instead = _instead_text(nearest, targets, lang, chosen_distance)
+        if note:
+            instead = f"{note} {instead}"
 
         if abs(gain) < _EQ_DEADBAND_DB and tilt_difference is None:
             moves = sorted(
@@ -356,7 +362,7 @@ def _texts(
             if any(abs(g) > EQ_MAX_DB for g in eq_gains.values()):
                 action = render(
                     "band.follows_far.action", lang, name=_name(targets, lang),
-                    instead=_instead_text(nearest, targets, lang, chosen_distance),
+                    instead=instead,
                 )  # fmt: skip
             else:
                 action = render("band.follows.action", lang, moves=listed)
@@ -369,9 +375,9 @@ def _texts(
                 cut=cut,
                 max_eq=n(EQ_MAX_DB),
                 name=_name(targets, lang),
-                instead=_instead_text(nearest, targets, lang, chosen_distance),
+                instead=instead,
             )
-            return "band.far", message, noted(action)
+            return "band.far", message, action
         elif tilt_difference is not None:
             # The tilt suggestion's EQ changes this band too: one number to dial, the sum.
             net = gain + tilt_here
@@ -381,9 +387,9 @@ def _texts(
                 action = render(
                     "band.with_tilt_far.action", lang, **parts, net=n(abs(net)),
                     max_eq=n(EQ_MAX_DB), name=_name(targets, lang),
-                    instead=_instead_text(nearest, targets, lang, chosen_distance),
+                    instead=instead,
                 )  # fmt: skip
-                return "band.far", message, noted(action)
+                return "band.far", message, action
             if abs(net) < _EQ_DEADBAND_DB:
                 action = render(
                     "band.with_tilt_leave.action", lang, **parts, net=_signed(net, lang)

@@ -287,6 +287,8 @@ export function bandChart(container, opts) {
             stroke: opts.colors.target,
             "stroke-width": 2,
             "stroke-dasharray": "4 3",
+            "data-band": b.key,
+            "data-target": b.target,
           }),
         );
       }
