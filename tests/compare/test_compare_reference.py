@@ -70,3 +70,19 @@ def test_reference_mode_with_a_mono_reference_leaves_stereo_out() -> None:
     out = compare(on_target_result("trap"), reference=reference)
     assert not any(m["metric"].startswith("stereo.") for m in out["reference"]["metrics"])
     assert out["reference"]["similarity"] == 100.0
+
+
+def test_portuguese_messages_agree_with_the_feminine_referencia() -> None:
+    # "abaixo do alvo" but "abaixo da referência": the article is contracted with "de" and
+    # agrees with the word (the catalogue's against.the.* / against.subject.*).
+    reference = on_target_result("house")
+    result = with_changes(reference, **{"stereo.width": 0.02, "bands.air": -40.0})
+    out = compare(result, reference=reference, lang="pt-BR")
+    messages = {s["metric"]: s["message"] for s in out["suggestions"]}
+    assert "abaixo da referência" in messages["stereo.width"], messages["stereo.width"]
+    assert "da referência de" in messages["spectrum.bands.air"], messages["spectrum.bands.air"]
+    text = " ".join(messages.values())
+    assert " do referência" not in text and " o referência" not in text
+    english = compare(result, reference=reference, lang="en")["suggestions"]
+    width = next(s["message"] for s in english if s["metric"] == "stereo.width")
+    assert "below the reference" in width

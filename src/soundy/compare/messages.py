@@ -16,13 +16,20 @@ __all__ = ["CATALOGUE", "LANGS", "normalise_lang", "number", "placeholders", "re
 LANGS: tuple[str, ...] = ("en", "pt-BR")
 
 # Each entry: {"en": str, "pt-BR": str}. Placeholders: current, target, min, max, amount, unit,
-# against ("target"/"reference" word), band, range, ceiling, count, cut, moves, name (what the
-# track is compared with), nearest (the closest genres), instead (what to do when EQ is not the
-# fix), max_eq, high, low.
+# against ("target"/"reference" word; the_against and against_subject: the same with its
+# article), band, range, ceiling, count, cut, moves, name (what the track is compared with),
+# nearest (the closest genres), instead (what to do when EQ is not the fix), max_eq, high, low.
 CATALOGUE: dict[str, dict[str, str]] = {
     # words used inside other messages
     "against.target": {"en": "target", "pt-BR": "alvo"},
     "against.reference": {"en": "reference", "pt-BR": "referência"},
+    # ... with its article, after a preposition ("below the target"; pt-BR contracts it with
+    # "de" and agrees in gender: "abaixo do alvo", "abaixo da referência")
+    "against.the.target": {"en": "the target", "pt-BR": "do alvo"},
+    "against.the.reference": {"en": "the reference", "pt-BR": "da referência"},
+    # ... as the subject of a clause ("the target -2.1 dB per octave": "o alvo", "a referência")
+    "against.subject.target": {"en": "the target", "pt-BR": "o alvo"},
+    "against.subject.reference": {"en": "the reference", "pt-BR": "a referência"},
     "band.sub": {"en": "Sub", "pt-BR": "Sub-grave"},
     "band.bass": {"en": "Bass", "pt-BR": "Grave"},
     "band.low_mid": {"en": "Low mids", "pt-BR": "Médio-grave"},
@@ -73,8 +80,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "Abaixe o teto (ceiling) do limiter para {max} dBTP (modo true peak) e exporte de novo.",
     },
     "true_peak.low.message": {
-        "en": "True peak is {current} dBTP, {amount} dB below the {against} ({target} dBTP): unused headroom.",
-        "pt-BR": "O true peak é {current} dBTP, {amount} dB abaixo do {against} ({target} dBTP): headroom sem uso.",
+        "en": "True peak is {current} dBTP, {amount} dB below {the_against} ({target} dBTP): unused headroom.",
+        "pt-BR": "O true peak é {current} dBTP, {amount} dB abaixo {the_against} ({target} dBTP): headroom sem uso.",
     },
     "true_peak.low.action": {
         "en": "You can raise the limiter ceiling or the output gain by about {amount} dB.",
@@ -102,32 +109,32 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     # dynamics
     "dr.low.message": {
-        "en": "Dynamic range is DR {current}, below the {against} DR {target}: over-compressed.",
-        "pt-BR": "A faixa dinâmica é DR {current}, abaixo do {against} DR {target}: compressão demais.",
+        "en": "Dynamic range is DR {current}, below {the_against} DR {target}: over-compressed.",
+        "pt-BR": "A faixa dinâmica é DR {current}, abaixo {the_against} DR {target}: compressão demais.",
     },
     "dr.low.action": {
         "en": "Back off the limiter and bus compression by about {amount} dB of gain reduction.",
         "pt-BR": "Alivie o limiter e a compressão do master em cerca de {amount} dB de redução de ganho.",
     },
     "dr.high.message": {
-        "en": "Dynamic range is DR {current}, above the {against} DR {target}: less dense than expected.",
-        "pt-BR": "A faixa dinâmica é DR {current}, acima do {against} DR {target}: menos densa que o esperado.",
+        "en": "Dynamic range is DR {current}, above {the_against} DR {target}: less dense than expected.",
+        "pt-BR": "A faixa dinâmica é DR {current}, acima {the_against} DR {target}: menos densa que o esperado.",
     },
     "dr.high.action": {
         "en": "Add bus compression or limiting to bring the DR down by about {amount}.",
         "pt-BR": "Use compressão de bus ou limiter para reduzir o DR em cerca de {amount}.",
     },
     "lra.low.message": {
-        "en": "Loudness range is {current} LU, below the {against} {target} LU: sections sound flat.",
-        "pt-BR": "O loudness range é {current} LU, abaixo do {against} {target} LU: as seções soam planas.",
+        "en": "Loudness range is {current} LU, below {the_against} {target} LU: sections sound flat.",
+        "pt-BR": "O loudness range é {current} LU, abaixo {the_against} {target} LU: as seções soam planas.",
     },
     "lra.low.action": {
         "en": "Let sections breathe: automate levels or ease compression so the range grows by about {amount} LU.",
         "pt-BR": "Deixe as seções respirarem: automatize volumes ou alivie a compressão para o range crescer cerca de {amount} LU.",
     },
     "lra.high.message": {
-        "en": "Loudness range is {current} LU, above the {against} {target} LU: sections jump in level.",
-        "pt-BR": "O loudness range é {current} LU, acima do {against} {target} LU: as seções variam muito de volume.",
+        "en": "Loudness range is {current} LU, above {the_against} {target} LU: sections jump in level.",
+        "pt-BR": "O loudness range é {current} LU, acima {the_against} {target} LU: as seções variam muito de volume.",
     },
     "lra.high.action": {
         "en": "Even out sections with level automation or gentle compression, about {amount} LU less range.",
@@ -143,24 +150,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "Verifique a fase: inverta a polaridade de um canal ou remova o efeito estéreo que desloca a fase; mantenha o grave em mono.",
     },
     "correlation.low.message": {
-        "en": "Stereo correlation is {current}, below the {against} {target}: very wide and weak in mono.",
-        "pt-BR": "A correlação estéreo é {current}, abaixo do {against} {target}: muito aberta e fraca em mono.",
+        "en": "Stereo correlation is {current}, below {the_against} {target}: very wide and weak in mono.",
+        "pt-BR": "A correlação estéreo é {current}, abaixo {the_against} {target}: muito aberta e fraca em mono.",
     },
     "correlation.low.action": {
         "en": "Narrow: reduce stereo wideners and side level, and keep everything below 150 Hz mono.",
         "pt-BR": "Estreite: reduza os alargadores estéreo e o nível do side, e mantenha tudo abaixo de 150 Hz em mono.",
     },
     "correlation.high.message": {
-        "en": "Stereo correlation is {current}, above the {against} {target}: the image is narrow.",
-        "pt-BR": "A correlação estéreo é {current}, acima do {against} {target}: a imagem está estreita.",
+        "en": "Stereo correlation is {current}, above {the_against} {target}: the image is narrow.",
+        "pt-BR": "A correlação estéreo é {current}, acima {the_against} {target}: a imagem está estreita.",
     },
     "correlation.high.action": {
         "en": "Widen: pan elements apart and use stereo reverbs, delays or doubles above 300 Hz; keep the bass mono.",
         "pt-BR": "Abra a imagem: espalhe o pan dos elementos e use reverbs, delays ou dobras estéreo acima de 300 Hz; mantenha o grave em mono.",
     },
     "width.low.message": {
-        "en": "Stereo width (side/mid energy) is {current}, below the {against} {target}: narrow, close to mono.",
-        "pt-BR": "A largura estéreo (energia side/mid) é {current}, abaixo do {against} {target}: estreita, quase mono.",
+        "en": "Stereo width (side/mid energy) is {current}, below {the_against} {target}: narrow, close to mono.",
+        "pt-BR": "A largura estéreo (energia side/mid) é {current}, abaixo {the_against} {target}: estreita, quase mono.",
     },
     "width.low.action": {
         "en": "Widen: raise the side level (M/S) by about {amount} dB, or pan and double elements above 300 Hz; keep the bass mono.",
@@ -171,8 +178,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "Esquerdo e direito são idênticos: a faixa está em mono.",
     },
     "width.high.message": {
-        "en": "Stereo width (side/mid energy) is {current}, above the {against} {target}: very wide.",
-        "pt-BR": "A largura estéreo (energia side/mid) é {current}, acima do {against} {target}: muito aberta.",
+        "en": "Stereo width (side/mid energy) is {current}, above {the_against} {target}: very wide.",
+        "pt-BR": "A largura estéreo (energia side/mid) é {current}, acima {the_against} {target}: muito aberta.",
     },
     "width.high.action": {
         "en": "Narrow: lower the side level (M/S) by about {amount} dB and keep everything below 150 Hz mono.",
@@ -208,12 +215,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     # tonal balance
     "band.high.message": {
-        "en": "{band} ({range}) is {current} dB of the total, above the {against} of {target} dB.",
-        "pt-BR": "{band} ({range}) está em {current} dB do total, acima do {against} de {target} dB.",
+        "en": "{band} ({range}) is {current} dB of the total, above {the_against} of {target} dB.",
+        "pt-BR": "{band} ({range}) está em {current} dB do total, acima {the_against} de {target} dB.",
     },
     "band.low.message": {
-        "en": "{band} ({range}) is {current} dB of the total, below the {against} of {target} dB.",
-        "pt-BR": "{band} ({range}) está em {current} dB do total, abaixo do {against} de {target} dB.",
+        "en": "{band} ({range}) is {current} dB of the total, below {the_against} of {target} dB.",
+        "pt-BR": "{band} ({range}) está em {current} dB do total, abaixo {the_against} de {target} dB.",
     },
     "band.move.message": {
         "en": "{band} ({range}) is inside its range at {current} dB of the total (its {against}: {target} dB), but matching the balance of the other bands needs it moved by about {cut} dB.",
@@ -273,12 +280,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     # the overall tilt of the balance
     "tilt.low.message": {
-        "en": "The balance is darker than {name}: its tilt is {current} dB per octave, the {against} {target} dB per octave.",
-        "pt-BR": "O equilíbrio está mais escuro que {name}: a inclinação é {current} dB por oitava, o {against} {target} dB por oitava.",
+        "en": "The balance is darker than {name}: its tilt is {current} dB per octave, {against_subject} {target} dB per octave.",
+        "pt-BR": "O equilíbrio está mais escuro que {name}: a inclinação é {current} dB por oitava, {against_subject} {target} dB por oitava.",
     },
     "tilt.high.message": {
-        "en": "The balance is brighter than {name}: its tilt is {current} dB per octave, the {against} {target} dB per octave.",
-        "pt-BR": "O equilíbrio está mais brilhante que {name}: a inclinação é {current} dB por oitava, o {against} {target} dB por oitava.",
+        "en": "The balance is brighter than {name}: its tilt is {current} dB per octave, {against_subject} {target} dB per octave.",
+        "pt-BR": "O equilíbrio está mais brilhante que {name}: a inclinação é {current} dB por oitava, {against_subject} {target} dB por oitava.",
     },
     "tilt.low.action": {
         "en": "Brighten the whole track with one broad tilt EQ (two shelves around 1 kHz), about +{high} dB at 10 kHz and -{low} dB at 50 Hz, rather than band by band.",

@@ -210,13 +210,21 @@ def _texts(
     suggestion then adds to its own move."""
     metric, value, target = item.metric, item.value, item.target.target
     status = item.status
-    against = render(f"against.{'reference' if targets.source == 'reference' else 'target'}", lang)
+    source = "reference" if targets.source == "reference" else "target"
+    against = render(f"against.{source}", lang)
     amount = abs(target - value)
 
     def n(value: float, digits: int = 1) -> str:
         return number(value, lang, digits)
 
-    common = {"current": n(value), "target": n(target), "against": against, "amount": n(amount)}
+    common = {
+        "current": n(value),
+        "target": n(target),
+        "against": against,
+        "the_against": render(f"against.the.{source}", lang),
+        "against_subject": render(f"against.subject.{source}", lang),
+        "amount": n(amount),
+    }
     ceiling = n(_ceiling(targets))
 
     if metric == "loudness.integrated_lufs":
