@@ -86,3 +86,21 @@ def test_portuguese_messages_agree_with_the_feminine_referencia() -> None:
     english = compare(result, reference=reference, lang="en")["suggestions"]
     width = next(s["message"] for s in english if s["metric"] == "stereo.width")
     assert "below the reference" in width
+
+
+def test_a_band_far_from_the_reference_is_told_of_the_reference_not_of_genres() -> None:
+    # Against a reference track, "it is closer to Fullon; choose one of those" is no advice:
+    # the producer chose the reference. pt-BR contracts "de" with its article.
+    reference = on_target_result("house")
+    result = with_changes(reference, **{"bands.air": -60.0})
+    for lang, far, other in (
+        ("en", "far from the reference track", "a reference closer to the sound you want"),
+        ("pt-BR", "longe da faixa de referência", "uma referência mais próxima do som"),
+    ):
+        out = compare(result, reference=reference, lang=lang)
+        air = next(s for s in out["suggestions"] if s["metric"] == "spectrum.bands.air")
+        assert far in air["action"] and other in air["action"], air["action"]
+        assert "de a " not in air["action"]
+        assert (
+            "choose one of those" not in air["action"] and "escolha um desses" not in air["action"]
+        )

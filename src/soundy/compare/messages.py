@@ -17,7 +17,8 @@ LANGS: tuple[str, ...] = ("en", "pt-BR")
 
 # Each entry: {"en": str, "pt-BR": str}. Placeholders: current, target, min, max, amount, unit,
 # against ("target"/"reference" word; the_against and against_subject: the same with its
-# article), band, range, ceiling, count, cut, moves, name (what the track is compared with),
+# article), band, range, ceiling, count, cut, moves, name (what the track is compared with;
+# of_name: the same after "from"/"de"),
 # nearest (the closest genres), instead (what to do when EQ is not the fix), max_eq, high, low.
 CATALOGUE: dict[str, dict[str, str]] = {
     # words used inside other messages
@@ -227,12 +228,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "{band} ({range}) está dentro da faixa, em {current} dB do total ({against}: {target} dB), mas equilibrar as outras bandas pede movê-la em cerca de {cut} dB.",
     },
     "band.move_far.message": {
-        "en": "{band} ({range}) is inside its range at {current} dB of the total (its {against}: {target} dB), but against the balance of the other bands it sits {cut} dB off {name}'s.",
-        "pt-BR": "{band} ({range}) está dentro da faixa, em {current} dB do total ({against}: {target} dB), mas diante do equilíbrio das outras bandas fica {cut} dB fora do de {name}.",
+        "en": "{band} ({range}) is inside its range at {current} dB of the total (its {against}: {target} dB), but against the balance of the other bands it sits {cut} dB off {of_name}'s.",
+        "pt-BR": "{band} ({range}) está dentro da faixa, em {current} dB do total ({against}: {target} dB), mas diante do equilíbrio das outras bandas fica {cut} dB fora do equilíbrio {of_name}.",
     },
     "band.follows_far.action": {
-        "en": "Leave this band to the EQ: it reads off because the balance of the others is far from {name}. {instead}",
-        "pt-BR": "Não corrija esta banda com EQ: ela aparece fora porque o equilíbrio das outras está longe de {name}. {instead}",
+        "en": "Leave this band to the EQ: it reads off because the balance of the others is far from {of_name}. {instead}",
+        "pt-BR": "Não corrija esta banda com EQ: ela aparece fora porque o equilíbrio das outras está longe {of_name}. {instead}",
     },
     "band.eq_note": {
         "en": "This band's own move, {move} dB, is its {gap} dB to the target {plus_less} {offset} dB: the EQ leaves {reference} as it is, and {reference} sits {offset} dB {above_below} its own target.",
@@ -251,8 +252,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "Com o EQ de inclinação da sugestão de inclinação, deixe {range} mais ou menos como está: o EQ de inclinação dá {tilt} dB a ela, o ajuste próprio desta banda é {move} dB, cerca de {net} dB no total.",
     },
     "band.with_tilt_far.action": {
-        "en": "With the broad tilt EQ of the tilt suggestion, {range} would need {net} dB in all (the tilt EQ gives it {tilt} dB, this band's own move is {move} dB), more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {name}. {instead}",
-        "pt-BR": "Com o EQ de inclinação da sugestão de inclinação, {range} precisaria de {net} dB no total (o EQ de inclinação dá {tilt} dB a ela, o ajuste próprio desta banda é {move} dB), mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe de {name}. {instead}",
+        "en": "With the broad tilt EQ of the tilt suggestion, {range} would need {net} dB in all (the tilt EQ gives it {tilt} dB, this band's own move is {move} dB), more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {of_name}. {instead}",
+        "pt-BR": "Com o EQ de inclinação da sugestão de inclinação, {range} precisaria de {net} dB no total (o EQ de inclinação dá {tilt} dB a ela, o ajuste próprio desta banda é {move} dB), mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe {of_name}. {instead}",
     },
     "word.plus": {"en": "plus", "pt-BR": "mais"},
     "word.less": {"en": "less", "pt-BR": "menos"},
@@ -271,12 +272,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "Realce {range} em cerca de {cut} dB.",
     },
     "band.far_cut.action": {
-        "en": "Against the other bands (they are off too), {range} is {cut} dB too strong for {name}, more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {name}. {instead}",
-        "pt-BR": "Diante das outras bandas (que também estão fora), {range} está {cut} dB forte demais para {name}, mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe de {name}. {instead}",
+        "en": "Against the other bands (they are off too), {range} is {cut} dB too strong for {name}, more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {of_name}. {instead}",
+        "pt-BR": "Diante das outras bandas (que também estão fora), {range} está {cut} dB forte demais para {name}, mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe {of_name}. {instead}",
     },
     "band.far_boost.action": {
-        "en": "Against the other bands (they are off too), {range} is {cut} dB too weak for {name}, more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {name}. {instead}",
-        "pt-BR": "Diante das outras bandas (que também estão fora), {range} está {cut} dB fraco demais para {name}, mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe de {name}. {instead}",
+        "en": "Against the other bands (they are off too), {range} is {cut} dB too weak for {name}, more than an EQ should fix ({max_eq} dB at most): this track's balance is far from {of_name}. {instead}",
+        "pt-BR": "Diante das outras bandas (que também estão fora), {range} está {cut} dB fraco demais para {name}, mais do que um EQ deve corrigir (no máximo {max_eq} dB): o equilíbrio desta faixa está longe {of_name}. {instead}",
     },
     # the overall tilt of the balance
     "tilt.low.message": {
@@ -296,8 +297,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pt-BR": "Escureça a faixa inteira com um único EQ de inclinação (dois shelves em torno de 1 kHz), cerca de -{high} dB em 10 kHz e +{low} dB em 50 Hz, em vez de banda por banda.",
     },
     "tilt.far.action": {
-        "en": "That is more tilt than an EQ should fix ({max_eq} dB at most at either end): this track's balance is far from {name}. {instead}",
-        "pt-BR": "É inclinação demais para um EQ corrigir (no máximo {max_eq} dB em cada ponta): o equilíbrio desta faixa está longe de {name}. {instead}",
+        "en": "That is more tilt than an EQ should fix ({max_eq} dB at most at either end): this track's balance is far from {of_name}. {instead}",
+        "pt-BR": "É inclinação demais para um EQ corrigir (no máximo {max_eq} dB em cada ponta): o equilíbrio desta faixa está longe {of_name}. {instead}",
     },
     "instead.genres": {
         "en": "It is closer to {nearest}; choose one of those, or compare it with a reference track, before reaching for an EQ.",
@@ -307,8 +308,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "No other genre is closer to it; compare it with a reference track you want it to sound like.",
         "pt-BR": "Nenhum outro gênero está mais perto dela; compare com uma faixa de referência que soe como você quer.",
     },
+    "instead.other_reference": {
+        "en": "A reference this far from the track's balance is a different sound: compare it with a reference closer to the sound you want rather than reaching for an EQ.",
+        "pt-BR": "Uma referência tão longe do equilíbrio da faixa é outro som: compare com uma referência mais próxima do som que você quer, em vez de recorrer ao EQ.",
+    },
     "name.reference": {"en": "the reference track", "pt-BR": "a faixa de referência"},
     "name.targets": {"en": "the targets", "pt-BR": "os alvos"},
+    # ... after "from"/"de" (pt-BR contracts it: "longe da faixa de referência", "dos alvos")
+    "name.of.genre": {"en": "{name}", "pt-BR": "de {name}"},
+    "name.of.reference": {"en": "the reference track", "pt-BR": "da faixa de referência"},
+    "name.of.targets": {"en": "the targets", "pt-BR": "dos alvos"},
     # where a target comes from (a suggestion's source)
     "source.genre": {"en": "the {name} genre profile", "pt-BR": "o perfil do gênero {name}"},
     "source.reference": {"en": "the reference track", "pt-BR": "a faixa de referência"},

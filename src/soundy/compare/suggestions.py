@@ -147,11 +147,18 @@ def _playback_shortfalls(measurements: Mapping[str, Any]) -> list[tuple[str, flo
     return out
 
 
-def _name(targets: Targets, lang: str) -> str:
-    """What the track is compared with, as words: the genre's label or "the reference track"."""
+def _names(targets: Targets, lang: str) -> dict[str, str]:
+    """What the track is compared with, as words: ``name``, the genre's label or "the reference
+    track", and ``of_name``, the same after "from" ("de" in pt-BR, contracted with an article:
+    "da faixa de referência")."""
     if targets.source == "reference":
-        return render("name.reference", lang)
-    return targets.label or render("name.targets", lang)
+        return {
+            "name": render("name.reference", lang),
+            "of_name": render("name.of.reference", lang),
+        }
+    if targets.label:
+        return {"name": targets.label, "of_name": render("name.of.genre", lang, name=targets.label)}
+    return {"name": render("name.targets", lang), "of_name": render("name.of.targets", lang)}
 
 
 def _instead_text(
@@ -160,7 +167,9 @@ def _instead_text(
     """What to do when an EQ is not the fix: the genres clearly closer than the chosen one
     (``chosen``: its distance, dB; NEAREST_MARGIN_DB), or, when none is, a reference track. A
     genre as far as the chosen one is no advice (a dark orchestral piece is not "closer to
-    funk")."""
+    funk"). Against a reference track, a genre is no advice either: another reference is."""
+    if targets.source == "reference":
+        return render("instead.other_reference", lang)
     closer = [
         n
         for n in nearest
@@ -316,11 +325,11 @@ def _texts(
     if metric == "spectrum.tilt_db_per_octave":
         key = f"tilt.{status}"
         values = {**common, "current": n(value, 2), "target": n(target, 2)}
-        message = render(f"{key}.message", lang, **values, name=_name(targets, lang))
+        message = render(f"{key}.message", lang, **values, **_names(targets, lang))
         low, high = tilt_eq_db(target - value)
         if max(abs(low), abs(high)) > EQ_MAX_DB:
             action = render(
-                "tilt.far.action", lang, max_eq=n(EQ_MAX_DB), name=_name(targets, lang),
+                "tilt.far.action", lang, max_eq=n(EQ_MAX_DB), **_names(targets, lang),
                 instead=_instead_text(nearest, targets, lang, chosen_distance),
             )  # fmt: skip
             return "tilt.far", message, action
@@ -339,7 +348,7 @@ def _texts(
             far = round(abs(gain + tilt_here), 1) > EQ_MAX_DB
             message = render(
                 "band.move_far.message" if far else "band.move.message", lang, **values,
-                cut=n(abs(gain)), name=_name(targets, lang),
+                cut=n(abs(gain)), **_names(targets, lang),
             )  # fmt: skip
         else:
             message = render(f"band.{status}.message", lang, **values)
@@ -369,7 +378,7 @@ def _texts(
             )
             if any(abs(g) > EQ_MAX_DB for g in eq_gains.values()):
                 action = render(
-                    "band.follows_far.action", lang, name=_name(targets, lang),
+                    "band.follows_far.action", lang, **_names(targets, lang),
                     instead=instead,
                 )  # fmt: skip
             else:
@@ -382,7 +391,7 @@ def _texts(
                 range=band_range,
                 cut=cut,
                 max_eq=n(EQ_MAX_DB),
-                name=_name(targets, lang),
+                **_names(targets, lang),
                 instead=instead,
             )
             return "band.far", message, action
@@ -394,7 +403,7 @@ def _texts(
             if round(abs(net), 1) > EQ_MAX_DB:  # as the amount reads
                 action = render(
                     "band.with_tilt_far.action", lang, **parts, net=n(abs(net)),
-                    max_eq=n(EQ_MAX_DB), name=_name(targets, lang),
+                    max_eq=n(EQ_MAX_DB), **_names(targets, lang),
                     instead=instead,
                 )  # fmt: skip
                 return "band.far", message, action
