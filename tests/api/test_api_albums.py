@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import real_music
+from api_jobs import new_job
 from soundy import jobs
 from soundy.report import analyze_file
 
@@ -25,19 +26,10 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
     ]
 
 
-async def _job(api, token, auth, upload_bytes) -> str:
-    file_key = await upload_bytes(api, token, b"0123456789")
-    response = await api.post(
-        "/api/audio/analyze", json={"file_key": file_key}, headers=auth(token)
-    )
-    assert response.status_code == 202, response.text
-    return str(response.json()["job"]["id"])
-
-
 async def test_album_report_appears_when_its_jobs_finish(
     api, client_token, auth, upload_bytes, db_session, measured
 ):
-    ids = [await _job(api, client_token, auth, upload_bytes) for _ in range(3)]
+    ids = [await new_job(api, client_token, auth, upload_bytes) for _ in range(3)]
     made = await api.post(
         "/api/albums", json={"job_ids": ids, "name": "My EP"}, headers=auth(client_token)
     )
@@ -76,8 +68,8 @@ async def test_album_report_appears_when_its_jobs_finish(
 
 async def test_album_rules(api, make_token, auth, upload_bytes, db_session, settings):
     owner, other = await make_token(), await make_token()
-    mine = [await _job(api, owner, auth, upload_bytes) for _ in range(2)]
-    theirs = await _job(api, other, auth, upload_bytes)
+    mine = [await new_job(api, owner, auth, upload_bytes) for _ in range(2)]
+    theirs = await new_job(api, other, auth, upload_bytes)
 
     def post(body: dict[str, Any], token: str = owner):
         return api.post("/api/albums", json=body, headers=auth(token))
@@ -105,7 +97,7 @@ async def test_album_share_link_opens_the_album_without_a_token_until_revoked(
     api, make_token, auth, upload_bytes, db_session, measured
 ):
     owner, other = await make_token(), await make_token()
-    ids = [await _job(api, owner, auth, upload_bytes) for _ in range(3)]
+    ids = [await new_job(api, owner, auth, upload_bytes) for _ in range(3)]
     album = (
         await api.post("/api/albums", json={"job_ids": ids, "name": "My EP"}, headers=auth(owner))
     ).json()

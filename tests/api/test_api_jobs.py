@@ -9,16 +9,8 @@ import uuid
 import pytest
 import sqlalchemy
 
+from api_jobs import new_job
 from soundy import jobs
-
-
-async def new_job(api, token, auth, upload_bytes) -> str:
-    file_key = await upload_bytes(api, token, b"0123456789")
-    response = await api.post(
-        "/api/audio/analyze", json={"file_key": file_key}, headers=auth(token)
-    )
-    assert response.status_code == 202, response.text
-    return str(response.json()["job"]["id"])
 
 
 async def test_job_fields_follow_the_design(

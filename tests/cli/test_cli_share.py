@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 
+from api_jobs import new_job
 from soundy import jobs
 
 
@@ -21,17 +22,8 @@ def _soundy(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )
 
 
-async def _job(api, token, auth, upload_bytes) -> str:
-    file_key = await upload_bytes(api, token, b"0123456789")
-    response = await api.post(
-        "/api/audio/analyze", json={"file_key": file_key}, headers=auth(token)
-    )
-    assert response.status_code == 202, response.text
-    return str(response.json()["job"]["id"])
-
-
 async def _completed(api, token, auth, upload_bytes, db_session, result) -> str:
-    job_id = await _job(api, token, auth, upload_bytes)
+    job_id = await new_job(api, token, auth, upload_bytes)
     assert await jobs.start_attempt(db_session, job_id)
     assert await jobs.complete(db_session, job_id, result=result)
     return job_id
@@ -114,7 +106,7 @@ async def test_share_an_album_and_refuse_what_cannot_be_shared(
     wrong = _soundy("create", album["id"], env=soundy_env)
     assert wrong.returncode == 1 and "no job" in wrong.stderr
 
-    pending = await _job(api, client_token, auth, upload_bytes)
+    pending = await new_job(api, client_token, auth, upload_bytes)
     refused = _soundy("create", pending, env=soundy_env)
     assert refused.returncode == 1 and refused.stdout == ""
     assert "only a completed job's report can be shared" in refused.stderr
