@@ -10,6 +10,7 @@ import sys
 
 from api_jobs import new_job
 from soundy import jobs
+from soundy.jobs.shares import MAX_TOKEN_CHARS, new_token
 
 
 def _soundy(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -116,3 +117,10 @@ async def test_share_an_album_and_refuse_what_cannot_be_shared(
 
     assert _soundy("revoke", token, env=soundy_env).returncode == 0
     assert (await api.get(f"/api/shared/albums/{token}")).status_code == 404
+
+
+def test_a_share_token_never_starts_like_an_option() -> None:
+    # "soundy share revoke -gLb…" was an unknown option to the command line (a flaky exit 2).
+    tokens = [new_token() for _ in range(2000)]
+    assert not any(t.startswith("-") for t in tokens)
+    assert len(set(tokens)) == len(tokens) and all(32 == len(t) <= MAX_TOKEN_CHARS for t in tokens)

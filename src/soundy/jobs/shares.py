@@ -31,6 +31,7 @@ __all__ = [
     "link_path",
     "link_url",
     "live_share",
+    "new_token",
     "revoke",
     "revoke_token",
     "share",
@@ -44,6 +45,14 @@ __all__ = [
 TOKEN_BYTES = 24
 #: The column's width: a longer token is unknown without a query.
 MAX_TOKEN_CHARS = 64
+
+
+def new_token() -> str:
+    """A share token: ``secrets.token_urlsafe(TOKEN_BYTES)`` that does not start with "-", so
+    that ``soundy share revoke TOKEN`` does not read it as an option (1 in 64 did)."""
+    while (token := secrets.token_urlsafe(TOKEN_BYTES)).startswith("-"):
+        pass
+    return token
 
 
 def _target(job_id: uuid.UUID | None, album_id: uuid.UUID | None) -> Any:
@@ -84,7 +93,7 @@ async def share(
         id=uuid.uuid4(),
         job_id=job_id,
         album_id=album_id,
-        token=secrets.token_urlsafe(TOKEN_BYTES),
+        token=new_token(),
     )
     session.add(row)
     try:
