@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     # Address space of each analysis process (RLIMIT_AS): an analysis that needs more fails
     # (analysis_crashed) instead of taking the machine's memory. None = no limit.
     analysis_memory_limit_bytes: int | None = Field(default=3 << 30, gt=0)
+    # Steps of nice(2) below the worker that its analysis processes run at: where the API runs
+    # on the same machine, its requests get the CPU first and analyses take what is left.
+    # 0 = the worker's own priority.
+    analysis_nice: int = Field(default=10, ge=0, le=19)
     max_jobs_in_flight_per_client: int = Field(default=5, gt=0)
     # Tracks of one album (POST /api/albums).
     album_max_tracks: int = Field(default=30, ge=2)

@@ -53,6 +53,24 @@ async def test_children_run_blas_on_one_thread():
     assert threads == 1
 
 
+def _priority() -> int:
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+async def test_children_run_at_the_nice_level_they_are_given():
+    # The API on the same machine gets the CPU first; the parent (which renews the queue's
+    # locks) keeps its own priority.
+    parent = _priority()
+    pool = AnalysisPool(1, nice=5)
+    await pool.start(warm=False)
+    try:
+        child = await _in_slot(pool, _priority)
+    finally:
+        await pool.close()
+    assert child == min(parent + 5, 19)
+    assert _priority() == parent
+
+
 def _tone(path: Path, duration_s: float) -> Path:
     import numpy as np
     import soundfile as sf

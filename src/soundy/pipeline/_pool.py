@@ -8,6 +8,9 @@ while the other slots go on. Children:
 
 * pin BLAS/OpenMP threads to 1 (``OMP_NUM_THREADS`` etc. set before numpy is imported), so N
   slots use N cores rather than N x cores threads;
+* run at a lower CPU priority (``nice``, ``SOUNDY_ANALYSIS_NICE``) when the pool is given one:
+  on a machine that also runs the API, requests are answered first and the analyses take the
+  CPU that is left; on an otherwise idle machine they run as fast as before;
 * run under an address-space limit (``RLIMIT_AS``, ``SOUNDY_ANALYSIS_MEMORY_LIMIT_BYTES``) when
   the pool is given one: an analysis that needs more gets ``MemoryError``, reported as
   :class:`AnalysisCrashed` with the limit in its message, instead of taking the machine's memory;
@@ -75,10 +78,12 @@ _child_progress: Any = None
 _child_memory_limit_bytes: int | None = None
 
 
-def _init_child(progress_pipe: Any, memory_limit_bytes: int | None = None) -> None:
+def _init_child(progress_pipe: Any, memory_limit_bytes: int | None = None, nice: int = 0) -> None:
     """Runs first in each child, before anything imports numpy."""
     for name in _THREAD_VARIABLES:
         os.environ[name] = "1"
+    if nice > 0:
+        os.nice(nice)
     global _child_memory_limit_bytes
     if memory_limit_bytes is not None:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -183,15 +188,22 @@ class _Slot:
 class AnalysisPool:
     """``slots`` analysis processes; :meth:`run` analyses one file in a free one with
     ``analyze`` (default :func:`measure`), each process limited to ``memory_limit_bytes`` of
-    address space (None: no limit)."""
+    address space (None: no limit) and running ``nice`` steps below its parent's priority
+    (0: the same)."""
 
     def __init__(
-        self, slots: int, *, analyze: Analysis = measure, memory_limit_bytes: int | None = None
+        self,
+        slots: int,
+        *,
+        analyze: Analysis = measure,
+        memory_limit_bytes: int | None = None,
+        nice: int = 0,
     ) -> None:
         if slots < 1:
             raise ValueError("an analysis pool needs at least one slot")
         self._analyze = analyze
         self._memory_limit_bytes = memory_limit_bytes
+        self._nice = nice
         self._context = multiprocessing.get_context("spawn")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: list[_Slot] = []
@@ -221,7 +233,7 @@ class AnalysisPool:
             max_workers=1,
             mp_context=self._context,
             initializer=_init_child,
-            initargs=(writer_end, self._memory_limit_bytes),
+            initargs=(writer_end, self._memory_limit_bytes, self._nice),
         )
         slot = _Slot(index, executor, reader_end)
         slot.reader = threading.Thread(

@@ -259,6 +259,7 @@ class SoundyWorker:
             self.concurrency,
             analyze=self.analyze,
             memory_limit_bytes=self.settings.analysis_memory_limit_bytes,
+            nice=self.settings.analysis_nice,
         )
         await self.pool.start()
         lock_ms = round(s.worker_lock_duration_s * 1000)
