@@ -19,7 +19,9 @@ Phases, for each stack:
 1. **unloaded latency**: N sequential jobs each of a 1 s and a 10 s stereo clip (after 3 warm-up
    jobs); a job's latency is from just before its POST /api/audio/analyze to the moment a poll of
    its PostgreSQL row (every 2 ms) first sees ``completed``. The database's own
-   ``finished - created`` is given beside it.
+   ``finished - created`` is given beside it, and the analysis alone (the floor of a job): what
+   a worker's analysis process runs per job, timed in a child set up like one
+   (bench/analysis_alone.py; in this process OpenBLAS's spinning threads doubled its CPU).
 2. **POST load**: wrk (2 threads, 32 connections, ``--duration`` s by default) posts
    /api/audio/analyze of one uploaded 10 s clip; then the bench waits until every job it created
    has ended. **End-to-end jobs/s** = those jobs / (first ``created_at`` -> last finish).
@@ -70,6 +72,7 @@ import asyncpg
 import httpx
 import psutil
 import redis
+from analysis_alone import analysis_alone
 from analyze_speed import generate
 
 HERE = Path(__file__).resolve().parent
@@ -1081,19 +1084,10 @@ async def measure_stack(run: Run, stack: Stack, sse: bool) -> dict[str, Any]:
 
 
 def analysis_alone_ms(clips: dict[str, Path]) -> dict[str, float]:
-    """The in-process analysis of each clip (median of 5 after a warm-up): the floor of a job."""
-    from soundy.analysis.measure import measure_file  # the service stack needs none of it
-
-    out = {}
-    for clip, path in clips.items():
-        measure_file(path, max_duration_s=1200)
-        times = []
-        for _ in range(5):
-            t0 = time.perf_counter()
-            measure_file(path, max_duration_s=1200)
-            times.append((time.perf_counter() - t0) * 1000)
-        out[clip] = round(statistics.median(times), 1)
-    return out
+    """Each clip's analysis alone, wall-clock ms (median of 5 after a warm-up), the floor of a
+    job: run as a worker's analysis process runs it, in a child set up like one (one BLAS
+    thread, the same malloc settings; bench/analysis_alone.py), not in this process."""
+    return {clip: round(analysis_alone(path, reps=5)["wall_ms"], 1) for clip, path in clips.items()}
 
 
 def version(argv: list[str]) -> str:
@@ -1175,7 +1169,8 @@ def report(results: dict[str, Any]) -> str:
         " enqueue stay on. Everything else is at its defaults."
     )
     lines.append(
-        f"Analysis alone, in process: {results['analysis_alone_ms']['1s']} ms (1 s clip),"
+        "Analysis alone, as an analysis process runs it: "
+        f"{results['analysis_alone_ms']['1s']} ms (1 s clip),"
         f" {results['analysis_alone_ms']['10s']} ms (10 s clip)."
     )
     lines.append("")

@@ -1,16 +1,20 @@
 """The worker alone: how fast one ``soundy worker`` drains a full queue, and its CPU per job.
 
 Run: ``.venv/bin/python bench/worker_drain.py [--jobs 300] [--clip-s 10] [--concurrency N]
-[--latency-jobs 20] [--py-spy OUT.svg]``.
+[--latency-jobs 20] [--via-api] [--worker-log PATH] [--py-spy OUT.svg]``.
 
-No API in the way: the bench inserts the job rows itself (``jobs.create_job``, as the API
-does) and adds them to the queue (``queue.enqueue``), so what it measures is the worker's side
-of issue 10 only.
+No API in the way (unless ``--via-api``): the bench inserts the job rows itself
+(``jobs.create_job``, as the API does) and adds them to the queue (``queue.enqueue``), so what
+it measures is the worker's side of issue 10 only.
 
 1. **Unloaded latency.** With the worker idle, N sequential jobs: each is created and queued,
    and its row polled every 2 ms until ``completed``. The time is from just before the insert
-   to that poll. "Analysis alone" beside it is ``measure_file`` on the same clip in the bench's
-   own process (median CPU time of 10 runs after a warm-up), the floor of a job.
+   to that poll. "Analysis alone" beside it is what an analysis process runs for the job
+   (``_pool.measure``) on the same clip, in a child set up as the worker's analysis processes
+   are (one BLAS thread, their malloc settings: bench/analysis_alone.py), its median CPU time of
+   10 runs after a warm-up: the floor of a job. With ``--via-api`` the bench also starts
+   ``soundy api`` and POSTs each latency job to /api/audio/analyze with bench/pipeline.py's
+   body, its time then from just before the POST.
 2. **Drain.** ``--jobs`` jobs are queued while the worker is stopped; then the worker starts
    and the bench waits until every row has ended. **Jobs/s** = jobs / (first ``started_at`` ->
    last ``finished_at``), both from the database clock. **CPU ms per job** = the CPU time
@@ -32,10 +36,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import secrets
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -46,8 +50,10 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import psutil
 import redis
+from analysis_alone import analysis_alone
 from analyze_speed import generate
 
 from soundy import jobs
@@ -55,44 +61,16 @@ from soundy.api.auth import create_client
 from soundy.config import Settings
 from soundy.db.session import create_engine, sessionmaker
 from soundy.pipeline import queue
-from soundy.pipeline._pool import _THREAD_VARIABLES
 from soundy.storage import open_storage
 
 SOUNDY = Path(sys.executable).parent / "soundy"
+# bench/pipeline.py's body of POST /api/audio/analyze (its GENRE, DESTINATION), for --via-api.
+API_BODY = {"mode": "genre", "genre": "trap", "destination": "streaming"}
 CLIP_DIR = Path(tempfile.gettempdir()) / "soundy-bench"
 
 
 async def _chunks(data: bytes) -> Any:
     yield data
-
-
-def analysis_alone_cpu_ms(path: Path, reps: int = 10) -> float:
-    """What a pool process runs for one job (``_pool.measure`` with the worker's default
-    options), in a child with one BLAS thread like the pool's: median CPU ms of ``reps`` runs
-    after a warm-up."""
-    code = f"""
-import json, statistics, time
-from pathlib import Path
-from soundy.config import Settings
-from soundy.pipeline._pool import measure
-from soundy.report import AnalysisOptions
-s = Settings()
-options = AnalysisOptions(max_duration_s=s.max_duration_s, max_samples=s.max_samples_per_job,
-    max_channels=s.max_channels, max_sample_rate_hz=s.max_sample_rate_hz, display_name="clip")
-path = Path({str(path)!r})
-measure(path, options, lambda stage, fraction: None)
-times = []
-for _ in range({reps}):
-    start = time.process_time()
-    measure(path, options, lambda stage, fraction: None)
-    times.append((time.process_time() - start) * 1000)
-print(json.dumps(statistics.median(times)))
-"""
-    env = {**os.environ, **{name: "1" for name in _THREAD_VARIABLES}}
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
-    )
-    return float(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def tree_cpu_s(proc: psutil.Process) -> tuple[float, float]:
@@ -146,6 +124,9 @@ class Bench:
         )
         self.worker: subprocess.Popen[bytes] | None = None
         self.log = tmp / "worker.log"
+        self.api: subprocess.Popen[bytes] | None = None
+        self.http: httpx.AsyncClient | None = None
+        self.post: tuple[dict[str, str], dict[str, Any]] | None = None
 
     async def setup(self, clip: Path) -> None:
         admin = await asyncpg.connect(self.args.pg_url)
@@ -162,9 +143,59 @@ class Bench:
             self.client_id = uuid.uuid4()
             await create_client(session, client_id=self.client_id, plan="unlimited")
         self.db = await asyncpg.connect(self.db_url)
+        if self.args.via_api:
+            await self.start_api(clip)
+
+    async def start_api(self, clip: Path) -> None:
+        """``soundy api`` (as bench/pipeline.py starts it), a client of its own and an upload
+        of the clip through it: the latency jobs are then POSTed as bench/pipeline.py does."""
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        env = {**self.env, "SOUNDY_DEFAULT_PLAN": "unlimited"}
+        with (self.tmp / "api.log").open("ab") as out:
+            self.api = subprocess.Popen(
+                [str(SOUNDY), "api", "--port", str(port)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30.0)
+        deadline = time.monotonic() + 120
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await self.http.get("/readyz")).status_code == 200:
+                    break
+            if self.api.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the API did not start:\n{(self.tmp / 'api.log').read_text()}")
+            await asyncio.sleep(0.2)
+        token = (await self.http.post("/api/clients")).raise_for_status().json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        data = clip.read_bytes()
+        upload = (
+            (
+                await self.http.post(
+                    "/api/uploads", headers=headers, json={"filename": clip.name, "size": len(data)}
+                )
+            )
+            .raise_for_status()
+            .json()
+        )
+        (
+            await self.http.put(upload["upload_url"], content=data, headers=upload["headers"])
+        ).raise_for_status()
+        self.post = (headers, {**API_BODY, "file_key": upload["file_key"]})
 
     async def teardown(self) -> None:
         self.stop_worker()
+        if self.args.worker_log:
+            shutil.copy(self.log, self.args.worker_log)
+        if self.http is not None:
+            await self.http.aclose()
+        if self.api is not None and self.api.poll() is None:
+            self.api.terminate()
+            self.api.wait(30)
         await queue.close_queues()
         with contextlib.suppress(Exception):
             await self.db.close()
@@ -178,6 +209,11 @@ class Bench:
             r.delete(*keys[i : i + 500])
 
     async def add_job(self) -> uuid.UUID:
+        if self.http is not None and self.post is not None:
+            headers, body = self.post
+            response = await self.http.post("/api/audio/analyze", json=body, headers=headers)
+            response.raise_for_status()
+            return uuid.UUID(response.json()["job"]["id"])
         async with self.sessions() as session:
             job = await jobs.create_job(
                 session, client_id=self.client_id, file_key=self.file_key, mode="genre"
@@ -321,7 +357,7 @@ class Bench:
 async def main_async(args: argparse.Namespace) -> None:
     CLIP_DIR.mkdir(parents=True, exist_ok=True)
     clip = generate(CLIP_DIR / f"clip-{args.clip_s:g}s.wav", args.clip_s, 44100, "PCM_16", seed=7)
-    alone_ms = analysis_alone_cpu_ms(clip)
+    alone_ms = analysis_alone(clip)["cpu_ms"]
     print(f"analysis alone: {alone_ms:.1f} ms CPU ({args.clip_s:g} s clip)", flush=True)
     with tempfile.TemporaryDirectory(prefix="soundy-bench-worker-") as tmp:
         bench = Bench(args, Path(tmp))
@@ -373,6 +409,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--latency-jobs", type=int, default=20)
     parser.add_argument(
+        "--via-api",
+        action="store_true",
+        help="also start soundy api and POST the latency jobs through it, as bench/pipeline.py",
+    )
+    parser.add_argument(
         "--callgrind",
         type=int,
         default=0,
@@ -380,6 +421,7 @@ def main() -> None:
         help="only count the worker process's instructions over N jobs (valgrind)",
     )
     parser.add_argument("--callgrind-keep", default=None, help="copy the callgrind dump here")
+    parser.add_argument("--worker-log", default=None, help="copy the worker's log here at the end")
     parser.add_argument("--py-spy", default=None, help="record the worker with py-spy to this file")
     parser.add_argument("--py-spy-format", default="speedscope")
     parser.add_argument("--py-spy-args", default="", help='e.g. "--subprocesses --idle"')

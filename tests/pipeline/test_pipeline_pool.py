@@ -157,6 +157,30 @@ async def test_run_returns_only_after_the_last_progress_message(tmp_path: Path):
         await pool.close(kill=True)
 
 
+def _measure_counting_faults(path: Path, options: AnalysisOptions, progress) -> dict:
+    """Runs in a child: the real measurement, and the page faults it took."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    measure(path, options, progress)
+    return {"faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before}
+
+
+async def test_an_analysis_process_keeps_its_freed_memory_for_the_next_analysis(tmp_path: Path):
+    # With glibc's defaults each analysis of a 10 s stereo clip took about 5,000 page faults
+    # (its buffers handed back to the kernel, then faulted in again): 30 % of its CPU time.
+    wav = _tone(tmp_path / "tone.wav", 10.0)
+    pool = AnalysisPool(1, analyze=_measure_counting_faults)
+    await pool.start()
+    try:
+        faults = [
+            (await pool.run(wav, AnalysisOptions(), timeout_s=60))["faults"] for _ in range(4)
+        ]
+    finally:
+        await pool.close(kill=True)
+    assert max(faults[2:]) < 500, faults
+
+
 async def test_an_analysis_process_that_died_while_idle_does_not_fail_the_next_job(
     tmp_path: Path,
 ):
