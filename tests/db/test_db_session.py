@@ -1,7 +1,8 @@
 """The engine's pool across a PostgreSQL restart (soundy.db.session.create_engine): an idle
 connection is pinged and replaced, so the first query after the restart is served; a connection
 in steady use is not pinged, so a restart costs it one failed query, after which the whole pool
-is replaced. A real server of the test's own, restarted with a fast shutdown."""
+is replaced (also when that query was asyncpg's own, ``fetch_row``). A real server of the
+test's own, restarted with a fast shutdown."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import sqlalchemy.exc
 from sqlalchemy import text
 
 from private_services import PrivatePostgres
-from soundy.db.session import create_engine
+from soundy.db.session import create_engine, fetch_row
+from soundy.errors import TransientError
 
 
 @pytest.fixture
@@ -53,5 +55,25 @@ async def test_a_busy_connection_fails_once_then_the_pool_is_renewed(postgres):
         async with engine.connect() as one, engine.connect() as two:
             for connection in (one, two):
                 assert (await connection.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_fetch_row_runs_a_statement_and_a_lost_connection_renews_the_pool(postgres):
+    engine = create_engine(postgres.url(), pool_size=2, idle_ping_after_s=3600.0)
+    try:
+        async with engine.connect() as one, engine.connect() as two:
+            row = await fetch_row(one, "SELECT $1::int + 1 AS n, pg_backend_pid() AS pid", 41)
+            assert row is not None and row["n"] == 42
+            await fetch_row(two, "SELECT 1")
+            first_pids = {row["pid"], (await fetch_row(two, "SELECT pg_backend_pid()"))[0]}
+        postgres.restart()
+        async with engine.connect() as connection:
+            with pytest.raises(TransientError):
+                await fetch_row(connection, "SELECT 1")
+        # Both of the pool's connections were replaced, not only the one that failed.
+        async with engine.connect() as one, engine.connect() as two:
+            pids = {(await fetch_row(c, "SELECT pg_backend_pid()"))[0] for c in (one, two)}
+        assert pids.isdisjoint(first_pids) and len(pids) == 2
     finally:
         await engine.dispose()

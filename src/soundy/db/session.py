@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, exc
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
-__all__ = ["IDLE_PING_AFTER_S", "create_engine", "sessionmaker", "to_async_url"]
+from soundy.errors import TransientError
+
+__all__ = ["IDLE_PING_AFTER_S", "create_engine", "fetch_row", "sessionmaker", "to_async_url"]
 
 # A pooled connection that has not been used for this long (s) is pinged before it is used.
 IDLE_PING_AFTER_S = 1.0
@@ -78,3 +81,29 @@ def _ping_idle_connections(engine: AsyncEngine, idle_after_s: float) -> None:
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Session factory; ``expire_on_commit=False`` so returned rows stay readable."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def fetch_row(conn: AsyncConnection, statement: str, *args: object) -> asyncpg.Record | None:
+    """The first row of one plain-SQL ``statement`` (``$1``-style ``args``) run by asyncpg itself
+    on ``conn``'s pooled connection, which must not be in a transaction: the statement commits
+    by itself. asyncpg prepares it once per connection (its statement cache).
+
+    For the hot statements of ``POST /api/audio/analyze``: SQLAlchemy's execution around a
+    statement (compiled cache, parameters, result metadata, a greenlet switch) cost about
+    100 us of CPU per statement, more than asyncpg's own work (docs/benchmarks.md). Errors of
+    the statement are asyncpg's; a lost connection is handled as SQLAlchemy handles a
+    disconnect (this connection and every older one of the pool are replaced) and raised as
+    :class:`TransientError` (503).
+    """
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert isinstance(driver, asyncpg.Connection)
+    try:
+        return await driver.fetchrow(statement, *args)
+    except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError) as error:
+        sync = conn.sync_connection
+        if sync is not None and not sync.invalidated:
+            # What Connection._handle_dbapi_exception does on a disconnect (no public call):
+            # the pool's other connections, opened before, are presumed dead too.
+            sync.engine.pool._invalidate(sync.connection, error)
+        await conn.invalidate(error)
+        raise TransientError(f"the database connection was lost: {error}") from error

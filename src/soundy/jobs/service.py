@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, BigInteger, DateTime, String, Uuid, text
-
 from soundy import metrics
 from soundy.compare import DESTINATIONS, list_profiles
 from soundy.db.models import Job, Upload
+from soundy.db.session import fetch_row
 from soundy.errors import (
     Conflict,
     InvalidRequest,
@@ -122,40 +121,25 @@ async def _check_stored(
 
 # submit's first statement: the client (revoked? plan?), its upload of the key, the reference
 # job, and the plans rows that decide the client's limit; one row, or none for a client that no
-# longer exists.
-_CLIENT_AND_UPLOAD = text(
-    """
+# longer exists. $1 client id, $2 file key, $3 reference job id, $4 plan names.
+_CLIENT_AND_UPLOAD = """
     SELECT c.plan, c.revoked_at,
            u.id AS upload_id, u.size_bytes, u.audio_deleted_at,
            r.client_id AS reference_client_id, r.status AS reference_status,
            (SELECT coalesce(json_agg(json_build_array(p.name, p.analyses_per_month)), '[]')
-              FROM plans p WHERE p.name = ANY(CAST(:plans AS text[]))
+              FROM plans p WHERE p.name = ANY(CAST($4 AS text[]))
                               OR p.name = c.plan) AS plan_rows
       FROM clients c
-      LEFT JOIN uploads u ON u.client_id = c.id AND u.file_key = :file_key
-      LEFT JOIN jobs r ON r.id = :reference_job_id
-     WHERE c.id = :client_id
-    """
-).columns(
-    plan=String,
-    revoked_at=DateTime(timezone=True),
-    upload_id=Uuid,
-    size_bytes=BigInteger,
-    audio_deleted_at=DateTime(timezone=True),
-    reference_client_id=Uuid,
-    reference_status=String,
-    plan_rows=JSON,
-)
+      LEFT JOIN uploads u ON u.client_id = c.id AND u.file_key = $2
+      LEFT JOIN jobs r ON r.id = $3
+     WHERE c.id = $1
+"""
 
 # The client's lock, the counts and the insert: the function of migration 0013, one statement.
-_CREATE_JOB = text(
-    """
-    SELECT quota_used, in_flight, created_at FROM soundy_create_job(
-        :job_id, :client_id, :upload_id, :file_key, :mode, :genre, :destination,
-        :analysis_stage, :reference_job_id, :lang, :song, :codec_check,
-        :month_start, :quota_limit, :in_flight_limit)
-    """
-).columns(quota_used=BigInteger, in_flight=BigInteger, created_at=DateTime(timezone=True))
+_CREATE_JOB = """
+    SELECT quota_used, in_flight, created_at
+      FROM soundy_create_job($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+"""
 
 
 async def _queue(settings: Settings, job: Job) -> None:
@@ -183,53 +167,49 @@ async def submit(
     than ``SOUNDY_MAX_JOBS_IN_FLIGHT_PER_CLIENT`` jobs pending or processing (``RateLimited``);
     a plan's analyses of the month used up (``QuotaExceeded``, in the request's language).
 
-    Two statements, each on its own (autocommit): the client with its upload, its reference
-    job and its plan; then ``soundy_create_job`` (migration 0013), which takes the client's
-    lock, counts and inserts. Then the queue add.
+    Two statements, each on its own (autocommit, by asyncpg: ``fetch_row``): the client with
+    its upload, its reference job and its plan; then ``soundy_create_job`` (migration 0013),
+    which takes the client's lock, counts and inserts. Then the queue add.
     """
     _check_choices(request)
     now = datetime.now(UTC)
     month_start, resets_at = quota.month_bounds(now)
     async with engine.connect() as conn:
-        # Autocommit: each statement on its own, no BEGIN or COMMIT round trips; the first
-        # only reads, the second is atomic by itself.
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        found = (
-            await conn.execute(
-                _CLIENT_AND_UPLOAD,
-                {
-                    "client_id": client_id,
-                    "file_key": request.file_key,
-                    "reference_job_id": request.reference_job_id,
-                    "plans": quota.plans_to_resolve(settings, None),
-                },
-            )
-        ).one_or_none()
+        # Each statement on its own, run by asyncpg (fetch_row): no BEGIN or COMMIT round
+        # trips; the first only reads, the second is atomic by itself.
+        found = await fetch_row(
+            conn,
+            _CLIENT_AND_UPLOAD,
+            client_id,
+            request.file_key,
+            request.reference_job_id,
+            quota.plans_to_resolve(settings, None),
+        )
         if found is None:
             raise unknown_token()
-        if found.revoked_at is not None:
-            raise key_revoked(found.revoked_at)
-        if found.upload_id is None:
+        if found["revoked_at"] is not None:
+            raise key_revoked(found["revoked_at"])
+        if found["upload_id"] is None:
             raise NotFound("no such upload; create one with POST /api/uploads and PUT the file")
-        if found.audio_deleted_at is not None:
-            raise audio_deleted(found.audio_deleted_at)
-        await _check_stored(storage, settings, request.file_key, found.size_bytes)
+        if found["audio_deleted_at"] is not None:
+            raise audio_deleted(found["audio_deleted_at"])
+        await _check_stored(storage, settings, request.file_key, found["size_bytes"])
         if request.reference_job_id is not None:
-            if found.reference_client_id != client_id:
+            if found["reference_client_id"] != client_id:
                 raise NotFound("reference_job_id: no such job")
-            if found.reference_status != JobStatus.COMPLETED:
+            if found["reference_status"] != JobStatus.COMPLETED:
                 raise Conflict(
-                    f"reference_job_id: the reference job is {found.reference_status}; "
+                    f"reference_job_id: the reference job is {found['reference_status']}; "
                     "it must be completed first"
                 )
-        limits = quota.limits_with_rows(settings, [tuple(row) for row in found.plan_rows])
-        plan = quota.resolve_plan(limits, settings, found.plan)
+        limits = quota.limits_with_rows(settings, [tuple(row) for row in found["plan_rows"]])
+        plan = quota.resolve_plan(limits, settings, found["plan"])
         quota_limit = limits[plan]
         in_flight_limit = settings.max_jobs_in_flight_per_client
         job = Job(
             id=uuid.uuid4(),
             client_id=client_id,
-            upload_id=found.upload_id,
+            upload_id=uuid.UUID(bytes=found["upload_id"].bytes),
             file_key=request.file_key,
             mode=request.mode.value,
             genre=request.genre,
@@ -245,41 +225,39 @@ async def submit(
             stage=store.STAGE_QUEUED,
             attempts=0,
         )
-        created = (
-            await conn.execute(
-                _CREATE_JOB,
-                {
-                    "job_id": job.id,
-                    "client_id": client_id,
-                    "upload_id": job.upload_id,
-                    "file_key": job.file_key,
-                    "mode": job.mode,
-                    "genre": job.genre,
-                    "destination": job.destination,
-                    "analysis_stage": job.analysis_stage,
-                    "reference_job_id": job.reference_job_id,
-                    "lang": job.lang,
-                    "song": job.song,
-                    "codec_check": job.codec_check,
-                    "month_start": month_start,
-                    "quota_limit": quota_limit,
-                    "in_flight_limit": in_flight_limit,
-                },
-            )
-        ).one()
+        created = await fetch_row(
+            conn,
+            _CREATE_JOB,
+            job.id,
+            client_id,
+            job.upload_id,
+            job.file_key,
+            job.mode,
+            job.genre,
+            job.destination,
+            job.analysis_stage,
+            job.reference_job_id,
+            job.lang,
+            job.song,
+            job.codec_check,
+            month_start,
+            quota_limit,
+            in_flight_limit,
+        )
+    assert created is not None  # the function returns one row
     used = Quota(
-        plan=plan, limit=quota_limit, used=created.quota_used, resets_at=resets_at, now=now
+        plan=plan, limit=quota_limit, used=created["quota_used"], resets_at=resets_at, now=now
     )
-    if created.created_at is None:  # refused: nothing was inserted
+    if created["created_at"] is None:  # refused: nothing was inserted
         if used.exhausted:
             raise quota.quota_exceeded(used, request.lang)
         raise RateLimited(
-            f"{created.in_flight} of your jobs are pending or processing (limit "
+            f"{created['in_flight']} of your jobs are pending or processing (limit "
             f"{in_flight_limit}); wait for one to finish"
         )
     # The row as stored: the rest are the values just inserted (both times are the insert's
     # now(), one transaction).
-    job.created_at = job.updated_at = created.created_at
+    job.created_at = job.updated_at = created["created_at"]
     metrics.JOBS_CREATED.inc()
     await _queue(settings, job)
     return Submitted(job=job, quota=used.plus_one())
