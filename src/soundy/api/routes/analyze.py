@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 
-from soundy.api.deps import ClientIdDep, StateDep
+from soundy.api.deps import ClientIdDep, get_state
 from soundy.api.routes.quota import QUOTA_HEADERS
 from soundy.api.schemas import AnalyzeRequest, ErrorBody, JobResponse, job_out
 from soundy.jobs import service
@@ -64,12 +64,13 @@ def language_from_header(accept_language: str | None) -> str | None:
 async def analyze(
     body: AnalyzeRequest,
     client_id: ClientIdDep,
-    state: StateDep,
+    request: Request,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Suggestions are written in ``lang`` if given, else in the ``Accept-Language`` choice.
     The answer carries the client's quota (``X-Quota-*``); past it, 429 ``quota_exceeded``
     with ``Retry-After`` and a message, in that language, saying when the quota renews."""
+    state = get_state(request)
     submitted = await service.submit(
         state.engine,
         settings=state.settings,
