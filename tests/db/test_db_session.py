@@ -12,7 +12,6 @@ from sqlalchemy import text
 
 from private_services import PrivatePostgres
 from soundy.db.session import create_engine, fetch_row
-from soundy.errors import TransientError
 
 
 @pytest.fixture
@@ -69,8 +68,9 @@ async def test_fetch_row_runs_a_statement_and_a_lost_connection_renews_the_pool(
             first_pids = {row["pid"], (await fetch_row(two, "SELECT pg_backend_pid()"))[0]}
         postgres.restart()
         async with engine.connect() as connection:
-            with pytest.raises(TransientError):
+            with pytest.raises(sqlalchemy.exc.OperationalError) as failed:
                 await fetch_row(connection, "SELECT 1")
+            assert failed.value.connection_invalidated
         # Both of the pool's connections were replaced, not only the one that failed.
         async with engine.connect() as one, engine.connect() as two:
             pids = {(await fetch_row(c, "SELECT pg_backend_pid()"))[0] for c in (one, two)}

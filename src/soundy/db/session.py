@@ -10,8 +10,6 @@ from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
-from soundy.errors import TransientError
-
 __all__ = ["IDLE_PING_AFTER_S", "create_engine", "fetch_row", "sessionmaker", "to_async_url"]
 
 # A pooled connection that has not been used for this long (s) is pinged before it is used.
@@ -93,7 +91,8 @@ async def fetch_row(conn: AsyncConnection, statement: str, *args: object) -> asy
     100 us of CPU per statement, more than asyncpg's own work (docs/benchmarks.md). Errors of
     the statement are asyncpg's; a lost connection is handled as SQLAlchemy handles a
     disconnect (this connection and every older one of the pool are replaced) and raised as
-    :class:`TransientError` (503).
+    SQLAlchemy raises it, an ``OperationalError`` with ``connection_invalidated`` (the API's
+    503).
     """
     driver = (await conn.get_raw_connection()).driver_connection
     assert isinstance(driver, asyncpg.Connection)
@@ -106,4 +105,4 @@ async def fetch_row(conn: AsyncConnection, statement: str, *args: object) -> asy
             # the pool's other connections, opened before, are presumed dead too.
             sync.engine.pool._invalidate(sync.connection, error)
         await conn.invalidate(error)
-        raise TransientError(f"the database connection was lost: {error}") from error
+        raise exc.OperationalError(statement, args, error, connection_invalidated=True) from error
