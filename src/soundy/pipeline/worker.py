@@ -154,7 +154,10 @@ class _Progress:
         self._wake.set()
 
     def start(self) -> None:
+        """Start the task, which publishes the current value at once (the job's first live
+        event) while the job goes on: no Redis round trip before its download."""
         self._task = asyncio.create_task(self._run(), name=f"progress-{self.job_id}")
+        self._wake.set()
 
     async def _run(self) -> None:
         while not self._closed.is_set():
@@ -506,7 +509,6 @@ class SoundyWorker:
         )
         progress.start()
         try:
-            await progress.flush()
             with tempfile.TemporaryDirectory(prefix="soundy-job-") as tmp:
                 path = Path(tmp) / (PurePosixPath(file_key).name or "upload")
                 try:
