@@ -169,6 +169,7 @@ def _measure_counting_faults(path: Path, options: AnalysisOptions, progress) -> 
 async def test_an_analysis_process_keeps_its_freed_memory_for_the_next_analysis(tmp_path: Path):
     # With glibc's defaults each analysis of a 10 s stereo clip took about 5,000 page faults
     # (its buffers handed back to the kernel, then faulted in again): 30 % of its CPU time.
+    # And the warm-up's analysis already grew the heap: the first job faulted ~6,000 pages.
     wav = _tone(tmp_path / "tone.wav", 10.0)
     pool = AnalysisPool(1, analyze=_measure_counting_faults)
     await pool.start()
@@ -178,7 +179,7 @@ async def test_an_analysis_process_keeps_its_freed_memory_for_the_next_analysis(
         ]
     finally:
         await pool.close(kill=True)
-    assert max(faults[2:]) < 500, faults
+    assert faults[0] < 2000 and max(faults[1:]) < 500, faults
 
 
 async def test_an_analysis_process_that_died_while_idle_does_not_fail_the_next_job(
