@@ -15,7 +15,7 @@ from soundy.db.migrate import run_migrations, run_migrations_async
 from soundy.db.models import Base
 from soundy.db.session import to_async_url
 
-HEAD = "0013"
+HEAD = "0014"
 
 
 @pytest.fixture

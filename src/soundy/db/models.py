@@ -1,5 +1,5 @@
-"""Tables: clients, plans, uploads, jobs, shares, albums (SQLAlchemy 2 ``Mapped[]`` declarative
-models).
+"""Tables: clients, client_jobs_in_flight, plans, uploads, jobs, shares, albums (SQLAlchemy 2
+``Mapped[]`` declarative models).
 
 PostgreSQL is the source of truth for jobs and their results
 (docs/architecture.md#how-the-parts-run).
@@ -30,7 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from soundy.result import Measurements
 
-__all__ = ["Album", "Base", "Client", "Job", "Plan", "Share", "Upload"]
+__all__ = ["Album", "Base", "Client", "ClientJobsInFlight", "Job", "Plan", "Share", "Upload"]
 
 
 class Base(DeclarativeBase):
@@ -54,6 +54,26 @@ class Client(Base):
     )
     # When ``soundy keys revoke`` revoked the token (401 from then on); None while it works.
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ClientJobsInFlight(Base):
+    """How many of a client's jobs are pending or processing, kept by PostgreSQL itself: a
+    trigger on ``jobs`` adds or subtracts one as a row enters or leaves those statuses
+    (migration 0014), so ``POST /api/audio/analyze`` reads one row instead of counting them.
+    Never written by the application. No row = none yet."""
+
+    __tablename__ = "client_jobs_in_flight"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    jobs: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("jobs >= 0", name="ck_client_jobs_in_flight_jobs"),
+        # Room on each page for the updated versions of its rows (HOT updates, no index write).
+        {"postgresql_with": {"fillfactor": 50}},
+    )
 
 
 class Plan(Base):

@@ -135,7 +135,8 @@ _CLIENT_AND_UPLOAD = """
      WHERE c.id = $1
 """
 
-# The client's lock, the counts and the insert: the function of migration 0013, one statement.
+# The client's lock, the counts and the insert: the function of migration 0013 (the in-flight
+# count a read of 0014's counter), one statement.
 _CREATE_JOB = """
     SELECT quota_used, in_flight, created_at
       FROM soundy_create_job($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
@@ -168,8 +169,9 @@ async def submit(
     a plan's analyses of the month used up (``QuotaExceeded``, in the request's language).
 
     Two statements, each on its own (autocommit, by asyncpg: ``fetch_row``): the client with
-    its upload, its reference job and its plan; then ``soundy_create_job`` (migration 0013),
-    which takes the client's lock, counts and inserts. Then the queue add.
+    its upload, its reference job and its plan; then ``soundy_create_job`` (migrations 0013,
+    0014), which takes the client's lock, counts the quota, reads the in-flight counter and
+    inserts. Then the queue add.
     """
     _check_choices(request)
     now = datetime.now(UTC)
