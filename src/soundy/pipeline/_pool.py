@@ -40,7 +40,6 @@ import resource
 import signal
 import tempfile
 import threading
-import wave
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -138,18 +137,15 @@ def _warm_up() -> int:
 
 
 def _warm_up_analysis() -> None:
-    # numpy: in the child, after _init_child pinned the threads.
+    # numpy and soundfile (the decoders' own library): in the child, after _init_child pinned
+    # the threads.
     import numpy as np
+    import soundfile
 
     noise = np.random.default_rng(0).standard_normal((_WARM_UP_CLIP_S * _WARM_UP_RATE_HZ, 2))
-    samples = np.clip(noise * 3000.0, -32768, 32767).astype("<i2")
     with tempfile.TemporaryDirectory(prefix="soundy-warm-up-") as tmp:
         path = Path(tmp) / "warm-up.wav"
-        with wave.open(str(path), "wb") as out:
-            out.setnchannels(2)
-            out.setsampwidth(2)
-            out.setframerate(_WARM_UP_RATE_HZ)
-            out.writeframes(samples.tobytes())
+        soundfile.write(path, np.clip(noise * 0.1, -1.0, 1.0), _WARM_UP_RATE_HZ, "PCM_16")
         measure(path, AnalysisOptions(), lambda stage, fraction: None)
 
 
