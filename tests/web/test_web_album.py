@@ -14,6 +14,12 @@ import real_music
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+# The album chart drawn at the print width (charts.js PRINT_WIDTH_PX, an A4 page's text width).
+_PRINT_WIDTH_DRAWN = (
+    "() => document.querySelector('[data-testid=album] [data-testid=chart-album-loudness] svg')"
+    "?.getAttribute('width') === '660'"
+)
+
 
 @pytest.fixture(scope="module")
 def ep_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
@@ -95,7 +101,9 @@ async def test_dropped_files_make_an_album_with_a_loudness_chart(
         assert await page.locator("#history").is_hidden()
         assert await album.locator("[data-testid=print]").is_hidden()
         chart = album.locator("[data-testid=chart-album-loudness] svg")
-        assert await chart.get_attribute("width") == "660"
+        # The redraw runs on the media query's change event, which Chromium dispatches after
+        # emulate_media returns: wait for it rather than read the width at once.
+        await page.wait_for_function(_PRINT_WIDTH_DRAWN)
         box = await chart.bounding_box()
         assert box is not None and box["width"] > 300
         await page.emulate_media(media="screen")
@@ -173,8 +181,7 @@ async def test_album_share_link_opens_without_a_token_prints_and_is_revoked(
         await shared.emulate_media(media="print")
         assert await shared.locator("[data-testid=print]").is_hidden()
         assert await shared_album.is_visible()
-        chart = shared_album.locator("[data-testid=chart-album-loudness] svg")
-        assert await chart.get_attribute("width") == "660"
+        await shared.wait_for_function(_PRINT_WIDTH_DRAWN)
         pdf = await shared.pdf(format="A4", print_background=True)
         (SHOTS / "soundy-share-album.pdf").write_bytes(pdf)
         assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000

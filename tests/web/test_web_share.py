@@ -79,12 +79,12 @@ async def test_share_link_opens_without_a_token_prints_and_is_revoked(
         assert await shared.locator("[data-testid=download]").is_hidden()
         assert await shared_report.is_visible()
         assert await _visible_charts(shared) == 3
-        # Drawn at the page's text width (so their text prints at its size), back after.
-        widths = await shared.evaluate(
+        # Drawn at the page's text width (so their text prints at its size), back after. The
+        # redraw runs on the media query's change event, dispatched after emulate_media returns.
+        await shared.wait_for_function(
             "() => [...document.querySelectorAll('#report .chart-svg')]"
-            ".map((s) => s.getAttribute('width'))"
+            ".map((s) => s.getAttribute('width')).join() === '660,660,660'"
         )
-        assert widths == ["660"] * 3
         await shared.screenshot(path=str(SHOTS / "soundy-share-print.png"), full_page=True)
         pdf = await shared.pdf(format="A4", print_background=True)
         (SHOTS / "soundy-share.pdf").write_bytes(pdf)
