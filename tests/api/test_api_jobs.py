@@ -3,14 +3,44 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy
 
 from api_jobs import new_job
 from soundy import jobs
+
+
+@contextlib.contextmanager
+def statements_sent(engine: Any) -> Iterator[list[str]]:
+    """Every statement asyncpg sends on the connections ``engine`` (an ``AsyncEngine``) hands
+    out inside the block, whether SQLAlchemy runs it or asyncpg alone
+    (``soundy.db.session.fetch_row``): asyncpg's own query logger on each checked-out
+    connection. asyncpg calls the loggers soon after each statement, on the event loop."""
+    statements: list[str] = []
+    logged: list[Any] = []
+
+    def log(record: Any) -> None:
+        statements.append(record.query)
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        driver.add_query_logger(log)
+        logged.append(driver)
+
+    pool = engine.sync_engine.pool
+    sqlalchemy.event.listen(pool, "checkout", checkout)
+    try:
+        yield statements
+    finally:
+        sqlalchemy.event.remove(pool, "checkout", checkout)
+        for driver in logged:
+            driver.remove_query_logger(log)
 
 
 async def test_job_fields_follow_the_design(
@@ -40,18 +70,10 @@ async def test_a_completed_job_read_again_is_one_statement_and_still_the_rows_ow
     assert await jobs.complete(db_session, job_id, result=analysis_result)
     url = f"/api/jobs/{job_id}"
     first = await api.get(url, headers=auth(owner))
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = app.state.soundy.engine.sync_engine
-    sqlalchemy.event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(app.state.soundy.engine) as statements:
         again = await api.get(url, headers=auth(owner))
         foreign = await api.get(url, headers=auth(other))
-    finally:
-        sqlalchemy.event.remove(engine, "before_cursor_execute", count)
+        await asyncio.sleep(0)  # the loggers' calls, scheduled by asyncpg, run
     assert again.status_code == 200 and again.content == first.content
     assert again.json()["result"] == analysis_result
     assert foreign.status_code == 404  # the cached body is not another client's to read
