@@ -73,17 +73,18 @@ async def _chunks(data: bytes) -> Any:
     yield data
 
 
-def tree_cpu_s(proc: psutil.Process) -> tuple[float, float]:
-    """CPU seconds (user + system) of ``proc`` itself and of its live descendants."""
-    own = children = 0.0
+def tree_cpu_s(proc: psutil.Process) -> tuple[float, float, float]:
+    """CPU seconds (user + system) of ``proc`` itself and of its live descendants, and the
+    system part of ``proc``'s own."""
+    own = children = own_system = 0.0
     for p in [proc, *proc.children(recursive=True)]:
         with contextlib.suppress(psutil.Error):
             t = p.cpu_times()
             if p.pid == proc.pid:
-                own = t.user + t.system
+                own, own_system = t.user + t.system, t.system
             else:
                 children += t.user + t.system
-    return own, children
+    return own, children, own_system
 
 
 def server_cpu_s(name: str) -> float:
@@ -346,8 +347,9 @@ class Bench:
             "jobs_per_s": n / float(row["span_s"]),
             "worker_rss_mb": rss_mb,
             "postgres_backends": int(backends),
-            "worker_cpu_ms_per_job": (sum(cpu1) - sum(cpu0)) * 1000 / n,
+            "worker_cpu_ms_per_job": (cpu1[0] + cpu1[1] - cpu0[0] - cpu0[1]) * 1000 / n,
             "worker_main_cpu_ms_per_job": (cpu1[0] - cpu0[0]) * 1000 / n,
+            "worker_main_system_ms_per_job": (cpu1[2] - cpu0[2]) * 1000 / n,
             "analysis_processes_cpu_ms_per_job": (cpu1[1] - cpu0[1]) * 1000 / n,
             "postgres_cpu_ms_per_job": (pg1 - pg0) * 1000 / n,
             "redis_cpu_ms_per_job": (redis1 - redis0) * 1000 / n,
@@ -380,7 +382,8 @@ async def main_async(args: argparse.Namespace) -> None:
                     f"{drained['jobs_per_s']:.1f} jobs/s; CPU ms per job: worker (+ analysis "
                     f"processes) {drained['worker_cpu_ms_per_job']:.1f} (analysis alone "
                     f"{alone_ms:.1f}, so {overhead:.1f} besides; the worker process "
-                    f"{drained['worker_main_cpu_ms_per_job']:.1f}, its analysis processes "
+                    f"{drained['worker_main_cpu_ms_per_job']:.1f} (system "
+                    f"{drained['worker_main_system_ms_per_job']:.1f}), its analysis processes "
                     f"{drained['analysis_processes_cpu_ms_per_job']:.1f}), postgres "
                     f"{drained['postgres_cpu_ms_per_job']:.1f}, redis "
                     f"{drained['redis_cpu_ms_per_job']:.1f}; at the end the worker and its "
