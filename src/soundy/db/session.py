@@ -83,8 +83,9 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 async def fetch_row(conn: AsyncConnection, statement: str, *args: object) -> asyncpg.Record | None:
     """The first row of one plain-SQL ``statement`` (``$1``-style ``args``) run by asyncpg itself
-    on ``conn``'s pooled connection, which must not be in a transaction: the statement commits
-    by itself. asyncpg prepares it once per connection (its statement cache).
+    on ``conn``'s pooled connection: outside a transaction the statement commits by itself;
+    within one SQLAlchemy opened on ``conn`` (it begins lazily, at its first statement) it is
+    part of it. asyncpg prepares it once per connection (its statement cache).
 
     For the hot statements of ``POST /api/audio/analyze``: SQLAlchemy's execution around a
     statement (compiled cache, parameters, result metadata, a greenlet switch) cost about
