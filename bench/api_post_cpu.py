@@ -15,6 +15,14 @@ in the same way, for a before/after on the same load::
 It prints one JSON line per round (requests, req/s, API CPU ms per POST, p50/p99, load
 average) and drops its database and keys at the end. ``--pyspy`` records the last round with
 py-spy (``pip install py-spy``) as collapsed stacks.
+
+``--callgrind N`` instead counts instructions, which other work on the machine does not
+change: the API runs under valgrind (``--tool=callgrind --instr-atstart=no``, user space
+only), serves 100 POSTs one at a time to warm up, then N more one at a time with counting on,
+and the round prints the API process's instructions per POST (repeatable within about 0.5 %
+for the same tree; compare trees with ``--src``; ``BENCH_CALLGRIND_KEEP=<file>`` keeps the dump
+for ``callgrind_annotate``). One client at a time, so the event loop's
+batching of concurrent requests is not in it.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from pipeline import (
     DESTINATION,
@@ -39,10 +49,14 @@ from pipeline import (
     SOUNDY,
     WRK_SCRIPT,
     base_env,
+    callgrind_instructions,
     create_database,
     delete_keys,
     drop_database,
     free_port,
+    machine_postmaster,
+    machine_redis,
+    postgres_groups,
     with_db,
 )
 
@@ -55,8 +69,19 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
 
 
-async def _wait_ready(http: httpx.AsyncClient, api: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):
+def _cpu_or_zero(process: psutil.Process) -> float:
+    """User + system CPU seconds of ``process`` (0 once it has ended)."""
+    try:
+        times = process.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return float(times.user + times.system)
+
+
+async def _wait_ready(
+    http: httpx.AsyncClient, api: subprocess.Popen[bytes], timeout_s: float = 30.0
+) -> None:
+    for _ in range(int(timeout_s / 0.05)):
         if api.poll() is not None:
             raise RuntimeError(f"soundy api exited ({api.returncode})")
         try:
@@ -65,7 +90,7 @@ async def _wait_ready(http: httpx.AsyncClient, api: subprocess.Popen[bytes]) -> 
         except httpx.HTTPError:
             pass
         await asyncio.sleep(0.05)
-    raise RuntimeError("soundy api did not answer within 30 s")
+    raise RuntimeError(f"soundy api did not answer within {timeout_s:.0f} s")
 
 
 async def _client_and_upload(http: httpx.AsyncClient) -> tuple[str, str]:
@@ -91,6 +116,27 @@ def _wrk(base_url: str, token: str, body: str, duration_s: int, connections: int
     ]  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
     return json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
+
+
+async def _count(
+    n: int, http: httpx.AsyncClient, api: subprocess.Popen[bytes], token: str, body: str, tmp: Path
+) -> dict[str, Any]:
+    """The API's instructions per POST over ``n`` POSTs one at a time, after 100 of warm-up."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    async def post(count: int) -> None:
+        for _ in range(count):
+            answer = await http.post("/api/audio/analyze", content=body, headers=headers)
+            answer.raise_for_status()
+
+    await post(100)
+    subprocess.run(["callgrind_control", "-i", "on", str(api.pid)], check=True, capture_output=True)
+    await post(n)
+    subprocess.run(["callgrind_control", "-d", str(api.pid)], check=True, capture_output=True)
+    if keep := os.environ.get("BENCH_CALLGRIND_KEEP"):
+        for out in tmp.glob("callgrind.out.*"):
+            shutil.copy(out, keep)
+    return {"posts": n, "instructions_per_post": round(callgrind_instructions(tmp) / n)}
 
 
 async def one_round(args: argparse.Namespace, pyspy: str | None) -> dict[str, Any]:
@@ -119,16 +165,22 @@ async def one_round(args: argparse.Namespace, pyspy: str | None) -> dict[str, An
     try:
         subprocess.run([str(SOUNDY), "migrate"], env=env, check=True, capture_output=True)
         log = (tmp / "api.log").open("wb")
-        api = subprocess.Popen(
-            [str(SOUNDY), "api", "--port", str(port)], env=env, stdout=log, stderr=log
-        )
+        argv = [str(SOUNDY), "api", "--port", str(port)]
+        if args.callgrind:
+            argv = [
+                "valgrind", "--tool=callgrind", "--instr-atstart=no", "--trace-children=no",
+                f"--callgrind-out-file={tmp}/callgrind.out.%p", sys.executable, *argv,
+            ]  # fmt: skip
+        api = subprocess.Popen(argv, env=env, stdout=log, stderr=log)
         base_url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as http:
-            await _wait_ready(http, api)
+        async with httpx.AsyncClient(base_url=base_url, timeout=120.0) as http:
+            await _wait_ready(http, api, timeout_s=600.0 if args.callgrind else 30.0)
             token, file_key = await _client_and_upload(http)
-        body = json.dumps(
-            {"file_key": file_key, "mode": "genre", "genre": GENRE, "destination": DESTINATION}
-        )
+            body = json.dumps(
+                {"file_key": file_key, "mode": "genre", "genre": GENRE, "destination": DESTINATION}
+            )
+            if args.callgrind:
+                return await _count(args.callgrind, http, api, token, body, tmp)
         # A 1 s warm-up at the same concurrency: the pools open their connections, statements
         # are prepared (a fresh process pays that once, not per request).
         _wrk(base_url, token, body, 1, args.connections)
@@ -139,9 +191,16 @@ async def one_round(args: argparse.Namespace, pyspy: str | None) -> dict[str, An
                  "-d", str(args.duration + 1), "--nonblocking"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
+        postmaster = await machine_postmaster(args.pg_url)
+        servers = [
+            *(p for group in postgres_groups(postmaster, dbname, "pg").values() for p in group),
+            machine_redis(args.redis_url),
+        ]
         before_s = cpu_s(api.pid)
+        servers_before_s = [_cpu_or_zero(p) for p in servers]
         raw = _wrk(base_url, token, body, args.duration, args.connections)
         used_s = cpu_s(api.pid) - before_s
+        servers_s = [_cpu_or_zero(p) - b for p, b in zip(servers, servers_before_s, strict=True)]
         if spy is not None:
             spy.wait()
         requests = int(raw["requests"])
@@ -150,6 +209,10 @@ async def one_round(args: argparse.Namespace, pyspy: str | None) -> dict[str, An
             "rps": round(requests / (raw["duration_us"] / 1e6), 1),
             "non_2xx": raw["errors"]["status"],
             "api_cpu_ms_per_post": round(used_s * 1000 / max(1, requests), 3),
+            # PostgreSQL's (the bench database's backends and the server's own processes) and
+            # Redis's CPU in the same time: other work on the machine's servers counts in.
+            "pg_cpu_ms_per_post": round(sum(servers_s[:-1]) * 1000 / max(1, requests), 3),
+            "redis_cpu_ms_per_post": round(servers_s[-1] * 1000 / max(1, requests), 3),
             "p50_ms": round(raw["latency_us"]["p50"] / 1000, 1),
             "p99_ms": round(raw["latency_us"]["p99"] / 1000, 1),
             "load_average": [round(x, 2) for x in os.getloadavg()],
@@ -169,6 +232,9 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--src", help="PYTHONPATH for soundy (another checkout's src)")
     parser.add_argument("--pyspy", help="record the last round with py-spy to this file")
+    parser.add_argument(
+        "--callgrind", type=int, default=0, metavar="N", help="count instructions over N POSTs"
+    )
     parser.add_argument("--pg-url", default="postgresql://root@127.0.0.1:5432/postgres")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
     args = parser.parse_args()

@@ -312,6 +312,18 @@ def machine_redis(redis_url: str) -> psutil.Process:
 # -- databases and Redis keys ------------------------------------------------------------------
 
 
+def callgrind_instructions(folder: Path) -> int:
+    """The instructions counted in every ``callgrind.out.*`` dump in ``folder`` (valgrind's
+    ``--tool=callgrind``; each dump's ``summary:`` or ``totals:`` line)."""
+    total = 0
+    for out in folder.glob("callgrind.out.*"):
+        for line in out.read_text(errors="replace").splitlines():
+            if line.startswith(("summary:", "totals:")):
+                total += int(line.split()[1])
+                break
+    return total
+
+
 def with_db(url: str, dbname: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{dbname}"))

@@ -116,10 +116,10 @@ async def enqueue(settings: Settings, *, job_id: object, file_key: str, mode: st
     """
     data = {"jobId": str(job_id), "fileKey": file_key, "mode": mode}
     try:
-        await asyncio.wait_for(
-            _queue(settings).add(JOB_NAME, data, job_options(settings, job_id)),
-            timeout=settings.redis_timeout_s * 2,
-        )
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the add in a task of
+        # its own, a cost on every POST.
+        async with asyncio.timeout(settings.redis_timeout_s * 2):
+            await _queue(settings).add(JOB_NAME, data, job_options(settings, job_id))
     except (RedisError, OSError, TimeoutError) as exc:
         raise TransientError(f"the queue (Redis) is unreachable: {exc}") from exc
 
