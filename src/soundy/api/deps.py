@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from soundy.api.auth import TokenClients, client_for_token
@@ -91,18 +91,23 @@ async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-# FastAPI's HTTP bearer scheme: /openapi.json declares it on every route that needs a token;
-# auto_error=False so that a missing token is Soundy's own 401, not FastAPI's 403.
-_BEARER = HTTPBearer(auto_error=False, description="The token of POST /api/clients.")
+class _BearerToken(HTTPBearer):
+    """FastAPI's HTTP bearer scheme, answering the token itself: /openapi.json declares it on
+    every route that needs a token, as ``HTTPBearer`` does, and each request resolves one
+    dependency, not ``HTTPBearer`` and a second one to take the token out of its credentials
+    model. Never raises: a missing token is Soundy's own 401 (the caller's), not FastAPI's."""
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        """The token of an ``Authorization: Bearer <token>`` header, or None."""
+        scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        return token.strip() or None
 
 
-async def bearer_token(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
-) -> str | None:
-    """The token of an ``Authorization: Bearer <token>`` header, or None."""
-    if credentials is None:
-        return None
-    return credentials.credentials.strip() or None
+bearer_token = _BearerToken(
+    scheme_name="HTTPBearer", auto_error=False, description="The token of POST /api/clients."
+)
 
 
 async def get_client(
