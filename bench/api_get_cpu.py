@@ -15,6 +15,10 @@ API serves fewer requests per event-loop wake-up, on colder caches, and each cos
 two versions in turns on the same machine (``PYTHONPATH=<other tree>/src`` runs another
 version's API). Also printed: the new PostgreSQL sessions in the run
 (``pg_stat_database.sessions``), which show a pool that opens connections per request.
+
+``--callgrind N`` instead counts the API process's instructions per GET under valgrind, one
+GET at a time after 100 of warm-up, as ``bench/api_post_cpu.py --callgrind`` does for POST
+(repeatable on a shared machine; one process, whatever ``--processes`` says).
 """
 
 from __future__ import annotations
@@ -42,11 +46,13 @@ from pipeline import (
     SOUNDY,
     WRK_SCRIPT,
     base_env,
+    callgrind_per_call,
     create_database,
     drop_database,
     free_port,
     generate,
     tree,
+    under_callgrind,
     with_db,
 )
 from soundy.analysis.measure import measure_file
@@ -106,6 +112,9 @@ async def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--processes", type=int, default=None, help="SOUNDY_API_PROCESSES")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--callgrind", type=int, default=0, metavar="N", help="count instructions over N GETs"
+    )
     parser.add_argument("--pg-url", default="postgresql://root@127.0.0.1:5432/test")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     args = parser.parse_args()
@@ -133,19 +142,33 @@ async def main() -> None:
             subprocess.run([str(SOUNDY), "migrate"], env=env, check=True, capture_output=True)
             token, job_id = await _setup(db_url)
             port = free_port()
-            api = subprocess.Popen([str(SOUNDY), "api", "--port", str(port)], env=env)
+            argv = [str(SOUNDY), "api", "--port", str(port)]
+            if args.callgrind:
+                env.pop("SOUNDY_API_PROCESSES", None)
+                argv = under_callgrind(argv, Path(tmp))
+            api = subprocess.Popen(argv, env=env)
             base_url, path = f"http://127.0.0.1:{port}", f"/api/jobs/{job_id}"
-            async with httpx.AsyncClient(base_url=base_url) as http:
-                for _ in range(600):
+            # No Accept-Encoding, as wrk sends none (httpx would ask for gzip).
+            headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "identity"}
+            async with httpx.AsyncClient(base_url=base_url, timeout=120.0) as http:
+                for _ in range(6000 if args.callgrind else 600):
                     try:
                         if (await http.get("/readyz")).status_code == 200:
                             break
                     except httpx.HTTPError:
                         pass
                     await asyncio.sleep(0.1)
-                first = await http.get(path, headers={"Authorization": f"Bearer {token}"})
+                first = await http.get(path, headers=headers)
                 first.raise_for_status()
-            print(f"body: {len(first.content)} bytes", flush=True)
+                print(f"body: {len(first.content)} bytes", flush=True)
+                if args.callgrind:
+
+                    async def get() -> None:
+                        (await http.get(path, headers=headers)).raise_for_status()
+
+                    per_get = await callgrind_per_call(api.pid, Path(tmp), get, args.callgrind)
+                    print(json.dumps({"gets": args.callgrind, "instructions_per_get": per_get}))
+                    return
             _wrk(base_url, path, token, 1, args.connections)
             stats = await asyncpg.connect(args.pg_url)
             sessions = "SELECT sessions FROM pg_stat_database WHERE datname = $1"

@@ -21,8 +21,8 @@ change: the API runs under valgrind (``--tool=callgrind --instr-atstart=no``, us
 only), serves 100 POSTs one at a time to warm up, then N more one at a time with counting on,
 and the round prints the API process's instructions per POST (repeatable within about 0.5 %
 for the same tree; compare trees with ``--src``; ``BENCH_CALLGRIND_KEEP=<file>`` keeps the dump
-for ``callgrind_annotate``). One client at a time, so the event loop's
-batching of concurrent requests is not in it.
+for ``callgrind_annotate``). One client at a time, so the event loop's batching of concurrent
+requests is not in it. ``bench/api_get_cpu.py --callgrind N`` does the same for GET.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ import asyncio
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,7 +48,7 @@ from pipeline import (
     SOUNDY,
     WRK_SCRIPT,
     base_env,
-    callgrind_instructions,
+    callgrind_per_call,
     create_database,
     delete_keys,
     drop_database,
@@ -57,6 +56,7 @@ from pipeline import (
     machine_postmaster,
     machine_redis,
     postgres_groups,
+    under_callgrind,
     with_db,
 )
 
@@ -119,24 +119,16 @@ def _wrk(base_url: str, token: str, body: str, duration_s: int, connections: int
 
 
 async def _count(
-    n: int, http: httpx.AsyncClient, api: subprocess.Popen[bytes], token: str, body: str, tmp: Path
-) -> dict[str, Any]:
+    n: int, http: httpx.AsyncClient, pid: int, token: str, body: str, tmp: Path
+) -> dict[str, int]:
     """The API's instructions per POST over ``n`` POSTs one at a time, after 100 of warm-up."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
-    async def post(count: int) -> None:
-        for _ in range(count):
-            answer = await http.post("/api/audio/analyze", content=body, headers=headers)
-            answer.raise_for_status()
+    async def post() -> None:
+        answer = await http.post("/api/audio/analyze", content=body, headers=headers)
+        answer.raise_for_status()
 
-    await post(100)
-    subprocess.run(["callgrind_control", "-i", "on", str(api.pid)], check=True, capture_output=True)
-    await post(n)
-    subprocess.run(["callgrind_control", "-d", str(api.pid)], check=True, capture_output=True)
-    if keep := os.environ.get("BENCH_CALLGRIND_KEEP"):
-        for out in tmp.glob("callgrind.out.*"):
-            shutil.copy(out, keep)
-    return {"posts": n, "instructions_per_post": round(callgrind_instructions(tmp) / n)}
+    return {"posts": n, "instructions_per_post": await callgrind_per_call(pid, tmp, post, n)}
 
 
 async def one_round(args: argparse.Namespace, pyspy: str | None) -> dict[str, Any]:
@@ -167,10 +159,7 @@ async def one_round(args: argparse.Namespace, pyspy: str | None) -> dict[str, An
         log = (tmp / "api.log").open("wb")
         argv = [str(SOUNDY), "api", "--port", str(port)]
         if args.callgrind:
-            argv = [
-                "valgrind", "--tool=callgrind", "--instr-atstart=no", "--trace-children=no",
-                f"--callgrind-out-file={tmp}/callgrind.out.%p", sys.executable, *argv,
-            ]  # fmt: skip
+            argv = under_callgrind(argv, tmp)
         api = subprocess.Popen(argv, env=env, stdout=log, stderr=log)
         base_url = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base_url, timeout=120.0) as http:
@@ -180,7 +169,7 @@ async def one_round(args: argparse.Namespace, pyspy: str | None) -> dict[str, An
                 {"file_key": file_key, "mode": "genre", "genre": GENRE, "destination": DESTINATION}
             )
             if args.callgrind:
-                return await _count(args.callgrind, http, api, token, body, tmp)
+                return await _count(args.callgrind, http, api.pid, token, body, tmp)
         # A 1 s warm-up at the same concurrency: the pools open their connections, statements
         # are prepared (a fresh process pays that once, not per request).
         _wrk(base_url, token, body, 1, args.connections)

@@ -61,7 +61,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -322,6 +322,32 @@ def callgrind_instructions(folder: Path) -> int:
                 total += int(line.split()[1])
                 break
     return total
+
+
+def under_callgrind(argv: list[str], folder: Path) -> list[str]:
+    """``argv`` (a ``soundy`` command) run by valgrind's callgrind with counting off until
+    :func:`callgrind_per_call` switches it on; its dumps go to ``folder``."""
+    return [
+        "valgrind", "--tool=callgrind", "--instr-atstart=no", "--trace-children=no",
+        f"--callgrind-out-file={folder}/callgrind.out.%p", sys.executable, *argv,
+    ]  # fmt: skip
+
+
+async def callgrind_per_call(
+    pid: int, folder: Path, call: Callable[[], Awaitable[object]], n: int, warm_up: int = 100
+) -> int:
+    """The instructions the process ``pid`` (started by :func:`under_callgrind`) runs per
+    ``call()``: ``warm_up`` calls, then ``n`` more one at a time with counting on, then a dump."""
+    for _ in range(warm_up):
+        await call()
+    subprocess.run(["callgrind_control", "-i", "on", str(pid)], check=True, capture_output=True)
+    for _ in range(n):
+        await call()
+    subprocess.run(["callgrind_control", "-d", str(pid)], check=True, capture_output=True)
+    if keep := os.environ.get("BENCH_CALLGRIND_KEEP"):
+        for out in folder.glob("callgrind.out.*"):
+            shutil.copy(out, keep)
+    return round(callgrind_instructions(folder) / n)
 
 
 def with_db(url: str, dbname: str) -> str:
