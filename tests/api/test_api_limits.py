@@ -74,6 +74,68 @@ async def test_request_rate_per_client_per_minute(make_api, make_token, auth):
     assert (await api.get("/api/jobs", headers=auth(other))).status_code == 200
 
 
+async def _in_one_minute(attempt):
+    """``await attempt()`` until it ran within one clock minute (at most 3 tries): a rate
+    window that rolled over in the middle would start the count again."""
+    for _ in range(3):
+        minute = time.time() // 60
+        result = await attempt()
+        if time.time() // 60 == minute:
+            return result
+    raise AssertionError("the clock minute rolled over three times")
+
+
+async def test_request_rate_takes_leases_and_serves_exactly_the_limit(
+    make_api, make_token, auth, redis_url
+):
+    """One API process takes a client's requests from Redis 1 % of the limit at a time (here
+    2 of 200): the counter in Redis moves by leases, and the 201st request is refused."""
+    import redis.asyncio as aioredis
+
+    api = await make_api(requests_per_client_per_minute=200)
+    prefix = api.app.state.soundy.settings.queue_prefix
+    redis = aioredis.Redis.from_url(redis_url)
+
+    async def attempt():
+        for key in await redis.keys(f"{prefix}:soundy:ratelimit:requests:*"):
+            await redis.delete(key)  # an earlier attempt's client
+        token = await make_token()
+        assert (await api.get("/api/jobs", headers=auth(token))).status_code == 200
+        (key,) = await redis.keys(f"{prefix}:soundy:ratelimit:requests:*")
+        counted = int(await redis.get(key))
+        statuses = [
+            (await api.get("/api/jobs", headers=auth(token))).status_code for _ in range(200)
+        ]
+        return counted, statuses
+
+    try:
+        counted, statuses = await _in_one_minute(attempt)
+    finally:
+        await redis.aclose()
+    assert counted == 2  # a lease of 2 for the first request, not 1
+    assert statuses == [200] * 199 + [429]  # with the first, 200 served
+
+
+async def test_request_rate_over_two_processes_never_exceeds_the_limit(make_api, make_token, auth):
+    """Two API processes (two apps on one Redis) each take leases: the client's requests
+    through both never pass the limit, and at most one lease's remainder per process is lost."""
+    first = await make_api(requests_per_client_per_minute=300)  # leases of 3
+    second = await make_api(requests_per_client_per_minute=300)
+
+    async def attempt():
+        token = await make_token()
+        statuses = []
+        for index in range(320):
+            api = first if index % 5 else second  # 4 of 5 to the first process
+            statuses.append((await api.get("/api/jobs", headers=auth(token))).status_code)
+        return statuses
+
+    statuses = await _in_one_minute(attempt)
+    served = statuses.count(200)
+    assert 300 - 2 <= served <= 300, served  # lease 3: at most 2 lost in the other process
+    assert set(statuses[-15:]) == {429}
+
+
 async def test_request_rate_is_not_enforced_while_redis_is_down(make_api, make_token, auth, caplog):
     # A Redis that refuses connections (nothing listens on port 1).
     api = await make_api(requests_per_client_per_minute=1, redis_url="redis://127.0.0.1:1/0")

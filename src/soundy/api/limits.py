@@ -2,9 +2,15 @@
 streams, and the fixed-window counter they and ``POST /api/clients`` share.
 
 - **Request rate**: at most ``SOUNDY_REQUESTS_PER_CLIENT_PER_MINUTE`` authenticated requests per
-  client and clock minute, counted in Redis (shared by every API process). While Redis does not
-  answer the limit is not enforced (logged), and not asked again for ``_REDIS_BACKOFF_S``, so an
-  outage does not add a Redis timeout to every request.
+  client and clock minute, counted in Redis (shared by every API process). An API process takes
+  a client's requests from Redis in leases of 1 % of the limit (at least 1, at most
+  ``_LEASE_MAX``): a lease is added to the client's count at once, and its requests are then
+  served without a round trip. The count in Redis is never below the requests served, so the
+  limit is never exceeded; a lease a process does not use up in its minute is lost, so a client
+  whose requests go to N processes may be refused up to (N - 1) x (lease - 1) requests early (5
+  per other process at the default 600). While Redis does not answer the limit is not enforced
+  (logged), and not asked again for ``_REDIS_BACKOFF_S``, so an outage does not add a Redis
+  timeout to every request.
 - **Event streams**: at most ``SOUNDY_MAX_EVENT_STREAMS_PER_CLIENT`` open
   ``GET /api/jobs/{id}/events`` streams per client on one API process (a stream holds a
   connection and a subscription of that process; counted in its memory, so nothing can leak
@@ -15,6 +21,7 @@ Uploads in flight are counted in PostgreSQL by ``POST /api/uploads`` (``routes/u
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
@@ -24,7 +31,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from soundy.api.errors import RetryLater
 
@@ -46,20 +53,28 @@ _REQUEST_WINDOW_S = 60
 _STREAM_RETRY_AFTER_S = 5
 
 
-# INCR and EXPIRE as one script: one round trip, as atomic as MULTI/EXEC, and half the client
-# CPU of redis-py's transaction pipeline (every authenticated request runs it).
+# A lease of a client's requests is at most this many: the round trip it saves is already
+# rare at this size, and a larger one would only be lost at the end of a minute.
+_LEASE_MAX = 100
+
+# INCRBY and EXPIRE as one script: one round trip, as atomic as MULTI/EXEC, and half the client
+# CPU of redis-py's transaction pipeline.
 _COUNT_IN_WINDOW = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
+if count == tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
+_COUNT_IN_WINDOW_SHA = hashlib.sha1(_COUNT_IN_WINDOW.encode()).hexdigest()
 
 
-async def fixed_window_count(redis: aioredis.Redis, key: str, window_s: int) -> int:
-    """INCR a fixed-window counter (it expires a minute after its window); the new count.
-    Raises ``RedisError`` / ``OSError`` when Redis does not answer."""
-    # EVALSHA; redis-py loads the script when this Redis does not know it yet.
-    count = await redis.register_script(_COUNT_IN_WINDOW)(keys=[key], args=[window_s + 60])
+async def fixed_window_count(redis: aioredis.Redis, key: str, window_s: int, by: int = 1) -> int:
+    """Add ``by`` to a fixed-window counter (it expires a minute after its window); the new
+    count. Raises ``RedisError`` / ``OSError`` when Redis does not answer."""
+    args = (key, window_s + 60, by)
+    try:
+        count = await redis.evalsha(_COUNT_IN_WINDOW_SHA, 1, *args)
+    except NoScriptError:  # a Redis that has not run it yet (EVAL keeps it for EVALSHA)
+        count = await redis.eval(_COUNT_IN_WINDOW, 1, *args)
     return int(count)
 
 
@@ -72,6 +87,14 @@ class RequestRate:
     limit: int
     # After Redis failed to count: requests go uncounted until then (time.monotonic()).
     _skip_until_s: float = 0.0
+    # The clock minute the leases are of, and each client's requests left in its lease.
+    _window: int = -1
+    _leased: dict[uuid.UUID, int] = field(default_factory=dict)
+
+    @property
+    def lease(self) -> int:
+        """Requests taken from Redis at a time: 1 % of the limit, 1 to ``_LEASE_MAX``."""
+        return max(1, min(_LEASE_MAX, self.limit // 100))
 
     async def check(self, client_id: uuid.UUID) -> None:
         """:class:`RetryLater` (429, ``Retry-After`` = seconds to the next minute) once a client
@@ -80,9 +103,16 @@ class RequestRate:
             return
         now_s = int(time.time())
         window = now_s // _REQUEST_WINDOW_S
+        if window != self._window:
+            self._window, self._leased = window, {}
+        left = self._leased.get(client_id, 0)
+        if left > 0:
+            self._leased[client_id] = left - 1
+            return
         key = f"{self.prefix}:soundy:ratelimit:requests:{client_id}:{window}"
+        lease = self.lease
         try:
-            count = await fixed_window_count(self.redis, key, _REQUEST_WINDOW_S)
+            count = await fixed_window_count(self.redis, key, _REQUEST_WINDOW_S, by=lease)
         except (RedisError, OSError) as exc:
             self._skip_until_s = time.monotonic() + _REDIS_BACKOFF_S
             _log.warning(
@@ -91,11 +121,17 @@ class RequestRate:
                 exc,
             )
             return
-        if count > self.limit:
-            raise RetryLater(
-                f"too many requests (limit {self.limit} per minute per client); slow down",
-                retry_after_s=(window + 1) * _REQUEST_WINDOW_S - now_s,
-            )
+        # Of the lease, only what fits under the limit is granted (the rest is counted, never
+        # served: every request after it in this minute is refused anyway).
+        granted = min(lease, self.limit - (count - lease))
+        if granted > 0:
+            if window == self._window:  # requests taken meanwhile by this process add up
+                self._leased[client_id] = self._leased.get(client_id, 0) + granted - 1
+            return
+        raise RetryLater(
+            f"too many requests (limit {self.limit} per minute per client); slow down",
+            retry_after_s=(window + 1) * _REQUEST_WINDOW_S - now_s,
+        )
 
 
 @dataclass
