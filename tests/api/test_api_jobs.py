@@ -89,6 +89,31 @@ async def test_a_completed_job_read_again_is_one_statement_and_still_the_rows_ow
     assert changed["result"] == analysis_result
 
 
+async def test_a_cached_body_is_not_served_to_a_revoked_key_or_an_unknown_token(
+    api, make_token, auth, upload_bytes, db_session, analysis_result
+):
+    """The client is read with the job on every GET, whether its body is cached or not: a key
+    revoked after the body was made gets 401 key revoked, an unknown token 401."""
+    owner = await make_token()
+    job_id = await new_job(api, owner, auth, upload_bytes)
+    assert await jobs.start_attempt(db_session, job_id)
+    assert await jobs.complete(db_session, job_id, result=analysis_result)
+    url = f"/api/jobs/{job_id}"
+    assert (await api.get(url, headers=auth(owner))).status_code == 200  # the body is cached
+    assert (await api.get(url, headers=auth("not-a-token"))).status_code == 401
+    await db_session.execute(
+        sqlalchemy.text(
+            "UPDATE clients SET revoked_at = now() WHERE id = "
+            "(SELECT client_id FROM jobs WHERE id = :id)"
+        ),
+        {"id": uuid.UUID(job_id)},
+    )
+    await db_session.commit()
+    refused = await api.get(url, headers=auth(owner))
+    assert refused.status_code == 401
+    assert "revoked" in refused.json()["error"]["message"]
+
+
 async def test_a_body_is_made_anew_when_the_targets_change(
     api, client_token, auth, upload_bytes, db_session, analysis_result, monkeypatch
 ):

@@ -19,7 +19,7 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from soundy.compare import compare, get_profile, targets_version
 from soundy.compare.messages import normalise_lang
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from soundy.db.models import Job
 
-__all__ = ["CacheKey", "ComparisonCache", "LruCache", "comparison_key", "result_of"]
+__all__ = ["CacheKey", "ComparisonCache", "KeyedJob", "LruCache", "comparison_key", "result_of"]
 
 _log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class ComparisonCache(LruCache[CacheKey, Comparison]):
     """Jobs' comparisons by :func:`comparison_key`."""
 
 
-def _current_genre(job: Job) -> tuple[str | None, str]:
+def _current_genre(job: KeyedJob) -> tuple[str | None, str]:
     """(the genre to compare with, the current targets version for the job's comparison).
 
     A genre whose profile is gone (an operator removed it) is compared without a genre, with a
@@ -100,13 +100,27 @@ async def _reference_measurements(session: AsyncSession, job: Job) -> Measuremen
     return reference.result
 
 
-def comparison_key(job: Job, lang: str | None = None) -> CacheKey:
+class KeyedJob(Protocol):
+    """What a job's comparison key is made of: a ``Job``, or the columns of a row read
+    without building one (``soundy.jobs.store.ClientAndJob.job_key``)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def genre(self) -> str | None: ...
+    @property
+    def reference_job_id(self) -> uuid.UUID | None: ...
+    @property
+    def lang(self) -> str | None: ...
+
+
+def comparison_key(job: KeyedJob, lang: str | None = None) -> CacheKey:
     """(job, current targets version, language): what the job's comparison, read in ``lang``
     (default: the job's own), depends on besides its stored measurements."""
     return _key_and_genre(job, lang)[0]
 
 
-def _key_and_genre(job: Job, lang: str | None) -> tuple[CacheKey, str | None]:
+def _key_and_genre(job: KeyedJob, lang: str | None) -> tuple[CacheKey, str | None]:
     genre, version = _current_genre(job)
     return (job.id, version, normalise_lang(lang or job.lang)), genre
 

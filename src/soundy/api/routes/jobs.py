@@ -22,13 +22,13 @@ from sse_starlette import EventSourceResponse
 from starlette.background import BackgroundTask
 
 from soundy import jobs
-from soundy.api.auth import authenticated, required_token_hash
+from soundy.api.auth import required_token_hash
 from soundy.api.deps import ClientDep, SessionDep, StateDep, bearer_token, get_state
 from soundy.api.routes.quota import client_quota
 from soundy.api.schemas import LANG_QUERY_PATTERN, ErrorBody, JobList, JobOut, job_out
 from soundy.db.models import Client, Job
-from soundy.errors import InvalidRequest, NotFound
-from soundy.jobs import FINAL_STATUSES
+from soundy.errors import InvalidRequest, NotFound, key_revoked, unknown_token
+from soundy.jobs import FINAL_STATUSES, store
 from soundy.jobs.results import CacheKey, LruCache, comparison_key, result_of
 
 __all__ = ["JobBodies", "own_job", "router"]
@@ -93,26 +93,21 @@ async def list_jobs(
     return JobList(jobs=[job_out(j) for j in page], next_cursor=next_cursor)
 
 
-# The row's columns a GET /api/jobs/{id} body is made of (all but ``result``, which is
-# deferred in the read and never changes once stored).
-_ROW_ATTRIBUTES = tuple(
-    attribute.key for attribute in Job.__mapper__.column_attrs if attribute.key != "result"
-)
-
 RowState = tuple[Any, ...]
 
 
 class JobBodies(LruCache[CacheKey, tuple[RowState, bytes]]):
     """The JSON bodies of ``GET /api/jobs/{id}`` of jobs with a result, per API process, by
     :func:`soundy.jobs.results.comparison_key` (job, targets version, language), each with the
-    row state (:data:`_ROW_ATTRIBUTES`) it was made from: a body is served again only while
-    the row read now is the same and the targets are the same version, so every GET still
-    reads the row in PostgreSQL and checks its owner. A hit costs no validation, no
-    comparison and no serialisation."""
+    row's columns but ``result`` (``store.JOB_ROW_ATTRIBUTES``, which never changes once
+    stored) it was made from: a body is served again only while the row read now is the same
+    and the targets are the same version, so every GET still reads the row in PostgreSQL and
+    checks its owner. A hit costs no validation, no comparison and no serialisation, and
+    builds no ORM object."""
 
 
 def _row_state(job: Job) -> RowState:
-    return tuple(getattr(job, key) for key in _ROW_ATTRIBUTES)
+    return tuple(getattr(job, key) for key in store.JOB_ROW_ATTRIBUTES)
 
 
 def _json(body: bytes) -> Response:
@@ -141,22 +136,23 @@ async def get_job(
     whole, compared (``result_of``, with its cache) and serialised once (docs/benchmarks.md)."""
     state = get_state(request)
     async with state.reads.connect() as connection:
-        found, job, has_result = await jobs.client_and_job(
-            connection, required_token_hash(token), job_id
-        )
-    client = authenticated(found)
-    await state.request_rate.check(client.id)
-    if job is None:
+        found = await jobs.client_and_job(connection, required_token_hash(token), job_id)
+    if found is None:
+        raise unknown_token()
+    if found.revoked_at is not None:
+        raise key_revoked(found.revoked_at)
+    await state.request_rate.check(found.client_id)
+    if not found.has_job:
         raise NotFound("no such job")
-    if not has_result:
-        return _json(job_out(job).model_dump_json().encode())
-    key = comparison_key(job, lang)
-    cached = state.job_bodies.get(key)
-    if cached is not None and cached[0] == _row_state(job):
+    if not found.has_result:
+        return _json(job_out(found.job()).model_dump_json().encode())
+    job_key = found.job_key()
+    cached = state.job_bodies.get(comparison_key(job_key, lang))
+    if cached is not None and cached[0] == found.job_columns():
         return _json(cached[1])
     async with state.sessionmaker() as session:
-        whole = await jobs.get_job(session, job.id)
-        if whole is None or whole.client_id != client.id:
+        whole = await jobs.get_job(session, job_key.id)
+        if whole is None or whole.client_id != found.client_id:
             raise NotFound("no such job")  # deleted since the first read
         result = await result_of(session, whole, lang=lang, cache=state.comparisons)
     body = job_out(whole, result).model_dump_json().encode()
