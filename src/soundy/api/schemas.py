@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from soundy.db.models import Job
 from soundy.jobs.quota import Quota
+from soundy.jobs.service import NewJob
 from soundy.result import (
     AlbumReport,
     AnalysisResult,
@@ -212,7 +213,7 @@ class JobList(BaseModel):
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page.")
 
 
-def job_out(job: Job, result: AnalysisResult | None = None) -> JobOut:
+def job_out(job: Job | NewJob, result: AnalysisResult | None = None) -> JobOut:
     """The API's view of a job row, with ``result`` (:func:`soundy.jobs.results.result_of`)."""
     error = (
         JobError(code=job.error_code or "error", message=job.error_message or "")
