@@ -22,7 +22,6 @@ fail           pending, processing         failed; error code and message; finis
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 import asyncpg
+import orjson
 from sqlalchemy import Table, Uuid, and_, bindparam, func, insert, or_, select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -240,8 +240,11 @@ async def complete(
     Returns the completed row, or None when the job is not processing (already completed,
     failed, or never started): the stored result is then left untouched.
     """
-    # Encoded as the column's own bind processing does (json.dumps).
-    return await _transition(db, _COMPLETE, _as_uuid(job_id), json.dumps(result))
+    # orjson: json.dumps spent 0.17 ms of CPU on a 10 s noise clip's 11.8 KB of measurements
+    # and 0.9-1.0 ms on a song's 40-55 KB (their floats' repr), orjson a tenth. The same
+    # JSON values: the measurements are JSON-safe already (soundy.analysis.measure.json_safe:
+    # str keys, plain numbers, no NaN or infinity; orjson would write those as null).
+    return await _transition(db, _COMPLETE, _as_uuid(job_id), orjson.dumps(result).decode())
 
 
 async def fail(
