@@ -158,7 +158,16 @@ async def test_large_results_are_sent_compressed(
         f"/api/jobs/{job_id}", headers={**auth(client_token), "Accept-Encoding": "gzip"}
     )
     assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["vary"] == "Accept-Encoding"
     assert response.json()["result"] == result
+    # Asked without gzip: the same body as it is, and the same Vary for caches.
+    plain = await api.get(
+        f"/api/jobs/{job_id}", headers={**auth(client_token), "Accept-Encoding": "identity"}
+    )
+    assert "content-encoding" not in plain.headers
+    assert plain.headers["vary"] == "Accept-Encoding"
+    assert int(plain.headers["content-length"]) == len(plain.content) > 50_000
+    assert plain.json()["result"] == result
 
 
 async def test_failed_job_reports_code_and_message(

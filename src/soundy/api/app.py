@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -101,6 +102,35 @@ CORS_EXPOSED_HEADERS = (
 )
 
 _UPLOAD_CONTENT_SUFFIX = "/content"
+
+
+class GZipWhenAsked(GZipMiddleware):
+    """Starlette's ``GZipMiddleware`` for a request whose ``Accept-Encoding`` names gzip; any
+    other request goes to the app directly, its response only given ``Vary: Accept-Encoding``
+    (on every response, where Starlette's identity responder adds it to bodies of at least
+    ``minimum_size``). That responder, which buffers the response's start to decide not to
+    compress, cost 3.6 % of the API's instructions per GET of a job asked without gzip, as
+    load clients and many API clients ask."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":  # the first one, as Starlette reads it
+                if b"gzip" in value:
+                    await super().__call__(scope, receive, send)
+                    return
+                break
+
+        async def send_with_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(raw=list(message.get("headers", ())))
+                headers.add_vary_header("Accept-Encoding")
+                message["headers"] = headers.raw
+            await send(message)
+
+        await self.app(scope, receive, send_with_vary)
 
 
 class BodyLimitMiddleware:
@@ -266,7 +296,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Results with chart series are tens of kB of JSON; SSE streams are never compressed.
     # Only for a client that asks (Accept-Encoding: gzip), at zlib's default level 6: as small
     # as Starlette's default 9 on a result (3,538 against 3,526 bytes) for 35% less CPU.
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    app.add_middleware(GZipWhenAsked, minimum_size=1024, compresslevel=6)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(BodyIdleTimeoutMiddleware, idle_s=settings.request_body_idle_timeout_s)
     if settings.trusted_proxy_list:
