@@ -127,7 +127,9 @@ class _Progress:
     progress at all, its row going from "downloading" to its outcome. Its live events still
     show every stage. :meth:`close` neither waits out the throttle nor writes the row: the
     outcome's own transition (complete, fail) follows at once and supersedes it, and every
-    millisecond here is added to each job's time to ``completed``."""
+    millisecond here is added to each job's time to ``completed``. With ``publish=False`` it
+    does not publish the last events either: the worker sends them (:meth:`unsent`) with the
+    outcome's event, one round trip to Redis instead of two."""
 
     job_id: str
     write_db: Callable[[int, str], Awaitable[object]]
@@ -142,6 +144,7 @@ class _Progress:
     _stored_at: float = field(default_factory=time.monotonic)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _closed: asyncio.Event = field(default_factory=asyncio.Event)
+    _publish_last: bool = True
     _task: asyncio.Task[None] | None = None
 
     def update(self, stage: str, percent: int) -> None:
@@ -167,19 +170,26 @@ class _Progress:
             # The throttle, cut short by close().
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closed.wait(), timeout=_PUBLISH_INTERVAL_S)
-        await self.flush(store=False)
+        if self._publish_last:
+            await self.flush(store=False)
+
+    def unsent(self) -> list[dict[str, Any]]:
+        """The live events not published yet, in order (each stage's start, then the current
+        value), now counted as published: the caller publishes them."""
+        pending, self._stage_starts = [*self._stage_starts, (self.stage, self.percent)], []
+        batch = []
+        for stage, percent in pending:
+            if (stage, percent) != self._sent:
+                self._sent = (stage, percent)
+                batch.append({"status": "processing", "progress": percent, "stage": stage})
+        return batch
 
     async def flush(self, *, store: bool = True) -> None:
         """Publish the current value where it has not gone yet; write it to the row when due
         (and ``store``)."""
         current = (self.stage, self.percent)
-        pending, self._stage_starts = [*self._stage_starts, current], []
         try:
-            batch = []
-            for stage, percent in pending:
-                if (stage, percent) != self._sent:
-                    self._sent = (stage, percent)
-                    batch.append({"status": "processing", "progress": percent, "stage": stage})
+            batch = self.unsent()
             if batch:
                 await self.send(batch)
             if current == self.stored or not store:
@@ -196,9 +206,11 @@ class _Progress:
         except Exception:  # progress is best effort; the job goes on
             log.warning("progress update failed", exc_info=True)
 
-    async def close(self) -> None:
-        """Publish the last value, then stop. Never cancels a database write half-way (an
-        interrupted asyncpg command can hold its connection for a long time)."""
+    async def close(self, *, publish: bool = True) -> None:
+        """Publish the last value (unless not ``publish``: :meth:`unsent` has it), then stop.
+        Never cancels a database write half-way (an interrupted asyncpg command can hold its
+        connection for a long time)."""
+        self._publish_last = publish
         self._closed.set()
         self._wake.set()
         if self._task is not None:
@@ -442,18 +454,19 @@ class SoundyWorker:
             row = await self._start(job)
             if row is None:
                 return {"skipped": "finished"}
+            progress = self._progress(job)
             try:
-                measurements = await self._attempt(job, row)
+                measurements = await self._attempt(job, row, progress)
             except PermanentError as exc:
-                await self._permanent_failure(job, exc)
+                await self._permanent_failure(job, exc, progress.unsent())
                 raise UnrecoverableError(f"{exc.code}: {exc.message}") from exc
             except asyncio.CancelledError:
                 log.warning("interrupted by shutdown; handed back to the queue")
                 raise
             except Exception as exc:
-                await self._transient_failure(job, exc)
+                await self._transient_failure(job, exc, progress.unsent())
                 raise
-            await self._completed(job, measurements)
+            await self._completed(job, measurements, progress.unsent())
             return {"completed": True}
         finally:
             job_id_var.reset(context)
@@ -488,10 +501,23 @@ class SoundyWorker:
         log.warning("queue job %s rejected: %s", job.queue_job_id, reason)
         raise UnrecoverableError(reason)
 
-    async def _attempt(self, job: _Delivery, row: Job) -> Measurements:
+    def _progress(self, job: _Delivery) -> _Progress:
+        """The attempt's progress: written to the row (throttled), published live."""
+        return _Progress(
+            job.job_id,
+            write_db=lambda percent, stage: self._db(
+                jobs.set_progress, job.job_id, progress=percent, stage=stage
+            ),
+            send=lambda batch: self._publish(job.job_id, *batch),
+            db_interval_s=self.settings.progress_interval_s,
+            stored=(jobs.STAGE_DOWNLOADING, 0),
+        )
+
+    async def _attempt(self, job: _Delivery, row: Job, progress: _Progress) -> Measurements:
         """Download the upload (stage ``downloading``) and measure it in the pool (``decoding``,
-        ``measuring``), progress stored and published as it comes. ``row`` is the job as
-        ``start_attempt`` left it."""
+        ``measuring``), ``progress`` stored and published as it comes. ``row`` is the job as
+        ``start_attempt`` left it. The last progress events are left to the outcome
+        (``progress.unsent()``), which publishes them with its own."""
         assert self.storage is not None and self.pool is not None
         # The row's file key, never the queue data's: any producer may add to the queue.
         file_key = str(row.file_key or "")
@@ -504,15 +530,6 @@ class SoundyWorker:
             codec_check=bool(row.codec_check),
         )
         ranges = STAGE_RANGES_CODEC_CHECK if options.codec_check else STAGE_RANGES
-        progress = _Progress(
-            job.job_id,
-            write_db=lambda percent, stage: self._db(
-                jobs.set_progress, job.job_id, progress=percent, stage=stage
-            ),
-            send=lambda batch: self._publish(job.job_id, *batch),
-            db_interval_s=self.settings.progress_interval_s,
-            stored=(jobs.STAGE_DOWNLOADING, 0),
-        )
         progress.start()
         try:
             with tempfile.TemporaryDirectory(prefix="soundy-job-") as tmp:
@@ -531,27 +548,37 @@ class SoundyWorker:
                     timeout_s=self.settings.job_timeout_s,
                 )
         finally:
-            await progress.close()
+            await progress.close(publish=False)
 
     # -- the outcomes ----------------------------------------------------------------------
-    async def _completed(self, job: _Delivery, measurements: Measurements) -> None:
-        """``complete``: the measurements are stored (the comparison is derived on read)."""
+    async def _completed(
+        self, job: _Delivery, measurements: Measurements, progress: list[dict[str, Any]]
+    ) -> None:
+        """``complete``: the measurements are stored (the comparison is derived on read). Its
+        live event goes after the attempt's last ``progress`` events, in one round trip."""
         row = await self._db(jobs.complete, job.job_id, result=measurements)
         if row is None:
             log.info("finished elsewhere meanwhile; this result was not stored")
             return
         log.info("completed in %.2f s", time.monotonic() - job.started_s)
-        await self._publish(job.job_id, {"status": "completed", "progress": 100, "stage": None})
+        await self._publish(
+            job.job_id, *progress, {"status": "completed", "progress": 100, "stage": None}
+        )
         _count_end(row, failed_code=None)
 
-    async def _permanent_failure(self, job: _Delivery, error: PermanentError) -> None:
+    async def _permanent_failure(
+        self, job: _Delivery, error: PermanentError, progress: list[dict[str, Any]]
+    ) -> None:
         """Retrying cannot help: the job fails now (the caller tells BullMQ not to retry)."""
         log.warning("failed (%s): %s", error.code, error.message)
-        await self._failed(job, error.code, error.message)
+        await self._failed(job, error.code, error.message, progress)
 
-    async def _transient_failure(self, job: _Delivery, exc: Exception) -> None:
+    async def _transient_failure(
+        self, job: _Delivery, exc: Exception, progress: list[dict[str, Any]]
+    ) -> None:
         """A fault that may pass: BullMQ retries with backoff (the stage ``retrying`` is
-        published meanwhile); after the last attempt the job fails with the reason."""
+        published meanwhile, after the attempt's last ``progress`` events); after the last
+        attempt the job fails with the reason."""
         code, message, details = _transient_reason(exc, job.attempt)
         unexpected = not isinstance(exc, SoundyError)  # a traceback helps only for those
         if job.attempt < job.max_attempts:
@@ -563,7 +590,9 @@ class SoundyWorker:
                 exc_info=unexpected,
             )
             await self._publish(
-                job.job_id, {"status": "processing", "stage": "retrying", "error": None}
+                job.job_id,
+                *progress,
+                {"status": "processing", "stage": "retrying", "error": None},
             )
             return
         log.error(
@@ -573,10 +602,13 @@ class SoundyWorker:
             details,
             exc_info=unexpected,
         )
-        await self._failed(job, code, message)
+        await self._failed(job, code, message, progress)
 
-    async def _failed(self, job: _Delivery, code: str, message: str) -> None:
-        """``fail`` with a code and a readable message, its live event and its metric."""
+    async def _failed(
+        self, job: _Delivery, code: str, message: str, progress: list[dict[str, Any]]
+    ) -> None:
+        """``fail`` with a code and a readable message, its live event (after the attempt's
+        last ``progress`` events, in one round trip) and its metric."""
         try:
             row = await self._db(jobs.fail, job.job_id, code=code, message=message)
         except Exception:
@@ -587,6 +619,7 @@ class SoundyWorker:
             return
         await self._publish(
             job.job_id,
+            *progress,
             {"status": "failed", "stage": None, "error": {"code": code, "message": message}},
         )
         _count_end(row, failed_code=code)
