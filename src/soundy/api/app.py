@@ -240,7 +240,6 @@ def _open_state(settings: Settings) -> AppState:
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker(engine),
-        reads=engine.execution_options(isolation_level="AUTOCOMMIT"),
         redis=redis,
         events=EventHub(redis, prefix=settings.queue_prefix),
         storage=open_storage(settings),

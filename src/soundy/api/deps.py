@@ -48,9 +48,6 @@ class AppState:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
-    # ``engine`` in autocommit: each statement alone, without BEGIN and ROLLBACK round trips
-    # (for a read in one statement: GET /api/jobs/{id}).
-    reads: AsyncEngine
     redis: aioredis.Redis
     # Live job events: one shared pub/sub connection for every SSE stream of this process.
     events: EventHub
