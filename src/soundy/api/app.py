@@ -314,12 +314,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeaderLimitMiddleware, max_bytes=settings.max_request_header_bytes)
     app.add_middleware(LatencyMiddleware)
 
+    # The routers are matched in this order, route by route: the hot ones first (FastAPI
+    # tried every route of the routers before them on each request: 10 % of the API's
+    # instructions per GET /api/jobs/{id}). No two routers' paths overlap, so the order
+    # changes which route answers nothing, only the order of /openapi.json's paths.
     for module in (
+        jobs,
+        analyze,
         clients,
         quota,
         uploads,
-        analyze,
-        jobs,
         shares,
         albums,
         songs,
