@@ -35,3 +35,16 @@ def test_no_route_of_one_router_answers_a_path_of_another():
                     continue
                 for other in others:
                     assert not other.path_regex.match(path), (route.path, other_name, other.path)
+
+
+def test_routes_reading_the_token_themselves_still_declare_it():
+    """GET /api/jobs/{id} and POST /api/audio/analyze read the bearer token with
+    ``request_token``, not the ``bearer_token`` dependency (for speed); /openapi.json still
+    gives them the same security requirement as every other route that needs a token."""
+    from soundy.api.app import create_app
+
+    paths = create_app().openapi()["paths"]
+    bearer = [{"HTTPBearer": []}]
+    assert paths["/api/jobs/{job_id}"]["get"]["security"] == bearer
+    assert paths["/api/audio/analyze"]["post"]["security"] == bearer
+    assert paths["/api/jobs"]["get"]["security"] == bearer  # by the dependency, as before

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 
-from soundy.api.deps import ClientIdDep, get_state
+from soundy.api.deps import BEARER_OPENAPI, ClientIdDep, get_state
 from soundy.api.routes.quota import QUOTA_HEADERS
 from soundy.api.schemas import AnalyzeRequest, ErrorBody, JobResponse, job_out
 from soundy.jobs import service
@@ -60,6 +60,7 @@ def language_from_header(accept_language: str | None) -> str | None:
         },
     },
     summary="Start analysing an uploaded file",
+    openapi_extra=BEARER_OPENAPI,  # get_client_id reads the token itself
 )
 async def analyze(
     body: AnalyzeRequest,

@@ -13,9 +13,9 @@ import logging
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 from sse_starlette import EventSourceResponse
@@ -23,7 +23,14 @@ from starlette.background import BackgroundTask
 
 from soundy import jobs
 from soundy.api.auth import required_token_hash
-from soundy.api.deps import ClientDep, SessionDep, StateDep, bearer_token, get_state
+from soundy.api.deps import (
+    BEARER_OPENAPI,
+    ClientDep,
+    SessionDep,
+    StateDep,
+    get_state,
+    request_token,
+)
 from soundy.api.routes.quota import client_quota
 from soundy.api.schemas import LANG_QUERY_PATTERN, ErrorBody, JobList, JobOut, job_out
 from soundy.db.models import Client, Job
@@ -119,11 +126,11 @@ def _json(body: bytes) -> Response:
     response_model=JobOut,
     responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
     summary="A job's status, progress and (when completed) result",
+    openapi_extra=BEARER_OPENAPI,
 )
 async def get_job(
     job_id: str,
     request: Request,
-    token: Annotated[str | None, Depends(bearer_token)],
     lang: str | None = Query(
         default=None,
         pattern=LANG_QUERY_PATTERN,
@@ -134,6 +141,7 @@ async def get_job(
     """One autocommit statement finds the client and its job (without the result); a job
     with a result is served from :class:`JobBodies` while its row is unchanged, else read
     whole, compared (``result_of``, with its cache) and serialised once (docs/benchmarks.md)."""
+    token = request_token(request)  # not a dependency: BEARER_OPENAPI declares it
     state = get_state(request)
     # fetch_row: asyncpg runs the statement on its own, no transaction (an autocommit engine
     # cost 14 us more per checkout, setting and resetting the isolation level).
