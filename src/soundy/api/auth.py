@@ -17,7 +17,9 @@ import os
 import secrets
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -82,9 +84,19 @@ def required_token_hash(token: str | None) -> str:
     return hash_token(token)
 
 
-def authenticated(client: Client | None) -> Client:
-    """The client found by :func:`required_token_hash`; :class:`Unauthorized` when none was
-    found or its key is revoked (for routes that look the client up in a query of their own)."""
+class _Revocable(Protocol):
+    @property
+    def revoked_at(self) -> datetime | None: ...
+
+
+_Found = TypeVar("_Found", bound=_Revocable)
+
+
+def authenticated(client: _Found | None) -> _Found:
+    """The client found by :func:`required_token_hash` (a ``Client``, or a row that carries its
+    ``revoked_at``, such as ``soundy.jobs.store.ClientAndJob``); :class:`Unauthorized` when none
+    was found or its key is revoked (for routes that look the client up in a query of their
+    own)."""
     if client is None:
         raise unknown_token()
     if client.revoked_at is not None:

@@ -22,7 +22,7 @@ from sse_starlette import EventSourceResponse
 from starlette.background import BackgroundTask
 
 from soundy import jobs
-from soundy.api.auth import required_token_hash
+from soundy.api.auth import authenticated, required_token_hash
 from soundy.api.deps import (
     BEARER_OPENAPI,
     ClientDep,
@@ -34,7 +34,7 @@ from soundy.api.deps import (
 from soundy.api.routes.quota import client_quota
 from soundy.api.schemas import LANG_QUERY_PATTERN, ErrorBody, JobList, JobOut, job_out
 from soundy.db.models import Client, Job
-from soundy.errors import InvalidRequest, NotFound, key_revoked, unknown_token
+from soundy.errors import InvalidRequest, NotFound
 from soundy.jobs import FINAL_STATUSES, store
 from soundy.jobs.results import CacheKey, LruCache, comparison_key, result_of
 
@@ -146,11 +146,9 @@ async def get_job(
     # fetch_row: asyncpg runs the statement on its own, no transaction (an autocommit engine
     # cost 14 us more per checkout, setting and resetting the isolation level).
     async with state.engine.connect() as connection:
-        found = await jobs.client_and_job(connection, required_token_hash(token), job_id)
-    if found is None:
-        raise unknown_token()
-    if found.revoked_at is not None:
-        raise key_revoked(found.revoked_at)
+        found = authenticated(
+            await jobs.client_and_job(connection, required_token_hash(token), job_id)
+        )
     await state.request_rate.check(found.client_id)
     if not found.has_job:
         raise NotFound("no such job")
