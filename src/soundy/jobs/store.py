@@ -43,7 +43,6 @@ from soundy.result import JobStatus, Measurements
 __all__ = [
     "ACTIVE_STATUSES",
     "FINAL_STATUSES",
-    "JOB_ROW_ATTRIBUTES",
     "STAGE_DOWNLOADING",
     "ClientAndJob",
     "JobKey",
@@ -56,6 +55,7 @@ __all__ = [
     "get_job",
     "list_jobs",
     "pending_or_processing",
+    "row_state",
     "set_progress",
     "start_attempt",
 ]
@@ -134,8 +134,10 @@ _JOB_COLUMNS = _columns(Job, "j_")
 _JOBS = cast(Table, Job.__table__)
 # The uuid columns: asyncpg returns its own UUID type for them, made uuid.UUID as the ORM does.
 _UUID_COLUMNS = frozenset(column.name for column in _JOBS.columns if isinstance(column.type, Uuid))
-# What a transition returns: every column but the result.
-_RETURNING = "RETURNING " + ", ".join(name for name, _ in _JOB_COLUMNS)
+# A job's columns but the result (which never changes once stored), in the mapper's order:
+# what a transition returns, and what a GET's cached body is checked against.
+_ROW_ATTRIBUTES = tuple(name for name, _ in _JOB_COLUMNS)
+_RETURNING = "RETURNING " + ", ".join(_ROW_ATTRIBUTES)
 _ACTIVE = ", ".join(f"'{status}'" for status in ACTIVE_STATUSES)
 _PROCESSING = f"'{JobStatus.PROCESSING.value}'"
 
@@ -197,16 +199,23 @@ async def _transition(
     return job
 
 
-def _job_of(row: Mapping[str, Any]) -> Job:
-    """A ``Job`` of a transition's returned row (its uuid columns as ``uuid.UUID``)."""
-    return Job(
-        **{
-            name: uuid.UUID(bytes=value.bytes)
-            if name in _UUID_COLUMNS and value is not None
-            else value
-            for name, value in row.items()
-        }
-    )
+def _job_of(row: Mapping[str, Any], prefix: str = "") -> Job:
+    """A ``Job`` of a row holding every column but ``result``, each named ``prefix`` + its
+    name (a transition's returned row; ``j_`` in :func:`client_and_job`'s), its uuid columns
+    as ``uuid.UUID``."""
+    values = {}
+    for name in _ROW_ATTRIBUTES:
+        value = row[prefix + name]
+        values[name] = (
+            uuid.UUID(bytes=value.bytes) if name in _UUID_COLUMNS and value is not None else value
+        )
+    return Job(**values)
+
+
+def row_state(job: Job) -> tuple[Any, ...]:
+    """Every column of ``job`` but ``result``, in the mapper's order: equal to
+    :meth:`ClientAndJob.job_columns` of the same row."""
+    return tuple(getattr(job, name) for name in _ROW_ATTRIBUTES)
 
 
 async def start_attempt(db: AsyncSession | AsyncConnection, job_id: uuid.UUID | str) -> Job | None:
@@ -328,20 +337,16 @@ class ClientAndJob:
 
     def job(self) -> Job:
         """The job without its ``result`` (read it with :func:`get_job`)."""
-        return Job(**{name: self.row[column.name] for name, column in _JOB_COLUMNS})
+        return _job_of(self.row, "j_")
 
     def job_key(self) -> JobKey:
         row = self.row
         return JobKey(row["j_id"], row["j_genre"], row["j_reference_job_id"], row["j_lang"])
 
     def job_columns(self) -> tuple[Any, ...]:
-        """Every column of the job but ``result``, in the mapper's order (as
-        ``tuple(getattr(job, key) for key in JOB_ROW_ATTRIBUTES)`` of the same row)."""
+        """Every column of the job but ``result``, in the mapper's order: equal to
+        :func:`row_state` of the same row's ``Job``."""
         return tuple(self.row[column.name] for _, column in _JOB_COLUMNS)
-
-
-# The attributes of a Job that ClientAndJob.job_columns gives, in its order.
-JOB_ROW_ATTRIBUTES = tuple(name for name, _ in _JOB_COLUMNS)
 
 
 async def client_and_job(

@@ -106,15 +106,11 @@ RowState = tuple[Any, ...]
 class JobBodies(LruCache[CacheKey, tuple[RowState, bytes]]):
     """The JSON bodies of ``GET /api/jobs/{id}`` of jobs with a result, per API process, by
     :func:`soundy.jobs.results.comparison_key` (job, targets version, language), each with the
-    row's columns but ``result`` (``store.JOB_ROW_ATTRIBUTES``, which never changes once
-    stored) it was made from: a body is served again only while the row read now is the same
+    row's columns but ``result`` (``store.row_state``; the result never changes once stored)
+    it was made from: a body is served again only while the row read now is the same
     and the targets are the same version, so every GET still reads the row in PostgreSQL and
     checks its owner. A hit costs no validation, no comparison and no serialisation, and
     builds no ORM object."""
-
-
-def _row_state(job: Job) -> RowState:
-    return tuple(getattr(job, key) for key in store.JOB_ROW_ATTRIBUTES)
 
 
 def _json(body: bytes) -> Response:
@@ -164,7 +160,7 @@ async def get_job(
             raise NotFound("no such job")  # deleted since the first read
         result = await result_of(session, whole, lang=lang, cache=state.comparisons)
     body = job_out(whole, result).model_dump_json().encode()
-    state.job_bodies.put(comparison_key(whole, lang), (_row_state(whole), body))
+    state.job_bodies.put(comparison_key(whole, lang), (store.row_state(whole), body))
     return _json(body)
 
 
