@@ -42,7 +42,6 @@ import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -56,6 +55,7 @@ import redis
 from analysis_alone import analysis_alone
 from analyze_speed import generate
 
+from pipeline import SOUNDY, callgrind_instructions, under_callgrind
 from soundy import jobs
 from soundy.api.auth import create_client
 from soundy.config import Settings
@@ -63,7 +63,6 @@ from soundy.db.session import create_engine, sessionmaker
 from soundy.pipeline import queue
 from soundy.storage import open_storage
 
-SOUNDY = Path(sys.executable).parent / "soundy"
 # bench/pipeline.py's body of POST /api/audio/analyze (its GENRE, DESTINATION), for --via-api.
 API_BODY = {"mode": "genre", "genre": "trap", "destination": "streaming"}
 CLIP_DIR = Path(tempfile.gettempdir()) / "soundy-bench"
@@ -227,10 +226,7 @@ class Bench:
         if self.args.concurrency:
             argv += ["--concurrency", str(self.args.concurrency)]
         if self.args.callgrind:
-            argv = [
-                "valgrind", "--tool=callgrind", "--instr-atstart=no", "--trace-children=no",
-                f"--callgrind-out-file={self.tmp}/callgrind.out.%p", sys.executable, *argv,
-            ]  # fmt: skip
+            argv = under_callgrind(argv, self.tmp)
         if self.args.py_spy:
             argv = [
                 "py-spy", "record", *self.args.py_spy_args.split(), "-r", "250", "-f",
@@ -295,14 +291,11 @@ class Bench:
         ids = [await self.add_job() for _ in range(n)]
         await self.wait_all(ids, timeout_s=3600)
         subprocess.run(["callgrind_control", "-d", str(worker.pid)], check=True)
-        total = 0
-        for out in self.tmp.glob("callgrind.out.*"):
-            if self.args.callgrind_keep and out.stat().st_size:
-                shutil.copy(out, self.args.callgrind_keep)
-            for line in out.read_text(errors="replace").splitlines():
-                if line.startswith(("summary:", "totals:")):
-                    total += int(line.split()[1])
-                    break
+        if self.args.callgrind_keep:
+            for out in self.tmp.glob("callgrind.out.*"):
+                if out.stat().st_size:
+                    shutil.copy(out, self.args.callgrind_keep)
+        total = callgrind_instructions(self.tmp)
         completed = await self.db.fetchval(
             "SELECT count(*) FROM jobs WHERE id = ANY($1) AND status = 'completed'", ids
         )
