@@ -60,16 +60,8 @@ from pipeline import (
     with_db,
 )
 
-_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
-
-def cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process (``/proc/<pid>/stat`` fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
-
-
-def _cpu_or_zero(process: psutil.Process) -> float:
+def cpu_s(process: psutil.Process) -> float:
     """User + system CPU seconds of ``process`` (0 once it has ended)."""
     try:
         times = process.cpu_times()
@@ -185,11 +177,12 @@ async def one_round(args: argparse.Namespace, pyspy: str | None) -> dict[str, An
             *(p for group in postgres_groups(postmaster, dbname, "pg").values() for p in group),
             machine_redis(args.redis_url),
         ]
-        before_s = cpu_s(api.pid)
-        servers_before_s = [_cpu_or_zero(p) for p in servers]
+        api_process = psutil.Process(api.pid)
+        before_s = cpu_s(api_process)
+        servers_before_s = [cpu_s(p) for p in servers]
         raw = _wrk(base_url, token, body, args.duration, args.connections)
-        used_s = cpu_s(api.pid) - before_s
-        servers_s = [_cpu_or_zero(p) - b for p, b in zip(servers, servers_before_s, strict=True)]
+        used_s = cpu_s(api_process) - before_s
+        servers_s = [cpu_s(p) - b for p, b in zip(servers, servers_before_s, strict=True)]
         if spy is not None:
             spy.wait()
         requests = int(raw["requests"])
